@@ -1,0 +1,25 @@
+/*
+ * Endpoint handlers. Each decodes its request, calls the core and writes
+ * the answer; none holds a business rule.
+ */
+#ifndef CHECKOUTD_API_H
+#define CHECKOUTD_API_H
+
+#include "http.h"
+
+/* GET /api/checkouts/health/ping, GET /checkouts/health/ping: "pong". */
+enum err api_ping(struct request *req);
+/* GET /api/health/ready: 200 when the database answers and the schema is
+ * current, else 503. */
+enum err api_ready(struct request *req);
+/* GET /metrics: Prometheus text format. */
+enum err api_metrics(struct request *req);
+
+#ifdef ENABLE_TEST_ROUTES
+/* GET /api/_test/sleep?ms=N: sleeps, then 200 (shutdown tests). */
+enum err api_test_sleep(struct request *req);
+/* Echoes the decoded body and captures as JSON (decoder tests). */
+enum err api_test_echo(struct request *req);
+#endif
+
+#endif

@@ -1,0 +1,273 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "str.h"
+
+enum cfg_type { CFG_STR, CFG_INT };
+
+struct cfg_key {
+	const char *name; /* "section.key" */
+	enum cfg_type type;
+	const char *def;
+	int secret;
+};
+
+/* Every key; documented in conf/checkoutd.conf.example (a test checks). */
+static const struct cfg_key keys[] = {
+    {"server.listen", CFG_STR, "", 0},
+    {"server.workers", CFG_INT, "16", 0},
+    {"server.socket_mode", CFG_STR, "0660", 0},
+    {"server.pid_file", CFG_STR, "", 0},
+    {"server.max_body", CFG_INT, "65536", 0},
+    {"shutdown.grace", CFG_INT, "15", 0},
+    {"database.socket", CFG_STR, "", 0},
+    {"database.host", CFG_STR, "127.0.0.1", 0},
+    {"database.port", CFG_INT, "3306", 0},
+    {"database.user", CFG_STR, "checkoutd", 0},
+    {"database.password", CFG_STR, "", 1},
+    {"database.name", CFG_STR, "checkoutd", 0},
+    {"database.connect_timeout", CFG_INT, "2", 0},
+    {"database.tx_retries", CFG_INT, "3", 0},
+    {"cors.origins", CFG_STR, "", 0},
+    {"security.secret", CFG_STR, "", 1},
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static char *values[NKEYS];
+
+static int
+key_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+check_type(size_t i, const char *value)
+{
+	int64_t v;
+
+	if (keys[i].type == CFG_INT && parse_i64(value, &v) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+set_value(size_t i, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (copy == NULL)
+		return -1;
+	free(values[i]);
+	values[i] = copy;
+	return 0;
+}
+
+int
+config_set(const char *key, const char *value)
+{
+	int i = key_index(key);
+
+	if (i < 0 || check_type((size_t)i, value) != 0)
+		return -1;
+	return set_value((size_t)i, value);
+}
+
+int
+config_env_name(const char *key, char *out, size_t outlen)
+{
+	size_t n = strlen("CHECKOUTD_"), i;
+
+	if (n + strlen(key) + 1 > outlen)
+		return -1;
+	memcpy(out, "CHECKOUTD_", n);
+	for (i = 0; key[i] != '\0'; i++) {
+		char c = key[i];
+
+		out[n++] = c == '.' ? '_' : (char)toupper((unsigned char)c);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+			 e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+read_file(const char *path, char *err, size_t errlen)
+{
+	char line[1024], section[64] = "", name[160];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s = trim(line), *eq, *k, *v;
+		int i;
+
+		lineno++;
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+
+			if (close == NULL || close[1] != '\0' ||
+			    (size_t)(close - s) >= sizeof(section)) {
+				snprintf(err, errlen, "%s:%u: bad section",
+					 path, lineno);
+				goto fail;
+			}
+			*close = '\0';
+			snprintf(section, sizeof(section), "%s", s + 1);
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (eq == NULL || section[0] == '\0') {
+			snprintf(err, errlen, "%s:%u: expected key = value",
+				 path, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		k = trim(s);
+		v = trim(eq + 1);
+		snprintf(name, sizeof(name), "%s.%s", section, k);
+		i = key_index(name);
+		if (i < 0) {
+			snprintf(err, errlen, "%s:%u: unknown key %s", path,
+				 lineno, name);
+			goto fail;
+		}
+		if (check_type((size_t)i, v) != 0) {
+			snprintf(err, errlen, "%s:%u: %s must be an integer",
+				 path, lineno, name);
+			goto fail;
+		}
+		if (set_value((size_t)i, v) != 0) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	fclose(f);
+	return 0;
+fail:
+	fclose(f);
+	return -1;
+}
+
+int
+config_load(const char *path, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (set_value(i, keys[i].def) != 0)
+			goto nomem;
+	if (path != NULL && read_file(path, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < NKEYS; i++) {
+		char env[128];
+		const char *v;
+
+		if (config_env_name(keys[i].name, env, sizeof(env)) != 0)
+			continue;
+		v = getenv(env);
+		if (v == NULL)
+			continue;
+		if (check_type(i, v) != 0) {
+			snprintf(err, errlen, "%s must be an integer", env);
+			return -1;
+		}
+		if (set_value(i, v) != 0)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+const char *
+config_str(const char *key)
+{
+	int i = key_index(key);
+
+	if (i < 0)
+		return "";
+	return values[i] != NULL ? values[i] : keys[i].def;
+}
+
+long long
+config_int(const char *key)
+{
+	int64_t v = 0;
+
+	if (parse_i64(config_str(key), &v) != 0)
+		return 0;
+	return v;
+}
+
+void
+config_dump(FILE *f)
+{
+	const char *prev = "";
+	size_t prevlen = 0, i;
+
+	for (i = 0; i < NKEYS; i++) {
+		const char *dot = strchr(keys[i].name, '.');
+		size_t slen = (size_t)(dot - keys[i].name);
+		const char *v = config_str(keys[i].name);
+
+		if (prevlen != slen || strncmp(prev, keys[i].name, slen) != 0)
+			fprintf(f, "[%.*s]\n", (int)slen, keys[i].name);
+		prev = keys[i].name;
+		prevlen = slen;
+		fprintf(f, "%s = %s\n", dot + 1,
+			keys[i].secret && *v != '\0' ? "(secret)" : v);
+	}
+}
+
+size_t
+config_count(void)
+{
+	return NKEYS;
+}
+
+const char *
+config_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
+void
+config_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		free(values[i]);
+		values[i] = NULL;
+	}
+}

@@ -1,0 +1,94 @@
+/*
+ * checkoutctl: operations on the checkoutd database from the command line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: checkoutctl [--config FILE] COMMAND\n"
+		   "commands:\n"
+		   "  migrate            apply pending migrations\n"
+		   "  migrate --status   list applied and pending migrations\n"
+		   "  config             print the configuration, secrets "
+		   "masked\n");
+}
+
+static int
+cmd_migrate(struct db *db, int status_only)
+{
+	int applied[nmigrations > 0 ? nmigrations : 1];
+	size_t i, pending = 0;
+	enum err e;
+
+	if (!status_only) {
+		e = migrate_apply(db, stdout);
+		if (e != ERR_OK) {
+			fprintf(stderr, "migrate failed: %s\n", err_code(e));
+			return 1;
+		}
+		return 0;
+	}
+	e = migrate_applied(db, applied);
+	if (e != ERR_OK) {
+		fprintf(stderr, "migrate --status failed: %s\n", err_code(e));
+		return 1;
+	}
+	for (i = 0; i < nmigrations; i++) {
+		printf("%-8s %s_%s\n", applied[i] ? "applied" : "pending",
+		       migrations[i].version, migrations[i].name);
+		pending += !applied[i];
+	}
+	printf("%zu applied, %zu pending\n", nmigrations - pending, pending);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cfg = getenv("CHECKOUTD_CONFIG");
+	struct db db = {0};
+	char err[512];
+	int i = 1, rc = 2;
+
+	if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
+		cfg = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc || strcmp(argv[i], "--help") == 0) {
+		usage(i >= argc ? stderr : stdout);
+		return i >= argc ? 2 : 0;
+	}
+	if (cfg != NULL && *cfg == '\0')
+		cfg = NULL;
+	if (cfg == NULL && access(SYSCONFDIR "/checkoutd.conf", R_OK) == 0)
+		cfg = SYSCONFDIR "/checkoutd.conf";
+	if (config_load(cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "config: %s\n", err);
+		return 2;
+	}
+	if (db_library_init() != 0)
+		return 1;
+	if (strcmp(argv[i], "migrate") == 0 &&
+	    (i + 1 == argc ||
+	     (i + 2 == argc && strcmp(argv[i + 1], "--status") == 0))) {
+		rc = cmd_migrate(&db, i + 2 == argc);
+	} else if (strcmp(argv[i], "config") == 0 && i + 1 == argc) {
+		config_dump(stdout);
+		rc = 0;
+	} else {
+		usage(stderr);
+	}
+	db_close(&db);
+	db_library_end();
+	config_free();
+	return rc;
+}

@@ -1,0 +1,399 @@
+#include "db.h"
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+
+int
+db_library_init(void)
+{
+	return mysql_library_init(0, NULL, NULL);
+}
+
+void
+db_library_end(void)
+{
+	mysql_library_end();
+}
+
+void
+db_thread_init(void)
+{
+	mysql_thread_init();
+}
+
+void
+db_thread_end(void)
+{
+	mysql_thread_end();
+}
+
+int
+db_errno_retryable(unsigned e)
+{
+	return e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT;
+}
+
+int
+db_errno_disconnected(unsigned e)
+{
+	switch (e) {
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_LOST_EXTENDED:
+	case ER_SERVER_SHUTDOWN:
+	case 1927: /* ER_CONNECTION_KILLED */
+	case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void
+db_close(struct db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->nstmts; i++)
+		mysql_stmt_close(db->stmts[i].st);
+	db->nstmts = 0;
+	if (db->conn != NULL)
+		mysql_close(db->conn);
+	db->conn = NULL;
+}
+
+enum err
+db_connect(struct db *db)
+{
+	unsigned timeout = (unsigned)config_int("database.connect_timeout");
+	const char *sock = config_str("database.socket");
+	my_bool off = 0;
+	MYSQL *m;
+
+	if (db->conn != NULL)
+		return ERR_OK;
+	m = mysql_init(NULL);
+	if (m == NULL)
+		return ERR_NOMEM;
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_real_connect(m, *sock ? NULL : config_str("database.host"),
+			       config_str("database.user"),
+			       config_str("database.password"),
+			       config_str("database.name"),
+			       (unsigned)config_int("database.port"),
+			       *sock ? sock : NULL, 0) == NULL) {
+		metrics_inc(MET_DB_ERRORS);
+		log_error("database connect failed: %s", mysql_error(m));
+		mysql_close(m);
+		return ERR_DATABASE_UNAVAILABLE;
+	}
+	db->conn = m;
+	if (db->ever_connected) {
+		metrics_inc(MET_DB_RECONNECTS);
+		log_info("database reconnected");
+	}
+	db->ever_connected = 1;
+	return ERR_OK;
+}
+
+enum err
+db_fail(struct db *db, unsigned errnum, const char *what)
+{
+	metrics_inc(MET_DB_ERRORS);
+	if (db_errno_retryable(errnum))
+		return ERR_DB_RETRY;
+	if (db_errno_disconnected(errnum)) {
+		log_error("database lost (%u) in %s", errnum, what);
+		db_close(db);
+		return ERR_DATABASE_UNAVAILABLE;
+	}
+	log_error("database error %u in %s: %s", errnum, what,
+		  db->conn != NULL ? mysql_error(db->conn) : "");
+	return ERR_INTERNAL;
+}
+
+/* The cached statement for sql, preparing it on first use. */
+static enum err
+stmt_get(struct db *db, const char *sql, MYSQL_STMT **out)
+{
+	MYSQL_STMT *st;
+	enum err e;
+	size_t i;
+
+	e = db_connect(db);
+	if (e != ERR_OK)
+		return e;
+	for (i = 0; i < db->nstmts; i++) {
+		if (db->stmts[i].sql == sql) {
+			*out = db->stmts[i].st;
+			return ERR_OK;
+		}
+	}
+	st = mysql_stmt_init(db->conn);
+	if (st == NULL)
+		return ERR_NOMEM;
+	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+		unsigned errnum = mysql_stmt_errno(st);
+
+		mysql_stmt_close(st);
+		return db_fail(db, errnum, "prepare");
+	}
+	if (db->nstmts < DB_STMT_CACHE) {
+		db->stmts[db->nstmts].sql = sql;
+		db->stmts[db->nstmts++].st = st;
+	} else {
+		/* Cache full: a design limit; raise DB_STMT_CACHE. */
+		log_error("statement cache full");
+		mysql_stmt_close(st);
+		return ERR_INTERNAL;
+	}
+	*out = st;
+	return ERR_OK;
+}
+
+static enum err
+bind_and_run(struct db *db, MYSQL_STMT *st, const struct db_val *p, size_t n)
+{
+	MYSQL_BIND b[16];
+	size_t i;
+
+	if (n > 16 || mysql_stmt_param_count(st) != n)
+		return ERR_INTERNAL;
+	memset(b, 0, sizeof(b));
+	for (i = 0; i < n; i++) {
+		switch (p[i].type) {
+		case DB_NULL:
+			b[i].buffer_type = MYSQL_TYPE_NULL;
+			break;
+		case DB_I64:
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = (void *)&p[i].i;
+			break;
+		case DB_STR:
+			b[i].buffer_type = MYSQL_TYPE_STRING;
+			b[i].buffer = (void *)p[i].s;
+			b[i].buffer_length = p[i].len;
+			break;
+		}
+	}
+	if (n > 0 && mysql_stmt_bind_param(st, b) != 0)
+		return db_fail(db, mysql_stmt_errno(st), "bind");
+	if (mysql_stmt_execute(st) != 0)
+		return db_fail(db, mysql_stmt_errno(st), "execute");
+	return ERR_OK;
+}
+
+/*
+ * Prepares (or finds) and executes sql. Outside a transaction, a connection
+ * found dead (the server restarted since its last use) is replaced once and
+ * the statement run again: outside db_tx only reads run, so this repeats
+ * nothing. Inside a transaction the caller's retry decides.
+ */
+static enum err
+run(struct db *db, const char *sql, const struct db_val *p, size_t n,
+    MYSQL_STMT **st)
+{
+	enum err e;
+	int tries = db->in_tx ? 1 : 2;
+
+	do {
+		int had_conn = db->conn != NULL;
+
+		e = stmt_get(db, sql, st);
+		if (e == ERR_OK)
+			e = bind_and_run(db, *st, p, n);
+		if (e != ERR_DATABASE_UNAVAILABLE || !had_conn)
+			break;
+	} while (--tries > 0);
+	return e;
+}
+
+enum err
+db_exec(struct db *db, const char *sql, const struct db_val *p, size_t n,
+	uint64_t *affected)
+{
+	MYSQL_STMT *st;
+	enum err e;
+
+	e = run(db, sql, p, n, &st);
+	if (e != ERR_OK)
+		return e;
+	if (affected != NULL)
+		*affected = mysql_stmt_affected_rows(st);
+	mysql_stmt_free_result(st);
+	return ERR_OK;
+}
+
+#define DB_MAX_COLS 32
+
+enum err
+db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
+	 enum err (*row)(void *arg, const struct db_val *cols, size_t ncols),
+	 void *arg)
+{
+	MYSQL_BIND b[DB_MAX_COLS];
+	struct db_val cols[DB_MAX_COLS];
+	unsigned long lens[DB_MAX_COLS];
+	my_bool nulls[DB_MAX_COLS];
+	int64_t ints[DB_MAX_COLS];
+	char *strs[DB_MAX_COLS] = {0};
+	size_t ncols, i;
+	MYSQL_RES *meta;
+	MYSQL_STMT *st;
+	enum err e;
+	int rc;
+
+	e = run(db, sql, p, n, &st);
+	if (e != ERR_OK)
+		return e;
+	meta = mysql_stmt_result_metadata(st);
+	if (meta == NULL) {
+		mysql_stmt_free_result(st);
+		return ERR_OK;
+	}
+	ncols = mysql_num_fields(meta);
+	if (ncols > DB_MAX_COLS) {
+		mysql_free_result(meta);
+		mysql_stmt_free_result(st);
+		return ERR_INTERNAL;
+	}
+	memset(b, 0, sizeof(b));
+	for (i = 0; i < ncols; i++) {
+		MYSQL_FIELD *f = mysql_fetch_field_direct(meta, (unsigned)i);
+		int is_int =
+		    f->type == MYSQL_TYPE_LONGLONG ||
+		    f->type == MYSQL_TYPE_LONG || f->type == MYSQL_TYPE_SHORT ||
+		    f->type == MYSQL_TYPE_TINY || f->type == MYSQL_TYPE_INT24;
+
+		b[i].is_null = &nulls[i];
+		b[i].length = &lens[i];
+		if (is_int) {
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = &ints[i];
+			cols[i].type = DB_I64;
+		} else {
+			/* Column width bounds the value; +1 for a NUL. */
+			size_t cap = f->length < 65536 ? f->length + 1 : 65537;
+
+			strs[i] = malloc(cap);
+			if (strs[i] == NULL) {
+				e = ERR_NOMEM;
+				goto out;
+			}
+			b[i].buffer_type = MYSQL_TYPE_STRING;
+			b[i].buffer = strs[i];
+			b[i].buffer_length = cap - 1;
+			cols[i].type = DB_STR;
+		}
+	}
+	if (mysql_stmt_bind_result(st, b) != 0) {
+		e = db_fail(db, mysql_stmt_errno(st), "bind result");
+		goto out;
+	}
+	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+		struct db_val row_cols[DB_MAX_COLS];
+
+		for (i = 0; i < ncols; i++) {
+			row_cols[i] = cols[i];
+			if (nulls[i]) {
+				row_cols[i].type = DB_NULL;
+			} else if (cols[i].type == DB_I64) {
+				row_cols[i].i = ints[i];
+			} else {
+				size_t len = lens[i] < b[i].buffer_length
+						 ? lens[i]
+						 : b[i].buffer_length;
+
+				strs[i][len] = '\0';
+				row_cols[i].s = strs[i];
+				row_cols[i].len = len;
+			}
+		}
+		e = row(arg, row_cols, ncols);
+		if (e != ERR_OK)
+			goto out;
+	}
+	if (rc == 1)
+		e = db_fail(db, mysql_stmt_errno(st), "fetch");
+out:
+	for (i = 0; i < ncols; i++)
+		free(strs[i]);
+	mysql_free_result(meta);
+	if (db->conn != NULL)
+		mysql_stmt_free_result(st);
+	return e;
+}
+
+static const char sql_begin[] = "START TRANSACTION";
+
+struct tx_ctx {
+	struct db *db;
+	enum err (*fn)(struct db *db, void *arg);
+	void *arg;
+};
+
+static enum err
+tx_attempt(void *p)
+{
+	struct tx_ctx *c = p;
+	enum err e;
+
+	e = db_exec(c->db, sql_begin, NULL, 0, NULL);
+	if (e != ERR_OK)
+		return e;
+	c->db->in_tx = 1;
+	e = c->fn(c->db, c->arg);
+	c->db->in_tx = 0;
+	if (e == ERR_OK && mysql_commit(c->db->conn) != 0)
+		e = db_fail(c->db, mysql_errno(c->db->conn), "commit");
+	if (e != ERR_OK && c->db->conn != NULL)
+		mysql_rollback(c->db->conn);
+	return e;
+}
+
+enum err
+db_retry(enum err (*attempt)(void *arg), void *arg, int max_retries,
+	 int *retries)
+{
+	enum err e;
+	int n = 0;
+
+	for (;;) {
+		e = attempt(arg);
+		if (e != ERR_DB_RETRY || n >= max_retries)
+			break;
+		n++;
+	}
+	if (retries != NULL)
+		*retries = n;
+	return e;
+}
+
+enum err
+db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg), void *arg)
+{
+	struct tx_ctx c = {db, fn, arg};
+	int retries = 0, i;
+	enum err e;
+
+	/* A dead connection is found (and replaced) before BEGIN. */
+	e = db_connect(db);
+	if (e != ERR_OK)
+		return e;
+	e = db_retry(tx_attempt, &c, (int)config_int("database.tx_retries"),
+		     &retries);
+	for (i = 0; i < retries; i++)
+		metrics_inc(MET_DB_TX_RETRIES);
+	return e;
+}

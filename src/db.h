@@ -1,0 +1,98 @@
+/*
+ * The database: one connection per worker thread, its prepared statements
+ * kept for the life of the connection, transactions retried on deadlock
+ * (1213) and lock wait timeout (1205), reconnection after a loss. Every
+ * statement is prepared; nothing builds SQL from input.
+ */
+#ifndef CHECKOUTD_DB_H
+#define CHECKOUTD_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mysql.h>
+
+#include "err.h"
+
+#define DB_STMT_CACHE 96
+
+struct db {
+	MYSQL *conn; /* NULL while disconnected. */
+	int ever_connected;
+	int in_tx; /* Inside db_tx: a lost connection is not retried. */
+	size_t nstmts;
+	struct {
+		const char *sql; /* Cached by address: SQL is static text. */
+		MYSQL_STMT *st;
+	} stmts[DB_STMT_CACHE];
+};
+
+enum db_type { DB_NULL, DB_I64, DB_STR };
+
+/* A statement parameter or result column. */
+struct db_val {
+	enum db_type type;
+	int64_t i;
+	const char *s; /* DB_STR parameters: not owned. */
+	size_t len;
+};
+
+#define DB_I(v) ((struct db_val){.type = DB_I64, .i = (v)})
+#define DB_S(v) ((struct db_val){.type = DB_STR, .s = (v), .len = strlen(v)})
+
+/* Process-wide setup and teardown (before threads / at exit). */
+int db_library_init(void);
+void db_library_end(void);
+/* Per-thread setup and teardown of the client library. */
+void db_thread_init(void);
+void db_thread_end(void);
+
+/* Connects if not connected. ERR_DATABASE_UNAVAILABLE when it cannot. */
+enum err db_connect(struct db *db);
+/* Closes the connection and its statements. */
+void db_close(struct db *db);
+
+/*
+ * Classifies the connection's last error (logged once here): ERR_DB_RETRY
+ * for a deadlock or lock wait timeout, ERR_DATABASE_UNAVAILABLE (and the
+ * connection is dropped) when the server is gone, else ERR_INTERNAL.
+ */
+enum err db_fail(struct db *db, unsigned errnum, const char *what);
+
+/*
+ * Runs a prepared statement with params p[0..n) and discards any rows;
+ * *affected (may be NULL) gets the affected row count.
+ */
+enum err db_exec(struct db *db, const char *sql, const struct db_val *p,
+		 size_t n, uint64_t *affected);
+/*
+ * Runs a query whose rows are integer or string columns; calls row(arg,
+ * cols, ncols) for each row. String columns point into a buffer valid only
+ * during the callback.
+ */
+enum err
+db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
+	 enum err (*row)(void *arg, const struct db_val *cols, size_t ncols),
+	 void *arg);
+
+/*
+ * Runs fn(db, arg) inside START TRANSACTION ... COMMIT, rolling back when fn
+ * fails, and retrying the whole transaction up to database.tx_retries
+ * times on ERR_DB_RETRY.
+ */
+enum err db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg),
+	       void *arg);
+
+/*
+ * The retry policy on its own: calls attempt(arg) until it returns anything
+ * but ERR_DB_RETRY, at most 1 + max_retries times. *retries gets the count.
+ */
+enum err db_retry(enum err (*attempt)(void *arg), void *arg, int max_retries,
+		  int *retries);
+
+/* Whether a MySQL/MariaDB error number means "retry the transaction". */
+int db_errno_retryable(unsigned errnum);
+/* Whether it means "the connection is gone". */
+int db_errno_disconnected(unsigned errnum);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * The one error enum every fallible function returns, and its mapping to
+ * HTTP statuses and problem+json codes (SPEC 2.6). The mapping lives only in
+ * the tables of err.c; http.c turns an error into a response in one place.
+ */
+#ifndef CHECKOUTD_ERR_H
+#define CHECKOUTD_ERR_H
+
+enum err {
+	ERR_OK = 0,
+	ERR_MALFORMED_BODY,
+	ERR_UNAUTHENTICATED,
+	ERR_CARD_DECLINED,
+	ERR_NOT_FOUND,
+	ERR_METHOD_NOT_ALLOWED,
+	ERR_INVALID_TRANSITION,
+	ERR_OUT_OF_STOCK,
+	ERR_TOTAL_CHANGED,
+	ERR_PAYMENT_IN_PROGRESS,
+	ERR_IDEMPOTENCY_KEY_IN_USE,
+	ERR_PAYLOAD_TOO_LARGE,
+	ERR_UNSUPPORTED_MEDIA_TYPE,
+	ERR_VALIDATION_FAILED,
+	ERR_IDEMPOTENCY_KEY_REUSED,
+	ERR_TOO_MANY_ATTEMPTS,
+	ERR_INTERNAL,
+	ERR_PROVIDER_ERROR,
+	ERR_DATABASE_UNAVAILABLE,
+	ERR_BUSY,
+	ERR_PROVIDER_TIMEOUT,
+	ERR_DB_RETRY, /* Deadlock or lock wait timeout: retry the transaction.
+		       */
+	ERR_NOMEM,
+	ERR__MAX
+};
+
+/* The problem+json `code` of e, e.g. "not_found". */
+const char *err_code(enum err e);
+/* The HTTP status of e. */
+int err_status(enum err e);
+/* A short human title of e. */
+const char *err_title(enum err e);
+
+#endif

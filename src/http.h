@@ -1,0 +1,82 @@
+/*
+ * The request layer shared by every endpoint: CGI/FastCGI params -> struct
+ * request, routing, body limits and decoding, CORS, request ids, problem+json
+ * errors, the access log and metrics. The I/O (FastCGI stream or plain CGI
+ * stdin/stdout) stays in the caller, behind struct http_io.
+ */
+#ifndef CHECKOUTD_HTTP_H
+#define CHECKOUTD_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "err.h"
+#include "router.h"
+#include "str.h"
+
+struct db;
+
+/* Where the body comes from: read up to n bytes, 0 at the end, -1 on error. */
+struct http_io {
+	int (*read)(void *ctx, char *p, int n);
+	void *ctx;
+};
+
+struct request {
+	/* Input. */
+	char **envp; /* NAME=value params, NULL-terminated; not owned. */
+	enum method method;
+	const char *path;
+	const char *query;
+	struct buf body;
+	struct json_object *json; /* Decoded body, owned; {} when empty. */
+	struct route_match match;
+	char request_id[129];
+	const char *origin; /* Origin header when it is an allowed origin. */
+	int body_unread; /* The body was not consumed (connection must close).
+			  */
+	struct db *db;	 /* This worker's database connection. */
+	void *curl;	 /* This worker's curl handle (CURL *). */
+	struct timespec start;
+
+	/* Output. */
+	int status;
+	const char *content_type;
+	struct buf headers; /* Extra "Name: value\r\n" lines. */
+	struct buf out;
+};
+
+/* Runs one request from params envp and body io; the response is in req. */
+void http_handle(struct request *req, char **envp, const struct http_io *io);
+/* Writes the whole CGI response (Status line, headers, body) into out. */
+int http_serialize(const struct request *req, struct buf *out);
+/* Releases what the last request allocated; keeps buffers for reuse. */
+void http_request_reset(struct request *req);
+/* Frees everything (at thread exit). */
+void http_request_free(struct request *req);
+
+/* A param by its CGI name ("HTTP_X_CART_TOKEN", "CONTENT_TYPE"), or NULL. */
+const char *req_env(const struct request *req, const char *name);
+/* A path capture by name ("id"), or NULL. */
+const char *req_param(const struct request *req, const char *name);
+
+/* Sets a text/plain response. */
+void res_text(struct request *req, int status, const char *text);
+/* Sets a JSON response; takes ownership of o. */
+void res_json(struct request *req, int status, struct json_object *o);
+/* Adds a response header. */
+void res_header(struct request *req, const char *name, const char *value);
+/*
+ * Sets a problem+json response for e with detail (may be NULL) and the
+ * members of extra (may be NULL, ownership taken) merged in.
+ */
+void res_problem(struct request *req, enum err e, const char *detail,
+		 struct json_object *extra);
+
+/* Configured CORS origins are read once; call after config_load. */
+void http_init(void);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * checkoutd: the FastCGI checkout service. Serves on a socket it binds
+ * (--listen), on an inherited FastCGI socket (spawn-fcgi, mod_fcgid), or,
+ * started as a plain CGI program, answers one request and exits.
+ */
+#include <fcgiapp.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: checkoutd [--config FILE] [--listen unix:/path | "
+		   "HOST:PORT]\n"
+		   "                 [--workers N] [--pid-file FILE] "
+		   "[--print-config]\n"
+		   "Without --listen (or server.listen) it serves an "
+		   "inherited FastCGI socket on\n"
+		   "fd 0, or answers one CGI request when fd 0 is not a "
+		   "socket.\n");
+}
+
+/* The config file: --config, else $CHECKOUTD_CONFIG, else the default. */
+static const char *
+config_path(const char *flag)
+{
+	static const char def[] = SYSCONFDIR "/checkoutd.conf";
+	const char *env = getenv("CHECKOUTD_CONFIG");
+
+	if (flag != NULL)
+		return flag;
+	if (env != NULL && *env != '\0')
+		return env;
+	return access(def, R_OK) == 0 ? def : NULL;
+}
+
+static int
+write_pid_file(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"pid-file", required_argument, NULL, 'p'},
+	    {"print-config", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *cfg = NULL, *listen_flag = NULL, *workers_flag = NULL,
+		   *pid_flag = NULL, *listen_spec, *pid_file;
+	char err[512];
+	int c, print = 0, fd, rc, workers;
+
+	while ((c = getopt_long(argc, argv, "c:l:w:p:Ph", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cfg = optarg;
+			break;
+		case 'l':
+			listen_flag = optarg;
+			break;
+		case 'w':
+			workers_flag = optarg;
+			break;
+		case 'p':
+			pid_flag = optarg;
+			break;
+		case 'P':
+			print = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (config_load(config_path(cfg), err, sizeof(err)) != 0) {
+		log_error("config: %s", err);
+		return 2;
+	}
+	if ((listen_flag && config_set("server.listen", listen_flag) != 0) ||
+	    (workers_flag && config_set("server.workers", workers_flag) != 0) ||
+	    (pid_flag && config_set("server.pid_file", pid_flag) != 0)) {
+		log_error("bad command-line value");
+		return 2;
+	}
+	if (print) {
+		config_dump(stdout);
+		config_free();
+		return 0;
+	}
+	workers = (int)config_int("server.workers");
+	if (workers < 1 || workers > 1024) {
+		log_error("server.workers must be 1..1024");
+		return 2;
+	}
+	if (db_library_init() != 0 || curl_global_init(CURL_GLOBAL_ALL) != 0) {
+		log_error("library initialisation failed");
+		return 1;
+	}
+	http_init();
+	listen_spec = config_str("server.listen");
+	if (*listen_spec == '\0' && FCGX_IsCGI()) {
+		rc = server_cgi();
+		goto out;
+	}
+	if (*listen_spec != '\0') {
+		fd = server_listen(listen_spec,
+				   config_str("server.socket_mode"));
+		if (fd < 0) {
+			rc = 1;
+			goto out;
+		}
+	} else {
+		fd = 0; /* Inherited from spawn-fcgi or mod_fcgid. */
+	}
+	pid_file = config_str("server.pid_file");
+	if (*pid_file != '\0' && write_pid_file(pid_file) != 0)
+		log_warn("cannot write pid file %s", pid_file);
+	log_info("checkoutd %s listening on %s", PACKAGE_VERSION,
+		 *listen_spec ? listen_spec : "inherited socket");
+	rc = server_run(fd, workers, (int)config_int("shutdown.grace"),
+			strncmp(listen_spec, "unix:", 5) == 0 ? listen_spec + 5
+							      : NULL);
+	if (*pid_file != '\0')
+		unlink(pid_file);
+out:
+	curl_global_cleanup();
+	db_library_end();
+	config_free();
+	return rc;
+}

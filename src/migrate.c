@@ -1,0 +1,162 @@
+#include "migrate.h"
+
+#include <mysqld_error.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "str.h"
+
+static const char sql_create[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version VARCHAR(16) NOT NULL PRIMARY KEY,"
+    " name VARCHAR(128) NOT NULL,"
+    " applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+static const char sql_versions[] = "SELECT version FROM schema_migrations";
+static const char sql_record[] =
+    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)";
+static const char sql_lock[] = "SELECT GET_LOCK('checkoutd.migrate', 60)";
+static const char sql_unlock[] = "SELECT RELEASE_LOCK('checkoutd.migrate')";
+
+static enum err
+mark_applied(void *arg, const struct db_val *cols, size_t ncols)
+{
+	int *applied = arg;
+	size_t i;
+
+	if (ncols < 1 || cols[0].type != DB_STR)
+		return ERR_OK;
+	for (i = 0; i < nmigrations; i++)
+		if (strcmp(migrations[i].version, cols[0].s) == 0)
+			applied[i] = 1;
+	return ERR_OK;
+}
+
+enum err
+migrate_applied(struct db *db, int *applied)
+{
+	enum err e;
+
+	memset(applied, 0, nmigrations * sizeof(*applied));
+	e = db_connect(db);
+	if (e != ERR_OK)
+		return e;
+	e = db_query(db, sql_versions, NULL, 0, mark_applied, applied);
+	if (e == ERR_INTERNAL && db->conn != NULL &&
+	    mysql_errno(db->conn) == ER_NO_SUCH_TABLE)
+		return ERR_OK; /* Nothing migrated yet. */
+	return e;
+}
+
+enum err
+migrate_pending(struct db *db, size_t *pending)
+{
+	int applied[nmigrations > 0 ? nmigrations : 1];
+	enum err e;
+	size_t i;
+
+	*pending = 0;
+	e = migrate_applied(db, applied);
+	if (e != ERR_OK)
+		return e;
+	for (i = 0; i < nmigrations; i++)
+		*pending += !applied[i];
+	return ERR_OK;
+}
+
+static enum err
+ignore_row(void *arg, const struct db_val *cols, size_t ncols)
+{
+	(void)arg;
+	(void)cols;
+	(void)ncols;
+	return ERR_OK;
+}
+
+/* Runs one statement of a migration; prepared once and dropped. */
+static enum err
+run_statement(struct db *db, const char *sql, size_t len)
+{
+	MYSQL_STMT *st = mysql_stmt_init(db->conn);
+	enum err e = ERR_OK;
+
+	if (st == NULL)
+		return ERR_NOMEM;
+	if (mysql_stmt_prepare(st, sql, len) != 0 ||
+	    mysql_stmt_execute(st) != 0) {
+		log_error("migration statement failed: %s",
+			  mysql_stmt_error(st));
+		e = db_fail(db, mysql_stmt_errno(st), "migration");
+	}
+	mysql_stmt_close(st);
+	return e;
+}
+
+/* Splits m->sql at lines ending in ';' and runs each statement. */
+static enum err
+apply_one(struct db *db, const struct migration *m)
+{
+	struct buf stmt = {0};
+	const char *p = m->sql;
+	enum err e = ERR_OK;
+
+	while (*p != '\0' && e == ERR_OK) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		const char *s = p;
+		size_t slen = len;
+
+		p += len + (nl != NULL);
+		while (slen > 0 && (s[slen - 1] == ' ' || s[slen - 1] == '\r' ||
+				    s[slen - 1] == '\t'))
+			slen--;
+		if (slen >= 2 && s[0] == '-' && s[1] == '-')
+			continue;
+		buf_append(&stmt, s, slen);
+		buf_puts(&stmt, "\n");
+		if (slen > 0 && s[slen - 1] == ';') {
+			if (stmt.failed)
+				e = ERR_NOMEM;
+			else
+				e = run_statement(db, stmt.data, stmt.len - 2);
+			buf_reset(&stmt);
+		}
+	}
+	buf_free(&stmt);
+	return e;
+}
+
+enum err
+migrate_apply(struct db *db, FILE *out)
+{
+	int applied[nmigrations > 0 ? nmigrations : 1];
+	enum err e;
+	size_t i, done = 0;
+
+	e = db_connect(db);
+	if (e == ERR_OK)
+		e = db_query(db, sql_lock, NULL, 0, ignore_row, NULL);
+	if (e != ERR_OK)
+		return e;
+	e = db_exec(db, sql_create, NULL, 0, NULL);
+	if (e == ERR_OK)
+		e = migrate_applied(db, applied);
+	for (i = 0; e == ERR_OK && i < nmigrations; i++) {
+		const struct migration *m = &migrations[i];
+		struct db_val p[2] = {DB_S(m->version), DB_S(m->name)};
+
+		if (applied[i])
+			continue;
+		fprintf(out, "applying %s_%s\n", m->version, m->name);
+		e = apply_one(db, m);
+		if (e == ERR_OK)
+			e = db_exec(db, sql_record, p, 2, NULL);
+		done++;
+	}
+	if (db->conn != NULL)
+		db_query(db, sql_unlock, NULL, 0, ignore_row, NULL);
+	if (e == ERR_OK)
+		fprintf(out, "%zu applied, schema up to date\n", done);
+	return e;
+}

@@ -1,0 +1,33 @@
+/*
+ * Schema migrations: migrations/NNNN_name.sql, compiled into the binaries
+ * in version order. Applied by `checkoutctl migrate` under a named lock, so
+ * two processes at once are safe; each applied version is recorded in
+ * schema_migrations. A migration file holds statements that each end with
+ * ";" at the end of a line; lines starting with "--" are comments.
+ */
+#ifndef CHECKOUTD_MIGRATE_H
+#define CHECKOUTD_MIGRATE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "db.h"
+
+struct migration {
+	const char *version;
+	const char *name;
+	const char *sql;
+};
+
+extern const struct migration migrations[];
+extern const size_t nmigrations;
+
+/* Sets applied[i] to whether migrations[i] is recorded (applied has
+ * nmigrations entries). A missing schema_migrations table means none. */
+enum err migrate_applied(struct db *db, int *applied);
+/* Counts the migrations not yet applied. */
+enum err migrate_pending(struct db *db, size_t *pending);
+/* Applies every pending migration in order, reporting each on out. */
+enum err migrate_apply(struct db *db, FILE *out);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * The FastCGI server: a dispatcher thread owns the listening socket and the
+ * idle keep-alive connections (epoll), and hands a connection with a request
+ * waiting to the next free worker thread. So an idle nginx keep-alive
+ * connection never pins a worker, and SIGTERM/SIGINT stop it cleanly:
+ * stop accepting, close idle connections, let the requests in flight finish,
+ * exit within the grace period.
+ */
+#ifndef CHECKOUTD_SERVER_H
+#define CHECKOUTD_SERVER_H
+
+/*
+ * Opens a listening socket for spec "unix:/path" or "HOST:PORT"; a unix
+ * socket gets mode (octal string). Returns the fd or -1 (logged).
+ */
+int server_listen(const char *spec, const char *mode);
+/*
+ * Serves FastCGI on listen_fd with nworkers threads until SIGTERM/SIGINT.
+ * unlink_path (may be NULL) is removed when the server stops accepting.
+ * Returns the process exit status.
+ */
+int server_run(int listen_fd, int nworkers, int grace_s,
+	       const char *unlink_path);
+/* Answers one request as a plain CGI program (environment and stdio). */
+int server_cgi(void);
+
+#endif

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# A private checkoutd stack in one directory: MariaDB (data under DIR/db),
+# checkoutd and nginx, each started detached with its PID in DIR/run and
+# its output in DIR/log. Used by ./run (DIR = var) and by the tests (a
+# temporary DIR). Every part is started only when it is not running, and
+# stopped by its PID, never by name.
+#
+#   t/stack.sh up DIR        start what is not running; print nothing else
+#   t/stack.sh down DIR      stop everything this DIR started
+#   t/stack.sh db-stop DIR   stop only MariaDB (tests of a lost database)
+#   t/stack.sh status DIR    one line per part
+#
+# On first `up`, these settings are saved in DIR/stack.env: PORT (nginx,
+# default 8080), BIN (directory with checkoutd and checkoutctl), WORKERS,
+# GRACE (shutdown.grace).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+die() { echo "stack: $*" >&2; exit 1; }
+
+# Whether the process in pid file $1 runs a program named $2.
+alive() {
+	local pid
+	[ -s "$1" ] || return 1
+	pid=$(cat "$1")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	grep -qa -- "$2" "/proc/$pid/cmdline" 2>/dev/null
+}
+
+# Stops the process in pid file $1 (program $2) and waits up to $3 seconds.
+stop_pid() {
+	local pidf=$1 name=$2 wait=${3:-30} pid i
+	alive "$pidf" "$name" || { rm -f "$pidf"; return 0; }
+	pid=$(cat "$pidf")
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < wait * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || { rm -f "$pidf"; return 0; }
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$pidf"
+}
+
+setup_dir() {
+	dir=$1
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	mkdir -p "$dir/run" "$dir/log" "$dir/nginx/tmp"
+	if [ ! -f "$dir/stack.env" ]; then
+		{
+			echo "PORT=${PORT:-8080}"
+			echo "BIN=${BIN:-$top/build/release}"
+			echo "WORKERS=${WORKERS:-16}"
+			echo "GRACE=${GRACE:-15}"
+			echo "DBPASS=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+			echo "SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+		} >"$dir/stack.env"
+	fi
+	# shellcheck disable=SC1091
+	. "$dir/stack.env"
+	# nginx's workers (not root) must reach the FastCGI socket, and a
+	# mktemp -d directory (mode 0700) is closed to them: the socket lives
+	# in a directory of its own under /tmp, named after DIR.
+	sockdir=/tmp/checkoutd-$(printf %s "$dir" | sha1sum | cut -c1-12)
+	mkdir -p "$sockdir"
+	chmod 0755 "$sockdir"
+	dbsock=$dir/run/mysql.sock
+	conf=$dir/checkoutd.conf
+}
+
+mysql_root() { mariadb --no-defaults --socket="$dbsock" -uroot "$@"; }
+
+db_up() {
+	local i
+	if alive "$dir/run/mariadb.pid" mariadbd; then return 0; fi
+	if [ ! -d "$dir/db/mysql" ]; then
+		mariadb-install-db --no-defaults --datadir="$dir/db" \
+			--auth-root-authentication-method=normal \
+			--skip-test-db --user=root >"$dir/log/mariadb-install.log" 2>&1 ||
+			die "mariadb-install-db failed (see $dir/log/mariadb-install.log)"
+	fi
+	setsid mariadbd --no-defaults --datadir="$dir/db" --socket="$dbsock" \
+		--skip-networking --user=root --pid-file="$dir/run/mariadb.pid" \
+		--log-error="$dir/log/mariadb.err" \
+		</dev/null >/dev/null 2>&1 &
+	for ((i = 0; i < 300; i++)); do
+		if mariadb-admin --no-defaults --socket="$dbsock" -uroot ping >/dev/null 2>&1; then
+			break
+		fi
+		sleep 0.1
+	done
+	mariadb-admin --no-defaults --socket="$dbsock" -uroot ping >/dev/null 2>&1 ||
+		die "MariaDB did not start (see $dir/log/mariadb.err)"
+	mysql_root <<SQL
+CREATE DATABASE IF NOT EXISTS checkoutd CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE USER IF NOT EXISTS 'checkoutd'@'localhost' IDENTIFIED BY '$DBPASS';
+GRANT ALL ON checkoutd.* TO 'checkoutd'@'localhost';
+SQL
+}
+
+write_conf() {
+	cat >"$conf" <<CONF
+# Written by t/stack.sh for the private stack in $dir.
+[server]
+listen = unix:$sockdir/checkoutd.sock
+workers = $WORKERS
+socket_mode = 0666
+pid_file = $dir/run/checkoutd.pid
+[shutdown]
+grace = $GRACE
+[database]
+socket = $dbsock
+user = checkoutd
+password = $DBPASS
+name = checkoutd
+[security]
+secret = $SECRET
+CONF
+	chmod 0600 "$conf"
+}
+
+checkoutd_up() {
+	local i
+	if alive "$dir/run/checkoutd.pid" checkoutd; then return 0; fi
+	[ -x "$BIN/checkoutd" ] || die "no checkoutd in $BIN: build first"
+	rm -f "$dir/run/checkoutd.exit"
+	# The wrapper records the exit status (the shutdown test reads it).
+	setsid sh -c '"$1" --config "$2"; echo $? >"$3"' checkoutd-wrapper \
+		"$BIN/checkoutd" "$conf" "$dir/run/checkoutd.exit" \
+		</dev/null >>"$dir/log/checkoutd.log" 2>&1 &
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$sockdir/checkoutd.sock" ] && alive "$dir/run/checkoutd.pid" checkoutd && return 0
+		sleep 0.1
+	done
+	die "checkoutd did not start (see $dir/log/checkoutd.log)"
+}
+
+nginx_up() {
+	local n
+	if alive "$dir/run/nginx.pid" nginx; then return 0; fi
+	mkdir -p "$dir/nginx/tmp/body" "$dir/nginx/tmp/fastcgi" "$dir/nginx/tmp/proxy" \
+		"$dir/nginx/tmp/uwsgi" "$dir/nginx/tmp/scgi"
+	# The shipped site config, with this stack's port and socket.
+	sed -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$PORT;|" \
+		-e "s|unix:/run/checkoutd/checkoutd.sock|unix:$sockdir/checkoutd.sock|" \
+		"$top/nginx/checkoutd.conf" >"$dir/nginx/site.conf"
+	cat >"$dir/nginx/nginx.conf" <<NGINX
+# Written by t/stack.sh: a private nginx around the shipped site config.
+worker_processes 2;
+pid $dir/run/nginx.pid;
+error_log $dir/log/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+	access_log $dir/log/nginx-access.log;
+	client_body_temp_path $dir/nginx/tmp/body;
+	fastcgi_temp_path $dir/nginx/tmp/fastcgi;
+	proxy_temp_path $dir/nginx/tmp/proxy;
+	uwsgi_temp_path $dir/nginx/tmp/uwsgi;
+	scgi_temp_path $dir/nginx/tmp/scgi;
+	include $dir/nginx/site.conf;
+}
+NGINX
+	nginx -c "$dir/nginx/nginx.conf" -p "$dir/nginx" \
+		</dev/null >>"$dir/log/nginx-error.log" 2>&1 ||
+		die "nginx did not start (see $dir/log/nginx-error.log)"
+	for ((n = 0; n < 50; n++)); do
+		alive "$dir/run/nginx.pid" nginx && return 0
+		sleep 0.1
+	done
+	die "nginx did not start (see $dir/log/nginx-error.log)"
+}
+
+# Waits until the ping answers through nginx.
+wait_ping() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/checkouts/health/ping" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "the stack does not answer on port $PORT"
+}
+
+cmd=${1:-}
+[ $# -ge 2 ] || die "usage: t/stack.sh up|down|db-stop|status DIR"
+setup_dir "$2"
+case $cmd in
+up)
+	db_up
+	write_conf
+	"$BIN/checkoutctl" --config "$conf" migrate >>"$dir/log/migrate.log" 2>&1 ||
+		die "migration failed (see $dir/log/migrate.log)"
+	checkoutd_up
+	nginx_up
+	wait_ping
+	;;
+down)
+	stop_pid "$dir/run/nginx.pid" nginx
+	stop_pid "$dir/run/checkoutd.pid" checkoutd $((GRACE + 5))
+	stop_pid "$dir/run/mariadb.pid" mariadbd 60
+	rmdir "$sockdir" 2>/dev/null || true
+	;;
+db-stop)
+	stop_pid "$dir/run/mariadb.pid" mariadbd 60
+	;;
+status)
+	for p in mariadb:mariadbd checkoutd:checkoutd nginx:nginx; do
+		if alive "$dir/run/${p%%:*}.pid" "${p#*:}"; then
+			echo "${p%%:*}: running (pid $(cat "$dir/run/${p%%:*}.pid"))"
+		else
+			echo "${p%%:*}: stopped"
+		fi
+	done
+	;;
+*) die "unknown command $cmd" ;;
+esac

@@ -1,0 +1,79 @@
+/* The database layer's policies that need no server. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "db.h"
+
+struct script {
+	int calls;
+	int fail_times;
+	enum err fail_with;
+};
+
+static enum err
+attempt(void *arg)
+{
+	struct script *s = arg;
+
+	return s->calls++ < s->fail_times ? s->fail_with : ERR_OK;
+}
+
+static void
+test_retry(void **state)
+{
+	static const struct {
+		int fail_times, max, calls, retries;
+		enum err fail_with, want;
+	} rows[] = {
+	    {0, 3, 1, 0, ERR_DB_RETRY, ERR_OK},
+	    {1, 3, 2, 1, ERR_DB_RETRY, ERR_OK},
+	    {3, 3, 4, 3, ERR_DB_RETRY, ERR_OK},
+	    {4, 3, 4, 3, ERR_DB_RETRY, ERR_DB_RETRY},
+	    {9, 0, 1, 0, ERR_DB_RETRY, ERR_DB_RETRY},
+	    /* Other errors are never retried. */
+	    {1, 3, 1, 0, ERR_DATABASE_UNAVAILABLE, ERR_DATABASE_UNAVAILABLE},
+	    {1, 3, 1, 0, ERR_OUT_OF_STOCK, ERR_OUT_OF_STOCK},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct script s = {0, rows[i].fail_times, rows[i].fail_with};
+		int retries = -1;
+
+		assert_int_equal(db_retry(attempt, &s, rows[i].max, &retries),
+				 rows[i].want);
+		assert_int_equal(s.calls, rows[i].calls);
+		assert_int_equal(retries, rows[i].retries);
+	}
+}
+
+static void
+test_errno_classes(void **state)
+{
+	(void)state;
+	assert_true(db_errno_retryable(ER_LOCK_DEADLOCK));
+	assert_true(db_errno_retryable(ER_LOCK_WAIT_TIMEOUT));
+	assert_false(db_errno_retryable(ER_DUP_ENTRY));
+	assert_true(db_errno_disconnected(CR_SERVER_GONE_ERROR));
+	assert_true(db_errno_disconnected(CR_SERVER_LOST));
+	assert_true(db_errno_disconnected(CR_CONNECTION_ERROR));
+	assert_false(db_errno_disconnected(ER_LOCK_DEADLOCK));
+	assert_false(db_errno_disconnected(ER_NO_SUCH_TABLE));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_retry),
+	    cmocka_unit_test(test_errno_classes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
