@@ -333,12 +333,12 @@ http_handle(struct request *req, char **envp, const struct http_io *io)
 	metrics_request(
 	    req->match.route != NULL ? (int)(req->match.route - routes) : -1,
 	    req->status, us);
-	log_msg("access", "%s %s %s %d %.3fms", req->request_id,
-		req_env(req, "REQUEST_METHOD") != NULL
-		    ? req_env(req, "REQUEST_METHOD")
-		    : "-",
-		req->path != NULL ? req->path : "-", req->status,
-		(double)us / 1000.0);
+	log_access("%s %s %s %d %.3fms", req->request_id,
+		   req_env(req, "REQUEST_METHOD") != NULL
+		       ? req_env(req, "REQUEST_METHOD")
+		       : "-",
+		   req->path != NULL ? req->path : "-", req->status,
+		   (double)us / 1000.0);
 }
 
 static const char *

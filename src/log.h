@@ -11,6 +11,16 @@ void log_set_fd(int fd);
 void log_msg(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Appends an access-log line to this thread's buffer: one write(2) per
+ * batch instead of per request. The buffer is written when it fills, and
+ * by log_flush, which a worker calls before it waits for work, so lines are
+ * never held back while the service is idle.
+ */
+void log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes this thread's buffered access-log lines. */
+void log_flush(void);
+
 #define log_info(...)  log_msg("info", __VA_ARGS__)
 #define log_warn(...)  log_msg("warn", __VA_ARGS__)
 #define log_error(...) log_msg("error", __VA_ARGS__)

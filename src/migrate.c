@@ -1,6 +1,5 @@
 #include "migrate.h"
 
-#include <mysqld_error.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +13,9 @@ static const char sql_create[] =
     " applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
 static const char sql_versions[] = "SELECT version FROM schema_migrations";
+static const char sql_has_table[] =
+    "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+    "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'schema_migrations'";
 static const char sql_record[] =
     "INSERT INTO schema_migrations (version, name) VALUES (?, ?)";
 static const char sql_lock[] = "SELECT GET_LOCK('checkoutd.migrate', 60)";
@@ -33,20 +35,25 @@ mark_applied(void *arg, const struct db_val *cols, size_t ncols)
 	return ERR_OK;
 }
 
+static enum err
+read_count(void *arg, const struct db_val *cols, size_t ncols)
+{
+	if (ncols >= 1 && cols[0].type == DB_I64)
+		*(int64_t *)arg = cols[0].i;
+	return ERR_OK;
+}
+
 enum err
 migrate_applied(struct db *db, int *applied)
 {
+	int64_t has_table = 0;
 	enum err e;
 
 	memset(applied, 0, nmigrations * sizeof(*applied));
-	e = db_connect(db);
-	if (e != ERR_OK)
-		return e;
-	e = db_query(db, sql_versions, NULL, 0, mark_applied, applied);
-	if (e == ERR_INTERNAL && db->conn != NULL &&
-	    mysql_errno(db->conn) == ER_NO_SUCH_TABLE)
-		return ERR_OK; /* Nothing migrated yet. */
-	return e;
+	e = db_query(db, sql_has_table, NULL, 0, read_count, &has_table);
+	if (e != ERR_OK || has_table == 0)
+		return e; /* No table: nothing migrated yet. */
+	return db_query(db, sql_versions, NULL, 0, mark_applied, applied);
 }
 
 enum err

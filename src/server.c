@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,8 +24,7 @@
 #include "http.h"
 #include "log.h"
 
-#define QUEUE_CAP 4096
-#define MAX_FD	  65536
+#define MAX_FD 65536
 
 int
 server_listen(const char *spec, const char *mode)
@@ -105,72 +105,123 @@ server_listen(const char *spec, const char *mode)
 	return fd;
 }
 
-/* Connections waiting for a worker, and the shutdown state. */
+/*
+ * Shared state. Workers wait on one epoll set holding the listening socket
+ * and every idle keep-alive connection, each armed EPOLLONESHOT so exactly
+ * one worker receives an event; an eventfd (level-triggered) tells them all
+ * to stop. registered[fd] marks fds that are in the set; state[fd] says who
+ * owns a connection: parked (idle, in the set) or busy (a worker has it).
+ * A worker claims a parked connection with a compare-and-swap; parking and
+ * the shutdown's closing of parked connections hold park_mu, so a
+ * connection is never closed under a worker, nor parked after shutdown.
+ */
+enum conn_state { CONN_NONE, CONN_PARKED, CONN_BUSY };
+
 static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int fds[QUEUE_CAP];
-	size_t head, len;
-	int stopping;
 	int epfd;
-	unsigned char idle[MAX_FD]; /* fd is an idle connection in epoll. */
-	int inflight;
-} q = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-
-static void
-queue_push_locked(int fd)
-{
-	if (q.len == QUEUE_CAP) {
-		log_error("connection queue full; closing a connection");
-		close(fd);
-		return;
-	}
-	q.fds[(q.head + q.len++) % QUEUE_CAP] = fd;
-	pthread_cond_signal(&q.cv);
-}
-
-/* The next connection, or -1 once stopping and nothing is queued. */
-static int
-queue_pop(void)
-{
-	int fd = -1;
-
-	pthread_mutex_lock(&q.mu);
-	while (q.len == 0 && !q.stopping)
-		pthread_cond_wait(&q.cv, &q.mu);
-	if (q.len > 0) {
-		fd = q.fds[q.head];
-		q.head = (q.head + 1) % QUEUE_CAP;
-		q.len--;
-		q.inflight++;
-	}
-	pthread_mutex_unlock(&q.mu);
-	return fd;
-}
-
-/* A worker is done with a connection; fd >= 0 is kept alive. */
-static void
-connection_done(int fd)
-{
-	pthread_mutex_lock(&q.mu);
-	q.inflight--;
-	if (fd >= 0) {
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP,
-					 .data.fd = fd};
-
-		if (q.stopping || fd >= MAX_FD ||
-		    epoll_ctl(q.epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-			close(fd);
-		else
-			q.idle[fd] = 1;
-	}
-	pthread_mutex_unlock(&q.mu);
-}
+	int listen_fd;
+	int stop_fd;
+	int stopping;
+	pthread_mutex_t park_mu;
+	unsigned char registered[MAX_FD];
+	unsigned char state[MAX_FD];
+} srv = {.park_mu = PTHREAD_MUTEX_INITIALIZER};
 
 static int
 fcgi_read(void *ctx, char *p, int n)
 {
 	return FCGX_GetStr(p, n, ctx);
+}
+
+/* Arms fd (listening socket or idle connection) for one event. */
+static int
+arm(int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT,
+				 .data.fd = fd};
+
+	if (fd >= MAX_FD)
+		return -1;
+	if (srv.registered[fd])
+		return epoll_ctl(srv.epfd, EPOLL_CTL_MOD, fd, &ev);
+	if (epoll_ctl(srv.epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+		return -1;
+	srv.registered[fd] = 1;
+	return 0;
+}
+
+static void
+forget(int fd)
+{
+	srv.registered[fd] = 0;
+	__atomic_store_n(&srv.state[fd], CONN_NONE, __ATOMIC_RELEASE);
+}
+
+/* Puts a kept connection back in the set, or closes it when stopping. */
+static void
+park(int fd)
+{
+	pthread_mutex_lock(&srv.park_mu);
+	if (srv.stopping) {
+		epoll_ctl(srv.epfd, EPOLL_CTL_DEL, fd, NULL);
+		forget(fd);
+		close(fd);
+	} else {
+		__atomic_store_n(&srv.state[fd], CONN_PARKED, __ATOMIC_RELEASE);
+		if (arm(fd) != 0) {
+			forget(fd);
+			close(fd);
+		}
+	}
+	pthread_mutex_unlock(&srv.park_mu);
+}
+
+/* Takes a parked connection whose event arrived; 0 when it is gone. */
+static int
+claim(int fd)
+{
+	unsigned char parked = CONN_PARKED;
+
+	return __atomic_compare_exchange_n(&srv.state[fd], &parked, CONN_BUSY,
+					   0, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+}
+
+/* Serves one request on connection fd; parks the connection when kept. */
+static void
+serve(FCGX_Request *fr, struct request *req, struct buf *out, int fd)
+{
+	/*
+	 * libfcgi reads the next request from ipcFd when it is set, and only
+	 * accepts on listen_sock (here -1, which fails at once) when it is
+	 * not. ipcFd is below the header's "don't use" line, but this is the
+	 * one way to keep idle connections out of the workers. FCGX_Accept_r
+	 * starts with FCGX_Finish_r, which closes ipcFd unless keepConnection
+	 * is set; the request's own flag replaces it once read.
+	 */
+	fr->ipcFd = fd;
+	fr->keepConnection = 1;
+	if (FCGX_Accept_r(fr) < 0) {
+		forget(fd); /* libfcgi closed it. */
+		return;
+	}
+	{
+		struct http_io io = {fcgi_read, fr->in};
+
+		http_handle(req, fr->envp, &io);
+	}
+	if (http_serialize(req, out) == 0)
+		FCGX_PutStr(out->data, (int)out->len, fr->out);
+	if (req->body_unread)
+		fr->keepConnection = 0;
+	http_request_reset(req);
+	FCGX_Finish_r(fr);
+	if (fr->ipcFd < 0) {
+		forget(fd);
+		return;
+	}
+	fr->ipcFd = -1;
+	park(fd);
 }
 
 static void *
@@ -187,43 +238,45 @@ worker_main(void *arg)
 	curl = curl_easy_init();
 	req.db = &db;
 	req.curl = curl;
-	/* No listening socket: connections come from the dispatcher. */
+	/* No listening socket: connections come from the epoll set. */
 	FCGX_InitRequest(&fr, -1, 0);
 	for (;;) {
-		int fd = queue_pop();
+		struct epoll_event ev;
+		int n = epoll_wait(srv.epfd, &ev, 1, 0), fd;
 
-		if (fd < 0)
-			break;
-		/*
-		 * libfcgi reads the next request from ipcFd when it is set,
-		 * and only accepts on listen_sock (here -1, which fails at
-		 * once) when it is not. ipcFd is below the header's "don't
-		 * use" line, but this is the one way to keep connections out
-		 * of the workers while they are idle. FCGX_Accept_r starts
-		 * with FCGX_Finish_r, which closes ipcFd unless keepConnection
-		 * is set; the request's own flag replaces it once read.
-		 */
-		fr.ipcFd = fd;
-		fr.keepConnection = 1;
-		if (FCGX_Accept_r(&fr) < 0) {
-			connection_done(-1); /* libfcgi closed it. */
+		if (n == 0) {
+			/* Nothing ready: write the log before sleeping. */
+			log_flush();
+			n = epoll_wait(srv.epfd, &ev, 1, -1);
+		}
+		if (n < 0 && errno == EINTR)
 			continue;
-		}
-		{
-			struct http_io io = {fcgi_read, fr.in};
+		if (n != 1 || ev.data.fd == srv.stop_fd)
+			break;
+		fd = ev.data.fd;
+		if (fd == srv.listen_fd) {
+			int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
-			http_handle(&req, fr.envp, &io);
+			if (c < 0 && errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_error("accept: %s", strerror(errno));
+			/* Re-armed before serving: others may accept. */
+			arm(fd);
+			if (c < 0)
+				continue;
+			if (c >= MAX_FD) {
+				close(c);
+				continue;
+			}
+			fd = c;
+			__atomic_store_n(&srv.state[fd], CONN_BUSY,
+					 __ATOMIC_RELEASE);
+		} else if (!claim(fd)) {
+			continue; /* Closed by the shutdown meanwhile. */
 		}
-		if (http_serialize(&req, &out) == 0)
-			FCGX_PutStr(out.data, (int)out.len, fr.out);
-		if (req.body_unread)
-			fr.keepConnection = 0;
-		http_request_reset(&req);
-		FCGX_Finish_r(&fr);
-		fd = fr.ipcFd;
-		fr.ipcFd = -1;
-		connection_done(fd);
+		serve(&fr, &req, &out, fd);
 	}
+	log_flush();
 	http_request_free(&req);
 	buf_free(&out);
 	db_close(&db);
@@ -232,65 +285,16 @@ worker_main(void *arg)
 	return NULL;
 }
 
-static int
-add_epoll(int epfd, int fd)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-static void
-accept_all(int listen_fd)
-{
-	for (;;) {
-		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_error("accept: %s", strerror(errno));
-			return;
-		}
-		pthread_mutex_lock(&q.mu);
-		queue_push_locked(fd);
-		pthread_mutex_unlock(&q.mu);
-	}
-}
-
-/* Stops accepting and closes idle connections; workers drain the queue. */
-static void
-begin_shutdown(int listen_fd, const char *unlink_path)
-{
-	int fd;
-
-	epoll_ctl(q.epfd, EPOLL_CTL_DEL, listen_fd, NULL);
-	close(listen_fd);
-	if (unlink_path != NULL)
-		unlink(unlink_path);
-	pthread_mutex_lock(&q.mu);
-	q.stopping = 1;
-	for (fd = 0; fd < MAX_FD; fd++) {
-		if (q.idle[fd]) {
-			epoll_ctl(q.epfd, EPOLL_CTL_DEL, fd, NULL);
-			close(fd);
-			q.idle[fd] = 0;
-		}
-	}
-	log_info("shutting down: %zu queued, %d in flight", q.len, q.inflight);
-	pthread_cond_broadcast(&q.cv);
-	pthread_mutex_unlock(&q.mu);
-}
-
 int
 server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 {
-	struct epoll_event evs[64];
+	struct epoll_event ev = {.events = EPOLLIN};
 	struct timespec deadline;
+	struct signalfd_siginfo si;
 	pthread_t *threads;
+	uint64_t one = 1;
 	sigset_t sigs;
-	int sfd, i, running = 1, status = 0;
+	int sfd, i, fd, status = 0;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -298,10 +302,14 @@ server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	q.epfd = epoll_create1(EPOLL_CLOEXEC);
+	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
+	srv.stop_fd = eventfd(0, EFD_CLOEXEC);
+	srv.listen_fd = listen_fd;
 	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
-	if (sfd < 0 || q.epfd < 0 || add_epoll(q.epfd, sfd) != 0 ||
-	    add_epoll(q.epfd, listen_fd) != 0) {
+	ev.data.fd = srv.stop_fd;
+	if (sfd < 0 || srv.epfd < 0 || srv.stop_fd < 0 ||
+	    epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.stop_fd, &ev) != 0 ||
+	    arm(listen_fd) != 0) {
 		log_error("epoll setup: %s", strerror(errno));
 		return 1;
 	}
@@ -316,48 +324,43 @@ server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 		if (pthread_create(&threads[i], NULL, worker_main, NULL) != 0) {
 			log_error("cannot start worker %d", i);
 			nworkers = i;
-			running = 0;
 			status = 1;
 			break;
 		}
 	}
 	log_info("serving with %d workers", nworkers);
-	while (running) {
-		int n = epoll_wait(q.epfd, evs, 64, -1);
-
-		for (i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				if (read(sfd, &si, sizeof(si)) > 0)
-					log_info("signal %u received",
-						 si.ssi_signo);
-				running = 0;
-				break;
-			}
-			if (fd == listen_fd) {
-				accept_all(listen_fd);
-				continue;
-			}
-			/* An idle keep-alive connection has a request (or
-			 * closed): a worker reads it either way. */
-			pthread_mutex_lock(&q.mu);
-			if (q.idle[fd]) {
-				epoll_ctl(q.epfd, EPOLL_CTL_DEL, fd, NULL);
-				q.idle[fd] = 0;
-				queue_push_locked(fd);
-			}
-			pthread_mutex_unlock(&q.mu);
-		}
-		if (n < 0 && errno != EINTR) {
-			log_error("epoll_wait: %s", strerror(errno));
-			running = 0;
-			status = 1;
+	while (status == 0 && read(sfd, &si, sizeof(si)) < 0 && errno == EINTR)
+		;
+	if (status == 0)
+		log_info("signal %u received: shutting down", si.ssi_signo);
+	/*
+	 * Stop accepting: new connections are refused from here on (the
+	 * socket file is gone, and shutdown() makes the listener refuse).
+	 * The fd stays open until the workers are gone, so its number cannot
+	 * be reused under a worker that is about to accept.
+	 */
+	if (unlink_path != NULL)
+		unlink(unlink_path);
+	epoll_ctl(srv.epfd, EPOLL_CTL_DEL, listen_fd, NULL);
+	shutdown(listen_fd, SHUT_RDWR);
+	/*
+	 * Idle keep-alive connections are closed now, so nginx cannot send
+	 * new requests over them; connections in a worker's hands are closed
+	 * by that worker when its request is done.
+	 */
+	pthread_mutex_lock(&srv.park_mu);
+	srv.stopping = 1;
+	for (fd = 0; fd < MAX_FD; fd++) {
+		if (fd != listen_fd && claim(fd)) {
+			epoll_ctl(srv.epfd, EPOLL_CTL_DEL, fd, NULL);
+			forget(fd);
+			close(fd);
 		}
 	}
-	begin_shutdown(listen_fd, unlink_path);
+	pthread_mutex_unlock(&srv.park_mu);
+	/* Workers finish the request in hand, then see the stop event. */
+	if (write(srv.stop_fd, &one, sizeof(one)) != sizeof(one))
+		log_error("cannot signal the workers");
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += grace_s;
 	for (i = 0; i < nworkers; i++) {
@@ -368,8 +371,10 @@ server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 			_exit(1);
 		}
 	}
+	close(listen_fd);
 	free(threads);
-	close(q.epfd);
+	close(srv.epfd);
+	close(srv.stop_fd);
 	close(sfd);
 	log_info("stopped");
 	return status;
@@ -400,6 +405,7 @@ server_cgi(void)
 	    fwrite(out.data, 1, out.len, stdout) != out.len)
 		rc = 1;
 	fflush(stdout);
+	log_flush();
 	http_request_free(&req);
 	buf_free(&out);
 	db_close(&db);

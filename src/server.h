@@ -1,10 +1,10 @@
 /*
- * The FastCGI server: a dispatcher thread owns the listening socket and the
- * idle keep-alive connections (epoll), and hands a connection with a request
- * waiting to the next free worker thread. So an idle nginx keep-alive
- * connection never pins a worker, and SIGTERM/SIGINT stop it cleanly:
- * stop accepting, close idle connections, let the requests in flight finish,
- * exit within the grace period.
+ * The FastCGI server: worker threads wait on one epoll set that holds the
+ * listening socket and every idle keep-alive connection, and serve whatever
+ * becomes ready. So an idle nginx keep-alive connection never pins a
+ * worker, and SIGTERM/SIGINT stop it cleanly: stop accepting, let the
+ * requests in flight finish, close idle connections, exit within the grace
+ * period.
  */
 #ifndef CHECKOUTD_SERVER_H
 #define CHECKOUTD_SERVER_H

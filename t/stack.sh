@@ -8,11 +8,13 @@
 #   t/stack.sh up DIR        start what is not running; print nothing else
 #   t/stack.sh down DIR      stop everything this DIR started
 #   t/stack.sh db-stop DIR   stop only MariaDB (tests of a lost database)
+#   t/stack.sh checkoutd-stop DIR   stop only checkoutd (SIGTERM)
 #   t/stack.sh status DIR    one line per part
 #
 # On first `up`, these settings are saved in DIR/stack.env: PORT (nginx,
 # default 8080), BIN (directory with checkoutd and checkoutctl), WORKERS,
-# GRACE (shutdown.grace).
+# GRACE (shutdown.grace). checkoutd also takes CHECKOUTD_* overrides from
+# the environment of the `up` that starts it.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,7 +48,7 @@ setup_dir() {
 	dir=$1
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
-	mkdir -p "$dir/run" "$dir/log" "$dir/nginx/tmp"
+	mkdir -p "$dir/run" "$dir/log" "$dir/nginx"
 	if [ ! -f "$dir/stack.env" ]; then
 		{
 			echo "PORT=${PORT:-8080}"
@@ -57,6 +59,15 @@ setup_dir() {
 			echo "SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 		} >"$dir/stack.env"
 	fi
+	# Settings given in the environment replace the saved ones.
+	local k v
+	for k in PORT BIN WORKERS GRACE; do
+		v=${!k:-}
+		if [ -n "$v" ] && ! grep -qx "$k=$v" "$dir/stack.env"; then
+			sed -i "/^$k=/d" "$dir/stack.env"
+			echo "$k=$v" >>"$dir/stack.env"
+		fi
+	done
 	# shellcheck disable=SC1091
 	. "$dir/stack.env"
 	# nginx's workers (not root) must reach the FastCGI socket, and a
@@ -137,14 +148,19 @@ checkoutd_up() {
 }
 
 nginx_up() {
-	local n
-	if alive "$dir/run/nginx.pid" nginx; then return 0; fi
-	mkdir -p "$dir/nginx/tmp/body" "$dir/nginx/tmp/fastcgi" "$dir/nginx/tmp/proxy" \
-		"$dir/nginx/tmp/uwsgi" "$dir/nginx/tmp/scgi"
+	local n old
+	old=$(cat "$dir/nginx/site.conf" 2>/dev/null || true)
+	mkdir -p "$dir/nginx/extra" "$sockdir/nginx-tmp"
 	# The shipped site config, with this stack's port and socket.
 	sed -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$PORT;|" \
 		-e "s|unix:/run/checkoutd/checkoutd.sock|unix:$sockdir/checkoutd.sock|" \
 		"$top/nginx/checkoutd.conf" >"$dir/nginx/site.conf"
+	if alive "$dir/run/nginx.pid" nginx; then
+		# Running: reload only when its site config changed (PORT).
+		[ "$old" = "$(cat "$dir/nginx/site.conf")" ] ||
+			kill -HUP "$(cat "$dir/run/nginx.pid")"
+		return 0
+	fi
 	cat >"$dir/nginx/nginx.conf" <<NGINX
 # Written by t/stack.sh: a private nginx around the shipped site config.
 worker_processes 2;
@@ -153,12 +169,16 @@ error_log $dir/log/nginx-error.log warn;
 events { worker_connections 1024; }
 http {
 	access_log $dir/log/nginx-access.log;
-	client_body_temp_path $dir/nginx/tmp/body;
-	fastcgi_temp_path $dir/nginx/tmp/fastcgi;
-	proxy_temp_path $dir/nginx/tmp/proxy;
-	uwsgi_temp_path $dir/nginx/tmp/uwsgi;
-	scgi_temp_path $dir/nginx/tmp/scgi;
+	# Temp files are written by the workers (not root): they live beside
+	# the socket, where the workers can reach, not under DIR.
+	client_body_temp_path $sockdir/nginx-tmp/body;
+	fastcgi_temp_path $sockdir/nginx-tmp/fastcgi;
+	proxy_temp_path $sockdir/nginx-tmp/proxy;
+	uwsgi_temp_path $sockdir/nginx-tmp/uwsgi;
+	scgi_temp_path $sockdir/nginx-tmp/scgi;
 	include $dir/nginx/site.conf;
+	# Extra servers (bench/ping.sh adds a static one to compare with).
+	include $dir/nginx/extra/*.conf;
 }
 NGINX
 	nginx -c "$dir/nginx/nginx.conf" -p "$dir/nginx" \
@@ -200,10 +220,13 @@ down)
 	stop_pid "$dir/run/nginx.pid" nginx
 	stop_pid "$dir/run/checkoutd.pid" checkoutd $((GRACE + 5))
 	stop_pid "$dir/run/mariadb.pid" mariadbd 60
-	rmdir "$sockdir" 2>/dev/null || true
+	rm -rf "$sockdir"
 	;;
 db-stop)
 	stop_pid "$dir/run/mariadb.pid" mariadbd 60
+	;;
+checkoutd-stop)
+	stop_pid "$dir/run/checkoutd.pid" checkoutd $((GRACE + 5))
 	;;
 status)
 	for p in mariadb:mariadbd checkoutd:checkoutd nginx:nginx; do

@@ -1,1 +1,192 @@
 #include "client.h"
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "str.h"
+
+static size_t
+collect(char *p, size_t size, size_t n, void *arg)
+{
+	buf_append(arg, p, size * n);
+	return size * n;
+}
+
+/* Keeps only the last response's headers (after a 100 Continue). */
+static size_t
+collect_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+
+	if (size * n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		buf_reset(b);
+	buf_append(b, p, size * n);
+	return size * n;
+}
+
+int
+e2e_request(const char *method, const char *path, const struct req_opts *o,
+	    struct resp *r)
+{
+	static const struct req_opts none;
+	const char *base = getenv("CHECKOUTD_URL");
+	struct curl_slist *hl = NULL;
+	char url[2048];
+	CURL *c;
+	CURLcode rc;
+	char *ct = NULL;
+	size_t i;
+
+	if (o == NULL)
+		o = &none;
+	memset(r, 0, sizeof(*r));
+	snprintf(url, sizeof(url), "%s%s",
+		 base ? base : "http://127.0.0.1:8080", path);
+	c = curl_easy_init();
+	if (c == NULL)
+		return -1;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (o->interface != NULL)
+		curl_easy_setopt(c, CURLOPT_INTERFACE, o->interface);
+	/* Without these, curl adds its own Content-Type and Expect. */
+	hl = curl_slist_append(hl, "Expect:");
+	if (o->ctype != NULL) {
+		char h[256];
+
+		snprintf(h, sizeof(h), "Content-Type: %s", o->ctype);
+		hl = curl_slist_append(hl, h);
+	} else {
+		hl = curl_slist_append(hl, "Content-Type:");
+	}
+	for (i = 0; i < 8 && o->headers[i] != NULL; i++)
+		hl = curl_slist_append(hl, o->headers[i]);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	if (o->body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, o->body);
+		curl_easy_setopt(
+		    c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(o->body_len ? o->body_len : strlen(o->body)));
+	}
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+		if (ct != NULL)
+			snprintf(r->content_type, sizeof(r->content_type), "%s",
+				 ct);
+	}
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	if (r->body.data == NULL)
+		buf_append(&r->body, "", 0);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+const char *
+resp_header(struct resp *r, const char *name)
+{
+	static char value[1024];
+	size_t n = strlen(name);
+	const char *p = r->headers.data;
+
+	while (p != NULL && *p != '\0') {
+		const char *eol = strstr(p, "\r\n");
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (len > n + 1 && ascii_ncasecmp(p, name, n) == 0 &&
+		    p[n] == ':') {
+			const char *v = p + n + 1;
+
+			while (*v == ' ')
+				v++;
+			snprintf(value, sizeof(value), "%.*s",
+				 (int)(len - (size_t)(v - p)), v);
+			return value;
+		}
+		p = eol ? eol + 2 : NULL;
+	}
+	return NULL;
+}
+
+const char *
+resp_json_str(struct resp *r, const char *key)
+{
+	static char value[1024];
+	struct json_object *o = json_tokener_parse(r->body.data), *v;
+
+	if (o == NULL)
+		return NULL;
+	v = json_object_object_get(o, key);
+	if (v == NULL) {
+		json_object_put(o);
+		return NULL;
+	}
+	snprintf(value, sizeof(value), "%s", json_object_get_string(v));
+	json_object_put(o);
+	return value;
+}
+
+void
+resp_free(struct resp *r)
+{
+	buf_free(&r->body);
+	buf_free(&r->headers);
+}
+
+int
+stack(const char *cmd, const char *env)
+{
+	char line[4096];
+	int rc;
+
+	snprintf(line, sizeof(line), "%s \"$STACK_SH\" %s \"$STACK_DIR\"",
+		 env ? env : "", cmd);
+	rc = system(line);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int
+stack_file(const char *rel, struct buf *out)
+{
+	char path[1024], chunk[4096];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", getenv("STACK_DIR"), rel);
+	buf_reset(out);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(out, chunk, n);
+	fclose(f);
+	if (out->data == NULL)
+		buf_append(out, "", 0);
+	return 0;
+}
+
+long
+stack_pid(const char *name)
+{
+	struct buf b = {0};
+	char rel[64];
+	long pid = -1;
+
+	snprintf(rel, sizeof(rel), "run/%s.pid", name);
+	if (stack_file(rel, &b) == 0)
+		pid = strtol(b.data, NULL, 10);
+	buf_free(&b);
+	return pid > 0 ? pid : -1;
+}

@@ -1,1 +1,47 @@
-/* e2e client */
+/*
+ * End-to-end test client: real HTTP through the stack's nginx with libcurl.
+ * The stack is described by the environment: CHECKOUTD_URL (base URL),
+ * STACK_DIR (the stack's directory) and STACK_SH (t/stack.sh).
+ */
+#ifndef CHECKOUTD_E2E_CLIENT_H
+#define CHECKOUTD_E2E_CLIENT_H
+
+#include <stddef.h>
+
+#include "str.h"
+
+struct resp {
+	long status;
+	struct buf body;
+	struct buf headers; /* Raw header block of the final response. */
+	char content_type[128];
+};
+
+/* Extra options for one request. */
+struct req_opts {
+	const char *ctype;	/* Content-Type, or NULL for none. */
+	const char *body;	/* NULL: no body. */
+	size_t body_len;	/* 0: strlen(body). */
+	const char *headers[8]; /* "Name: value", NULL-terminated. */
+	const char *interface;	/* Source address (CURLOPT_INTERFACE). */
+};
+
+/* Sends method path (relative to CHECKOUTD_URL); 0 on transport success. */
+int e2e_request(const char *method, const char *path, const struct req_opts *o,
+		struct resp *r);
+/* The value of a response header (case-insensitive name), or NULL. The
+ * result lives in r until resp_free. */
+const char *resp_header(struct resp *r, const char *name);
+/* A member of the JSON body as a string (static buffer), or NULL. */
+const char *resp_json_str(struct resp *r, const char *key);
+void resp_free(struct resp *r);
+
+/* Runs `$STACK_SH cmd $STACK_DIR` with extra environment assignments env
+ * (may be NULL, "A=b C=d"); returns its exit status. */
+int stack(const char *cmd, const char *env);
+/* Reads the PID in $STACK_DIR/run/NAME.pid, or -1. */
+long stack_pid(const char *name);
+/* Reads a whole file of the stack directory into out (NUL-terminated). */
+int stack_file(const char *rel, struct buf *out);
+
+#endif

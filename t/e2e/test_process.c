@@ -1,0 +1,234 @@
+/*
+ * End-to-end: checkoutd as a process. Plain CGI answers one request; SIGTERM
+ * with requests in flight finishes them, refuses new connections and exits
+ * 0 within the grace period. Runs last: it stops the stack's checkoutd.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+
+static void
+test_plain_cgi_answers_the_ping(void **state)
+{
+	char out[512];
+	size_t n;
+	FILE *p;
+
+	(void)state;
+	p = popen("cd / && env -i REQUEST_METHOD=GET "
+		  "PATH_INFO=/api/checkouts/health/ping \"$CHECKOUTD_BIN\" "
+		  "</dev/null 2>/dev/null",
+		  "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "Status: 200 OK\r\n"));
+	assert_non_null(strstr(out, "Content-Type: text/plain"));
+	assert_non_null(strstr(out, "\r\n\r\npong"));
+	p = popen("cd / && env -i REQUEST_METHOD=GET PATH_INFO=/nope "
+		  "\"$CHECKOUTD_BIN\" </dev/null 2>/dev/null",
+		  "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	assert_non_null(strstr(out, "Status: 404 Not Found\r\n"));
+}
+
+/* Runs a shell command and returns its exit status. */
+static int
+sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/*
+ * checkoutctl against a database of its own (the stack's root user over the
+ * socket), so this does not disturb the service's schema.
+ */
+#define CTL                                                                    \
+	"CHECKOUTD_DATABASE_SOCKET=\"$STACK_DIR/run/mysql.sock\" "             \
+	"CHECKOUTD_DATABASE_USER=root CHECKOUTD_DATABASE_PASSWORD= "           \
+	"CHECKOUTD_DATABASE_NAME=migtest \"$(dirname \"$CHECKOUTD_BIN\")/"     \
+	"checkoutctl\" "
+#define SQL                                                                    \
+	"mariadb --no-defaults -uroot --socket=\"$STACK_DIR/run/mysql.sock\" " \
+	"-N -e "
+
+static void
+test_migrate_is_safe_twice_and_concurrently(void **state)
+{
+	struct buf out = {0};
+	char line[256];
+	FILE *p;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(sh(SQL "'DROP DATABASE IF EXISTS migtest; CREATE "
+				"DATABASE migtest'"),
+			 0);
+	assert_int_equal(sh(CTL "migrate --status | grep -q '^pending '"), 0);
+	/* Two at once: both succeed, each migration is applied once. */
+	assert_int_equal(sh("(" CTL "migrate >/dev/null & " CTL
+			    "migrate >/dev/null & wait %1 && wait %2)"),
+			 0);
+	p = popen(SQL "'SELECT COUNT(*), COUNT(DISTINCT version) FROM "
+		      "migtest.schema_migrations'",
+		  "r");
+	assert_non_null(p);
+	n = fread(line, 1, sizeof(line) - 1, p);
+	line[n] = '\0';
+	pclose(p);
+	assert_int_equal(atoi(line), atoi(strchr(line, '\t') + 1));
+	assert_true(atoi(line) >= 1);
+	/* Again: nothing to do. */
+	p = popen(CTL "migrate", "r");
+	while ((n = fread(line, 1, sizeof(line), p)) > 0)
+		buf_append(&out, line, n);
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out.data, "0 applied, schema up to date"));
+	buf_free(&out);
+	assert_int_equal(sh(CTL "migrate --status | grep -q '^pending '"), 1);
+	assert_int_equal(sh(SQL "'DROP DATABASE migtest'"), 0);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The unix socket path from the stack's checkoutd.conf. */
+static void
+socket_path(char *out, size_t len)
+{
+	struct buf conf = {0};
+	const char *p;
+
+	assert_int_equal(stack_file("checkoutd.conf", &conf), 0);
+	p = strstr(conf.data, "listen = unix:");
+	assert_non_null(p);
+	p += strlen("listen = unix:");
+	snprintf(out, len, "%.*s", (int)strcspn(p, "\n"), p);
+	buf_free(&conf);
+}
+
+static size_t
+keep(char *p, size_t size, size_t n, void *arg)
+{
+	buf_append(arg, p, size * n);
+	return size * n;
+}
+
+static void
+test_sigterm_finishes_requests_in_flight(void **state)
+{
+	const char *base = getenv("CHECKOUTD_URL");
+	long pid = stack_pid("checkoutd"), grace = 15;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct buf bodies[3] = {{0}}, status = {0};
+	CURLM *m = curl_multi_init();
+	CURL *h[3];
+	char url[256], sock[108];
+	int running = 0, i, ok = 0, fd;
+	double t0, deadline;
+	struct resp r;
+	CURLMsg *msg;
+
+	(void)state;
+	assert_true(pid > 0);
+	if (getenv("STACK_GRACE") != NULL)
+		grace = atol(getenv("STACK_GRACE"));
+	socket_path(sock, sizeof(sock));
+	snprintf(url, sizeof(url), "%s/api/_test/sleep?ms=1500", base);
+	for (i = 0; i < 3; i++) {
+		h[i] = curl_easy_init();
+		curl_easy_setopt(h[i], CURLOPT_URL, url);
+		curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, keep);
+		curl_easy_setopt(h[i], CURLOPT_WRITEDATA, &bodies[i]);
+		curl_multi_add_handle(m, h[i]);
+	}
+	/* Let the three reach checkoutd, then stop it. */
+	t0 = now();
+	while (now() - t0 < 0.5) {
+		curl_multi_perform(m, &running);
+		curl_multi_poll(m, NULL, 0, 50, NULL);
+	}
+	assert_int_equal(running, 3);
+	t0 = now();
+	assert_int_equal(kill((pid_t)pid, SIGTERM), 0);
+	usleep(200000);
+	/* New connections are refused: the socket is gone or closed. */
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0);
+	assert_true(errno == ECONNREFUSED || errno == ENOENT);
+	close(fd);
+	/* Through nginx, a new request cannot reach checkoutd either. */
+	assert_int_equal(
+	    e2e_request("GET", "/api/checkouts/health/ping", NULL, &r), 0);
+	assert_int_equal(r.status, 502);
+	resp_free(&r);
+	do {
+		curl_multi_perform(m, &running);
+		curl_multi_poll(m, NULL, 0, 50, NULL);
+	} while (running > 0);
+	while ((msg = curl_multi_info_read(m, &running)) != NULL) {
+		long st = 0;
+
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+				  &st);
+		ok += msg->data.result == CURLE_OK && st == 200;
+	}
+	assert_int_equal(ok, 3);
+	for (i = 0; i < 3; i++) {
+		assert_string_equal(bodies[i].data, "slept");
+		buf_free(&bodies[i]);
+		curl_multi_remove_handle(m, h[i]);
+		curl_easy_cleanup(h[i]);
+	}
+	curl_multi_cleanup(m);
+	/* The process exits 0 within the grace period. */
+	deadline = t0 + (double)grace;
+	while (kill((pid_t)pid, 0) == 0 && now() < deadline)
+		usleep(20000);
+	assert_true(kill((pid_t)pid, 0) != 0);
+	usleep(100000);
+	assert_int_equal(stack_file("run/checkoutd.exit", &status), 0);
+	assert_int_equal(atoi(status.data), 0);
+	buf_free(&status);
+	print_message("checkoutd exited %.2fs after SIGTERM (grace %lds)\n",
+		      now() - t0, grace);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_plain_cgi_answers_the_ping),
+	    cmocka_unit_test(test_migrate_is_safe_twice_and_concurrently),
+	    cmocka_unit_test(test_sigterm_finishes_requests_in_flight),
+	};
+	curl_global_init(CURL_GLOBAL_ALL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
