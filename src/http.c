@@ -164,17 +164,28 @@ allowed_origin(const char *origin)
 	return NULL;
 }
 
+/* PATH_INFO (CGI, Apache), else nginx's DOCUMENT_URI, else REQUEST_URI
+ * without its query string. */
 static const char *
-request_path(const struct request *req)
+request_path(struct request *req)
 {
 	const char *p = req_env(req, "PATH_INFO");
+	size_t n;
 
 	if (p != NULL && *p != '\0')
 		return p;
 	p = req_env(req, "DOCUMENT_URI");
 	if (p != NULL && *p != '\0')
 		return p;
-	return req_env(req, "REQUEST_URI");
+	p = req_env(req, "REQUEST_URI");
+	if (p == NULL)
+		return NULL;
+	n = strcspn(p, "?#");
+	if (n >= sizeof(req->path_buf))
+		return NULL; /* Answered 404. */
+	memcpy(req->path_buf, p, n);
+	req->path_buf[n] = '\0';
+	return req->path_buf;
 }
 
 /* Reads the body into req->body, or answers 413 without reading it. */

@@ -31,6 +31,7 @@ struct request {
 	enum method method;
 	const char *path;
 	const char *query;
+	char path_buf[2048]; /* REQUEST_URI without its query, when used. */
 	struct buf body;
 	struct json_object *json; /* Decoded body, owned; {} when empty. */
 	struct route_match match;

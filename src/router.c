@@ -62,6 +62,8 @@ router_match(const struct route *table, size_t n, enum method method,
 	     const char *path, struct route_match *m)
 {
 	struct route_match tmp;
+	/* HEAD is answered by the GET handler, without the body. */
+	enum method want = method == M_HEAD ? M_GET : method;
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
@@ -69,7 +71,9 @@ router_match(const struct route *table, size_t n, enum method method,
 		if (!match_pattern(table[i].pattern, path, &tmp))
 			continue;
 		m->allow |= 1u << table[i].method;
-		if (table[i].method == method && m->route == NULL) {
+		if (table[i].method == M_GET)
+			m->allow |= 1u << M_HEAD;
+		if (table[i].method == want && m->route == NULL) {
 			unsigned allow = m->allow;
 
 			*m = tmp;

@@ -52,9 +52,9 @@ struct route_match {
 enum route_result { ROUTE_FOUND, ROUTE_METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND };
 
 /*
- * Looks method and path up in table[0..n). ROUTE_FOUND fills m->route and
- * the captures; ROUTE_METHOD_NOT_ALLOWED fills m->allow; a path that matches
- * no pattern is ROUTE_NOT_FOUND.
+ * Looks method and path up in table[0..n); HEAD finds the GET route.
+ * ROUTE_FOUND fills m->route and the captures; ROUTE_METHOD_NOT_ALLOWED fills
+ * m->allow; a path that matches no pattern is ROUTE_NOT_FOUND.
  */
 enum route_result router_match(const struct route *table, size_t n,
 			       enum method method, const char *path,

@@ -145,12 +145,13 @@ test_wrong_method_is_405_with_allow(void **state)
 	assert_int_equal(e2e_request("DELETE", "/api/health/ready", NULL, &r),
 			 0);
 	assert_problem(&r, 405, "method_not_allowed");
-	assert_string_equal(resp_header(&r, "Allow"), "GET, OPTIONS");
+	assert_string_equal(resp_header(&r, "Allow"), "GET, HEAD, OPTIONS");
 	resp_free(&r);
 	assert_int_equal(e2e_request("POST", "/api/_test/items/5", NULL, &r),
 			 0);
 	assert_problem(&r, 405, "method_not_allowed");
-	assert_string_equal(resp_header(&r, "Allow"), "GET, PUT, OPTIONS");
+	assert_string_equal(resp_header(&r, "Allow"),
+			    "GET, HEAD, PUT, OPTIONS");
 	resp_free(&r);
 }
 
@@ -164,7 +165,7 @@ test_options_without_configured_origins(void **state)
 	assert_int_equal(e2e_request("OPTIONS", "/api/health/ready", &o, &r),
 			 0);
 	assert_int_equal(r.status, 204);
-	assert_string_equal(resp_header(&r, "Allow"), "GET, OPTIONS");
+	assert_string_equal(resp_header(&r, "Allow"), "GET, HEAD, OPTIONS");
 	assert_null(strstr(r.headers.data, "Access-Control-"));
 	resp_free(&r);
 	assert_int_equal(e2e_request("OPTIONS", "/api/nope", &o, &r), 0);
@@ -191,7 +192,7 @@ test_options_with_configured_origins(void **state)
 	assert_string_equal(resp_header(&r, "Access-Control-Allow-Origin"),
 			    "https://shop.example");
 	assert_string_equal(resp_header(&r, "Access-Control-Allow-Methods"),
-			    "GET, PUT, OPTIONS");
+			    "GET, HEAD, PUT, OPTIONS");
 	assert_string_equal(resp_header(&r, "Access-Control-Allow-Headers"),
 			    "Content-Type, X-Cart-Token, Idempotency-Key, "
 			    "Authorization");
@@ -492,6 +493,25 @@ test_concurrent_requests_all_answered(void **state)
 	assert_int_equal(ok, 64);
 }
 
+/* The database password and the server secret appear in no log and in
+ * no output of `checkoutctl config`. */
+static void
+test_secrets_are_never_logged(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    system("cd \"$STACK_DIR\" && "
+		   "pw=$(sed -n 's/^password = //p' checkoutd.conf) && "
+		   "sec=$(sed -n 's/^secret = //p' checkoutd.conf) && "
+		   "[ ${#pw} -ge 16 ] && [ ${#sec} -ge 32 ] && "
+		   "! grep -rqF -e \"$pw\" -e \"$sec\" log && "
+		   "\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
+		   "checkoutd.conf config >config.out && "
+		   "grep -q 'password = (secret)' config.out && "
+		   "! grep -qF -e \"$pw\" -e \"$sec\" config.out"),
+	    0);
+}
+
 int
 main(void)
 {
@@ -513,6 +533,7 @@ main(void)
 	    cmocka_unit_test(test_metrics_count_the_requests_just_made),
 	    cmocka_unit_test(test_metrics_and_admin_only_from_localhost),
 	    cmocka_unit_test(test_concurrent_requests_all_answered),
+	    cmocka_unit_test(test_secrets_are_never_logged),
 	};
 	curl_global_init(CURL_GLOBAL_ALL);
 	return cmocka_run_group_tests(tests, NULL, NULL);

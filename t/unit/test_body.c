@@ -184,6 +184,57 @@ test_nul_in_value(void **state)
 	json_object_put(o);
 }
 
+static uint64_t rng = 0x9e3779b97f4a7c15u;
+
+static uint64_t
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/*
+ * Random inputs built from the characters that matter to the decoders:
+ * whatever comes in, the answer is a JSON object or a 400 whose offset lies
+ * inside the body, and (under valgrind or ASan) nothing is misused.
+ */
+static void
+test_random_inputs_keep_the_contract(void **state)
+{
+	static const char form_chars[] = "ab0123[]&=%+9fAZ_.\x01";
+	static const char json_chars[] = "{}[]:,\"\\ab01-.eE tnufl'\x80\xff";
+	char in[96];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 6000; i++) {
+		const char *chars = i % 2 ? form_chars : json_chars;
+		size_t nchars =
+		    i % 2 ? sizeof(form_chars) - 1 : sizeof(json_chars) - 1;
+		size_t n = next_rand() % sizeof(in), j;
+		struct json_object *o = NULL;
+		const char *why = NULL;
+		size_t off = 0;
+		enum err e;
+
+		for (j = 0; j < n; j++)
+			in[j] = chars[next_rand() % nchars];
+		e = i % 2 ? body_decode_form(in, n, &o, &off, &why)
+			  : body_decode_json(in, n, &o, &off, &why);
+		if (e == ERR_OK) {
+			assert_true(json_object_is_type(o, json_type_object));
+			json_object_put(o);
+		} else {
+			assert_int_equal(e, ERR_MALFORMED_BODY);
+			assert_null(o);
+			assert_non_null(why);
+			assert_true(off <= n);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -191,6 +242,7 @@ main(void)
 	    cmocka_unit_test(test_rows),
 	    cmocka_unit_test(test_key_limit),
 	    cmocka_unit_test(test_nul_in_value),
+	    cmocka_unit_test(test_random_inputs_keep_the_contract),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

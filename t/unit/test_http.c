@@ -90,6 +90,20 @@ test_ping(void **state)
 }
 
 static void
+test_head_and_request_uri(void **state)
+{
+	char *head[] = {"REQUEST_METHOD=HEAD",
+			"REQUEST_URI=/api/checkouts/health/ping?x=1", NULL};
+
+	(void)state;
+	run(head, NULL);
+	assert_int_equal(req.status, 200);
+	assert_true(has_header("Content-Length: 4\r\n"));
+	/* No body after the headers. */
+	assert_int_equal(strcmp(wire.data + wire.len - 4, "\r\n\r\n"), 0);
+}
+
+static void
 test_request_id(void **state)
 {
 	char *keep[] = {"REQUEST_METHOD=GET",
@@ -140,7 +154,7 @@ test_method_not_allowed(void **state)
 	(void)state;
 	run(env, NULL);
 	assert_int_equal(req.status, 405);
-	assert_true(has_header("Allow: GET, OPTIONS\r\n"));
+	assert_true(has_header("Allow: GET, HEAD, OPTIONS\r\n"));
 	assert_non_null(strstr(req.out.data, "\"method_not_allowed\""));
 }
 
@@ -156,7 +170,7 @@ test_options_without_origins(void **state)
 	(void)state;
 	run(env, NULL);
 	assert_int_equal(req.status, 204);
-	assert_true(has_header("Allow: GET, OPTIONS\r\n"));
+	assert_true(has_header("Allow: GET, HEAD, OPTIONS\r\n"));
 	assert_null(strstr(wire.data, "Access-Control"));
 	run(unknown, NULL);
 	assert_int_equal(req.status, 404);
@@ -187,7 +201,8 @@ test_options_with_origins(void **state)
 	assert_true(has_header("Access-Control-Allow-Headers: Content-Type, "
 			       "X-Cart-Token, Idempotency-Key, "
 			       "Authorization\r\n"));
-	assert_true(has_header("Access-Control-Allow-Methods: GET, OPTIONS"));
+	assert_true(
+	    has_header("Access-Control-Allow-Methods: GET, HEAD, OPTIONS"));
 	run(other, NULL);
 	assert_int_equal(req.status, 200);
 	assert_null(strstr(wire.data, "Access-Control"));
@@ -260,6 +275,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ping),
+	    cmocka_unit_test(test_head_and_request_uri),
 	    cmocka_unit_test(test_request_id),
 	    cmocka_unit_test(test_not_found),
 	    cmocka_unit_test(test_method_not_allowed),

@@ -59,7 +59,9 @@ static const struct row rows[] = {
      ROUTE_METHOD_NOT_ALLOWED,
      -1,
      {{0}},
-     (1u << M_GET) | (1u << M_PUT) | (1u << M_OPTIONS)},
+     (1u << M_GET) | (1u << M_HEAD) | (1u << M_PUT) | (1u << M_OPTIONS)},
+    /* HEAD is served by the GET route. */
+    {M_HEAD, "/api/checkouts/7", ROUTE_FOUND, 0, {{"id", "7"}}, 0},
     {M_GET,
      "/api/carts",
      ROUTE_METHOD_NOT_ALLOWED,
@@ -166,6 +168,36 @@ test_service_table(void **state)
 	    ROUTE_METHOD_NOT_ALLOWED);
 }
 
+/* Random paths: a match always captures non-empty segments without '/'. */
+static void
+test_random_paths(void **state)
+{
+	static const char chars[] = "/apicrtsk0123{}-";
+	uint64_t x = 88172645463325252u;
+	char path[64];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		struct route_match m;
+		size_t n, j, k;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		n = x % (sizeof(path) - 1);
+		for (j = 0; j < n; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			path[j] = chars[x % (sizeof(chars) - 1)];
+		}
+		path[n] = '\0';
+		if (router_match(table, N, M_GET, path, &m) != ROUTE_FOUND)
+			continue;
+		for (k = 0; k < m.nparams; k++) {
+			assert_true(m.params[k].value[0] != '\0');
+			assert_null(strchr(m.params[k].value, '/'));
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -174,6 +206,7 @@ main(void)
 	    cmocka_unit_test(test_long_capture),
 	    cmocka_unit_test(test_allow_header),
 	    cmocka_unit_test(test_service_table),
+	    cmocka_unit_test(test_random_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
