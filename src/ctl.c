@@ -18,6 +18,8 @@ usage(FILE *f)
 		   "commands:\n"
 		   "  migrate            apply pending migrations\n"
 		   "  migrate --status   list applied and pending migrations\n"
+		   "  demo               load the demo store into an empty "
+		   "database\n"
 		   "  config             print the configuration, secrets "
 		   "masked\n");
 }
@@ -81,6 +83,12 @@ main(int argc, char **argv)
 	    (i + 1 == argc ||
 	     (i + 2 == argc && strcmp(argv[i + 1], "--status") == 0))) {
 		rc = cmd_migrate(&db, i + 2 == argc);
+	} else if (strcmp(argv[i], "demo") == 0 && i + 1 == argc) {
+		enum err e = migrate_demo(&db, stdout);
+
+		if (e != ERR_OK)
+			fprintf(stderr, "demo failed: %s\n", err_code(e));
+		rc = e == ERR_OK ? 0 : 1;
 	} else if (strcmp(argv[i], "config") == 0 && i + 1 == argc) {
 		config_dump(stdout);
 		rc = 0;

@@ -44,6 +44,23 @@ req_param(const struct request *req, const char *name)
 	return NULL;
 }
 
+enum err
+req_query(struct request *req, struct json_object **out)
+{
+	const char *q = req->query != NULL ? req->query : "", *why;
+	size_t off;
+	enum err e;
+
+	if (req->query_json == NULL) {
+		e = body_decode_form(q, strlen(q), &req->query_json, &off,
+				     &why);
+		if (e != ERR_OK)
+			return e;
+	}
+	*out = req->query_json;
+	return ERR_OK;
+}
+
 void
 res_header(struct request *req, const char *name, const char *value)
 {
@@ -420,6 +437,8 @@ http_request_reset(struct request *req)
 {
 	json_object_put(req->json);
 	req->json = NULL;
+	json_object_put(req->query_json);
+	req->query_json = NULL;
 	buf_reset(&req->body);
 	buf_reset(&req->headers);
 	buf_reset(&req->out);

@@ -34,6 +34,7 @@ struct request {
 	char path_buf[2048]; /* REQUEST_URI without its query, when used. */
 	struct buf body;
 	struct json_object *json; /* Decoded body, owned; {} when empty. */
+	struct json_object *query_json; /* Decoded query, owned; lazily. */
 	struct route_match match;
 	char request_id[129];
 	const char *origin; /* Origin header when it is an allowed origin. */
@@ -61,6 +62,11 @@ void http_request_free(struct request *req);
 
 /* A param by its CGI name ("HTTP_X_CART_TOKEN", "CONTENT_TYPE"), or NULL. */
 const char *req_env(const struct request *req, const char *name);
+/*
+ * The query string decoded like a form body (SPEC 2.1) into *out, owned by
+ * req. ERR_MALFORMED_BODY when it is malformed (the caller answers 400).
+ */
+enum err req_query(struct request *req, struct json_object **out);
 /* A path capture by name ("id"), or NULL. */
 const char *req_param(const struct request *req, const char *name);
 

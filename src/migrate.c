@@ -100,12 +100,12 @@ run_statement(struct db *db, const char *sql, size_t len)
 	return e;
 }
 
-/* Splits m->sql at lines ending in ';' and runs each statement. */
+/* Splits sql at lines ending in ';' and runs each statement. */
 static enum err
-apply_one(struct db *db, const struct migration *m)
+run_script(struct db *db, const char *sql)
 {
 	struct buf stmt = {0};
-	const char *p = m->sql;
+	const char *p = sql;
 	enum err e = ERR_OK;
 
 	while (*p != '\0' && e == ERR_OK) {
@@ -156,7 +156,7 @@ migrate_apply(struct db *db, FILE *out)
 		if (applied[i])
 			continue;
 		fprintf(out, "applying %s_%s\n", m->version, m->name);
-		e = apply_one(db, m);
+		e = run_script(db, m->sql);
 		if (e == ERR_OK)
 			e = db_exec(db, sql_record, p, 2, NULL);
 		done++;
@@ -165,5 +165,33 @@ migrate_apply(struct db *db, FILE *out)
 		db_query(db, sql_unlock, NULL, 0, ignore_row, NULL);
 	if (e == ERR_OK)
 		fprintf(out, "%zu applied, schema up to date\n", done);
+	return e;
+}
+
+static const char sql_products[] = "SELECT COUNT(*) FROM products";
+
+static enum err
+demo_tx(struct db *db, void *arg)
+{
+	(void)arg;
+	return run_script(db, demo_store_sql);
+}
+
+enum err
+migrate_demo(struct db *db, FILE *out)
+{
+	int64_t products = -1;
+	enum err e;
+
+	e = db_query(db, sql_products, NULL, 0, read_count, &products);
+	if (e != ERR_OK)
+		return e;
+	if (products != 0) {
+		fprintf(out, "the store is not empty: demo not loaded\n");
+		return ERR_OK;
+	}
+	e = db_tx(db, demo_tx, NULL);
+	if (e == ERR_OK)
+		fprintf(out, "demo store loaded (docs/demo-store.md)\n");
 	return e;
 }

@@ -30,4 +30,10 @@ enum err migrate_pending(struct db *db, size_t *pending);
 /* Applies every pending migration in order, reporting each on out. */
 enum err migrate_apply(struct db *db, FILE *out);
 
+/* conf/demo-store.sql, compiled in. */
+extern const char demo_store_sql[];
+/* Loads the demo store in one transaction when there are no products yet;
+ * otherwise says so and changes nothing. */
+enum err migrate_demo(struct db *db, FILE *out);
+
 #endif

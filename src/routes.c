@@ -7,6 +7,8 @@ const struct route routes[] = {
     {M_GET, "/checkouts/health/ping", api_ping},
     {M_GET, "/api/health/ready", api_ready},
     {M_GET, "/metrics", api_metrics},
+    {M_GET, "/api/products", api_products_list},
+    {M_GET, "/api/products/{id}", api_product_get},
 #ifdef ENABLE_TEST_ROUTES
     {M_GET, "/api/_test/sleep", api_test_sleep},
     {M_POST, "/api/_test/echo", api_test_echo},

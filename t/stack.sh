@@ -212,6 +212,9 @@ up)
 	write_conf
 	"$BIN/checkoutctl" --config "$conf" migrate >>"$dir/log/migrate.log" 2>&1 ||
 		die "migration failed (see $dir/log/migrate.log)"
+	# The demo store goes into an empty database only.
+	"$BIN/checkoutctl" --config "$conf" demo >>"$dir/log/migrate.log" 2>&1 ||
+		die "loading the demo store failed (see $dir/log/migrate.log)"
 	checkoutd_up
 	nginx_up
 	wait_ping

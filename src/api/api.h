@@ -15,6 +15,11 @@ enum err api_ready(struct request *req);
 /* GET /metrics: Prometheus text format. */
 enum err api_metrics(struct request *req);
 
+/* GET /api/products?page=&limit=: the catalog, a page at a time. */
+enum err api_products_list(struct request *req);
+/* GET /api/products/{id or code}: one product. */
+enum err api_product_get(struct request *req);
+
 #ifdef ENABLE_TEST_ROUTES
 /* GET /api/_test/sleep?ms=N: sleeps, then 200 (shutdown tests). */
 enum err api_test_sleep(struct request *req);

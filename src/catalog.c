@@ -1,0 +1,170 @@
+#include "catalog.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "str.h"
+#include "valid.h"
+
+static const char sql_count[] =
+    "SELECT COUNT(*) FROM products WHERE enabled = 1";
+static const char sql_page[] =
+    "SELECT id, uuid, code, name FROM products WHERE enabled = 1 "
+    "ORDER BY id LIMIT ? OFFSET ?";
+static const char sql_page_variants[] =
+    "SELECT v.product_id, v.id, v.uuid, v.code, v.name, v.price, "
+    "v.tracked, v.on_hand - v.on_hold, v.needs_shipping, v.weight_g "
+    "FROM product_variants v JOIN (SELECT id FROM products WHERE "
+    "enabled = 1 ORDER BY id LIMIT ? OFFSET ?) p ON p.id = v.product_id "
+    "WHERE v.enabled = 1 ORDER BY v.product_id, v.position, v.id";
+static const char sql_by_id[] =
+    "SELECT id, uuid, code, name FROM products WHERE id = ? AND "
+    "enabled = 1";
+static const char sql_by_code[] =
+    "SELECT id, uuid, code, name FROM products WHERE code = ? AND "
+    "enabled = 1";
+static const char sql_variants[] =
+    "SELECT product_id, id, uuid, code, name, price, tracked, "
+    "on_hand - on_hold, needs_shipping, weight_g FROM product_variants "
+    "WHERE product_id = ? AND enabled = 1 ORDER BY position, id";
+
+static struct json_object *
+str(const struct db_val *c)
+{
+	return c->type == DB_STR ? json_object_new_string_len(c->s, (int)c->len)
+				 : NULL;
+}
+
+/* Rows of products: appended to the array in arg. */
+static enum err
+product_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct json_object *p = json_object_new_object();
+
+	if (n != 4 || p == NULL) {
+		json_object_put(p);
+		return ERR_INTERNAL;
+	}
+	json_object_object_add(p, "id", json_object_new_int64(c[0].i));
+	json_object_object_add(p, "code", str(&c[2]));
+	json_object_object_add(p, "uuid", str(&c[1]));
+	json_object_object_add(p, "name", str(&c[3]));
+	json_object_object_add(p, "variants", json_object_new_array());
+	json_object_array_add(arg, p);
+	return ERR_OK;
+}
+
+/* Rows of variants: each goes to its product in the array in arg. */
+static enum err
+variant_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct json_object *products = arg, *v, *p = NULL;
+	size_t i, np = json_object_array_length(products);
+	int tracked;
+
+	if (n != 10)
+		return ERR_INTERNAL;
+	for (i = 0; i < np && p == NULL; i++) {
+		struct json_object *cand =
+		    json_object_array_get_idx(products, i);
+
+		if (json_object_get_int64(json_object_object_get(cand, "id")) ==
+		    c[0].i)
+			p = cand;
+	}
+	if (p == NULL)
+		return ERR_OK;
+	tracked = c[6].i != 0;
+	v = json_object_new_object();
+	json_object_object_add(v, "id", json_object_new_int64(c[1].i));
+	json_object_object_add(v, "code", str(&c[3]));
+	json_object_object_add(v, "uuid", str(&c[2]));
+	json_object_object_add(v, "name", str(&c[4]));
+	json_object_object_add(v, "price", json_object_new_int64(c[5].i));
+	json_object_object_add(v, "tracked", json_object_new_boolean(tracked));
+	json_object_object_add(v, "available",
+			       tracked ? json_object_new_int64(c[7].i) : NULL);
+	json_object_object_add(v, "needs_shipping",
+			       json_object_new_boolean(c[8].i != 0));
+	json_object_object_add(v, "weight_g", json_object_new_int64(c[9].i));
+	json_object_array_add(json_object_object_get(p, "variants"), v);
+	return ERR_OK;
+}
+
+static enum err
+count_row(void *arg, const struct db_val *c, size_t n)
+{
+	if (n >= 1 && c[0].type == DB_I64)
+		*(int64_t *)arg = c[0].i;
+	return ERR_OK;
+}
+
+enum err
+catalog_list(struct db *db, int64_t page, int64_t limit,
+	     struct json_object **out)
+{
+	struct db_val p[2] = {DB_I(limit), DB_I((page - 1) * limit)};
+	struct json_object *o, *products;
+	int64_t total = 0;
+	enum err e;
+
+	*out = NULL;
+	o = json_object_new_object();
+	products = json_object_new_array();
+	if (o == NULL || products == NULL) {
+		json_object_put(o);
+		json_object_put(products);
+		return ERR_NOMEM;
+	}
+	json_object_object_add(o, "products", products);
+	e = db_query(db, sql_count, NULL, 0, count_row, &total);
+	if (e == ERR_OK)
+		e = db_query(db, sql_page, p, 2, product_row, products);
+	if (e == ERR_OK)
+		e = db_query(db, sql_page_variants, p, 2, variant_row,
+			     products);
+	if (e != ERR_OK) {
+		json_object_put(o);
+		return e;
+	}
+	json_object_object_add(o, "page", json_object_new_int64(page));
+	json_object_object_add(o, "limit", json_object_new_int64(limit));
+	json_object_object_add(o, "total", json_object_new_int64(total));
+	*out = o;
+	return ERR_OK;
+}
+
+enum err
+catalog_get(struct db *db, const char *id_or_code, struct json_object **out)
+{
+	struct json_object *found = json_object_new_array(), *p;
+	struct db_val key;
+	int64_t id = 0;
+	enum err e;
+
+	*out = NULL;
+	if (found == NULL)
+		return ERR_NOMEM;
+	if (valid_is_id(id_or_code) && parse_i64(id_or_code, &id) == 0) {
+		key = DB_I(id);
+		e = db_query(db, sql_by_id, &key, 1, product_row, found);
+	} else {
+		key = DB_S(id_or_code);
+		e = db_query(db, sql_by_code, &key, 1, product_row, found);
+	}
+	if (e == ERR_OK && json_object_array_length(found) == 0)
+		e = ERR_NOT_FOUND;
+	if (e == ERR_OK) {
+		p = json_object_array_get_idx(found, 0);
+		key = DB_I(
+		    json_object_get_int64(json_object_object_get(p, "id")));
+		e = db_query(db, sql_variants, &key, 1, variant_row, found);
+	}
+	if (e != ERR_OK) {
+		json_object_put(found);
+		return e;
+	}
+	*out = json_object_get(json_object_array_get_idx(found, 0));
+	json_object_put(found);
+	return ERR_OK;
+}
