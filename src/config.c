@@ -33,6 +33,11 @@ static const struct cfg_key keys[] = {
     {"database.connect_timeout", CFG_INT, "2", 0},
     {"database.tx_retries", CFG_INT, "3", 0},
     {"cors.origins", CFG_STR, "", 0},
+    {"store.currency", CFG_STR, "EUR", 0},
+    {"cart.ttl", CFG_INT, "10800", 0},
+    {"checkout.default_tax_zone", CFG_STR, "", 0},
+    {"checkout.default_shipping_method", CFG_STR, "", 0},
+    {"checkout.default_payment_method", CFG_STR, "", 0},
     {"security.secret", CFG_STR, "", 1},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

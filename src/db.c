@@ -87,6 +87,8 @@ db_connect(struct db *db)
 	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* Every DATETIME is UTC. */
+	mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
 	if (mysql_real_connect(m, *sock ? NULL : config_str("database.host"),
 			       config_str("database.user"),
 			       config_str("database.password"),
@@ -231,6 +233,21 @@ db_exec(struct db *db, const char *sql, const struct db_val *p, size_t n,
 		return e;
 	if (affected != NULL)
 		*affected = mysql_stmt_affected_rows(st);
+	mysql_stmt_free_result(st);
+	return ERR_OK;
+}
+
+enum err
+db_insert(struct db *db, const char *sql, const struct db_val *p, size_t n,
+	  int64_t *id)
+{
+	MYSQL_STMT *st;
+	enum err e;
+
+	e = run(db, sql, p, n, &st);
+	if (e != ERR_OK)
+		return e;
+	*id = (int64_t)mysql_stmt_insert_id(st);
 	mysql_stmt_free_result(st);
 	return ERR_OK;
 }

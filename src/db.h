@@ -37,8 +37,12 @@ struct db_val {
 	size_t len;
 };
 
-#define DB_I(v) ((struct db_val){.type = DB_I64, .i = (v)})
-#define DB_S(v) ((struct db_val){.type = DB_STR, .s = (v), .len = strlen(v)})
+#define DB_I(v)	   ((struct db_val){.type = DB_I64, .i = (v)})
+#define DB_S(v)	   ((struct db_val){.type = DB_STR, .s = (v), .len = strlen(v)})
+#define DB_B(v, n) ((struct db_val){.type = DB_STR, .s = (v), .len = (n)})
+#define DB_N	   ((struct db_val){.type = DB_NULL})
+/* An id, or NULL when it is 0. */
+#define DB_ID(v) ((v) != 0 ? DB_I(v) : DB_N)
 
 /* Process-wide setup and teardown (before threads / at exit). */
 int db_library_init(void);
@@ -65,6 +69,9 @@ enum err db_fail(struct db *db, unsigned errnum, const char *what);
  */
 enum err db_exec(struct db *db, const char *sql, const struct db_val *p,
 		 size_t n, uint64_t *affected);
+/* Like db_exec, for an INSERT: *id gets the new AUTO_INCREMENT id. */
+enum err db_insert(struct db *db, const char *sql, const struct db_val *p,
+		   size_t n, int64_t *id);
 /*
  * Runs a query whose rows are integer or string columns; calls row(arg,
  * cols, ncols) for each row. String columns point into a buffer valid only

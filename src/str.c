@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
 static int
 buf_grow(struct buf *b, size_t need)
 {
@@ -100,6 +103,35 @@ random_hex(char *out, size_t n)
 	}
 	out[2 * n] = '\0';
 	return 0;
+}
+
+int
+uuid_v4(char out[37])
+{
+	unsigned char b[16];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return -1;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		 b[10], b[11], b[12], b[13], b[14], b[15]);
+	return 0;
+}
+
+void
+sha256(const void *p, size_t n, unsigned char out[32])
+{
+	SHA256(p, n, out);
+}
+
+int
+ct_compare(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) != 0;
 }
 
 int

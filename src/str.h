@@ -30,6 +30,12 @@ void buf_free(struct buf *b);
 
 /* Fills out with 2*n lowercase hex digits of n CSPRNG bytes plus a NUL. */
 int random_hex(char *out, size_t n);
+/* A random RFC 4122 version 4 UUID (CSPRNG) into out[37]. */
+int uuid_v4(char out[37]);
+/* SHA-256 of p[0..n) into out[32]. */
+void sha256(const void *p, size_t n, unsigned char out[32]);
+/* Constant-time comparison of n bytes; 0 when equal. */
+int ct_compare(const void *a, const void *b, size_t n);
 /* Case-insensitive comparison of the first n bytes (ASCII only). */
 int ascii_ncasecmp(const char *a, const char *b, size_t n);
 /* Parses a decimal int64 that fills the whole string; 0 on success. */

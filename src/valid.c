@@ -83,3 +83,90 @@ verr_free(struct verr *v)
 	json_object_put(v->errors);
 	v->errors = NULL;
 }
+
+int
+valid_ref(struct json_object *obj, const char *key, const char *field,
+	  char *out, size_t outlen, struct verr *v)
+{
+	struct json_object *f = json_object_object_get(obj, key);
+	const char *s;
+
+	out[0] = '\0';
+	if (f == NULL) {
+		verr_add(v, field, "is required");
+		return -1;
+	}
+	if (json_object_is_type(f, json_type_int) &&
+	    json_object_get_int64(f) > 0) {
+		snprintf(out, outlen, "%lld",
+			 (long long)json_object_get_int64(f));
+		return 0;
+	}
+	if (!json_object_is_type(f, json_type_string)) {
+		verr_add(v, field, "must be an id or a code");
+		return -1;
+	}
+	s = json_object_get_string(f);
+	if (*s == '\0' || strlen(s) >= outlen || strlen(s) > 64 ||
+	    (size_t)json_object_get_string_len(f) != strlen(s)) {
+		verr_add(v, field, "must be an id or a code");
+		return -1;
+	}
+	snprintf(out, outlen, "%s", s);
+	return 0;
+}
+
+int
+valid_str(struct json_object *obj, const char *key, const char *field,
+	  size_t max, const char **out, struct verr *v)
+{
+	struct json_object *f = json_object_object_get(obj, key);
+	const char *s;
+	size_t n, i;
+
+	*out = NULL;
+	if (f == NULL)
+		return 0;
+	if (!json_object_is_type(f, json_type_string)) {
+		verr_add(v, field, "must be a string");
+		return -1;
+	}
+	s = json_object_get_string(f);
+	n = (size_t)json_object_get_string_len(f);
+	if (n == 0 || n > max) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "must be 1 to %zu characters", max);
+		verr_add(v, field, msg);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			verr_add(v, field, "must not hold control characters");
+			return -1;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+int
+valid_only_keys(struct json_object *obj, const char *const *allowed,
+		struct verr *v)
+{
+	int bad = 0;
+
+	json_object_object_foreach(obj, k, val)
+	{
+		const char *const *a;
+
+		(void)val;
+		for (a = allowed; *a != NULL && strcmp(*a, k) != 0; a++)
+			;
+		if (*a == NULL) {
+			verr_add(v, k, "unknown field");
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}

@@ -26,6 +26,19 @@ void verr_add(struct verr *v, const char *field, const char *message);
 int valid_int(struct json_object *obj, const char *key, const char *field,
 	      int64_t min, int64_t max, int64_t def, int64_t *out,
 	      struct verr *v);
+/*
+ * Reads key of obj as an id or code (SPEC 1: a JSON integer or a string)
+ * into out (outlen bytes); required: an error for field when absent.
+ */
+int valid_ref(struct json_object *obj, const char *key, const char *field,
+	      char *out, size_t outlen, struct verr *v);
+/* Reads an optional string of 1..max bytes without control characters;
+ * *out NULL when absent. */
+int valid_str(struct json_object *obj, const char *key, const char *field,
+	      size_t max, const char **out, struct verr *v);
+/* An error for every key of obj not in the NULL-terminated list. */
+int valid_only_keys(struct json_object *obj, const char *const *allowed,
+		    struct verr *v);
 /* Whether s is a non-empty run of decimal digits (an id, SPEC 1). */
 int valid_is_id(const char *s);
 /*

@@ -127,6 +127,10 @@ password = $DBPASS
 name = checkoutd
 [security]
 secret = $SECRET
+[checkout]
+default_tax_zone = EU
+default_shipping_method = flat_eu
+default_payment_method = offline
 CONF
 	chmod 0600 "$conf"
 }

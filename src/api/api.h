@@ -20,6 +20,19 @@ enum err api_products_list(struct request *req);
 /* GET /api/products/{id or code}: one product. */
 enum err api_product_get(struct request *req);
 
+/* POST /api/carts: a new cart (guest, or the session's customer). */
+enum err api_cart_create(struct request *req);
+/* GET /api/carts/{id}, GET /api/orders/{id}: the snapshot. */
+enum err api_cart_get(struct request *req);
+/* POST /api/carts/{id}/items {variant, quantity}. */
+enum err api_cart_add_item(struct request *req);
+/* PATCH /api/carts/{id}/items/{itemId} {quantity}; 0 removes. */
+enum err api_cart_patch_item(struct request *req);
+/* DELETE /api/carts/{id}/items/{itemId}. */
+enum err api_cart_delete_item(struct request *req);
+/* POST /api/carts/{id}/coupon {code}, DELETE /api/carts/{id}/coupon. */
+enum err api_cart_coupon(struct request *req);
+
 #ifdef ENABLE_TEST_ROUTES
 /* GET /api/_test/sleep?ms=N: sleeps, then 200 (shutdown tests). */
 enum err api_test_sleep(struct request *req);

@@ -3,7 +3,11 @@
  */
 #include "api/api.h"
 
+#include <string.h>
+
 #include "catalog.h"
+#include "order.h"
+#include "str.h"
 #include "valid.h"
 
 enum err
@@ -39,4 +43,220 @@ api_product_get(struct request *req)
 		return e;
 	res_json(req, 200, out);
 	return ERR_OK;
+}
+
+/* Carts. Each mutation: authorize with the row locked, change, recompute
+ * and read the snapshot, all in one transaction. */
+
+static struct creds
+creds_of(struct request *req)
+{
+	const char *auth = req_env(req, "HTTP_AUTHORIZATION");
+	struct creds c = {req_env(req, "HTTP_X_CART_TOKEN"), NULL};
+
+	if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
+		c.session = auth + 7;
+	if (c.token != NULL && *c.token == '\0')
+		c.token = NULL;
+	return c;
+}
+
+/* The order id in the path; 0 when it is not one (answered 404). */
+static int64_t
+path_id(struct request *req, const char *name)
+{
+	const char *s = req_param(req, name);
+	int64_t id = 0;
+
+	if (!valid_is_id(s) || parse_i64(s, &id) != 0)
+		return 0;
+	return id;
+}
+
+struct cart_op {
+	int64_t id, item_id, quantity;
+	struct creds creds;
+	char variant[72];
+	const char *code; /* Coupon; NULL removes. */
+	enum { OP_ADD, OP_SET, OP_COUPON } op;
+	struct verr v;
+	struct json_object *snapshot;
+};
+
+static enum err
+cart_op_tx(struct db *db, void *arg)
+{
+	struct cart_op *c = arg;
+	enum err e;
+
+	json_object_put(c->snapshot);
+	c->snapshot = NULL;
+	verr_free(&c->v);
+	e = order_authorize(db, c->id, &c->creds, 1);
+	if (e != ERR_OK)
+		return e;
+	switch (c->op) {
+	case OP_ADD:
+		e = cart_add_item(db, c->id, c->variant, c->quantity, &c->v);
+		break;
+	case OP_SET:
+		e = cart_set_quantity(db, c->id, c->item_id, c->quantity,
+				      &c->v);
+		break;
+	case OP_COUPON:
+		e = cart_set_coupon(db, c->id, c->code, &c->v);
+		break;
+	}
+	if (e == ERR_OK)
+		e = order_snapshot(db, c->id, &c->snapshot);
+	return e;
+}
+
+/* Runs a cart operation and answers status with the snapshot. */
+static enum err
+run_cart_op(struct request *req, struct cart_op *c, int status)
+{
+	enum err e;
+
+	c->creds = creds_of(req);
+	if (c->id == 0)
+		return ERR_NOT_FOUND;
+	e = db_tx(req->db, cart_op_tx, c);
+	if (e == ERR_VALIDATION_FAILED && verr_answer(req, &c->v))
+		e = ERR_OK;
+	else if (e == ERR_OK)
+		res_json(req, status, c->snapshot);
+	else
+		json_object_put(c->snapshot);
+	verr_free(&c->v);
+	return e;
+}
+
+struct create_ctx {
+	struct creds creds;
+	char token[ORDER_TOKEN_LEN + 1];
+	struct json_object *snapshot;
+};
+
+static enum err
+create_tx(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	int64_t id = 0;
+	enum err e;
+
+	json_object_put(c->snapshot);
+	c->snapshot = NULL;
+	e = order_create(db, &c->creds, &id, c->token);
+	if (e == ERR_OK)
+		e = order_snapshot(db, id, &c->snapshot);
+	return e;
+}
+
+enum err
+api_cart_create(struct request *req)
+{
+	static const char *const none[] = {NULL};
+	struct create_ctx c = {.creds = creds_of(req)};
+	struct verr v = {0};
+	enum err e;
+
+	/* The token grants nothing here: a new cart is the caller's own. */
+	c.creds.token = NULL;
+	valid_only_keys(req->json, none, &v);
+	if (verr_answer(req, &v))
+		return ERR_OK;
+	e = db_tx(req->db, create_tx, &c);
+	if (e != ERR_OK) {
+		json_object_put(c.snapshot);
+		return e;
+	}
+	/* The token is shown here only (and in an idempotent replay). */
+	json_object_object_add(c.snapshot, "token",
+			       c.token[0] ? json_object_new_string(c.token)
+					  : NULL);
+	res_json(req, 201, c.snapshot);
+	return ERR_OK;
+}
+
+enum err
+api_cart_get(struct request *req)
+{
+	struct creds c = creds_of(req);
+	struct json_object *out;
+	int64_t id = path_id(req, "id");
+	enum err e;
+
+	if (id == 0)
+		return ERR_NOT_FOUND;
+	e = order_authorize(req->db, id, &c, 0);
+	if (e == ERR_OK)
+		e = order_snapshot(req->db, id, &out);
+	if (e != ERR_OK)
+		return e;
+	res_json(req, 200, out);
+	return ERR_OK;
+}
+
+enum err
+api_cart_add_item(struct request *req)
+{
+	static const char *const keys[] = {"variant", "quantity", NULL};
+	struct cart_op c = {.op = OP_ADD, .id = path_id(req, "id")};
+
+	valid_only_keys(req->json, keys, &c.v);
+	valid_ref(req->json, "variant", "variant", c.variant, sizeof(c.variant),
+		  &c.v);
+	valid_int(req->json, "quantity", "quantity", 1, 9999, 1, &c.quantity,
+		  &c.v);
+	if (verr_answer(req, &c.v))
+		return ERR_OK;
+	return run_cart_op(req, &c, 201);
+}
+
+enum err
+api_cart_patch_item(struct request *req)
+{
+	static const char *const keys[] = {"quantity", NULL};
+	struct cart_op c = {.op = OP_SET, .id = path_id(req, "id")};
+
+	c.item_id = path_id(req, "itemId");
+	if (c.item_id == 0)
+		return ERR_NOT_FOUND;
+	valid_only_keys(req->json, keys, &c.v);
+	if (json_object_object_get(req->json, "quantity") == NULL)
+		verr_add(&c.v, "quantity", "is required");
+	valid_int(req->json, "quantity", "quantity", 0, 9999, 0, &c.quantity,
+		  &c.v);
+	if (verr_answer(req, &c.v))
+		return ERR_OK;
+	return run_cart_op(req, &c, 200);
+}
+
+enum err
+api_cart_delete_item(struct request *req)
+{
+	struct cart_op c = {.op = OP_SET, .id = path_id(req, "id")};
+
+	c.item_id = path_id(req, "itemId");
+	if (c.item_id == 0)
+		return ERR_NOT_FOUND;
+	return run_cart_op(req, &c, 200);
+}
+
+enum err
+api_cart_coupon(struct request *req)
+{
+	static const char *const keys[] = {"code", NULL};
+	struct cart_op c = {.op = OP_COUPON, .id = path_id(req, "id")};
+
+	if (req->method == M_POST) {
+		valid_only_keys(req->json, keys, &c.v);
+		valid_str(req->json, "code", "code", 64, &c.code, &c.v);
+		if (c.code == NULL && c.v.errors == NULL)
+			verr_add(&c.v, "code", "is required");
+		if (verr_answer(req, &c.v))
+			return ERR_OK;
+	}
+	return run_cart_op(req, &c, 200);
 }

@@ -1,0 +1,677 @@
+#include "order.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "pricing.h"
+#include "str.h"
+
+/* Reads one integer column of one row. */
+static enum err
+one_int(void *arg, const struct db_val *c, size_t n)
+{
+	if (n >= 1 && c[0].type == DB_I64)
+		*(int64_t *)arg = c[0].i;
+	return ERR_OK;
+}
+
+static const char sql_session[] =
+    "SELECT customer_id FROM customer_sessions WHERE id = ? AND "
+    "expires_at > UTC_TIMESTAMP()";
+
+/* The customer of a valid session, or 0. */
+static enum err
+session_customer(struct db *db, const char *session, int64_t *customer)
+{
+	struct db_val p = DB_S(session);
+
+	*customer = 0;
+	if (strlen(session) != 36)
+		return ERR_OK;
+	return db_query(db, sql_session, &p, 1, one_int, customer);
+}
+
+static const char sql_insert_order[] =
+    "INSERT INTO orders (uuid, token_sha256, customer_id, currency, "
+    "expires_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND)";
+
+enum err
+order_create(struct db *db, const struct creds *c, int64_t *id, char *token)
+{
+	unsigned char hash[32];
+	char uuid[37];
+	int64_t customer = 0;
+	struct db_val p[5];
+	enum err e;
+
+	token[0] = '\0';
+	if (c->session != NULL) {
+		e = session_customer(db, c->session, &customer);
+		if (e != ERR_OK)
+			return e;
+		if (customer == 0)
+			return ERR_UNAUTHENTICATED;
+	}
+	if (uuid_v4(uuid) != 0)
+		return ERR_INTERNAL;
+	p[0] = DB_S(uuid);
+	if (customer == 0) {
+		if (random_hex(token, ORDER_TOKEN_LEN / 2) != 0)
+			return ERR_INTERNAL;
+		sha256(token, ORDER_TOKEN_LEN, hash);
+		p[1] = DB_B((const char *)hash, 32);
+	} else {
+		p[1] = DB_N;
+	}
+	p[2] = DB_ID(customer);
+	p[3] = DB_S(config_str("store.currency"));
+	p[4] = DB_I(config_int("cart.ttl"));
+	return db_insert(db, sql_insert_order, p, 5, id);
+}
+
+struct owner {
+	int found;
+	unsigned char hash[32];
+	int has_hash;
+	int64_t customer;
+	int expired;
+};
+
+static enum err
+owner_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct owner *o = arg;
+
+	if (n != 3)
+		return ERR_INTERNAL;
+	o->found = 1;
+	o->has_hash = c[0].type == DB_STR && c[0].len == 32;
+	if (o->has_hash)
+		memcpy(o->hash, c[0].s, 32);
+	o->customer = c[1].type == DB_I64 ? c[1].i : 0;
+	o->expired = c[2].type == DB_I64 && c[2].i != 0;
+	return ERR_OK;
+}
+
+static const char sql_owner[] =
+    "SELECT token_sha256, customer_id, state = 'cart' AND expires_at < "
+    "UTC_TIMESTAMP() FROM orders WHERE id = ?";
+static const char sql_owner_lock[] =
+    "SELECT token_sha256, customer_id, state = 'cart' AND expires_at < "
+    "UTC_TIMESTAMP() FROM orders WHERE id = ? FOR UPDATE";
+
+enum err
+order_authorize(struct db *db, int64_t id, const struct creds *c, int lock)
+{
+	struct db_val p = DB_I(id);
+	struct owner o = {0};
+	int64_t customer = 0;
+	enum err e;
+
+	if (c->token == NULL && c->session == NULL)
+		return ERR_UNAUTHENTICATED;
+	e = db_query(db, lock ? sql_owner_lock : sql_owner, &p, 1, owner_row,
+		     &o);
+	if (e != ERR_OK)
+		return e;
+	if (!o.found || o.expired)
+		return ERR_NOT_FOUND;
+	if (o.customer != 0) {
+		/* Only the customer's own valid session reaches it. */
+		if (c->session == NULL)
+			return ERR_NOT_FOUND;
+		e = session_customer(db, c->session, &customer);
+		if (e != ERR_OK)
+			return e;
+		return customer == o.customer ? ERR_OK : ERR_NOT_FOUND;
+	}
+	if (c->token != NULL && o.has_hash) {
+		unsigned char h[32];
+
+		sha256(c->token, strlen(c->token), h);
+		if (ct_compare(h, o.hash, 32) == 0)
+			return ERR_OK;
+	}
+	return ERR_NOT_FOUND;
+}
+
+static const char sql_state[] = "SELECT state FROM orders WHERE id = ?";
+
+static enum err
+state_row(void *arg, const struct db_val *c, size_t n)
+{
+	if (n >= 1 && c[0].type == DB_STR)
+		snprintf(arg, 24, "%s", c[0].s);
+	return ERR_OK;
+}
+
+/* Items and coupons change only while the order is a cart. */
+static enum err
+require_cart(struct db *db, int64_t id)
+{
+	struct db_val p = DB_I(id);
+	char state[24] = "";
+	enum err e;
+
+	e = db_query(db, sql_state, &p, 1, state_row, state);
+	if (e != ERR_OK)
+		return e;
+	return strcmp(state, "cart") == 0 ? ERR_OK : ERR_INVALID_TRANSITION;
+}
+
+/*
+ * After items or coupons change, a checkout past addressing goes back to
+ * `addressed` (SPEC 1): the shipping and payment steps are redone.
+ */
+static const char sql_step_reset[] =
+    "UPDATE orders SET checkout_state = 'addressed' WHERE id = ? AND "
+    "checkout_state IN ('shipping_selected', 'shipping_skipped', "
+    "'payment_selected', 'payment_skipped')";
+
+static enum err
+after_edit(struct db *db, int64_t id, int64_t *applied, size_t *napplied)
+{
+	struct db_val p = DB_I(id);
+	enum err e;
+
+	e = db_exec(db, sql_step_reset, &p, 1, NULL);
+	if (e == ERR_OK)
+		e = order_recompute(db, id, applied, napplied);
+	return e;
+}
+
+struct variant {
+	int64_t id, tracked, available;
+};
+
+static enum err
+variant_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct variant *v = arg;
+
+	if (n != 3)
+		return ERR_INTERNAL;
+	v->id = c[0].i;
+	v->tracked = c[1].i;
+	v->available = c[2].i;
+	return ERR_OK;
+}
+
+static const char sql_variant_id[] =
+    "SELECT v.id, v.tracked, v.on_hand - v.on_hold FROM product_variants "
+    "v JOIN products p ON p.id = v.product_id WHERE v.id = ? AND "
+    "v.enabled = 1 AND p.enabled = 1";
+static const char sql_variant_code[] =
+    "SELECT v.id, v.tracked, v.on_hand - v.on_hold FROM product_variants "
+    "v JOIN products p ON p.id = v.product_id WHERE v.code = ? AND "
+    "v.enabled = 1 AND p.enabled = 1";
+static const char sql_line[] =
+    "SELECT quantity FROM order_items WHERE order_id = ? AND "
+    "variant_id = ?";
+static const char sql_line_update[] =
+    "UPDATE order_items SET quantity = ? WHERE order_id = ? AND "
+    "variant_id = ?";
+static const char sql_line_insert[] =
+    "INSERT INTO order_items (uuid, order_id, variant_id, quantity, "
+    "unit_price, product_name, variant_name) SELECT ?, ?, v.id, ?, "
+    "v.price, p.name, v.name FROM product_variants v JOIN products p ON "
+    "p.id = v.product_id WHERE v.id = ?";
+
+static int
+check_stock(const struct variant *v, int64_t quantity, struct verr *ve)
+{
+	char msg[96];
+
+	if (quantity > 9999) {
+		verr_add(ve, "quantity", "a line holds at most 9999 units");
+		return -1;
+	}
+	if (v->tracked && quantity > v->available) {
+		snprintf(msg, sizeof(msg), "only %lld available",
+			 (long long)(v->available < 0 ? 0 : v->available));
+		verr_add(ve, "quantity", msg);
+		return -1;
+	}
+	return 0;
+}
+
+enum err
+cart_add_item(struct db *db, int64_t id, const char *variant, int64_t quantity,
+	      struct verr *ve)
+{
+	struct variant v = {0};
+	int64_t vid = 0, have = 0;
+	struct db_val p[4];
+	char uuid[37];
+	enum err e;
+
+	e = require_cart(db, id);
+	if (e != ERR_OK)
+		return e;
+	if (valid_is_id(variant) && parse_i64(variant, &vid) == 0) {
+		p[0] = DB_I(vid);
+		e = db_query(db, sql_variant_id, p, 1, variant_row, &v);
+	} else {
+		p[0] = DB_S(variant);
+		e = db_query(db, sql_variant_code, p, 1, variant_row, &v);
+	}
+	if (e != ERR_OK)
+		return e;
+	if (v.id == 0) {
+		verr_add(ve, "variant", "no such variant");
+		return ERR_VALIDATION_FAILED;
+	}
+	p[0] = DB_I(id);
+	p[1] = DB_I(v.id);
+	e = db_query(db, sql_line, p, 2, one_int, &have);
+	if (e != ERR_OK)
+		return e;
+	if (check_stock(&v, have + quantity, ve) != 0)
+		return ERR_VALIDATION_FAILED;
+	if (have > 0) {
+		p[0] = DB_I(have + quantity);
+		p[1] = DB_I(id);
+		p[2] = DB_I(v.id);
+		e = db_exec(db, sql_line_update, p, 3, NULL);
+	} else {
+		if (uuid_v4(uuid) != 0)
+			return ERR_INTERNAL;
+		p[0] = DB_S(uuid);
+		p[1] = DB_I(id);
+		p[2] = DB_I(quantity);
+		p[3] = DB_I(v.id);
+		e = db_exec(db, sql_line_insert, p, 4, NULL);
+	}
+	if (e != ERR_OK)
+		return e;
+	return after_edit(db, id, NULL, NULL);
+}
+
+static const char sql_item_variant[] =
+    "SELECT v.id, v.tracked, v.on_hand - v.on_hold FROM order_items i "
+    "JOIN product_variants v ON v.id = i.variant_id WHERE i.id = ? AND "
+    "i.order_id = ?";
+static const char sql_item_delete[] =
+    "DELETE FROM order_items WHERE id = ? AND order_id = ?";
+static const char sql_item_quantity[] =
+    "UPDATE order_items SET quantity = ? WHERE id = ? AND order_id = ?";
+
+enum err
+cart_set_quantity(struct db *db, int64_t id, int64_t item_id, int64_t quantity,
+		  struct verr *ve)
+{
+	struct db_val p[3] = {DB_I(item_id), DB_I(id)};
+	struct variant v = {0};
+	enum err e;
+
+	e = require_cart(db, id);
+	if (e != ERR_OK)
+		return e;
+	e = db_query(db, sql_item_variant, p, 2, variant_row, &v);
+	if (e != ERR_OK)
+		return e;
+	if (v.id == 0)
+		return ERR_NOT_FOUND;
+	if (quantity == 0) {
+		e = db_exec(db, sql_item_delete, p, 2, NULL);
+	} else {
+		if (check_stock(&v, quantity, ve) != 0)
+			return ERR_VALIDATION_FAILED;
+		p[0] = DB_I(quantity);
+		p[1] = DB_I(item_id);
+		p[2] = DB_I(id);
+		e = db_exec(db, sql_item_quantity, p, 3, NULL);
+	}
+	if (e != ERR_OK)
+		return e;
+	return after_edit(db, id, NULL, NULL);
+}
+
+static const char sql_coupon[] =
+    "SELECT id, promotion_id FROM promotion_coupons WHERE code = ?";
+static const char sql_set_coupon[] =
+    "UPDATE orders SET coupon_id = ? WHERE id = ?";
+
+static enum err
+coupon_row(void *arg, const struct db_val *c, size_t n)
+{
+	int64_t *out = arg;
+
+	if (n != 2)
+		return ERR_INTERNAL;
+	out[0] = c[0].i;
+	out[1] = c[1].i;
+	return ERR_OK;
+}
+
+enum err
+cart_set_coupon(struct db *db, int64_t id, const char *code, struct verr *ve)
+{
+	int64_t coupon[2] = {0, 0}, applied[PRICE_MAX_PROMOTIONS];
+	size_t napplied = 0, i;
+	struct db_val p[2];
+	enum err e;
+
+	e = require_cart(db, id);
+	if (e != ERR_OK)
+		return e;
+	if (code != NULL) {
+		p[0] = DB_S(code);
+		e = db_query(db, sql_coupon, p, 1, coupon_row, coupon);
+		if (e != ERR_OK)
+			return e;
+		if (coupon[0] == 0) {
+			verr_add(ve, "code", "no such coupon");
+			return ERR_VALIDATION_FAILED;
+		}
+	}
+	p[0] = DB_ID(coupon[0]);
+	p[1] = DB_I(id);
+	e = db_exec(db, sql_set_coupon, p, 2, NULL);
+	if (e == ERR_OK)
+		e = after_edit(db, id, applied, &napplied);
+	if (e != ERR_OK || code == NULL)
+		return e;
+	for (i = 0; i < napplied; i++)
+		if (applied[i] == coupon[1])
+			return ERR_OK;
+	/* The transaction rolls back: the cart keeps its old coupon. */
+	verr_add(ve, "code", "this coupon does not apply to the cart");
+	return ERR_VALIDATION_FAILED;
+}
+
+/* Recomputation: load, run the chain, store. */
+
+static const char sql_rc_order[] =
+    "SELECT o.coupon_id, sa.country_code, ba.country_code FROM orders o "
+    "LEFT JOIN addresses sa ON sa.id = o.shipping_address_id LEFT JOIN "
+    "addresses ba ON ba.id = o.billing_address_id WHERE o.id = ?";
+static const char sql_rc_items[] =
+    "SELECT i.id, i.quantity, i.unit_price, i.immutable, v.price, "
+    "v.tax_category_id, v.needs_shipping FROM order_items i JOIN "
+    "product_variants v ON v.id = i.variant_id WHERE i.order_id = ? "
+    "ORDER BY i.id";
+static const char sql_rc_shipment[] =
+    "SELECT m.id, m.name, m.calculator, m.amount, m.first_item_cost, "
+    "m.additional_item_cost, m.additional_item_limit, m.tax_category_id "
+    "FROM shipments s JOIN shipping_methods m ON m.id = s.method_id "
+    "WHERE s.order_id = ? ORDER BY s.id LIMIT 1";
+static const char sql_rc_promotions[] =
+    "SELECT p.id, p.name, p.priority, p.exclusive, p.coupon_based, "
+    "CAST(COALESCE(p.usage_limit, 0) AS SIGNED), CAST(p.used AS SIGNED), "
+    "CAST(COALESCE(UNIX_TIMESTAMP(p.starts_at), 0) AS SIGNED), "
+    "CAST(COALESCE(UNIX_TIMESTAMP(p.ends_at), 0) AS SIGNED), "
+    "COALESCE(p.rule_min_item_total, 0), "
+    "CAST(COALESCE(p.rule_min_quantity, 0) AS SIGNED), p.action, "
+    "p.action_amount, CAST(p.action_bp AS SIGNED), c.id, "
+    "CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "
+    "CAST(COALESCE(c.used, 0) AS SIGNED) FROM promotions p LEFT JOIN "
+    "promotion_coupons c ON c.promotion_id = p.id AND c.id = ? ORDER BY "
+    "p.id LIMIT 32";
+static const char sql_zone_country[] =
+    "SELECT zone_id FROM zone_countries WHERE country_code = ? ORDER BY "
+    "zone_id LIMIT 1";
+static const char sql_zone_code[] = "SELECT id FROM zones WHERE code = ?";
+static const char sql_rates[] =
+    "SELECT id, tax_category_id, CAST(bp AS SIGNED), included, name FROM "
+    "tax_rates WHERE zone_id = ? LIMIT 32";
+static const char sql_del_adj[] = "DELETE FROM adjustments WHERE order_id = ?";
+static const char sql_ins_adj[] =
+    "INSERT INTO adjustments (order_id, order_item_id, type, label, "
+    "amount, neutral, origin_id) VALUES (?, ?, ?, ?, ?, ?, ?)";
+static const char sql_upd_item[] =
+    "UPDATE order_items SET unit_price = ?, adjustments_total = ?, "
+    "total = ? WHERE id = ?";
+static const char sql_upd_order[] =
+    "UPDATE orders SET items_total = ?, adjustments_total = ?, "
+    "tax_total = ?, shipping_total = ?, promotion_total = ?, total = ?, "
+    "updated_at = UTC_TIMESTAMP(), expires_at = IF(state = 'cart', "
+    "UTC_TIMESTAMP() + INTERVAL ? SECOND, expires_at) WHERE id = ?";
+
+struct rc {
+	struct price_order *o;
+	int64_t coupon;
+	char ship_country[3], bill_country[3];
+};
+
+static enum err
+rc_order_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct rc *r = arg;
+
+	if (n != 3)
+		return ERR_INTERNAL;
+	r->coupon = c[0].type == DB_I64 ? c[0].i : 0;
+	if (c[1].type == DB_STR)
+		snprintf(r->ship_country, 3, "%s", c[1].s);
+	if (c[2].type == DB_STR)
+		snprintf(r->bill_country, 3, "%s", c[2].s);
+	return ERR_OK;
+}
+
+static enum err
+rc_item_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct price_order *o = arg;
+	struct price_item *it;
+
+	if (n != 7 || o->nitems >= PRICE_MAX_ITEMS)
+		return ERR_INTERNAL;
+	it = &o->items[o->nitems++];
+	memset(it, 0, sizeof(*it));
+	it->id = c[0].i;
+	it->quantity = c[1].i;
+	it->immutable = c[3].i != 0;
+	/* Items placed at a given price keep it; others follow the catalog. */
+	it->unit_price = it->immutable ? c[2].i : c[4].i;
+	it->tax_category = c[5].type == DB_I64 ? c[5].i : 0;
+	it->needs_shipping = c[6].i != 0;
+	return ERR_OK;
+}
+
+static enum calculator
+calculator_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < CALC__MAX; i++)
+		if (strcmp(s, calculator_names[i]) == 0)
+			return (enum calculator)i;
+	return CALC_FLAT_RATE;
+}
+
+static enum err
+rc_shipment_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct price_order *o = arg;
+	struct shipping_method *m = &o->method;
+
+	if (n != 8)
+		return ERR_INTERNAL;
+	o->has_shipment = 1;
+	m->id = c[0].i;
+	snprintf(m->name, sizeof(m->name), "%s", c[1].s);
+	m->calc = calculator_parse(c[2].s);
+	m->amount = c[3].i;
+	m->first_item_cost = c[4].i;
+	m->additional_item_cost = c[5].i;
+	m->additional_item_limit = c[6].i;
+	m->tax_category = c[7].type == DB_I64 ? c[7].i : 0;
+	return ERR_OK;
+}
+
+static enum err
+rc_promotion_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct price_order *o = arg;
+	struct promotion *p;
+
+	if (n != 17 || o->npromotions >= PRICE_MAX_PROMOTIONS)
+		return ERR_INTERNAL;
+	p = &o->promotions[o->npromotions++];
+	memset(p, 0, sizeof(*p));
+	p->id = c[0].i;
+	snprintf(p->name, sizeof(p->name), "%s", c[1].s);
+	p->priority = (int)c[2].i;
+	p->exclusive = c[3].i != 0;
+	p->coupon_required = c[4].i != 0;
+	p->usage_limit = c[5].i;
+	p->used = c[6].i;
+	p->starts_at = c[7].i;
+	p->ends_at = c[8].i;
+	p->min_item_total = c[9].i;
+	p->min_quantity = c[10].i;
+	if (strcmp(c[11].s, "order_percentage_discount") == 0)
+		p->action = PROMO_ORDER_PERCENTAGE;
+	else if (strcmp(c[11].s, "shipping_percentage_discount") == 0)
+		p->action = PROMO_SHIPPING_PERCENTAGE;
+	else
+		p->action = PROMO_ORDER_FIXED;
+	p->amount = c[12].i;
+	p->bp = c[13].i;
+	p->coupon_applied = c[14].type == DB_I64;
+	p->coupon_usage_limit = c[15].i;
+	p->coupon_used = c[16].i;
+	return ERR_OK;
+}
+
+static enum err
+rc_rate_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct price_order *o = arg;
+	struct tax_rate *r;
+
+	if (n != 5 || o->nrates >= PRICE_MAX_RATES)
+		return ERR_INTERNAL;
+	r = &o->rates[o->nrates++];
+	r->id = c[0].i;
+	r->category = c[1].i;
+	r->bp = c[2].i;
+	r->included = c[3].i != 0;
+	snprintf(r->name, sizeof(r->name), "%s", c[4].s);
+	return ERR_OK;
+}
+
+/* The tax zone: the shipping address's, else the billing address's, else
+ * checkout.default_tax_zone (SPEC 1). 0 when there is none. */
+static enum err
+tax_zone(struct db *db, const struct rc *r, int64_t *zone)
+{
+	const char *def = config_str("checkout.default_tax_zone");
+	struct db_val p;
+	enum err e;
+
+	*zone = 0;
+	if (r->ship_country[0] != '\0') {
+		p = DB_S(r->ship_country);
+		e = db_query(db, sql_zone_country, &p, 1, one_int, zone);
+		if (e != ERR_OK || *zone != 0)
+			return e;
+	}
+	if (r->bill_country[0] != '\0') {
+		p = DB_S(r->bill_country);
+		e = db_query(db, sql_zone_country, &p, 1, one_int, zone);
+		if (e != ERR_OK || *zone != 0)
+			return e;
+	}
+	if (*def == '\0')
+		return ERR_OK;
+	p = DB_S(def);
+	return db_query(db, sql_zone_code, &p, 1, one_int, zone);
+}
+
+static enum err
+store_adjustment(struct db *db, int64_t order_id, int64_t item_id,
+		 const struct adjustment *a)
+{
+	struct db_val p[7] = {
+	    DB_I(order_id),	 DB_ID(item_id),  DB_S(adj_type_names[a->type]),
+	    DB_S(a->label),	 DB_I(a->amount), DB_I(a->neutral),
+	    DB_ID(a->origin_id),
+	};
+
+	return db_exec(db, sql_ins_adj, p, 7, NULL);
+}
+
+static enum err
+store_prices(struct db *db, int64_t id, const struct price_order *o)
+{
+	struct db_val p[8];
+	enum err e;
+	size_t i, j;
+
+	p[0] = DB_I(id);
+	e = db_exec(db, sql_del_adj, p, 1, NULL);
+	for (i = 0; e == ERR_OK && i < o->nitems; i++) {
+		const struct price_item *it = &o->items[i];
+
+		for (j = 0; e == ERR_OK && j < it->nadj; j++)
+			e = store_adjustment(db, id, it->id, &it->adj[j]);
+		p[0] = DB_I(it->unit_price);
+		p[1] = DB_I(it->adjustments_total);
+		p[2] = DB_I(it->total);
+		p[3] = DB_I(it->id);
+		if (e == ERR_OK)
+			e = db_exec(db, sql_upd_item, p, 4, NULL);
+	}
+	for (i = 0; e == ERR_OK && i < o->nadj; i++)
+		e = store_adjustment(db, id, 0, &o->adj[i]);
+	if (e != ERR_OK)
+		return e;
+	p[0] = DB_I(o->items_total);
+	p[1] = DB_I(o->adjustments_total);
+	p[2] = DB_I(o->tax_total);
+	p[3] = DB_I(o->shipping_total);
+	p[4] = DB_I(o->promotion_total);
+	p[5] = DB_I(o->total);
+	p[6] = DB_I(config_int("cart.ttl"));
+	p[7] = DB_I(id);
+	return db_exec(db, sql_upd_order, p, 8, NULL);
+}
+
+enum err
+order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied)
+{
+	struct rc r = {0};
+	struct db_val p;
+	int64_t zone = 0;
+	enum err e;
+
+	r.o = calloc(1, sizeof(*r.o));
+	if (r.o == NULL)
+		return ERR_NOMEM;
+	r.o->now = (int64_t)time(NULL);
+	p = DB_I(id);
+	e = db_query(db, sql_rc_order, &p, 1, rc_order_row, &r);
+	if (e == ERR_OK)
+		e = db_query(db, sql_rc_items, &p, 1, rc_item_row, r.o);
+	if (e == ERR_OK)
+		e = db_query(db, sql_rc_shipment, &p, 1, rc_shipment_row, r.o);
+	if (e == ERR_OK) {
+		struct db_val c = DB_I(r.coupon);
+
+		e = db_query(db, sql_rc_promotions, &c, 1, rc_promotion_row,
+			     r.o);
+	}
+	if (e == ERR_OK)
+		e = tax_zone(db, &r, &zone);
+	if (e == ERR_OK && zone != 0) {
+		struct db_val z = DB_I(zone);
+
+		e = db_query(db, sql_rates, &z, 1, rc_rate_row, r.o);
+	}
+	if (e == ERR_OK)
+		e = pricing_compute(r.o);
+	if (e == ERR_OK)
+		e = store_prices(db, id, r.o);
+	if (e == ERR_OK && applied != NULL) {
+		memcpy(applied, r.o->applied,
+		       r.o->napplied * sizeof(r.o->applied[0]));
+		*napplied = r.o->napplied;
+	}
+	free(r.o);
+	return e;
+}

@@ -1,0 +1,70 @@
+/*
+ * Carts and orders: ownership, items, coupons, recomputation through the
+ * processor chain (pricing.c) and the snapshot of SPEC 2.5. Every mutation
+ * runs inside db_tx with the order row locked; the callers in src/api/ only
+ * decode and answer.
+ */
+#ifndef CHECKOUTD_ORDER_H
+#define CHECKOUTD_ORDER_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "db.h"
+#include "valid.h"
+
+/* What a request presents: the cart token and/or a customer session. */
+struct creds {
+	const char *token;   /* X-Cart-Token, or NULL. */
+	const char *session; /* Authorization: Bearer <session>, or NULL. */
+};
+
+/* The bytes of a new cart token: 64 hex digits (256 bits). */
+#define ORDER_TOKEN_LEN 64
+
+/*
+ * Creates a cart: a guest cart with a new token (written to token, which
+ * has ORDER_TOKEN_LEN + 1 bytes), or, with a valid session, a cart of that
+ * customer (token set to ""). ERR_UNAUTHENTICATED for a session that is
+ * not valid. *id gets the new order's id.
+ */
+enum err order_create(struct db *db, const struct creds *c, int64_t *id,
+		      char *token);
+
+/*
+ * Checks that c may reach order id (SPEC 1, "Ownership"): 401 without any
+ * credential, 404 for a wrong one, another's cart, an unknown id or an
+ * expired cart. lock: take the row lock (inside a transaction).
+ */
+enum err order_authorize(struct db *db, int64_t id, const struct creds *c,
+			 int lock);
+
+/*
+ * Adds quantity of a variant (id or code) to cart id, merging into its
+ * line; 422 (field "variant" or "quantity") for an unknown or disabled
+ * variant or more than the available stock. Recomputes.
+ */
+enum err cart_add_item(struct db *db, int64_t id, const char *variant,
+		       int64_t quantity, struct verr *v);
+/* Sets a line's quantity (0 removes it); ERR_NOT_FOUND for another's
+ * line. Recomputes. */
+enum err cart_set_quantity(struct db *db, int64_t id, int64_t item_id,
+			   int64_t quantity, struct verr *v);
+/* Applies coupon code, or removes the coupon when code is NULL; 422
+ * (field "code") for an unknown coupon or one that does not apply. */
+enum err cart_set_coupon(struct db *db, int64_t id, const char *code,
+			 struct verr *v);
+
+/*
+ * Runs the processor chain over order id (row locked by the caller) and
+ * stores prices, adjustments and totals; moves a cart's expiry. Applied
+ * promotion ids are written to applied (may be NULL, room for 32).
+ */
+enum err order_recompute(struct db *db, int64_t id, int64_t *applied,
+			 size_t *napplied);
+
+/* The snapshot of order id (SPEC 2.5) into *out, owned by the caller. */
+enum err order_snapshot(struct db *db, int64_t id, struct json_object **out);
+
+#endif

@@ -1,0 +1,450 @@
+/* End-to-end: carts, items, coupons and who may reach a cart. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+#define SESSION "5d1f0e9c-8b7a-4c6d-9e5f-4a3b2c1d0e9f"
+#define FORM	"application/x-www-form-urlencoded"
+#define JSON	"application/json"
+
+struct cart {
+	long id;
+	char token[80];
+	char path[64];
+	char token_header[128];
+};
+
+static struct json_object *
+parse(struct resp *r)
+{
+	struct json_object *o = json_tokener_parse(r->body.data);
+
+	if (o == NULL)
+		fail_msg("not JSON: %s", r->body.data);
+	return o;
+}
+
+static int64_t
+num(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("no %s in %s", key, json_object_to_json_string(o));
+	return json_object_get_int64(v);
+}
+
+static const char *
+text(struct json_object *o, const char *key)
+{
+	return json_object_get_string(json_object_object_get(o, key));
+}
+
+static void
+new_cart(struct cart *c)
+{
+	struct json_object *o;
+	struct resp r;
+
+	assert_int_equal(e2e_request("POST", "/api/carts", NULL, &r), 0);
+	assert_int_equal(r.status, 201);
+	o = parse(&r);
+	c->id = (long)num(o, "id");
+	snprintf(c->token, sizeof(c->token), "%s", text(o, "token"));
+	snprintf(c->path, sizeof(c->path), "/api/carts/%ld", c->id);
+	snprintf(c->token_header, sizeof(c->token_header), "X-Cart-Token: %s",
+		 c->token);
+	json_object_put(o);
+	resp_free(&r);
+}
+
+/* Sends body to path with the cart's token; returns the parsed answer. */
+static struct json_object *
+call(struct cart *c, const char *method, const char *path, const char *ctype,
+     const char *body, long want)
+{
+	struct req_opts o = {
+	    .ctype = ctype, .body = body, .headers = {c->token_header}};
+	struct json_object *j;
+	struct resp r;
+
+	assert_int_equal(e2e_request(method, path, &o, &r), 0);
+	if (r.status != want)
+		fail_msg("%s %s: %ld, want %ld: %s", method, path, r.status,
+			 want, r.body.data);
+	j = parse(&r);
+	resp_free(&r);
+	return j;
+}
+
+static char *
+sub(struct cart *c, const char *rest)
+{
+	static char p[128];
+
+	snprintf(p, sizeof(p), "%s%s", c->path, rest);
+	return p;
+}
+
+static void
+test_new_cart(void **state)
+{
+	struct cart c;
+	struct json_object *o;
+	size_t i;
+
+	(void)state;
+	new_cart(&c);
+	assert_int_equal(strlen(c.token), 64);
+	for (i = 0; i < 64; i++)
+		assert_non_null(strchr("0123456789abcdef", c.token[i]));
+	o = call(&c, "GET", c.path, NULL, NULL, 200);
+	assert_int_equal(num(o, "id"), c.id);
+	assert_string_equal(text(o, "state"), "cart");
+	assert_string_equal(text(o, "checkout_state"), "cart");
+	assert_string_equal(text(o, "currency"), "EUR");
+	assert_int_equal(num(o, "total"), 0);
+	assert_non_null(text(o, "expires_at"));
+	/* The token is shown only when the cart is made. */
+	assert_null(json_object_object_get(o, "token"));
+	json_object_put(o);
+}
+
+static void
+test_seed_items_and_totals(void **state)
+{
+	struct cart c;
+	struct json_object *o, *items, *adj;
+
+	(void)state;
+	new_cart(&c);
+	/* Form and JSON bodies, the same variant merging into one line. */
+	json_object_put(call(&c, "POST", sub(&c, "/items"), FORM,
+			     "variant=sofa&quantity=1", 201));
+	o = call(&c, "POST", sub(&c, "/items"), JSON,
+		 "{\"variant\": 3, \"quantity\": 2}", 201);
+	items = json_object_object_get(o, "items");
+	assert_int_equal(json_object_array_length(items), 1);
+	assert_int_equal(num(json_object_array_get_idx(items, 0), "quantity"),
+			 3);
+	/* Seed 004: 3 x 500000 with the Christmas promotion; EU VAT is
+	 * included in the price, recorded as a neutral adjustment. */
+	assert_int_equal(num(o, "items_total"), 1499750);
+	assert_int_equal(num(o, "promotion_total"), -250);
+	assert_int_equal(num(o, "total"), 1499750);
+	adj = json_object_object_get(json_object_array_get_idx(items, 0),
+				     "adjustments");
+	assert_string_equal(text(json_object_array_get_idx(adj, 0), "type"),
+			    "order_promotion");
+	assert_int_equal(num(json_object_array_get_idx(adj, 0), "amount"),
+			 -250);
+	assert_string_equal(text(json_object_array_get_idx(adj, 1), "label"),
+			    "VAT (20%)");
+	assert_true(json_object_get_boolean(json_object_object_get(
+	    json_object_array_get_idx(adj, 1), "neutral")));
+	assert_int_equal(num(o, "total"),
+			 num(o, "items_total") + num(o, "adjustments_total"));
+	json_object_put(o);
+}
+
+static const char *
+first_error_field(struct json_object *o)
+{
+	return text(
+	    json_object_array_get_idx(json_object_object_get(o, "errors"), 0),
+	    "field");
+}
+
+static void
+test_item_refusals(void **state)
+{
+	static const struct {
+		const char *body, *field;
+	} rows[] = {
+	    {"variant=nope&quantity=1", "variant"},
+	    {"variant=sofa&quantity=0", "quantity"},
+	    {"variant=sofa&quantity=10000", "quantity"},
+	    {"variant=sofa&quantity=two", "quantity"},
+	    {"quantity=1", "variant"},
+	    {"variant=lamp&quantity=2", "quantity"},
+	    {"variant=sofa&colour=red", "colour"},
+	};
+	struct cart c;
+	size_t i;
+
+	(void)state;
+	new_cart(&c);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct json_object *o = call(&c, "POST", sub(&c, "/items"),
+					     FORM, rows[i].body, 422);
+
+		assert_string_equal(text(o, "code"), "validation_failed");
+		if (strcmp(first_error_field(o), rows[i].field) != 0)
+			fail_msg("%s: field %s", rows[i].body,
+				 first_error_field(o));
+		json_object_put(o);
+	}
+	/* Nothing was added. */
+	{
+		struct json_object *o =
+		    call(&c, "GET", c.path, NULL, NULL, 200);
+
+		assert_int_equal(json_object_array_length(
+				     json_object_object_get(o, "items")),
+				 0);
+		json_object_put(o);
+	}
+}
+
+static void
+test_change_and_remove_lines(void **state)
+{
+	struct cart c, other;
+	struct json_object *o;
+	char path[128];
+	int64_t item;
+
+	(void)state;
+	new_cart(&c);
+	new_cart(&other);
+	o = call(&c, "POST", sub(&c, "/items"), FORM, "variant=tshirt-m", 201);
+	item = num(
+	    json_object_array_get_idx(json_object_object_get(o, "items"), 0),
+	    "id");
+	json_object_put(o);
+	json_object_put(call(&c, "POST", sub(&c, "/items"), FORM,
+			     "variant=poster&quantity=2", 201));
+	snprintf(path, sizeof(path), "%s/items/%lld", c.path, (long long)item);
+	o = call(&c, "PATCH", path, JSON, "{\"quantity\": 5}", 200);
+	/* 11795 passes the Christmas threshold (10000): -250. */
+	assert_int_equal(num(o, "items_total"), 5 * 1999 + 2 * 900 - 250);
+	json_object_put(o);
+	/* Another cart cannot touch this line. */
+	snprintf(path, sizeof(path), "%s/items/%lld", other.path,
+		 (long long)item);
+	json_object_put(
+	    call(&other, "PATCH", path, JSON, "{\"quantity\": 1}", 404));
+	snprintf(path, sizeof(path), "%s/items/%lld", c.path, (long long)item);
+	json_object_put(call(&c, "PATCH", path, JSON, "{}", 422));
+	o = call(&c, "PATCH", path, FORM, "quantity=0", 200);
+	assert_int_equal(
+	    json_object_array_length(json_object_object_get(o, "items")), 1);
+	assert_int_equal(num(o, "items_total"), 1800);
+	json_object_put(o);
+	o = call(&c, "GET", c.path, NULL, NULL, 200);
+	item = num(
+	    json_object_array_get_idx(json_object_object_get(o, "items"), 0),
+	    "id");
+	json_object_put(o);
+	snprintf(path, sizeof(path), "%s/items/%lld", c.path, (long long)item);
+	o = call(&c, "DELETE", path, NULL, NULL, 200);
+	assert_int_equal(num(o, "total"), 0);
+	json_object_put(o);
+	json_object_put(call(&c, "DELETE", path, NULL, NULL, 404));
+}
+
+static void
+test_coupons(void **state)
+{
+	struct cart c;
+	struct json_object *o;
+
+	(void)state;
+	new_cart(&c);
+	json_object_put(call(&c, "POST", sub(&c, "/items"), FORM,
+			     "variant=poster&quantity=10", 201));
+	o = call(&c, "POST", sub(&c, "/coupon"), FORM, "code=NOPE", 422);
+	assert_string_equal(first_error_field(o), "code");
+	json_object_put(o);
+	/* 10 x 900 = 9000: below the Christmas threshold; 10 % off. */
+	o = call(&c, "POST", sub(&c, "/coupon"), JSON,
+		 "{\"code\": \"WELCOME10\"}", 200);
+	assert_int_equal(num(o, "promotion_total"), -900);
+	assert_int_equal(num(o, "total"), 8100);
+	json_object_put(o);
+	o = call(&c, "DELETE", sub(&c, "/coupon"), NULL, NULL, 200);
+	assert_int_equal(num(o, "total"), 9000);
+	json_object_put(o);
+}
+
+static void
+test_ownership(void **state)
+{
+	struct cart a, b;
+	struct json_object *o;
+	struct resp r;
+	struct req_opts none = {0};
+	struct req_opts wrong = {.headers = {"X-Cart-Token: 00"}};
+	struct req_opts session = {
+	    .headers = {"Authorization: Bearer " SESSION}};
+	struct req_opts bad_session = {
+	    .headers = {"Authorization: Bearer "
+			"00000000-0000-4000-8000-000000000000"}};
+
+	(void)state;
+	new_cart(&a);
+	new_cart(&b);
+	/* No credential: 401. Wrong one, another's: 404. */
+	assert_int_equal(e2e_request("GET", a.path, &none, &r), 0);
+	assert_int_equal(r.status, 401);
+	assert_string_equal(resp_json_str(&r, "code"), "unauthenticated");
+	resp_free(&r);
+	assert_int_equal(e2e_request("GET", a.path, &wrong, &r), 0);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	{
+		struct req_opts o2 = {.headers = {b.token_header}};
+
+		assert_int_equal(e2e_request("GET", a.path, &o2, &r), 0);
+		assert_int_equal(r.status, 404);
+		resp_free(&r);
+		assert_int_equal(
+		    e2e_request("GET", "/api/carts/999999", &o2, &r), 0);
+		assert_int_equal(r.status, 404);
+		resp_free(&r);
+		assert_int_equal(e2e_request("GET", "/api/carts/x", &o2, &r),
+				 0);
+		assert_int_equal(r.status, 404);
+		resp_free(&r);
+	}
+	/* A customer's cart: its session only. */
+	assert_int_equal(e2e_request("POST", "/api/carts", &session, &r), 0);
+	assert_int_equal(r.status, 201);
+	o = parse(&r);
+	assert_null(json_object_object_get(o, "token"));
+	snprintf(a.path, sizeof(a.path), "/api/carts/%lld",
+		 (long long)num(o, "id"));
+	json_object_put(o);
+	resp_free(&r);
+	assert_int_equal(e2e_request("GET", a.path, &session, &r), 0);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(e2e_request("GET", a.path, &none, &r), 0);
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	{
+		struct req_opts o2 = {.headers = {b.token_header}};
+
+		assert_int_equal(e2e_request("GET", a.path, &o2, &r), 0);
+		assert_int_equal(r.status, 404);
+		resp_free(&r);
+	}
+	assert_int_equal(e2e_request("GET", a.path, &bad_session, &r), 0);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	assert_int_equal(e2e_request("POST", "/api/carts", &bad_session, &r),
+			 0);
+	assert_int_equal(r.status, 401);
+	resp_free(&r);
+	/* /api/orders/{id} answers the same snapshot. */
+	snprintf(a.path, sizeof(a.path), "/api/orders/%ld", b.id);
+	{
+		struct req_opts o2 = {.headers = {b.token_header}};
+
+		assert_int_equal(e2e_request("GET", a.path, &o2, &r), 0);
+		assert_int_equal(r.status, 200);
+		resp_free(&r);
+	}
+}
+
+static void
+test_expired_cart_is_404(void **state)
+{
+	struct cart c;
+	char cmd[512];
+
+	(void)state;
+	new_cart(&c);
+	snprintf(cmd, sizeof(cmd),
+		 "mariadb --no-defaults -uroot "
+		 "--socket=\"$STACK_DIR/run/mysql.sock\" checkoutd -e "
+		 "\"UPDATE orders SET expires_at = UTC_TIMESTAMP() - INTERVAL "
+		 "1 SECOND WHERE id = %ld\"",
+		 c.id);
+	assert_int_equal(system(cmd), 0);
+	json_object_put(call(&c, "GET", c.path, NULL, NULL, 404));
+	json_object_put(
+	    call(&c, "POST", sub(&c, "/items"), FORM, "variant=poster", 404));
+}
+
+struct adder {
+	struct cart *c;
+	pthread_barrier_t *barrier;
+	long status;
+};
+
+static void *
+add_one(void *arg)
+{
+	struct adder *a = arg;
+	struct req_opts o = {.ctype = FORM,
+			     .body = "variant=tshirt-l&quantity=3",
+			     .headers = {a->c->token_header}};
+	char path[96];
+	struct resp r;
+
+	snprintf(path, sizeof(path), "%s/items", a->c->path);
+	pthread_barrier_wait(a->barrier);
+	if (e2e_request("POST", path, &o, &r) == 0)
+		a->status = r.status;
+	resp_free(&r);
+	return NULL;
+}
+
+/* Ten add-item calls at once on one cart: the quantities add up. */
+static void
+test_parallel_adds_add_up(void **state)
+{
+	pthread_barrier_t barrier;
+	struct adder a[10];
+	pthread_t t[10];
+	struct cart c;
+	struct json_object *o, *items;
+	int i;
+
+	(void)state;
+	new_cart(&c);
+	pthread_barrier_init(&barrier, NULL, 10);
+	for (i = 0; i < 10; i++) {
+		a[i] = (struct adder){&c, &barrier, 0};
+		pthread_create(&t[i], NULL, add_one, &a[i]);
+	}
+	for (i = 0; i < 10; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(a[i].status, 201);
+	}
+	pthread_barrier_destroy(&barrier);
+	o = call(&c, "GET", c.path, NULL, NULL, 200);
+	items = json_object_object_get(o, "items");
+	assert_int_equal(json_object_array_length(items), 1);
+	assert_int_equal(num(json_object_array_get_idx(items, 0), "quantity"),
+			 30);
+	json_object_put(o);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_new_cart),
+	    cmocka_unit_test(test_seed_items_and_totals),
+	    cmocka_unit_test(test_item_refusals),
+	    cmocka_unit_test(test_change_and_remove_lines),
+	    cmocka_unit_test(test_coupons),
+	    cmocka_unit_test(test_ownership),
+	    cmocka_unit_test(test_expired_cart_is_404),
+	    cmocka_unit_test(test_parallel_adds_add_up),
+	};
+	curl_global_init(CURL_GLOBAL_ALL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
