@@ -632,6 +632,76 @@ store_prices(struct db *db, int64_t id, const struct price_order *o)
 	return db_exec(db, sql_upd_order, p, 8, NULL);
 }
 
+static const char sql_pay_state[] =
+    "SELECT checkout_state, state, total, currency FROM orders WHERE id = ?";
+static const char sql_pay_drop[] =
+    "DELETE FROM payments WHERE order_id = ? AND state = 'cart'";
+static const char sql_pay_count[] =
+    "SELECT COUNT(*) FROM payments WHERE order_id = ? AND state = 'cart'";
+static const char sql_pay_amount[] =
+    "UPDATE payments SET amount = ?, currency = ? WHERE order_id = ? AND "
+    "state = 'cart'";
+static const char sql_pay_insert[] =
+    "INSERT INTO payments (uuid, order_id, amount, currency) VALUES (?, "
+    "?, ?, ?)";
+
+struct pay_state {
+	char checkout[24], state[16], currency[4];
+	int64_t total;
+};
+
+static enum err
+pay_state_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct pay_state *ps = arg;
+
+	if (n != 4)
+		return ERR_INTERNAL;
+	snprintf(ps->checkout, sizeof(ps->checkout), "%s", c[0].s);
+	snprintf(ps->state, sizeof(ps->state), "%s", c[1].s);
+	ps->total = c[2].i;
+	snprintf(ps->currency, sizeof(ps->currency), "%s", c[3].s);
+	return ERR_OK;
+}
+
+/*
+ * A cart past shipping has one payment in state `cart` for its total (the
+ * one GET /api/checkouts shows and payment selection names); before that,
+ * or at a total of 0, it has none (Sylius's OrderPaymentProcessor).
+ */
+static enum err
+sync_payment(struct db *db, int64_t id)
+{
+	struct db_val p[4] = {DB_I(id)};
+	struct pay_state ps = {0};
+	int64_t count = 0;
+	char uuid[37];
+	enum err e;
+
+	e = db_query(db, sql_pay_state, p, 1, pay_state_row, &ps);
+	if (e != ERR_OK || strcmp(ps.state, "cart") != 0)
+		return e;
+	if (ps.total == 0 || strcmp(ps.checkout, "cart") == 0 ||
+	    strcmp(ps.checkout, "addressed") == 0)
+		return db_exec(db, sql_pay_drop, p, 1, NULL);
+	e = db_query(db, sql_pay_count, p, 1, one_int, &count);
+	if (e != ERR_OK)
+		return e;
+	if (count > 0) {
+		p[0] = DB_I(ps.total);
+		p[1] = DB_S(ps.currency);
+		p[2] = DB_I(id);
+		return db_exec(db, sql_pay_amount, p, 3, NULL);
+	}
+	if (uuid_v4(uuid) != 0)
+		return ERR_INTERNAL;
+	p[0] = DB_S(uuid);
+	p[1] = DB_I(id);
+	p[2] = DB_I(ps.total);
+	p[3] = DB_S(ps.currency);
+	return db_exec(db, sql_pay_insert, p, 4, NULL);
+}
+
 enum err
 order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied)
 {
@@ -667,6 +737,8 @@ order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied)
 		e = pricing_compute(r.o);
 	if (e == ERR_OK)
 		e = store_prices(db, id, r.o);
+	if (e == ERR_OK)
+		e = sync_payment(db, id);
 	if (e == ERR_OK && applied != NULL) {
 		memcpy(applied, r.o->applied,
 		       r.o->napplied * sizeof(r.o->applied[0]));

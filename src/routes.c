@@ -17,6 +17,8 @@ const struct route routes[] = {
     {M_POST, "/api/carts/{id}/coupon", api_cart_coupon},
     {M_DELETE, "/api/carts/{id}/coupon", api_cart_coupon},
     {M_GET, "/api/orders/{id}", api_cart_get},
+    {M_PUT, "/api/checkouts/{id}", api_checkout_put},
+    {M_GET, "/api/checkouts/{id}", api_checkout_get},
 #ifdef ENABLE_TEST_ROUTES
     {M_GET, "/api/_test/sleep", api_test_sleep},
     {M_POST, "/api/_test/echo", api_test_echo},

@@ -116,13 +116,52 @@ valid_ref(struct json_object *obj, const char *key, const char *field,
 	return 0;
 }
 
+/* Whether p[0..n) is well-formed UTF-8 (no overlongs or surrogates). */
+static int
+utf8_ok(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i];
+		size_t len, k;
+		unsigned cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07;
+		else
+			return 0;
+		if (i + len > n)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((len == 3 &&
+		     (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
 int
 valid_str(struct json_object *obj, const char *key, const char *field,
 	  size_t max, const char **out, struct verr *v)
 {
 	struct json_object *f = json_object_object_get(obj, key);
 	const char *s;
-	size_t n, i;
+	size_t n, i, chars;
 
 	*out = NULL;
 	if (f == NULL)
@@ -133,7 +172,10 @@ valid_str(struct json_object *obj, const char *key, const char *field,
 	}
 	s = json_object_get_string(f);
 	n = (size_t)json_object_get_string_len(f);
-	if (n == 0 || n > max) {
+	/* Limits are in characters: count the bytes that start one. */
+	for (i = 0, chars = 0; i < n; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	if (n == 0 || chars > max) {
 		char msg[64];
 
 		snprintf(msg, sizeof(msg), "must be 1 to %zu characters", max);
@@ -145,6 +187,10 @@ valid_str(struct json_object *obj, const char *key, const char *field,
 			verr_add(v, field, "must not hold control characters");
 			return -1;
 		}
+	}
+	if (!utf8_ok((const unsigned char *)s, n)) {
+		verr_add(v, field, "must be UTF-8");
+		return -1;
 	}
 	*out = s;
 	return 0;

@@ -33,6 +33,11 @@ enum err api_cart_delete_item(struct request *req);
 /* POST /api/carts/{id}/coupon {code}, DELETE /api/carts/{id}/coupon. */
 enum err api_cart_coupon(struct request *req);
 
+/* PUT /api/checkouts/{id}: one step (SPEC 2.3). */
+enum err api_checkout_put(struct request *req);
+/* GET /api/checkouts/{id}: what the next step needs (SPEC 2.4). */
+enum err api_checkout_get(struct request *req);
+
 #ifdef ENABLE_TEST_ROUTES
 /* GET /api/_test/sleep?ms=N: sleeps, then 200 (shutdown tests). */
 enum err api_test_sleep(struct request *req);

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "checkout.h"
 #include "order.h"
+#include "steps.h"
 #include "str.h"
 #include "valid.h"
 
@@ -259,4 +261,114 @@ api_cart_coupon(struct request *req)
 			return ERR_OK;
 	}
 	return run_cart_op(req, &c, 200);
+}
+
+/* Checkout steps: PUT and GET /api/checkouts/{id}. */
+
+struct put_ctx {
+	int64_t id;
+	struct creds creds;
+	struct json_object *body;
+	enum step step;
+	struct verr v;
+	struct step_out out;
+	struct json_object *snapshot;
+};
+
+static enum err
+put_tx(struct db *db, void *arg)
+{
+	struct put_ctx *c = arg;
+	enum err e;
+
+	json_object_put(c->snapshot);
+	json_object_put(c->out.extra);
+	c->snapshot = c->out.extra = NULL;
+	c->out.total_changed = 0;
+	verr_free(&c->v);
+	e = order_authorize(db, c->id, &c->creds, 1);
+	if (e != ERR_OK)
+		return e;
+	switch (c->step) {
+	case STEP_ADDRESS:
+		e = step_address(db, c->id, c->body, &c->v, &c->out);
+		break;
+	case STEP_SHIPPING:
+		e = step_shipping(db, c->id, c->body, &c->v, &c->out);
+		break;
+	case STEP_PAYMENT:
+		e = step_payment(db, c->id, c->body, &c->v, &c->out);
+		break;
+	case STEP_FINALIZE:
+		e = step_complete(db, c->id, c->body, &c->v, &c->out);
+		break;
+	default:
+		/* Purchase comes with the payment providers (issue 4). */
+		e = step_refuse(db, c->id, &c->out);
+		break;
+	}
+	if (e == ERR_OK)
+		e = order_snapshot(db, c->id, &c->snapshot);
+	return e;
+}
+
+enum err
+api_checkout_put(struct request *req)
+{
+	struct put_ctx c = {.id = path_id(req, "id"), .body = req->json};
+	enum err e;
+
+	if (c.id == 0)
+		return ERR_NOT_FOUND;
+	c.creds = creds_of(req);
+	c.step = checkout_step_of(req->json, &c.v);
+	if (verr_answer(req, &c.v))
+		return ERR_OK;
+	e = db_tx(req->db, put_tx, &c);
+	if (e == ERR_OK && c.out.total_changed) {
+		struct json_object *extra = json_object_new_object();
+
+		json_object_object_add(extra, "order", c.snapshot);
+		c.snapshot = NULL;
+		res_problem(req, ERR_TOTAL_CHANGED,
+			    "the total changed: review the order and finalize "
+			    "again",
+			    extra);
+	} else if (e == ERR_OK) {
+		res_json(req, 200, c.snapshot);
+		c.snapshot = NULL;
+	} else if (e == ERR_VALIDATION_FAILED && verr_answer(req, &c.v)) {
+		e = ERR_OK;
+	} else if (e == ERR_INVALID_TRANSITION || e == ERR_OUT_OF_STOCK) {
+		res_problem(req, e,
+			    e == ERR_OUT_OF_STOCK
+				? "not enough stock for some items"
+				: "this step is not allowed now",
+			    c.out.extra);
+		c.out.extra = NULL;
+		e = ERR_OK;
+	}
+	json_object_put(c.snapshot);
+	json_object_put(c.out.extra);
+	verr_free(&c.v);
+	return e;
+}
+
+enum err
+api_checkout_get(struct request *req)
+{
+	struct creds c = creds_of(req);
+	struct json_object *out;
+	int64_t id = path_id(req, "id");
+	enum err e;
+
+	if (id == 0)
+		return ERR_NOT_FOUND;
+	e = order_authorize(req->db, id, &c, 0);
+	if (e == ERR_OK)
+		e = step_view(req->db, id, &out);
+	if (e != ERR_OK)
+		return e;
+	res_json(req, 200, out);
+	return ERR_OK;
 }

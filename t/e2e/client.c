@@ -1,3 +1,8 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "client.h"
 
 #include <curl/curl.h>
@@ -8,6 +13,8 @@
 #include <sys/wait.h>
 
 #include "str.h"
+
+#include <cmocka.h>
 
 static size_t
 collect(char *p, size_t size, size_t n, void *arg)
@@ -189,4 +196,78 @@ stack_pid(const char *name)
 		pid = strtol(b.data, NULL, 10);
 	buf_free(&b);
 	return pid > 0 ? pid : -1;
+}
+
+/* Cart helpers shared by the e2e suites. */
+
+struct json_object *
+parse(struct resp *r)
+{
+	struct json_object *o = json_tokener_parse(r->body.data);
+
+	if (o == NULL)
+		fail_msg("not JSON: %s", r->body.data);
+	return o;
+}
+
+int64_t
+num(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		fail_msg("no %s in %s", key, json_object_to_json_string(o));
+	return json_object_get_int64(v);
+}
+
+const char *
+text(struct json_object *o, const char *key)
+{
+	return json_object_get_string(json_object_object_get(o, key));
+}
+
+void
+new_cart(struct cart *c)
+{
+	struct json_object *o;
+	struct resp r;
+
+	assert_int_equal(e2e_request("POST", "/api/carts", NULL, &r), 0);
+	assert_int_equal(r.status, 201);
+	o = parse(&r);
+	c->id = (long)num(o, "id");
+	snprintf(c->token, sizeof(c->token), "%s", text(o, "token"));
+	snprintf(c->path, sizeof(c->path), "/api/carts/%ld", c->id);
+	snprintf(c->token_header, sizeof(c->token_header), "X-Cart-Token: %s",
+		 c->token);
+	json_object_put(o);
+	resp_free(&r);
+}
+
+/* Sends body to path with the cart's token; returns the parsed answer. */
+struct json_object *
+call(struct cart *c, const char *method, const char *path, const char *ctype,
+     const char *body, long want)
+{
+	struct req_opts o = {
+	    .ctype = ctype, .body = body, .headers = {c->token_header}};
+	struct json_object *j;
+	struct resp r;
+
+	assert_int_equal(e2e_request(method, path, &o, &r), 0);
+	if (r.status != want)
+		fail_msg("%s %s: %ld, want %ld: %s", method, path, r.status,
+			 want, r.body.data);
+	j = parse(&r);
+	resp_free(&r);
+	return j;
+}
+
+char *
+sub(struct cart *c, const char *rest)
+{
+	static char p[128];
+
+	snprintf(p, sizeof(p), "%s%s", c->path, rest);
+	return p;
 }

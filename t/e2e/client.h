@@ -8,6 +8,10 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
+#include <json-c/json.h>
+
 #include "str.h"
 
 struct resp {
@@ -43,5 +47,28 @@ int stack(const char *cmd, const char *env);
 long stack_pid(const char *name);
 /* Reads a whole file of the stack directory into out (NUL-terminated). */
 int stack_file(const char *rel, struct buf *out);
+
+/* A cart made through the API, with its token ready as a header. */
+struct cart {
+	long id;
+	char token[80];
+	char path[64];
+	char token_header[128];
+};
+
+/* The JSON body of r (fails the test when it is not JSON). */
+struct json_object *parse(struct resp *r);
+/* An integer member (fails the test when absent). */
+int64_t num(struct json_object *o, const char *key);
+/* A member as a string, or NULL. */
+const char *text(struct json_object *o, const char *key);
+/* POST /api/carts: a new guest cart. */
+void new_cart(struct cart *c);
+/* Sends body to path with c's token; fails unless the status is want;
+ * returns the parsed answer (the caller puts it). */
+struct json_object *call(struct cart *c, const char *method, const char *path,
+			 const char *ctype, const char *body, long want);
+/* c's path followed by rest (a static buffer). */
+char *sub(struct cart *c, const char *rest);
 
 #endif

@@ -1,0 +1,152 @@
+#include "checkout.h"
+
+#include <string.h>
+
+const char *const checkout_state_names[CS__MAX] = {"cart",
+						   "addressed",
+						   "shipping_selected",
+						   "shipping_skipped",
+						   "payment_selected",
+						   "payment_skipped",
+						   "completed"};
+
+const char *const transition_names[T__MAX] = {
+    "address",	      "skip_shipping", "select_shipping",    "skip_payment",
+    "select_payment", "complete",      "place_skip_shipping"};
+
+#define S(x) (1u << (x))
+
+/* Sylius's sylius_order_checkout graph (reference/sylius-semantics.md 1),
+ * and place_order's shortcut. Anything else is refused. */
+static const struct {
+	enum transition t;
+	unsigned from;
+	enum checkout_state to;
+} table[T__MAX] = {
+    {T_ADDRESS,
+     S(CS_CART) | S(CS_ADDRESSED) | S(CS_SHIPPING_SELECTED) |
+	 S(CS_SHIPPING_SKIPPED) | S(CS_PAYMENT_SELECTED) |
+	 S(CS_PAYMENT_SKIPPED),
+     CS_ADDRESSED},
+    {T_SKIP_SHIPPING, S(CS_ADDRESSED), CS_SHIPPING_SKIPPED},
+    {T_SELECT_SHIPPING,
+     S(CS_ADDRESSED) | S(CS_SHIPPING_SELECTED) | S(CS_PAYMENT_SELECTED) |
+	 S(CS_PAYMENT_SKIPPED),
+     CS_SHIPPING_SELECTED},
+    {T_SKIP_PAYMENT, S(CS_SHIPPING_SELECTED) | S(CS_SHIPPING_SKIPPED),
+     CS_PAYMENT_SKIPPED},
+    {T_SELECT_PAYMENT,
+     S(CS_PAYMENT_SELECTED) | S(CS_SHIPPING_SKIPPED) | S(CS_SHIPPING_SELECTED),
+     CS_PAYMENT_SELECTED},
+    {T_COMPLETE, S(CS_PAYMENT_SELECTED) | S(CS_PAYMENT_SKIPPED), CS_COMPLETED},
+    {T_PLACE_SKIP_SHIPPING, S(CS_CART), CS_SHIPPING_SKIPPED},
+};
+
+enum checkout_state
+checkout_state_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < CS__MAX; i++)
+		if (strcmp(s, checkout_state_names[i]) == 0)
+			return (enum checkout_state)i;
+	return CS__MAX;
+}
+
+int
+checkout_can(enum checkout_state from, enum transition t,
+	     enum checkout_state *to)
+{
+	if (from >= CS__MAX || t >= T__MAX || !(table[t].from & S(from)))
+		return 0;
+	if (to != NULL)
+		*to = table[t].to;
+	return 1;
+}
+
+struct json_object *
+checkout_allowed_steps(enum checkout_state s)
+{
+	/* What a client can ask for: skips are the core's, never theirs. */
+	static const struct {
+		enum transition t;
+		const char *name;
+	} steps[] = {{T_ADDRESS, "address"},
+		     {T_SELECT_SHIPPING, "select_shipping"},
+		     {T_SELECT_PAYMENT, "select_payment"},
+		     {T_COMPLETE, "complete"}};
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (checkout_can(s, steps[i].t, NULL))
+			json_object_array_add(
+			    a, json_object_new_string(steps[i].name));
+	return a;
+}
+
+static enum step
+group_of(const char *key)
+{
+	static const struct {
+		const char *key;
+		enum step step;
+	} keys[] = {
+	    {"shippingAddress", STEP_ADDRESS},
+	    {"billingAddress", STEP_ADDRESS},
+	    {"email", STEP_ADDRESS},
+	    {"shipments", STEP_SHIPPING},
+	    {"payments", STEP_PAYMENT},
+	    {"paymentToken", STEP_PURCHASE},
+	    {"type", STEP_PURCHASE},
+	    {"cardholderName", STEP_PURCHASE},
+	    {"number", STEP_PURCHASE},
+	    {"securityCode", STEP_PURCHASE},
+	    {"expiryMonth", STEP_PURCHASE},
+	    {"expiryYear", STEP_PURCHASE},
+	    {"notes", STEP_FINALIZE},
+	    {"expectedTotal", STEP_FINALIZE},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].key, key) == 0)
+			return keys[i].step;
+	return STEP_INVALID;
+}
+
+enum step
+checkout_step_of(struct json_object *body, struct verr *v)
+{
+	enum step step = STEP_FINALIZE;
+	int bad = 0;
+
+	/* The step is the group of the step keys; all must agree. */
+	json_object_object_foreach(body, key, val)
+	{
+		enum step g = group_of(key);
+
+		(void)val;
+		if (g == STEP_INVALID) {
+			verr_add(v, key, "unknown field");
+			bad = 1;
+		} else if (g != STEP_FINALIZE && step == STEP_FINALIZE) {
+			step = g;
+		} else if (g != STEP_FINALIZE && g != step) {
+			verr_add(v, key, "belongs to another step");
+			bad = 1;
+		}
+	}
+	/* notes and expectedTotal go with a finalize only. */
+	if (step != STEP_FINALIZE) {
+		json_object_object_foreach(body, k2, v2)
+		{
+			(void)v2;
+			if (group_of(k2) == STEP_FINALIZE) {
+				verr_add(v, k2, "belongs to another step");
+				bad = 1;
+			}
+		}
+	}
+	return bad ? STEP_INVALID : step;
+}

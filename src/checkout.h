@@ -1,0 +1,66 @@
+/*
+ * The checkout state machine as one static table (Sylius's, plus the path
+ * place_order takes), and the choice of step from a PUT body (SPEC 2.3).
+ * Pure: no database.
+ */
+#ifndef CHECKOUTD_CHECKOUT_H
+#define CHECKOUTD_CHECKOUT_H
+
+#include <json-c/json.h>
+
+#include "valid.h"
+
+enum checkout_state {
+	CS_CART,
+	CS_ADDRESSED,
+	CS_SHIPPING_SELECTED,
+	CS_SHIPPING_SKIPPED,
+	CS_PAYMENT_SELECTED,
+	CS_PAYMENT_SKIPPED,
+	CS_COMPLETED,
+	CS__MAX
+};
+
+enum transition {
+	T_ADDRESS,
+	T_SKIP_SHIPPING,
+	T_SELECT_SHIPPING,
+	T_SKIP_PAYMENT,
+	T_SELECT_PAYMENT,
+	T_COMPLETE,
+	/* place_order only: an order without an address and without
+	 * anything to ship goes from cart straight to shipping_skipped. */
+	T_PLACE_SKIP_SHIPPING,
+	T__MAX
+};
+
+extern const char *const checkout_state_names[CS__MAX];
+extern const char *const transition_names[T__MAX];
+
+/* Parses a state name; CS__MAX when unknown. */
+enum checkout_state checkout_state_parse(const char *s);
+/* Whether t may be applied in state from; *to gets the new state. */
+int checkout_can(enum checkout_state from, enum transition t,
+		 enum checkout_state *to);
+/* The steps a client may take in state s, as a JSON array of names
+ * ("address", "select_shipping", ...), for 409 invalid_transition. */
+struct json_object *checkout_allowed_steps(enum checkout_state s);
+
+enum step {
+	STEP_FINALIZE,
+	STEP_ADDRESS,
+	STEP_SHIPPING,
+	STEP_PAYMENT,
+	STEP_PURCHASE,
+	STEP_INVALID
+};
+
+/*
+ * Chooses the step of a PUT body (SPEC 2.3): finalize for {} or a body of
+ * only notes and/or expectedTotal; otherwise every key must belong to one
+ * group. Keys of two groups, or unknown keys: STEP_INVALID with an error
+ * naming the key in v.
+ */
+enum step checkout_step_of(struct json_object *body, struct verr *v);
+
+#endif

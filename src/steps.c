@@ -1,0 +1,913 @@
+#include "steps.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkout.h"
+#include "order.h"
+#include "pricing.h"
+#include "str.h"
+
+struct ord {
+	char state[24], checkout[24], email[256], country[3];
+	int64_t customer, total, ship_addr, bill_addr;
+	int has_email;
+};
+
+static enum err
+ord_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct ord *o = arg;
+
+	if (n != 8)
+		return ERR_INTERNAL;
+	snprintf(o->state, sizeof(o->state), "%s", c[0].s);
+	snprintf(o->checkout, sizeof(o->checkout), "%s", c[1].s);
+	o->has_email = c[2].type == DB_STR;
+	snprintf(o->email, sizeof(o->email), "%s", o->has_email ? c[2].s : "");
+	o->customer = c[3].type == DB_I64 ? c[3].i : 0;
+	o->total = c[4].i;
+	snprintf(o->country, sizeof(o->country), "%s",
+		 c[5].type == DB_STR ? c[5].s : "");
+	o->ship_addr = c[6].type == DB_I64 ? c[6].i : 0;
+	o->bill_addr = c[7].type == DB_I64 ? c[7].i : 0;
+	return ERR_OK;
+}
+
+static const char sql_ord[] =
+    "SELECT o.state, o.checkout_state, o.email, o.customer_id, o.total, "
+    "sa.country_code, o.shipping_address_id, o.billing_address_id FROM "
+    "orders o LEFT JOIN addresses sa ON sa.id = o.shipping_address_id "
+    "WHERE o.id = ?";
+
+static enum err
+load(struct db *db, int64_t id, struct ord *o)
+{
+	struct db_val p = DB_I(id);
+
+	memset(o, 0, sizeof(*o));
+	return db_query(db, sql_ord, &p, 1, ord_row, o);
+}
+
+static enum err
+one_int(void *arg, const struct db_val *c, size_t n)
+{
+	if (n >= 1 && c[0].type == DB_I64)
+		*(int64_t *)arg = c[0].i;
+	return ERR_OK;
+}
+
+static enum err
+two_ints(void *arg, const struct db_val *c, size_t n)
+{
+	int64_t *out = arg;
+
+	if (n != 2)
+		return ERR_INTERNAL;
+	out[0] = c[0].type == DB_I64 ? c[0].i : 0;
+	out[1] = c[1].type == DB_I64 ? c[1].i : 0;
+	return ERR_OK;
+}
+
+static const char sql_set_state[] =
+    "UPDATE orders SET checkout_state = ?, updated_at = UTC_TIMESTAMP() "
+    "WHERE id = ?";
+
+static enum err
+set_state(struct db *db, int64_t id, enum checkout_state s)
+{
+	struct db_val p[2] = {DB_S(checkout_state_names[s]), DB_I(id)};
+
+	return db_exec(db, sql_set_state, p, 2, NULL);
+}
+
+/* 409 invalid_transition with the state and what may be done in it. */
+static enum err
+refuse(struct step_out *out, const char *state)
+{
+	enum checkout_state s = checkout_state_parse(state);
+
+	json_object_put(out->extra);
+	out->extra = json_object_new_object();
+	json_object_object_add(out->extra, "checkout_state",
+			       json_object_new_string(state));
+	json_object_object_add(out->extra, "allowed_steps",
+			       checkout_allowed_steps(s));
+	return ERR_INVALID_TRANSITION;
+}
+
+enum err
+step_refuse(struct db *db, int64_t id, struct step_out *out)
+{
+	struct ord o;
+	enum err e = load(db, id, &o);
+
+	return e != ERR_OK ? e : refuse(out, o.checkout);
+}
+
+/* Applies t from the order's state; refuses when the table says no. */
+static enum err
+apply(struct db *db, int64_t id, struct ord *o, enum transition t,
+      struct step_out *out)
+{
+	enum checkout_state to;
+
+	if (strcmp(o->state, "cart") != 0 ||
+	    !checkout_can(checkout_state_parse(o->checkout), t, &to))
+		return refuse(out, o->checkout);
+	snprintf(o->checkout, sizeof(o->checkout), "%s",
+		 checkout_state_names[to]);
+	return set_state(db, id, to);
+}
+
+static const char sql_contents[] =
+    "SELECT COUNT(*), CAST(COALESCE(SUM(v.needs_shipping), 0) AS SIGNED) "
+    "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
+    "WHERE i.order_id = ?";
+
+/* Lines in the order, and how many need shipping. */
+static enum err
+contents(struct db *db, int64_t id, int64_t *lines, int64_t *shipping)
+{
+	struct db_val p = DB_I(id);
+	int64_t r[2] = {0, 0};
+	enum err e = db_query(db, sql_contents, &p, 1, two_ints, r);
+
+	*lines = r[0];
+	*shipping = r[1];
+	return e;
+}
+
+/* After address and select_shipping: skip what is not needed (SPEC 1). */
+static enum err
+auto_skip(struct db *db, int64_t id, struct ord *o, int64_t shipping,
+	  struct step_out *out)
+{
+	enum checkout_state s = checkout_state_parse(o->checkout), to;
+	enum err e = ERR_OK;
+
+	if (shipping == 0 && checkout_can(s, T_SKIP_SHIPPING, &to))
+		e = apply(db, id, o, T_SKIP_SHIPPING, out);
+	if (e == ERR_OK)
+		e = order_recompute(db, id, NULL, NULL);
+	if (e == ERR_OK)
+		e = load(db, id, o);
+	s = checkout_state_parse(o->checkout);
+	if (e == ERR_OK && o->total == 0 &&
+	    checkout_can(s, T_SKIP_PAYMENT, &to))
+		e = apply(db, id, o, T_SKIP_PAYMENT, out);
+	if (e == ERR_OK)
+		e = order_recompute(db, id, NULL, NULL);
+	return e;
+}
+
+/* Addressing. */
+
+struct addr {
+	const char *f[9];
+};
+
+static const char *const addr_keys[] = {
+    "firstName", "lastName",	"company",	"street",
+    "city",	 "postcode",	"country",	"province",
+    "phone",	 "countryCode", "provinceCode", NULL};
+
+static void
+read_address(struct json_object *a, const char *name, struct addr *out,
+	     struct verr *v)
+{
+	static const struct {
+		const char *key, *alt;
+		size_t max;
+		int required;
+	} fields[9] = {
+	    {"firstName", NULL, 255, 1},
+	    {"lastName", NULL, 255, 1},
+	    {"company", NULL, 255, 0},
+	    {"street", NULL, 255, 1},
+	    {"city", NULL, 255, 1},
+	    {"postcode", NULL, 32, 1},
+	    {"country", "countryCode", 2, 1},
+	    {"province", "provinceCode", 32, 0},
+	    {"phone", NULL, 32, 0},
+	};
+	char field[96];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_object_is_type(a, json_type_object)) {
+		verr_add(v, name, "must be an object");
+		return;
+	}
+	json_object_object_foreach(a, k, val)
+	{
+		const char *const *ok;
+
+		(void)val;
+		for (ok = addr_keys; *ok != NULL && strcmp(*ok, k) != 0; ok++)
+			;
+		if (*ok == NULL) {
+			snprintf(field, sizeof(field), "%s.%s", name, k);
+			verr_add(v, field, "unknown field");
+		}
+	}
+	for (i = 0; i < 9; i++) {
+		const char *key = fields[i].key;
+
+		if (json_object_object_get(a, key) == NULL &&
+		    fields[i].alt != NULL &&
+		    json_object_object_get(a, fields[i].alt) != NULL)
+			key = fields[i].alt;
+		snprintf(field, sizeof(field), "%s.%s", name, key);
+		if (valid_str(a, key, field, fields[i].max, &out->f[i], v) ==
+			0 &&
+		    out->f[i] == NULL && fields[i].required)
+			verr_add(v, field, "is required");
+	}
+	/* An ISO 3166-1 alpha-2 code. */
+	if (out->f[6] != NULL &&
+	    !(strlen(out->f[6]) == 2 && out->f[6][0] >= 'A' &&
+	      out->f[6][0] <= 'Z' && out->f[6][1] >= 'A' &&
+	      out->f[6][1] <= 'Z')) {
+		snprintf(field, sizeof(field), "%s.country", name);
+		verr_add(v, field, "must be an ISO 3166-1 alpha-2 code");
+	}
+}
+
+static int
+email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (at == NULL || at == s || strchr(at + 1, '@') != NULL ||
+	    strchr(at + 1, '.') == NULL || strchr(s, ' ') != NULL)
+		return 0;
+	return at[1] != '.' && s[strlen(s) - 1] != '.';
+}
+
+static const char sql_ins_addr[] =
+    "INSERT INTO addresses (first_name, last_name, company, street, city, "
+    "postcode, country_code, province_code, phone) VALUES (?, ?, ?, ?, ?, "
+    "?, ?, ?, ?)";
+static const char sql_set_addr[] =
+    "UPDATE orders SET shipping_address_id = ?, billing_address_id = ?, "
+    "email = COALESCE(?, email) WHERE id = ?";
+static const char sql_del_addr[] = "DELETE FROM addresses WHERE id = ?";
+static const char sql_customer_email[] =
+    "UPDATE orders o JOIN customers c ON c.id = o.customer_id SET "
+    "o.email = c.email WHERE o.id = ? AND o.email IS NULL";
+
+static enum err
+insert_address(struct db *db, const struct addr *a, int64_t *id)
+{
+	struct db_val p[9];
+	size_t i;
+
+	for (i = 0; i < 9; i++)
+		p[i] = a->f[i] != NULL ? DB_S(a->f[i]) : DB_N;
+	return db_insert(db, sql_ins_addr, p, 9, id);
+}
+
+static const char sql_shipments[] =
+    "SELECT id, method_id FROM shipments WHERE order_id = ? ORDER BY id "
+    "LIMIT 1";
+static const char sql_ins_shipment[] =
+    "INSERT INTO shipments (uuid, order_id) VALUES (?, ?)";
+static const char sql_del_shipments[] =
+    "DELETE FROM shipments WHERE order_id = ?";
+static const char sql_set_method[] =
+    "UPDATE shipments SET method_id = ? WHERE order_id = ?";
+static const char sql_method_eligible[] =
+    "SELECT m.id FROM shipping_methods m JOIN zone_countries z ON "
+    "z.zone_id = m.zone_id WHERE m.id = ? AND m.enabled = 1 AND "
+    "z.country_code = ?";
+
+/* One shipment for an order with something to ship; its method is kept
+ * only when still eligible for the new address (SPEC 1). */
+static enum err
+propose_shipment(struct db *db, int64_t id, const char *country,
+		 int64_t shipping)
+{
+	struct db_val p[2] = {DB_I(id)};
+	int64_t s[2] = {0, 0}, ok = 0;
+	char uuid[37];
+	enum err e;
+
+	if (shipping == 0)
+		return db_exec(db, sql_del_shipments, p, 1, NULL);
+	e = db_query(db, sql_shipments, p, 1, two_ints, s);
+	if (e != ERR_OK)
+		return e;
+	if (s[0] == 0) {
+		if (uuid_v4(uuid) != 0)
+			return ERR_INTERNAL;
+		p[0] = DB_S(uuid);
+		p[1] = DB_I(id);
+		return db_exec(db, sql_ins_shipment, p, 2, NULL);
+	}
+	if (s[1] == 0)
+		return ERR_OK;
+	p[0] = DB_I(s[1]);
+	p[1] = DB_S(country);
+	e = db_query(db, sql_method_eligible, p, 2, one_int, &ok);
+	if (e != ERR_OK || ok != 0)
+		return e;
+	p[0] = DB_N;
+	p[1] = DB_I(id);
+	return db_exec(db, sql_set_method, p, 2, NULL);
+}
+
+enum err
+step_address(struct db *db, int64_t id, struct json_object *body,
+	     struct verr *v, struct step_out *out)
+{
+	struct json_object *ship =
+	    json_object_object_get(body, "shippingAddress");
+	struct json_object *bill =
+	    json_object_object_get(body, "billingAddress");
+	struct addr sa, ba;
+	const char *email = NULL;
+	int64_t lines, shipping, sid = 0, bid = 0;
+	struct db_val p[4];
+	struct ord o;
+	enum err e;
+
+	e = load(db, id, &o);
+	if (e == ERR_OK)
+		e = contents(db, id, &lines, &shipping);
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(o.state, "cart") != 0 ||
+	    !checkout_can(checkout_state_parse(o.checkout), T_ADDRESS, NULL))
+		return refuse(out, o.checkout);
+	if (ship != NULL)
+		read_address(ship, "shippingAddress", &sa, v);
+	if (bill != NULL)
+		read_address(bill, "billingAddress", &ba, v);
+	if (ship == NULL && shipping > 0)
+		verr_add(v, "shippingAddress",
+			 "is required: items need "
+			 "shipping");
+	if (ship == NULL && bill == NULL && shipping == 0)
+		verr_add(v, "billingAddress", "is required");
+	if (valid_str(body, "email", "email", 254, &email, v) == 0 &&
+	    email != NULL && !email_ok(email))
+		verr_add(v, "email", "must be an email address");
+	if (lines == 0)
+		verr_add(v, "items", "the cart is empty");
+	if (v->errors != NULL)
+		return ERR_VALIDATION_FAILED;
+	if (ship != NULL)
+		e = insert_address(db, &sa, &sid);
+	if (e == ERR_OK)
+		e = insert_address(db, bill != NULL ? &ba : &sa, &bid);
+	p[0] = DB_ID(sid);
+	p[1] = DB_I(bid);
+	p[2] = email != NULL ? DB_S(email) : DB_N;
+	p[3] = DB_I(id);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_set_addr, p, 4, NULL);
+	/* The old addresses are nobody's now. */
+	if (e == ERR_OK && o.ship_addr != 0) {
+		p[0] = DB_I(o.ship_addr);
+		e = db_exec(db, sql_del_addr, p, 1, NULL);
+	}
+	if (e == ERR_OK && o.bill_addr != 0) {
+		p[0] = DB_I(o.bill_addr);
+		e = db_exec(db, sql_del_addr, p, 1, NULL);
+	}
+	if (e == ERR_OK) {
+		p[0] = DB_I(id);
+		e = db_exec(db, sql_customer_email, p, 1, NULL);
+	}
+	if (e == ERR_OK)
+		e = apply(db, id, &o, T_ADDRESS, out);
+	if (e == ERR_OK)
+		e = propose_shipment(db, id, ship != NULL ? sa.f[6] : "",
+				     shipping);
+	if (e == ERR_OK)
+		e = auto_skip(db, id, &o, shipping, out);
+	return e;
+}
+
+/* Shipping and payment selection: one entry naming a method. */
+
+static const char *
+method_ref(struct json_object *body, const char *list, char *ref, size_t reflen,
+	   struct verr *v)
+{
+	struct json_object *a = json_object_object_get(body, list), *m;
+	char field[64];
+
+	snprintf(field, sizeof(field), "%s[0].method", list);
+	if (!json_object_is_type(a, json_type_array) ||
+	    json_object_array_length(a) != 1) {
+		verr_add(v, list,
+			 "must be a list of one entry per proposed "
+			 "item");
+		return NULL;
+	}
+	m = json_object_array_get_idx(a, 0);
+	if (!json_object_is_type(m, json_type_object)) {
+		verr_add(v, field, "is required");
+		return NULL;
+	}
+	return valid_ref(m, "method", field, ref, reflen, v) == 0 ? ref : NULL;
+}
+
+static const char sql_ship_method_id[] =
+    "SELECT m.id FROM shipping_methods m JOIN zone_countries z ON "
+    "z.zone_id = m.zone_id WHERE m.id = ? AND m.enabled = 1 AND "
+    "z.country_code = ?";
+static const char sql_ship_method_code[] =
+    "SELECT m.id FROM shipping_methods m JOIN zone_countries z ON "
+    "z.zone_id = m.zone_id WHERE m.code = ? AND m.enabled = 1 AND "
+    "z.country_code = ?";
+
+enum err
+step_shipping(struct db *db, int64_t id, struct json_object *body,
+	      struct verr *v, struct step_out *out)
+{
+	int64_t lines, shipping, method = 0, mid = 0;
+	struct db_val p[2];
+	char ref[72];
+	struct ord o;
+	enum err e;
+
+	e = load(db, id, &o);
+	if (e == ERR_OK)
+		e = contents(db, id, &lines, &shipping);
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(o.state, "cart") != 0 ||
+	    !checkout_can(checkout_state_parse(o.checkout), T_SELECT_SHIPPING,
+			  NULL))
+		return refuse(out, o.checkout);
+	if (method_ref(body, "shipments", ref, sizeof(ref), v) == NULL)
+		return ERR_VALIDATION_FAILED;
+	if (valid_is_id(ref) && parse_i64(ref, &mid) == 0) {
+		p[0] = DB_I(mid);
+		p[1] = DB_S(o.country);
+		e = db_query(db, sql_ship_method_id, p, 2, one_int, &method);
+	} else {
+		p[0] = DB_S(ref);
+		p[1] = DB_S(o.country);
+		e = db_query(db, sql_ship_method_code, p, 2, one_int, &method);
+	}
+	if (e != ERR_OK)
+		return e;
+	if (method == 0) {
+		verr_add(v, "shipments[0].method",
+			 "no such method for this address");
+		return ERR_VALIDATION_FAILED;
+	}
+	p[0] = DB_I(method);
+	p[1] = DB_I(id);
+	e = db_exec(db, sql_set_method, p, 2, NULL);
+	if (e == ERR_OK)
+		e = apply(db, id, &o, T_SELECT_SHIPPING, out);
+	if (e == ERR_OK)
+		e = auto_skip(db, id, &o, shipping, out);
+	return e;
+}
+
+static const char sql_pay_method_id[] =
+    "SELECT id FROM payment_methods WHERE id = ? AND enabled = 1";
+static const char sql_pay_method_code[] =
+    "SELECT id FROM payment_methods WHERE code = ? AND enabled = 1";
+static const char sql_set_pay_method[] =
+    "UPDATE payments SET method_id = ? WHERE order_id = ? AND "
+    "state = 'cart'";
+
+enum err
+step_payment(struct db *db, int64_t id, struct json_object *body,
+	     struct verr *v, struct step_out *out)
+{
+	int64_t method = 0, mid = 0;
+	struct db_val p[2];
+	char ref[72];
+	struct ord o;
+	enum err e;
+
+	e = load(db, id, &o);
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(o.state, "cart") != 0 ||
+	    !checkout_can(checkout_state_parse(o.checkout), T_SELECT_PAYMENT,
+			  NULL))
+		return refuse(out, o.checkout);
+	if (method_ref(body, "payments", ref, sizeof(ref), v) == NULL)
+		return ERR_VALIDATION_FAILED;
+	if (valid_is_id(ref) && parse_i64(ref, &mid) == 0) {
+		p[0] = DB_I(mid);
+		e = db_query(db, sql_pay_method_id, p, 1, one_int, &method);
+	} else {
+		p[0] = DB_S(ref);
+		e = db_query(db, sql_pay_method_code, p, 1, one_int, &method);
+	}
+	if (e != ERR_OK)
+		return e;
+	if (method == 0) {
+		verr_add(v, "payments[0].method", "no such method");
+		return ERR_VALIDATION_FAILED;
+	}
+	e = apply(db, id, &o, T_SELECT_PAYMENT, out);
+	p[0] = DB_I(method);
+	p[1] = DB_I(id);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_set_pay_method, p, 2, NULL);
+	return e;
+}
+
+/* Completion. */
+
+struct line {
+	int64_t item, variant, quantity, tracked;
+	char code[72];
+};
+
+struct lines {
+	struct line l[PRICE_MAX_ITEMS];
+	size_t n;
+};
+
+static enum err
+line_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct lines *ls = arg;
+	struct line *l;
+
+	if (n != 5 || ls->n >= PRICE_MAX_ITEMS)
+		return ERR_INTERNAL;
+	l = &ls->l[ls->n++];
+	l->item = c[0].i;
+	l->variant = c[1].i;
+	l->quantity = c[2].i;
+	snprintf(l->code, sizeof(l->code), "%s", c[3].s);
+	l->tracked = c[4].i;
+	return ERR_OK;
+}
+
+/* Ordered by variant so that two orders hold stock in the same order. */
+static const char sql_lines[] =
+    "SELECT i.id, i.variant_id, i.quantity, v.code, v.tracked FROM "
+    "order_items i JOIN product_variants v ON v.id = i.variant_id WHERE "
+    "i.order_id = ? ORDER BY i.variant_id";
+static const char sql_hold[] =
+    "UPDATE product_variants SET on_hold = on_hold + ? WHERE id = ? AND "
+    "on_hand - on_hold >= ?";
+static const char sql_available[] =
+    "SELECT on_hand - on_hold FROM product_variants WHERE id = ?";
+static const char sql_next_number[] =
+    "UPDATE order_sequence SET next_number = LAST_INSERT_ID(next_number "
+    "+ 1) WHERE id = 1";
+static const char sql_promotion_usage[] =
+    "UPDATE promotions SET used = used + 1 WHERE id IN (SELECT origin_id "
+    "FROM adjustments WHERE order_id = ? AND type IN ('order_promotion', "
+    "'shipping_promotion'))";
+static const char sql_coupon_usage[] =
+    "UPDATE promotion_coupons c JOIN orders o ON o.coupon_id = c.id SET "
+    "c.used = c.used + 1 WHERE o.id = ? AND EXISTS (SELECT 1 FROM "
+    "adjustments a WHERE a.order_id = o.id AND a.origin_id = "
+    "c.promotion_id AND a.type IN ('order_promotion', "
+    "'shipping_promotion'))";
+static const char sql_payments_new[] =
+    "UPDATE payments SET state = 'new', updated_at = UTC_TIMESTAMP() "
+    "WHERE order_id = ? AND state = 'cart'";
+static const char sql_shipments_ready[] =
+    "UPDATE shipments SET state = 'ready' WHERE order_id = ? AND "
+    "state = 'cart'";
+static const char sql_place[] =
+    "UPDATE orders SET state = 'new', checkout_state = 'completed', "
+    "number = ?, payment_state = ?, shipping_state = 'ready', "
+    "notes = COALESCE(?, notes), expires_at = NULL, completed_at = "
+    "UTC_TIMESTAMP(), updated_at = UTC_TIMESTAMP() WHERE id = ?";
+static const char sql_outbox[] =
+    "INSERT INTO outbox_events (uuid, order_id, type, payload) VALUES "
+    "(?, ?, ?, ?)";
+
+/* Holds stock for every tracked line: one conditional UPDATE each. The
+ * lines that cannot be held go to out->extra (409 out_of_stock). */
+static enum err
+hold_stock(struct db *db, int64_t id, struct step_out *out)
+{
+	struct lines *ls = calloc(1, sizeof(*ls));
+	struct json_object *short_items = NULL;
+	struct db_val p[3] = {DB_I(id)};
+	enum err e;
+	size_t i;
+
+	if (ls == NULL)
+		return ERR_NOMEM;
+	e = db_query(db, sql_lines, p, 1, line_row, ls);
+	for (i = 0; e == ERR_OK && i < ls->n; i++) {
+		const struct line *l = &ls->l[i];
+		uint64_t held = 0;
+		int64_t available = 0;
+		struct json_object *it;
+
+		if (!l->tracked)
+			continue;
+		p[0] = DB_I(l->quantity);
+		p[1] = DB_I(l->variant);
+		p[2] = DB_I(l->quantity);
+		e = db_exec(db, sql_hold, p, 3, &held);
+		if (e != ERR_OK || held == 1)
+			continue;
+		p[0] = DB_I(l->variant);
+		e = db_query(db, sql_available, p, 1, one_int, &available);
+		if (short_items == NULL)
+			short_items = json_object_new_array();
+		it = json_object_new_object();
+		json_object_object_add(it, "id",
+				       json_object_new_int64(l->item));
+		json_object_object_add(it, "variant_code",
+				       json_object_new_string(l->code));
+		json_object_object_add(it, "requested",
+				       json_object_new_int64(l->quantity));
+		json_object_object_add(
+		    it, "available",
+		    json_object_new_int64(available < 0 ? 0 : available));
+		json_object_array_add(short_items, it);
+	}
+	free(ls);
+	if (e != ERR_OK) {
+		json_object_put(short_items);
+		return e;
+	}
+	if (short_items == NULL)
+		return ERR_OK;
+	json_object_put(out->extra);
+	out->extra = json_object_new_object();
+	json_object_object_add(out->extra, "items", short_items);
+	return ERR_OUT_OF_STOCK;
+}
+
+/* Writes an outbox event carrying the order's snapshot. */
+static enum err
+outbox(struct db *db, int64_t id, const char *type)
+{
+	struct json_object *snap = NULL;
+	char uuid[37];
+	enum err e;
+
+	if (uuid_v4(uuid) != 0)
+		return ERR_INTERNAL;
+	e = order_snapshot(db, id, &snap);
+	if (e == ERR_OK) {
+		struct db_val p[4] = {DB_S(uuid), DB_I(id), DB_S(type),
+				      DB_S(json_object_to_json_string_ext(
+					  snap, JSON_C_TO_STRING_PLAIN))};
+
+		e = db_exec(db, sql_outbox, p, 4, NULL);
+	}
+	json_object_put(snap);
+	return e;
+}
+
+enum err
+step_complete(struct db *db, int64_t id, struct json_object *body,
+	      struct verr *v, struct step_out *out)
+{
+	const char *notes = NULL;
+	int64_t expected, before, lines, shipping, next = 0;
+	char number[24];
+	struct db_val p[4];
+	struct ord o;
+	int paid;
+	enum err e;
+
+	e = load(db, id, &o);
+	if (e != ERR_OK)
+		return e;
+	/* A second finalize is harmless: the snapshot, unchanged. */
+	if (strcmp(o.checkout, "completed") == 0)
+		return ERR_OK;
+	if (strcmp(o.state, "cart") != 0 ||
+	    !checkout_can(checkout_state_parse(o.checkout), T_COMPLETE, NULL))
+		return refuse(out, o.checkout);
+	valid_str(body, "notes", "notes", 1000, &notes, v);
+	before = o.total;
+	valid_int(body, "expectedTotal", "expectedTotal", 0, INT64_MAX, before,
+		  &expected, v);
+	if (o.customer == 0 && !o.has_email)
+		verr_add(v, "email", "is required to complete a guest order");
+	e = contents(db, id, &lines, &shipping);
+	if (e != ERR_OK)
+		return e;
+	if (lines == 0)
+		verr_add(v, "items", "the cart is empty");
+	if (v->errors != NULL)
+		return ERR_VALIDATION_FAILED;
+	/* Re-run the chain: prices may have moved since the client looked. */
+	e = order_recompute(db, id, NULL, NULL);
+	if (e == ERR_OK)
+		e = load(db, id, &o);
+	if (e != ERR_OK)
+		return e;
+	if (o.total != expected) {
+		/* The new totals are committed; the next finalize compares
+		 * against them. */
+		out->total_changed = 1;
+		return ERR_OK;
+	}
+	e = hold_stock(db, id, out);
+	if (e == ERR_OK)
+		e = db_insert(db, sql_next_number, NULL, 0, &next);
+	if (e != ERR_OK)
+		return e;
+	snprintf(number, sizeof(number), "%09lld", (long long)(next - 1));
+	paid = strcmp(o.checkout, "payment_skipped") == 0;
+	p[0] = DB_I(id);
+	e = db_exec(db, sql_promotion_usage, p, 1, NULL);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_coupon_usage, p, 1, NULL);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_payments_new, p, 1, NULL);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_shipments_ready, p, 1, NULL);
+	p[0] = DB_S(number);
+	p[1] = DB_S(paid ? "paid" : "awaiting_payment");
+	p[2] = notes != NULL ? DB_S(notes) : DB_N;
+	p[3] = DB_I(id);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_place, p, 4, NULL);
+	if (e == ERR_OK)
+		e = outbox(db, id, "order.completed");
+	/* A free order has nothing to pay: paid at once (SPEC 1). */
+	if (e == ERR_OK && paid)
+		e = outbox(db, id, "order.paid");
+	return e;
+}
+
+/* GET /api/checkouts/{id}. */
+
+static const char sql_view_shipment[] =
+    "SELECT id, state FROM shipments WHERE order_id = ? ORDER BY id";
+static const char sql_view_methods[] =
+    "SELECT m.id, m.code, m.name, m.calculator, m.amount, "
+    "m.first_item_cost, m.additional_item_cost, m.additional_item_limit "
+    "FROM shipping_methods m JOIN zone_countries z ON z.zone_id = "
+    "m.zone_id WHERE z.country_code = ? AND m.enabled = 1 ORDER BY "
+    "m.position, m.id";
+static const char sql_view_units[] =
+    "SELECT CAST(COALESCE(SUM(i.quantity), 0) AS SIGNED) FROM order_items "
+    "i JOIN product_variants v ON v.id = i.variant_id WHERE i.order_id = "
+    "? AND v.needs_shipping = 1";
+static const char sql_view_payment[] =
+    "SELECT id, amount, state FROM payments WHERE order_id = ? AND state "
+    "= 'cart' ORDER BY id DESC LIMIT 1";
+static const char sql_view_pay_methods[] =
+    "SELECT id, code, name FROM payment_methods WHERE enabled = 1 ORDER "
+    "BY position, id";
+
+struct view {
+	struct json_object *list;
+	int64_t units;
+};
+
+static enum err
+view_method_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct view *vw = arg;
+	struct shipping_method m = {0};
+	struct json_object *o, *conf;
+	int i;
+
+	if (n != 8)
+		return ERR_INTERNAL;
+	for (i = 0; i < CALC__MAX; i++)
+		if (strcmp(c[3].s, calculator_names[i]) == 0)
+			m.calc = (enum calculator)i;
+	m.amount = c[4].i;
+	m.first_item_cost = c[5].i;
+	m.additional_item_cost = c[6].i;
+	m.additional_item_limit = c[7].i;
+	conf = json_object_new_object();
+	if (m.calc == CALC_FLEXIBLE_RATE) {
+		json_object_object_add(conf, "first_item_cost",
+				       json_object_new_int64(c[5].i));
+		json_object_object_add(conf, "additional_item_cost",
+				       json_object_new_int64(c[6].i));
+		json_object_object_add(conf, "additional_item_limit",
+				       json_object_new_int64(c[7].i));
+	} else {
+		json_object_object_add(conf, "amount",
+				       json_object_new_int64(c[4].i));
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(c[0].i));
+	json_object_object_add(o, "code", json_object_new_string(c[1].s));
+	json_object_object_add(o, "name", json_object_new_string(c[2].s));
+	json_object_object_add(o, "calculator", json_object_new_string(c[3].s));
+	json_object_object_add(o, "configuration", conf);
+	json_object_object_add(
+	    o, "price", json_object_new_int64(shipping_charge(&m, vw->units)));
+	json_object_array_add(vw->list, o);
+	return ERR_OK;
+}
+
+static enum err
+view_shipment_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct json_object *s = json_object_new_object(), *e;
+
+	if (n != 2)
+		return ERR_INTERNAL;
+	json_object_object_add(s, "id", json_object_new_int64(c[0].i));
+	json_object_object_add(s, "state", json_object_new_string(c[1].s));
+	e = json_object_new_object();
+	json_object_object_add(e, "shipment", s);
+	json_object_array_add(arg, e);
+	return ERR_OK;
+}
+
+static enum err
+view_payment_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct json_object *p = json_object_new_object();
+
+	if (n != 3)
+		return ERR_INTERNAL;
+	json_object_object_add(p, "id", json_object_new_int64(c[0].i));
+	json_object_object_add(p, "amount", json_object_new_int64(c[1].i));
+	json_object_object_add(p, "state", json_object_new_string(c[2].s));
+	json_object_object_add(arg, "payment", p);
+	return ERR_OK;
+}
+
+static enum err
+view_pay_method_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct json_object *m = json_object_new_object();
+	char key[24];
+
+	if (n != 3)
+		return ERR_INTERNAL;
+	json_object_object_add(m, "id", json_object_new_int64(c[0].i));
+	json_object_object_add(m, "code", json_object_new_string(c[1].s));
+	json_object_object_add(m, "name", json_object_new_string(c[2].s));
+	snprintf(key, sizeof(key), "%lld", (long long)c[0].i);
+	json_object_object_add(arg, key, m);
+	return ERR_OK;
+}
+
+enum err
+step_view(struct db *db, int64_t id, struct json_object **out)
+{
+	struct db_val p = DB_I(id);
+	struct ord o;
+	enum err e;
+
+	*out = NULL;
+	e = load(db, id, &o);
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(o.checkout, "addressed") == 0) {
+		struct json_object *list = json_object_new_array();
+		size_t i;
+
+		e = db_query(db, sql_view_shipment, &p, 1, view_shipment_row,
+			     list);
+		for (i = 0; e == ERR_OK && i < json_object_array_length(list);
+		     i++) {
+			struct view vw = {json_object_new_array(), 0};
+			struct db_val c = DB_S(o.country);
+
+			e = db_query(db, sql_view_units, &p, 1, one_int,
+				     &vw.units);
+			if (e == ERR_OK)
+				e = db_query(db, sql_view_methods, &c, 1,
+					     view_method_row, &vw);
+			json_object_object_add(
+			    json_object_array_get_idx(list, i), "methods",
+			    vw.list);
+		}
+		if (e != ERR_OK) {
+			json_object_put(list);
+			return e;
+		}
+		*out = list;
+		return ERR_OK;
+	}
+	if (strcmp(o.checkout, "shipping_selected") == 0 ||
+	    strcmp(o.checkout, "shipping_skipped") == 0) {
+		struct json_object *r = json_object_new_object();
+		struct json_object *methods = json_object_new_object();
+
+		json_object_object_add(r, "payment", NULL);
+		e = db_query(db, sql_view_payment, &p, 1, view_payment_row, r);
+		if (e == ERR_OK)
+			e = db_query(db, sql_view_pay_methods, NULL, 0,
+				     view_pay_method_row, methods);
+		json_object_object_add(r, "methods", methods);
+		if (e != ERR_OK) {
+			json_object_put(r);
+			return e;
+		}
+		*out = r;
+		return ERR_OK;
+	}
+	return order_snapshot(db, id, out);
+}

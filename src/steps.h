@@ -1,0 +1,43 @@
+/*
+ * The checkout steps of PUT /api/checkouts/{id} (SPEC 2.3) and what
+ * GET /api/checkouts/{id} shows (SPEC 2.4). Each step runs inside db_tx with
+ * the order row locked (order_authorize(..., 1) first).
+ */
+#ifndef CHECKOUTD_STEPS_H
+#define CHECKOUTD_STEPS_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "db.h"
+#include "valid.h"
+
+/* What a step leaves for the answer besides its error. */
+struct step_out {
+	/* ERR_INVALID_TRANSITION: the state; ERR_OUT_OF_STOCK: the items. */
+	struct json_object *extra;
+	/* Completion found another total: answer 409 total_changed with
+	 * the new snapshot, although the transaction commits. */
+	int total_changed;
+};
+
+/* Addressing: shippingAddress, billingAddress, email. */
+enum err step_address(struct db *db, int64_t id, struct json_object *body,
+		      struct verr *v, struct step_out *out);
+/* Shipping: shipments[0].method (id or code). */
+enum err step_shipping(struct db *db, int64_t id, struct json_object *body,
+		       struct verr *v, struct step_out *out);
+/* Payment selection: payments[0].method (id or code). */
+enum err step_payment(struct db *db, int64_t id, struct json_object *body,
+		      struct verr *v, struct step_out *out);
+/* Finalize: completes (SPEC 1, "Completing"); harmless when completed. */
+enum err step_complete(struct db *db, int64_t id, struct json_object *body,
+		       struct verr *v, struct step_out *out);
+/* The answer of GET /api/checkouts/{id} for the order's state. */
+enum err step_view(struct db *db, int64_t id, struct json_object **out);
+/* A refusal of a step that the state does not allow: 409 with the state
+ * and the steps allowed (for callers outside the steps, e.g. purchase). */
+enum err step_refuse(struct db *db, int64_t id, struct step_out *out);
+
+#endif

@@ -1,0 +1,541 @@
+/*
+ * End-to-end: the checkout steps of seed 004 through nginx, refusals,
+ * skips, total_changed, validation, and completion under concurrency.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+#define FORM "application/x-www-form-urlencoded"
+#define JSON "application/json"
+#define ADDRESS_FORM                                                           \
+	"shippingAddress[firstName]=John&shippingAddress[lastName]=Doe&"       \
+	"shippingAddress[city]=New+York&shippingAddress[postcode]=12435&"      \
+	"shippingAddress[street]=Test&shippingAddress[country]=DE&"            \
+	"email=john%40example.com"
+#define ADDRESS_JSON                                                           \
+	"{\"shippingAddress\": {\"firstName\": \"John\", \"lastName\": "       \
+	"\"Doe\", \"city\": \"Berlin\", \"postcode\": \"10115\", "             \
+	"\"street\": \"Test\", \"country\": \"DE\"}, \"email\": "              \
+	"\"john@example.com\"}"
+
+/* Runs SQL through the stack's root client; returns the first value of
+ * the first row as an integer (0 when none). */
+static int64_t
+sql(const char *fmt, ...)
+{
+	char q[1024], cmd[1400], out[64] = "";
+	va_list ap;
+	FILE *p;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd),
+		 "mariadb --no-defaults -uroot -N "
+		 "--socket=\"$STACK_DIR/run/mysql.sock\" checkoutd -e \"%s\"",
+		 q);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	if (fgets(out, sizeof(out), p) == NULL)
+		out[0] = '\0';
+	assert_int_equal(pclose(p), 0);
+	return strtoll(out, NULL, 10);
+}
+
+static char *
+co(struct cart *c)
+{
+	static char p[64];
+
+	snprintf(p, sizeof(p), "/api/checkouts/%ld", c->id);
+	return p;
+}
+
+static void
+put(struct cart *c, const char *ctype, const char *body, long want)
+{
+	json_object_put(call(c, "PUT", co(c), ctype, body, want));
+}
+
+static void
+walk(int json)
+{
+	struct cart c;
+	struct json_object *o, *m, *items, *adj, *first;
+	int64_t number;
+	size_t i;
+
+	new_cart(&c);
+	json_object_put(call(&c, "POST", sub(&c, "/items"), FORM,
+			     "variant=sofa&quantity=3", 201));
+	o = call(&c, "PUT", co(&c), json ? JSON : FORM,
+		 json ? ADDRESS_JSON : ADDRESS_FORM, 200);
+	assert_string_equal(text(o, "checkout_state"), "addressed");
+	json_object_put(o);
+	/* GET: the proposed shipment with its methods and prices. */
+	o = call(&c, "GET", co(&c), NULL, NULL, 200);
+	assert_true(json_object_is_type(o, json_type_array));
+	first = json_object_array_get_idx(o, 0);
+	assert_string_equal(
+	    text(json_object_object_get(first, "shipment"), "state"), "cart");
+	m = json_object_object_get(first, "methods");
+	for (i = 0; i < json_object_array_length(m); i++) {
+		struct json_object *me = json_object_array_get_idx(m, i);
+
+		if (strcmp(text(me, "code"), "flexible_eu") == 0)
+			assert_int_equal(num(me, "price"), 5000);
+		if (strcmp(text(me, "code"), "flat_eu") == 0)
+			assert_int_equal(num(me, "price"), 500);
+		/* US methods are not offered for a German address. */
+		assert_string_not_equal(text(me, "code"), "flat_us");
+	}
+	assert_int_equal(json_object_array_length(m), 3);
+	json_object_put(o);
+	put(&c, json ? JSON : FORM,
+	    json ? "{\"shipments\": [{\"method\": \"flexible_eu\"}]}"
+		 : "shipments[0][method]=3",
+	    200);
+	/* GET: the payment for the total and the methods by id. */
+	o = call(&c, "GET", co(&c), NULL, NULL, 200);
+	assert_int_equal(num(json_object_object_get(o, "payment"), "amount"),
+			 1504750);
+	assert_string_equal(text(json_object_object_get(o, "payment"), "state"),
+			    "cart");
+	assert_string_equal(text(json_object_object_get(
+				     json_object_object_get(o, "methods"), "1"),
+				 "code"),
+			    "offline");
+	json_object_put(o);
+	put(&c, json ? JSON : FORM,
+	    json ? "{\"payments\": [{\"method\": 1}]}"
+		 : "payments[0][method]=offline",
+	    200);
+	o = call(&c, "GET", co(&c), NULL, NULL, 200);
+	assert_string_equal(text(o, "checkout_state"), "payment_selected");
+	json_object_put(o);
+	/* Finalize: an empty PUT, no body, no Content-Type. */
+	o = call(&c, "PUT", co(&c), NULL, NULL, 200);
+	assert_string_equal(text(o, "checkout_state"), "completed");
+	assert_string_equal(text(o, "state"), "new");
+	assert_string_equal(text(o, "payment_state"), "awaiting_payment");
+	assert_string_equal(text(o, "shipping_state"), "ready");
+	assert_int_equal(strlen(text(o, "number")), 9);
+	number = strtoll(text(o, "number"), NULL, 10);
+	assert_true(json_object_is_type(json_object_object_get(o, "expires_at"),
+					json_type_null));
+	assert_non_null(text(o, "completed_at"));
+	assert_string_equal(text(json_object_array_get_idx(
+				     json_object_object_get(o, "shipments"), 0),
+				 "state"),
+			    "ready");
+	assert_string_equal(text(json_object_array_get_idx(
+				     json_object_object_get(o, "payments"), 0),
+				 "state"),
+			    "new");
+	/* Totals: seed 004's, and where SPEC 1 puts each adjustment. */
+	assert_int_equal(num(o, "items_total"), 1499750);
+	assert_int_equal(num(o, "adjustments_total"), 5000);
+	assert_int_equal(num(o, "total"), 1504750);
+	assert_int_equal(num(o, "total"),
+			 num(o, "items_total") + num(o, "adjustments_total"));
+	adj = json_object_object_get(o, "adjustments");
+	assert_string_equal(text(json_object_array_get_idx(adj, 0), "type"),
+			    "shipping");
+	assert_int_equal(num(json_object_array_get_idx(adj, 0), "amount"),
+			 5000);
+	items = json_object_object_get(o, "items");
+	adj = json_object_object_get(json_object_array_get_idx(items, 0),
+				     "adjustments");
+	assert_string_equal(text(json_object_array_get_idx(adj, 0), "type"),
+			    "order_promotion");
+	json_object_put(o);
+	/* A second empty PUT: the same order, the same number. */
+	o = call(&c, "PUT", co(&c), NULL, NULL, 200);
+	assert_int_equal(strtoll(text(o, "number"), NULL, 10), number);
+	json_object_put(o);
+	assert_int_equal(sql("SELECT COUNT(*) FROM orders WHERE number = "
+			     "'%09lld'",
+			     (long long)number),
+			 1);
+	/* One order.completed event. */
+	assert_int_equal(sql("SELECT COUNT(*) FROM outbox_events WHERE "
+			     "order_id = %ld AND type = 'order.completed'",
+			     c.id),
+			 1);
+}
+
+static void
+test_seed_walk_form(void **state)
+{
+	(void)state;
+	walk(0);
+}
+
+static void
+test_seed_walk_json(void **state)
+{
+	(void)state;
+	walk(1);
+}
+
+/* The checkout_state and allowed_steps of a 409 answer. */
+static void
+assert_refused(struct json_object *o, const char *state)
+{
+	assert_string_equal(text(o, "code"), "invalid_transition");
+	assert_string_equal(text(o, "checkout_state"), state);
+	assert_true(json_object_is_type(
+	    json_object_object_get(o, "allowed_steps"), json_type_array));
+}
+
+static void
+test_refusals(void **state)
+{
+	struct cart c;
+	struct json_object *o;
+	char before[8192];
+
+	(void)state;
+	new_cart(&c);
+	json_object_put(
+	    call(&c, "POST", sub(&c, "/items"), FORM, "variant=tshirt-m", 201));
+	o = call(&c, "GET", c.path, NULL, NULL, 200);
+	snprintf(before, sizeof(before), "%s", json_object_to_json_string(o));
+	json_object_put(o);
+	/* Shipping before addressing. */
+	o = call(&c, "PUT", co(&c), FORM, "shipments[0][method]=flat_eu", 409);
+	assert_refused(o, "cart");
+	json_object_put(o);
+	/* Finalize from cart; the row is unchanged. */
+	o = call(&c, "PUT", co(&c), NULL, NULL, 409);
+	assert_refused(o, "cart");
+	json_object_put(o);
+	o = call(&c, "GET", c.path, NULL, NULL, 200);
+	assert_string_equal(json_object_to_json_string(o), before);
+	json_object_put(o);
+	put(&c, FORM, ADDRESS_FORM, 200);
+	/* Finalize and payment from addressed. */
+	o = call(&c, "PUT", co(&c), JSON, "{}", 409);
+	assert_refused(o, "addressed");
+	json_object_put(o);
+	put(&c, FORM, "payments[0][method]=offline", 409);
+	put(&c, FORM, "shipments[0][method]=flat_eu", 200);
+	put(&c, FORM, "payments[0][method]=offline", 200);
+	put(&c, NULL, NULL, 200);
+	/* Nothing but finalize after completion. */
+	o = call(&c, "PUT", co(&c), FORM, ADDRESS_FORM, 409);
+	assert_refused(o, "completed");
+	json_object_put(o);
+	put(&c, FORM, "shipments[0][method]=flat_eu", 409);
+	put(&c, FORM, "payments[0][method]=offline", 409);
+	json_object_put(
+	    call(&c, "POST", sub(&c, "/items"), FORM, "variant=tshirt-m", 409));
+}
+
+static void
+test_digital_and_free_carts_skip_steps(void **state)
+{
+	struct cart c;
+	struct json_object *o;
+
+	(void)state;
+	new_cart(&c);
+	json_object_put(
+	    call(&c, "POST", sub(&c, "/items"), FORM, "variant=ebook", 201));
+	o = call(&c, "PUT", co(&c), JSON,
+		 "{\"billingAddress\": {\"firstName\": \"A\", \"lastName\": "
+		 "\"B\", \"city\": \"Paris\", \"postcode\": \"75001\", "
+		 "\"street\": \"Rue\", \"country\": \"FR\"}, \"email\": "
+		 "\"a@b.fr\"}",
+		 200);
+	assert_string_equal(text(o, "checkout_state"), "shipping_skipped");
+	assert_int_equal(
+	    json_object_array_length(json_object_object_get(o, "shipments")),
+	    0);
+	json_object_put(o);
+	put(&c, FORM, "shipments[0][method]=flat_eu", 409);
+	put(&c, FORM, "payments[0][method]=stripe", 200);
+	o = call(&c, "PUT", co(&c), NULL, NULL, 200);
+	assert_string_equal(text(o, "shipping_state"), "ready");
+	json_object_put(o);
+
+	/* A free cart: payment is skipped, and the order is paid. */
+	new_cart(&c);
+	json_object_put(
+	    call(&c, "POST", sub(&c, "/items"), FORM, "variant=sticker", 201));
+	o = call(&c, "PUT", co(&c), FORM,
+		 "billingAddress[firstName]=A&billingAddress[lastName]=B&"
+		 "billingAddress[city]=Rome&billingAddress[postcode]=00100&"
+		 "billingAddress[street]=Via&billingAddress[country]=IT&"
+		 "email=a%40b.it",
+		 200);
+	assert_string_equal(text(o, "checkout_state"), "payment_skipped");
+	json_object_put(o);
+	put(&c, FORM, "payments[0][method]=offline", 409);
+	o = call(&c, "PUT", co(&c), NULL, NULL, 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_int_equal(num(o, "total"), 0);
+	assert_int_equal(
+	    json_object_array_length(json_object_object_get(o, "payments")), 0);
+	json_object_put(o);
+	assert_int_equal(sql("SELECT COUNT(*) FROM outbox_events WHERE "
+			     "order_id = %ld AND type = 'order.paid'",
+			     c.id),
+			 1);
+}
+
+static void
+test_total_changed(void **state)
+{
+	struct cart c;
+	struct json_object *o;
+
+	(void)state;
+	new_cart(&c);
+	json_object_put(call(&c, "POST", sub(&c, "/items"), FORM,
+			     "variant=poster&quantity=2", 201));
+	put(&c, FORM, ADDRESS_FORM, 200);
+	put(&c, FORM, "shipments[0][method]=flat_eu", 200);
+	put(&c, FORM, "payments[0][method]=offline", 200);
+	sql("UPDATE product_variants SET price = 1000 WHERE code = 'poster'");
+	o = call(&c, "PUT", co(&c), NULL, NULL, 409);
+	assert_string_equal(text(o, "code"), "total_changed");
+	assert_int_equal(num(json_object_object_get(o, "order"), "total"),
+			 2 * 1000 + 500);
+	assert_string_equal(
+	    text(json_object_object_get(o, "order"), "checkout_state"),
+	    "payment_selected");
+	json_object_put(o);
+	/* The client saw the new total: finalizing with it succeeds. */
+	o = call(&c, "PUT", co(&c), JSON, "{\"expectedTotal\": 2500}", 200);
+	sql("UPDATE product_variants SET price = 900 WHERE code = 'poster'");
+	assert_string_equal(text(o, "checkout_state"), "completed");
+	assert_int_equal(num(o, "total"), 2500);
+	json_object_put(o);
+}
+
+static const char *
+first_error_field(struct json_object *o)
+{
+	return text(
+	    json_object_array_get_idx(json_object_object_get(o, "errors"), 0),
+	    "field");
+}
+
+/* Whether one of the errors names field. */
+static int
+names_field(struct json_object *o, const char *field)
+{
+	struct json_object *errors = json_object_object_get(o, "errors");
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(errors); i++)
+		if (strcmp(text(json_object_array_get_idx(errors, i), "field"),
+			   field) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_validation(void **state)
+{
+	static const struct {
+		const char *body, *field;
+	} rows[] = {
+	    {"shippingAddress[firstName]=J", "shippingAddress.lastName"},
+	    {"shippingAddress[firstName]=J&shippingAddress[lastName]=D&"
+	     "shippingAddress[city]=C&shippingAddress[postcode]=1&"
+	     "shippingAddress[street]=S&shippingAddress[country]=Germany",
+	     "shippingAddress.country"},
+	    {"email=nope", "email"},
+	    {"billingAddress[firstName]=J", "billingAddress.lastName"},
+	    {"shippingAddress[colour]=red", "shippingAddress.colour"},
+	    {"shipments[0][method]=1&email=a%40b.c", "email"},
+	    {"colour=red", "colour"},
+	    {"shippingAddress[firstName]=%01", "shippingAddress.firstName"},
+	    {"shippingAddress[firstName]=%ff", "shippingAddress.firstName"},
+	};
+	char longname[400];
+	struct cart c;
+	struct json_object *o;
+	size_t i;
+
+	(void)state;
+	new_cart(&c);
+	json_object_put(
+	    call(&c, "POST", sub(&c, "/items"), FORM, "variant=tshirt-l", 201));
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		o = call(&c, "PUT", co(&c), FORM, rows[i].body, 422);
+		if (!names_field(o, rows[i].field))
+			fail_msg("%s: %s does not name %s", rows[i].body,
+				 json_object_to_json_string(o), rows[i].field);
+		json_object_put(o);
+	}
+	/* Over the limit: 256 characters. */
+	memset(longname, 0, sizeof(longname));
+	strcpy(longname, "{\"shippingAddress\": {\"firstName\": \"");
+	memset(longname + strlen(longname), 'x', 256);
+	strcat(longname, "\"}}");
+	o = call(&c, "PUT", co(&c), JSON, longname, 422);
+	assert_string_equal(first_error_field(o), "shippingAddress.firstName");
+	json_object_put(o);
+	/* SQL metacharacters within the limits come back byte for byte. */
+	o = call(&c, "PUT", co(&c), JSON,
+		 "{\"shippingAddress\": {\"firstName\": \"Robert'); DROP "
+		 "TABLE orders;--\", \"lastName\": \"O\\\"Brien \\\\ %_\", "
+		 "\"city\": \"Zürich\", \"postcode\": \"1'1\", \"street\": "
+		 "\"`x`\", \"country\": \"AT\"}}",
+		 200);
+	assert_string_equal(
+	    text(json_object_object_get(o, "shipping_address"), "first_name"),
+	    "Robert'); DROP TABLE orders;--");
+	assert_string_equal(
+	    text(json_object_object_get(o, "shipping_address"), "last_name"),
+	    "O\"Brien \\ %_");
+	assert_string_equal(
+	    text(json_object_object_get(o, "billing_address"), "city"),
+	    "Zürich");
+	json_object_put(o);
+	/* A method outside the address's zone. */
+	o = call(&c, "PUT", co(&c), FORM, "shipments[0][method]=flat_us", 422);
+	assert_string_equal(first_error_field(o), "shipments[0].method");
+	json_object_put(o);
+	put(&c, FORM, "shipments[0][method]=flat_eu", 200);
+	o = call(&c, "PUT", co(&c), FORM, "payments[0][method]=bitcoin", 422);
+	assert_string_equal(first_error_field(o), "payments[0].method");
+	json_object_put(o);
+	/* A guest needs an email by completion. */
+	put(&c, FORM, "payments[0][method]=offline", 200);
+	o = call(&c, "PUT", co(&c), NULL, NULL, 422);
+	assert_string_equal(first_error_field(o), "email");
+	json_object_put(o);
+}
+
+/* Completion under concurrency. */
+
+struct buyer {
+	struct cart c;
+	pthread_barrier_t *barrier;
+	long status;
+	char code[32];
+};
+
+static void *
+finalize(void *arg)
+{
+	struct buyer *b = arg;
+	struct req_opts o = {.headers = {b->c.token_header}};
+	struct resp r;
+	char path[64];
+
+	/* Not co(): its buffer is shared between threads. */
+	snprintf(path, sizeof(path), "/api/checkouts/%ld", b->c.id);
+	pthread_barrier_wait(b->barrier);
+	if (e2e_request("PUT", path, &o, &r) == 0) {
+		const char *code = resp_json_str(&r, "code");
+
+		b->status = r.status;
+		snprintf(b->code, sizeof(b->code), "%s", code ? code : "");
+	}
+	resp_free(&r);
+	return NULL;
+}
+
+/* n buyers of one lamp each, with `stock` lamps left; all finalize at
+ * once. Returns how many completed. */
+static int
+race(int n, int stock)
+{
+	pthread_barrier_t barrier;
+	struct buyer *b = calloc((size_t)n, sizeof(*b));
+	pthread_t *t = calloc((size_t)n, sizeof(*t));
+	int i, done = 0;
+
+	sql("UPDATE product_variants SET on_hand = on_hold + %d WHERE code = "
+	    "'lamp'",
+	    stock);
+	for (i = 0; i < n; i++) {
+		new_cart(&b[i].c);
+		json_object_put(call(&b[i].c, "POST", sub(&b[i].c, "/items"),
+				     FORM, "variant=lamp", 201));
+		put(&b[i].c, FORM, ADDRESS_FORM, 200);
+		put(&b[i].c, FORM, "shipments[0][method]=flat_eu", 200);
+		put(&b[i].c, FORM, "payments[0][method]=offline", 200);
+	}
+	pthread_barrier_init(&barrier, NULL, (unsigned)n);
+	for (i = 0; i < n; i++) {
+		b[i].barrier = &barrier;
+		pthread_create(&t[i], NULL, finalize, &b[i]);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		if (b[i].status == 200)
+			done++;
+		else if (b[i].status != 409 ||
+			 strcmp(b[i].code, "out_of_stock") != 0)
+			fail_msg("buyer %d: %ld %s", i, b[i].status, b[i].code);
+	}
+	pthread_barrier_destroy(&barrier);
+	free(b);
+	free(t);
+	/* Never oversold, anywhere. */
+	assert_int_equal(sql("SELECT COUNT(*) FROM product_variants WHERE "
+			     "on_hand - on_hold < 0"),
+			 0);
+	return done;
+}
+
+static void
+test_twenty_buyers_one_lamp(void **state)
+{
+	int run;
+
+	(void)state;
+	for (run = 0; run < 5; run++) {
+		int64_t hold = sql("SELECT on_hold FROM product_variants WHERE "
+				   "code = 'lamp'");
+
+		assert_int_equal(race(20, 1), 1);
+		assert_int_equal(sql("SELECT on_hold FROM product_variants "
+				     "WHERE code = 'lamp'"),
+				 hold + 1);
+	}
+}
+
+static void
+test_three_buyers_two_lamps(void **state)
+{
+	int run;
+
+	(void)state;
+	for (run = 0; run < 5; run++)
+		assert_int_equal(race(3, 2), 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_seed_walk_form),
+	    cmocka_unit_test(test_seed_walk_json),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_digital_and_free_carts_skip_steps),
+	    cmocka_unit_test(test_total_changed),
+	    cmocka_unit_test(test_validation),
+	    cmocka_unit_test(test_twenty_buyers_one_lamp),
+	    cmocka_unit_test(test_three_buyers_two_lamps),
+	};
+	curl_global_init(CURL_GLOBAL_ALL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
