@@ -300,8 +300,10 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 			b[i].buffer = &ints[i];
 			cols[i].type = DB_I64;
 		} else {
-			/* Column width bounds the value; +1 for a NUL. */
-			size_t cap = f->length < 65536 ? f->length + 1 : 65537;
+			/* Column width bounds the value; +1 for a NUL. Blobs
+			 * (stored responses) get up to 1 MiB. */
+			size_t cap = f->length < (1u << 20) ? f->length + 1
+							    : (1u << 20) + 1;
 
 			strs[i] = malloc(cap);
 			if (strs[i] == NULL) {
@@ -371,6 +373,8 @@ tx_attempt(void *p)
 		return e;
 	c->db->in_tx = 1;
 	e = c->fn(c->db, c->arg);
+	if (e == ERR_OK && c->db->precommit != NULL)
+		e = c->db->precommit(c->db, c->db->precommit_arg);
 	c->db->in_tx = 0;
 	if (e == ERR_OK && mysql_commit(c->db->conn) != 0)
 		e = db_fail(c->db, mysql_errno(c->db->conn), "commit");

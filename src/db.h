@@ -20,6 +20,11 @@ struct db {
 	MYSQL *conn; /* NULL while disconnected. */
 	int ever_connected;
 	int in_tx; /* Inside db_tx: a lost connection is not retried. */
+	/* Called by db_tx after the work succeeded, before COMMIT, so that
+	 * what it writes commits or rolls back with the work (the request
+	 * layer stores idempotent responses this way). */
+	enum err (*precommit)(struct db *db, void *arg);
+	void *precommit_arg;
 	size_t nstmts;
 	struct {
 		const char *sql; /* Cached by address: SQL is static text. */

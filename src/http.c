@@ -6,6 +6,7 @@
 
 #include "body.h"
 #include "config.h"
+#include "idem.h"
 #include "log.h"
 #include "metrics.h"
 #include "routes.h"
@@ -19,6 +20,7 @@ http_init(void)
 	snprintf(cors_origins, sizeof(cors_origins), "%s",
 		 config_str("cors.origins"));
 	max_body = config_int("server.max_body");
+	idem_init();
 }
 
 const char *
@@ -315,6 +317,8 @@ dispatch(struct request *req, const struct http_io *io, const char **detail,
 	}
 	if (e != ERR_OK)
 		return e;
+	if (idem_begin(req))
+		return ERR_OK; /* Answered: a replay, or a refusal. */
 	return req->match.route->handler(req);
 }
 
@@ -352,6 +356,8 @@ http_handle(struct request *req, char **envp, const struct http_io *io)
 		buf_reset(&req->headers);
 		res_problem(req, ERR_NOMEM, NULL, NULL);
 	}
+	if (req->db != NULL)
+		idem_end(req);
 	res_header(req, "X-Request-Id", req->request_id);
 	cors_headers(req);
 

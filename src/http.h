@@ -41,7 +41,11 @@ struct request {
 	int body_unread; /* The body was not consumed (connection must close).
 			  */
 	struct db *db;	 /* This worker's database connection. */
-	void *curl;	 /* This worker's curl handle (CURL *). */
+	/* Idempotency (idem.c). */
+	int idem_active, idem_stored;
+	unsigned char idem_scope[32], idem_hmac[32];
+	char idem_ctype[128];
+	void *curl; /* This worker's curl handle (CURL *). */
 	struct timespec start;
 
 	/* Output. */

@@ -76,6 +76,8 @@ path_id(struct request *req, const char *name)
 }
 
 struct cart_op {
+	struct request *req;
+	int status; /* Of the answer on success. */
 	int64_t id, item_id, quantity;
 	struct creds creds;
 	char variant[72];
@@ -111,6 +113,10 @@ cart_op_tx(struct db *db, void *arg)
 	}
 	if (e == ERR_OK)
 		e = order_snapshot(db, c->id, &c->snapshot);
+	/* Answered inside the transaction: an idempotent response is stored
+	 * with the work (idem.c). */
+	if (e == ERR_OK)
+		res_json(c->req, c->status, json_object_get(c->snapshot));
 	return e;
 }
 
@@ -121,20 +127,20 @@ run_cart_op(struct request *req, struct cart_op *c, int status)
 	enum err e;
 
 	c->creds = creds_of(req);
+	c->req = req;
+	c->status = status;
 	if (c->id == 0)
 		return ERR_NOT_FOUND;
 	e = db_tx(req->db, cart_op_tx, c);
 	if (e == ERR_VALIDATION_FAILED && verr_answer(req, &c->v))
 		e = ERR_OK;
-	else if (e == ERR_OK)
-		res_json(req, status, c->snapshot);
-	else
-		json_object_put(c->snapshot);
+	json_object_put(c->snapshot);
 	verr_free(&c->v);
 	return e;
 }
 
 struct create_ctx {
+	struct request *req;
 	struct creds creds;
 	char token[ORDER_TOKEN_LEN + 1];
 	struct json_object *snapshot;
@@ -152,14 +158,21 @@ create_tx(struct db *db, void *arg)
 	e = order_create(db, &c->creds, &id, c->token);
 	if (e == ERR_OK)
 		e = order_snapshot(db, id, &c->snapshot);
-	return e;
+	if (e != ERR_OK)
+		return e;
+	/* The token is shown here only (and in an idempotent replay). */
+	json_object_object_add(c->snapshot, "token",
+			       c->token[0] ? json_object_new_string(c->token)
+					   : NULL);
+	res_json(c->req, 201, json_object_get(c->snapshot));
+	return ERR_OK;
 }
 
 enum err
 api_cart_create(struct request *req)
 {
 	static const char *const none[] = {NULL};
-	struct create_ctx c = {.creds = creds_of(req)};
+	struct create_ctx c = {.req = req, .creds = creds_of(req)};
 	struct verr v = {0};
 	enum err e;
 
@@ -169,16 +182,8 @@ api_cart_create(struct request *req)
 	if (verr_answer(req, &v))
 		return ERR_OK;
 	e = db_tx(req->db, create_tx, &c);
-	if (e != ERR_OK) {
-		json_object_put(c.snapshot);
-		return e;
-	}
-	/* The token is shown here only (and in an idempotent replay). */
-	json_object_object_add(c.snapshot, "token",
-			       c.token[0] ? json_object_new_string(c.token)
-					  : NULL);
-	res_json(req, 201, c.snapshot);
-	return ERR_OK;
+	json_object_put(c.snapshot);
+	return e;
 }
 
 enum err
@@ -266,6 +271,7 @@ api_cart_coupon(struct request *req)
 /* Checkout steps: PUT and GET /api/checkouts/{id}. */
 
 struct put_ctx {
+	struct request *req;
 	int64_t id;
 	struct creds creds;
 	struct json_object *body;
@@ -309,13 +315,16 @@ put_tx(struct db *db, void *arg)
 	}
 	if (e == ERR_OK)
 		e = order_snapshot(db, c->id, &c->snapshot);
+	if (e == ERR_OK && !c->out.total_changed)
+		res_json(c->req, 200, json_object_get(c->snapshot));
 	return e;
 }
 
 enum err
 api_checkout_put(struct request *req)
 {
-	struct put_ctx c = {.id = path_id(req, "id"), .body = req->json};
+	struct put_ctx c = {
+	    .req = req, .id = path_id(req, "id"), .body = req->json};
 	enum err e;
 
 	if (c.id == 0)
@@ -334,9 +343,6 @@ api_checkout_put(struct request *req)
 			    "the total changed: review the order and finalize "
 			    "again",
 			    extra);
-	} else if (e == ERR_OK) {
-		res_json(req, 200, c.snapshot);
-		c.snapshot = NULL;
 	} else if (e == ERR_VALIDATION_FAILED && verr_answer(req, &c.v)) {
 		e = ERR_OK;
 	} else if (e == ERR_INVALID_TRANSITION || e == ERR_OUT_OF_STOCK) {

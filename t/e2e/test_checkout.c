@@ -422,6 +422,167 @@ test_validation(void **state)
 	json_object_put(o);
 }
 
+/* Idempotency. */
+
+static struct resp
+keyed(struct cart *c, const char *method, const char *path, const char *key,
+      const char *ctype, const char *body)
+{
+	char kh[300];
+	struct req_opts o = {
+	    .ctype = ctype, .body = body, .headers = {c->token_header, kh}};
+	struct resp r;
+
+	snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
+	assert_int_equal(e2e_request(method, path, &o, &r), 0);
+	return r;
+}
+
+static void
+ready_to_finalize(struct cart *c)
+{
+	new_cart(c);
+	json_object_put(
+	    call(c, "POST", sub(c, "/items"), FORM, "variant=tshirt-m", 201));
+	put(c, FORM, ADDRESS_FORM, 200);
+	put(c, FORM, "shipments[0][method]=flat_eu", 200);
+	put(c, FORM, "payments[0][method]=offline", 200);
+}
+
+static void
+test_idempotent_finalize(void **state)
+{
+	struct cart a, b;
+	struct resp r1, r2, r3, r4;
+	char path[64];
+
+	(void)state;
+	ready_to_finalize(&a);
+	snprintf(path, sizeof(path), "%s", co(&a));
+	r1 = keyed(&a, "PUT", path, "finalize-1", JSON, "{}");
+	r2 = keyed(&a, "PUT", path, "finalize-1", JSON, "{}");
+	assert_int_equal(r1.status, 200);
+	assert_int_equal(r2.status, 200);
+	/* The stored response, byte for byte. */
+	assert_int_equal(r1.body.len, r2.body.len);
+	assert_memory_equal(r1.body.data, r2.body.data, r1.body.len);
+	assert_string_equal(r1.content_type, r2.content_type);
+	assert_int_equal(sql("SELECT COUNT(*) FROM orders WHERE number = '%s'",
+			     resp_json_str(&r1, "number")),
+			 1);
+	/* Same key, another body: 422. */
+	r3 = keyed(&a, "PUT", path, "finalize-1", JSON, "{\"notes\": \"x\"}");
+	assert_int_equal(r3.status, 422);
+	assert_string_equal(resp_json_str(&r3, "code"),
+			    "idempotency_key_reused");
+	/* Another cart, the same key: its own answer. */
+	ready_to_finalize(&b);
+	snprintf(path, sizeof(path), "%s", co(&b));
+	r4 = keyed(&b, "PUT", path, "finalize-1", JSON, "{}");
+	assert_int_equal(r4.status, 200);
+	assert_int_equal(atol(resp_json_str(&r4, "id")), b.id);
+	{
+		char first[16];
+
+		/* resp_json_str answers in one static buffer: copy. */
+		snprintf(first, sizeof(first), "%s",
+			 resp_json_str(&r1, "number"));
+		assert_string_not_equal(resp_json_str(&r4, "number"), first);
+	}
+	resp_free(&r1);
+	resp_free(&r2);
+	resp_free(&r3);
+	resp_free(&r4);
+}
+
+static void
+test_idempotent_add_item(void **state)
+{
+	struct cart c;
+	struct resp r1, r2;
+	struct json_object *o;
+
+	(void)state;
+	new_cart(&c);
+	r1 = keyed(&c, "POST", sub(&c, "/items"), "add-1", FORM,
+		   "variant=tshirt-l&quantity=2");
+	r2 = keyed(&c, "POST", sub(&c, "/items"), "add-1", FORM,
+		   "variant=tshirt-l&quantity=2");
+	assert_int_equal(r1.status, 201);
+	assert_int_equal(r2.status, 201);
+	assert_string_equal(r1.body.data, r2.body.data);
+	o = call(&c, "GET", c.path, NULL, NULL, 200);
+	assert_int_equal(num(json_object_array_get_idx(
+				 json_object_object_get(o, "items"), 0),
+			     "quantity"),
+			 2);
+	json_object_put(o);
+	resp_free(&r1);
+	resp_free(&r2);
+	/* A refusal (422) is stored too; a bad key is refused. */
+	r1 =
+	    keyed(&c, "POST", sub(&c, "/items"), "add-2", FORM, "variant=nope");
+	r2 =
+	    keyed(&c, "POST", sub(&c, "/items"), "add-2", FORM, "variant=nope");
+	assert_int_equal(r1.status, 422);
+	assert_string_equal(r1.body.data, r2.body.data);
+	resp_free(&r1);
+	resp_free(&r2);
+	{
+		char longkey[300];
+
+		memset(longkey, 'k', 256);
+		longkey[256] = '\0';
+		r1 = keyed(&c, "POST", sub(&c, "/items"), longkey, FORM,
+			   "variant=sofa");
+	}
+	assert_int_equal(r1.status, 422);
+	resp_free(&r1);
+}
+
+/* A marker without a response is "in use" for 60 s, then taken over. */
+static void
+test_idempotency_key_in_use(void **state)
+{
+	unsigned char scope[32];
+	char hex[65], in[512];
+	struct cart c;
+	struct resp r;
+	size_t n = 0, i;
+	const char *parts[4];
+
+	(void)state;
+	new_cart(&c);
+	parts[0] = c.token;
+	parts[1] = "POST";
+	parts[2] = sub(&c, "/items");
+	parts[3] = "busy-1";
+	for (i = 0; i < 4; i++) {
+		memcpy(in + n, parts[i], strlen(parts[i]) + 1);
+		n += strlen(parts[i]) + 1;
+	}
+	sha256(in, n, scope);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", scope[i]);
+	sql("INSERT INTO idempotency_keys (scope_hash, request_hmac, "
+	    "expires_at) VALUES (UNHEX('%s'), UNHEX('%s'), UTC_TIMESTAMP() + "
+	    "INTERVAL 1 DAY)",
+	    hex, hex);
+	r = keyed(&c, "POST", sub(&c, "/items"), "busy-1", FORM,
+		  "variant=poster");
+	assert_int_equal(r.status, 409);
+	assert_string_equal(resp_json_str(&r, "code"),
+			    "idempotency_key_in_use");
+	resp_free(&r);
+	sql("UPDATE idempotency_keys SET created_at = UTC_TIMESTAMP(3) - "
+	    "INTERVAL 61 SECOND WHERE scope_hash = UNHEX('%s')",
+	    hex);
+	r = keyed(&c, "POST", sub(&c, "/items"), "busy-1", FORM,
+		  "variant=poster");
+	assert_int_equal(r.status, 201);
+	resp_free(&r);
+}
+
 /* Completion under concurrency. */
 
 struct buyer {
@@ -533,6 +694,9 @@ main(void)
 	    cmocka_unit_test(test_digital_and_free_carts_skip_steps),
 	    cmocka_unit_test(test_total_changed),
 	    cmocka_unit_test(test_validation),
+	    cmocka_unit_test(test_idempotent_finalize),
+	    cmocka_unit_test(test_idempotent_add_item),
+	    cmocka_unit_test(test_idempotency_key_in_use),
 	    cmocka_unit_test(test_twenty_buyers_one_lamp),
 	    cmocka_unit_test(test_three_buyers_two_lamps),
 	};

@@ -1,0 +1,301 @@
+#include "idem.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "str.h"
+
+static unsigned char secret[64];
+static size_t secret_len;
+
+void
+idem_init(void)
+{
+	const char *s = config_str("security.secret");
+
+	secret_len = strlen(s);
+	if (secret_len > sizeof(secret))
+		secret_len = sizeof(secret);
+	memcpy(secret, s, secret_len);
+	if (secret_len == 0) {
+		log_warn("security.secret is empty: idempotency records will "
+			 "not match after a restart; set it");
+		secret_len = 32;
+		if (getrandom(secret, secret_len, 0) != (ssize_t)secret_len)
+			memset(secret, 0x5a, secret_len);
+	}
+}
+
+static int
+storable(int status)
+{
+	return status != 0 && status != 401 && status != 409 && status != 429 &&
+	       status < 500;
+}
+
+static const char sql_claim[] =
+    "SELECT request_hmac, status IS NOT NULL, created_at < "
+    "UTC_TIMESTAMP(3) - INTERVAL 60 SECOND, expires_at < UTC_TIMESTAMP() "
+    "FROM idempotency_keys WHERE scope_hash = ? FOR UPDATE";
+static const char sql_insert[] =
+    "INSERT IGNORE INTO idempotency_keys (scope_hash, request_hmac, "
+    "expires_at) VALUES (?, ?, UTC_TIMESTAMP() + INTERVAL 1 DAY)";
+static const char sql_restart[] =
+    "UPDATE idempotency_keys SET request_hmac = ?, status = NULL, "
+    "response_headers = NULL, response_body = NULL, created_at = "
+    "UTC_TIMESTAMP(3), expires_at = UTC_TIMESTAMP() + INTERVAL 1 DAY "
+    "WHERE scope_hash = ?";
+static const char sql_stored[] =
+    "SELECT status, response_headers, response_body FROM "
+    "idempotency_keys WHERE scope_hash = ?";
+static const char sql_store[] =
+    "UPDATE idempotency_keys SET status = ?, response_headers = ?, "
+    "response_body = ? WHERE scope_hash = ?";
+static const char sql_drop[] =
+    "DELETE FROM idempotency_keys WHERE scope_hash = ? AND status IS NULL";
+
+enum claim { CLAIM_RUN, CLAIM_REPLAY, CLAIM_IN_USE, CLAIM_REUSED };
+
+struct row {
+	int found, done, abandoned, expired;
+	unsigned char hmac[32];
+};
+
+static enum err
+claim_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct row *r = arg;
+
+	if (n != 4)
+		return ERR_INTERNAL;
+	r->found = 1;
+	if (c[0].type == DB_STR && c[0].len == 32)
+		memcpy(r->hmac, c[0].s, 32);
+	r->done = c[1].i != 0;
+	r->abandoned = c[2].i != 0;
+	r->expired = c[3].i != 0;
+	return ERR_OK;
+}
+
+struct claim_ctx {
+	struct request *req;
+	enum claim result;
+};
+
+static enum err
+claim_tx(struct db *db, void *arg)
+{
+	struct claim_ctx *c = arg;
+	struct request *r = c->req;
+	struct db_val p[2] = {DB_B((const char *)r->idem_scope, 32)};
+	struct row row = {0};
+	uint64_t inserted = 0;
+	enum err e;
+
+	e = db_query(db, sql_claim, p, 1, claim_row, &row);
+	if (e != ERR_OK)
+		return e;
+	if (!row.found) {
+		p[1] = DB_B((const char *)r->idem_hmac, 32);
+		e = db_exec(db, sql_insert, p, 2, &inserted);
+		/* Another request inserted it a moment ago. */
+		c->result = inserted == 1 ? CLAIM_RUN : CLAIM_IN_USE;
+		return e;
+	}
+	if (row.expired || (!row.done && row.abandoned)) {
+		p[0] = DB_B((const char *)r->idem_hmac, 32);
+		p[1] = DB_B((const char *)r->idem_scope, 32);
+		c->result = CLAIM_RUN;
+		return db_exec(db, sql_restart, p, 2, NULL);
+	}
+	if (!row.done)
+		c->result = CLAIM_IN_USE; /* Whatever it was, it still runs. */
+	else if (ct_compare(row.hmac, r->idem_hmac, 32) != 0)
+		c->result = CLAIM_REUSED;
+	else
+		c->result = CLAIM_REPLAY;
+	return ERR_OK;
+}
+
+static enum err
+replay_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct request *r = arg;
+	const char *h, *eol;
+
+	if (n != 3 || c[0].type != DB_I64)
+		return ERR_INTERNAL;
+	r->status = (int)c[0].i;
+	buf_reset(&r->out);
+	if (c[2].type == DB_STR)
+		buf_append(&r->out, c[2].s, c[2].len);
+	buf_reset(&r->headers);
+	r->content_type = NULL;
+	/* The first line is the Content-Type; the rest are headers. */
+	h = c[1].type == DB_STR ? c[1].s : "";
+	eol = strstr(h, "\r\n");
+	if (eol != NULL) {
+		snprintf(r->idem_ctype, sizeof(r->idem_ctype), "%.*s",
+			 (int)(eol - h), h);
+		if (r->idem_ctype[0] != '\0')
+			r->content_type = r->idem_ctype;
+		buf_puts(&r->headers, eol + 2);
+	}
+	return ERR_OK;
+}
+
+/* Writes the response as it stands (inside the work's transaction when
+ * called as the precommit hook). */
+static enum err
+store(struct db *db, void *arg)
+{
+	struct request *r = arg;
+	struct buf h = {0};
+	struct db_val p[4];
+	enum err e;
+
+	if (!storable(r->status) || r->idem_stored)
+		return ERR_OK;
+	buf_printf(&h, "%s\r\n", r->content_type ? r->content_type : "");
+	if (r->headers.len > 0)
+		buf_append(&h, r->headers.data, r->headers.len);
+	p[0] = DB_I(r->status);
+	p[1] = DB_B(h.data, h.len);
+	p[2] = DB_B(r->out.data ? r->out.data : "", r->out.len);
+	p[3] = DB_B((const char *)r->idem_scope, 32);
+	e = h.failed ? ERR_NOMEM : db_exec(db, sql_store, p, 4, NULL);
+	buf_free(&h);
+	if (e == ERR_OK)
+		r->idem_stored = 1;
+	return e;
+}
+
+/* The credential a key is scoped to, or NULL. */
+static const char *
+credential(struct request *req)
+{
+	const char *c = req_env(req, "HTTP_X_CART_TOKEN");
+
+	if (c != NULL && *c != '\0')
+		return c;
+	c = req_env(req, "HTTP_AUTHORIZATION");
+	return c != NULL && *c != '\0' ? c : NULL;
+}
+
+static int
+key_ok(const char *k)
+{
+	size_t n = strlen(k), i;
+
+	if (n < 1 || n > 255)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (k[i] < 0x20 || k[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+int
+idem_begin(struct request *req)
+{
+	const char *key = req_env(req, "HTTP_IDEMPOTENCY_KEY"), *cred;
+	const char *method = req_env(req, "REQUEST_METHOD");
+	struct claim_ctx c = {req, CLAIM_RUN};
+	struct buf in = {0};
+	unsigned int len = 32;
+	enum err e;
+
+	req->idem_active = req->idem_stored = 0;
+	if (key == NULL || (req->method != M_POST && req->method != M_PUT &&
+			    req->method != M_PATCH && req->method != M_DELETE))
+		return 0;
+	cred = credential(req);
+	if (cred == NULL)
+		return 0; /* A request without credential ignores the key. */
+	if (!key_ok(key)) {
+		struct json_object *x = json_object_new_object(), *errs, *er;
+
+		errs = json_object_new_array();
+		er = json_object_new_object();
+		json_object_object_add(
+		    er, "field", json_object_new_string("Idempotency-Key"));
+		json_object_object_add(
+		    er, "message",
+		    json_object_new_string("1 to 255 printable ASCII "
+					   "characters"));
+		json_object_array_add(errs, er);
+		json_object_object_add(x, "errors", errs);
+		res_problem(req, ERR_VALIDATION_FAILED, "bad Idempotency-Key",
+			    x);
+		return 1;
+	}
+	/* The scope: credential, method, path and key, each ended by NUL. */
+	buf_append(&in, cred, strlen(cred) + 1);
+	buf_append(&in, method, strlen(method) + 1);
+	buf_append(&in, req->path, strlen(req->path) + 1);
+	buf_append(&in, key, strlen(key) + 1);
+	sha256(in.data, in.len, req->idem_scope);
+	/* The request: method, path and the raw body, under the secret. */
+	buf_reset(&in);
+	buf_append(&in, method, strlen(method) + 1);
+	buf_append(&in, req->path, strlen(req->path) + 1);
+	buf_append(&in, req->body.data ? req->body.data : "", req->body.len);
+	HMAC(EVP_sha256(), secret, (int)secret_len,
+	     (const unsigned char *)in.data, in.len, req->idem_hmac, &len);
+	buf_free(&in);
+	e = db_tx(req->db, claim_tx, &c);
+	if (e != ERR_OK) {
+		res_problem(req, e, NULL, NULL);
+		return 1;
+	}
+	switch (c.result) {
+	case CLAIM_RUN:
+		req->idem_active = 1;
+		req->db->precommit = store;
+		req->db->precommit_arg = req;
+		return 0;
+	case CLAIM_REPLAY: {
+		struct db_val p = DB_B((const char *)req->idem_scope, 32);
+
+		e = db_query(req->db, sql_stored, &p, 1, replay_row, req);
+		if (e != ERR_OK)
+			res_problem(req, e, NULL, NULL);
+		return 1;
+	}
+	case CLAIM_IN_USE:
+		res_problem(req, ERR_IDEMPOTENCY_KEY_IN_USE,
+			    "a request with this key is still running", NULL);
+		return 1;
+	default:
+		res_problem(req, ERR_IDEMPOTENCY_KEY_REUSED,
+			    "this key was used with another request", NULL);
+		return 1;
+	}
+}
+
+void
+idem_end(struct request *req)
+{
+	struct db_val p;
+
+	req->db->precommit = NULL;
+	req->db->precommit_arg = NULL;
+	if (!req->idem_active || req->idem_stored)
+		return;
+	req->idem_active = 0;
+	if (storable(req->status)) {
+		/* The work rolled back (a 4xx): nothing to keep atomic. */
+		if (store(req->db, req) == ERR_OK)
+			return;
+	}
+	p = DB_B((const char *)req->idem_scope, 32);
+	if (db_exec(req->db, sql_drop, &p, 1, NULL) != ERR_OK)
+		log_warn("could not drop an idempotency marker");
+}
