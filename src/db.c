@@ -88,13 +88,22 @@ db_connect(struct db *db)
 	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	/* Every DATETIME is UTC. */
-	mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
-	if (mysql_real_connect(m, *sock ? NULL : config_str("database.host"),
-			       config_str("database.user"),
-			       config_str("database.password"),
-			       config_str("database.name"),
-			       (unsigned)config_int("database.port"),
-			       *sock ? sock : NULL, 0) == NULL) {
+	/*
+	 * READ COMMITTED: correctness comes from explicit row locks (the
+	 * order row, FOR UPDATE) and conditional UPDATEs (stock), not from
+	 * gap locks, which under REPEATABLE READ made unrelated carts
+	 * deadlock on the adjustments index.
+	 */
+	mysql_options(
+	    m, MYSQL_INIT_COMMAND,
+	    "SET SESSION time_zone = '+00:00', SESSION tx_isolation = "
+	    "'READ-COMMITTED'");
+	if (mysql_real_connect(
+		m, *sock ? NULL : config_str("database.host"),
+		config_str("database.user"), config_str("database.password"),
+		config_str("database.name"),
+		(unsigned)config_int("database.port"), *sock ? sock : NULL,
+		CLIENT_FOUND_ROWS) == NULL) {
 		metrics_inc(MET_DB_ERRORS);
 		log_error("database connect failed: %s", mysql_error(m));
 		mysql_close(m);
@@ -170,8 +179,11 @@ bind_and_run(struct db *db, MYSQL_STMT *st, const struct db_val *p, size_t n)
 	MYSQL_BIND b[16];
 	size_t i;
 
-	if (n > 16 || mysql_stmt_param_count(st) != n)
+	if (n > 16 || mysql_stmt_param_count(st) != n) {
+		log_error("statement takes %lu parameters, %zu given",
+			  mysql_stmt_param_count(st), n);
 		return ERR_INTERNAL;
+	}
 	memset(b, 0, sizeof(b));
 	for (i = 0; i < n; i++) {
 		switch (p[i].type) {
@@ -252,7 +264,7 @@ db_insert(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	return ERR_OK;
 }
 
-#define DB_MAX_COLS 32
+#define DB_MAX_COLS 48
 
 enum err
 db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
@@ -281,6 +293,8 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	}
 	ncols = mysql_num_fields(meta);
 	if (ncols > DB_MAX_COLS) {
+		log_error("query returns %zu columns; at most %d", ncols,
+			  DB_MAX_COLS);
 		mysql_free_result(meta);
 		mysql_stmt_free_result(st);
 		return ERR_INTERNAL;

@@ -70,7 +70,9 @@ enum err db_fail(struct db *db, unsigned errnum, const char *what);
 
 /*
  * Runs a prepared statement with params p[0..n) and discards any rows;
- * *affected (may be NULL) gets the affected row count.
+ * *affected (may be NULL) gets the number of rows the statement matched
+ * (the connection uses CLIENT_FOUND_ROWS: an UPDATE that changes nothing
+ * still counts the rows it found).
  */
 enum err db_exec(struct db *db, const char *sql, const struct db_val *p,
 		 size_t n, uint64_t *affected);

@@ -184,7 +184,8 @@ after_edit(struct db *db, int64_t id, int64_t *applied, size_t *napplied)
 }
 
 struct variant {
-	int64_t id, tracked, available;
+	int64_t id, tracked, available, price;
+	char name[256], product[256];
 };
 
 static enum err
@@ -192,22 +193,28 @@ variant_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct variant *v = arg;
 
-	if (n != 3)
+	if (n != 3 && n != 6)
 		return ERR_INTERNAL;
 	v->id = c[0].i;
 	v->tracked = c[1].i;
 	v->available = c[2].i;
+	if (n == 6) {
+		v->price = c[3].i;
+		snprintf(v->name, sizeof(v->name), "%s", c[4].s);
+		snprintf(v->product, sizeof(v->product), "%s", c[5].s);
+	}
 	return ERR_OK;
 }
 
+/* Plain (non-locking) reads: the binding stock check is at completion. */
 static const char sql_variant_id[] =
-    "SELECT v.id, v.tracked, v.on_hand - v.on_hold FROM product_variants "
-    "v JOIN products p ON p.id = v.product_id WHERE v.id = ? AND "
-    "v.enabled = 1 AND p.enabled = 1";
+    "SELECT v.id, v.tracked, v.on_hand - v.on_hold, v.price, v.name, "
+    "p.name FROM product_variants v JOIN products p ON p.id = "
+    "v.product_id WHERE v.id = ? AND v.enabled = 1 AND p.enabled = 1";
 static const char sql_variant_code[] =
-    "SELECT v.id, v.tracked, v.on_hand - v.on_hold FROM product_variants "
-    "v JOIN products p ON p.id = v.product_id WHERE v.code = ? AND "
-    "v.enabled = 1 AND p.enabled = 1";
+    "SELECT v.id, v.tracked, v.on_hand - v.on_hold, v.price, v.name, "
+    "p.name FROM product_variants v JOIN products p ON p.id = "
+    "v.product_id WHERE v.code = ? AND v.enabled = 1 AND p.enabled = 1";
 static const char sql_line[] =
     "SELECT quantity FROM order_items WHERE order_id = ? AND "
     "variant_id = ?";
@@ -216,9 +223,7 @@ static const char sql_line_update[] =
     "variant_id = ?";
 static const char sql_line_insert[] =
     "INSERT INTO order_items (uuid, order_id, variant_id, quantity, "
-    "unit_price, product_name, variant_name) SELECT ?, ?, v.id, ?, "
-    "v.price, p.name, v.name FROM product_variants v JOIN products p ON "
-    "p.id = v.product_id WHERE v.id = ?";
+    "unit_price, product_name, variant_name) VALUES (?, ?, ?, ?, ?, ?, ?)";
 
 static int
 check_stock(const struct variant *v, int64_t quantity, struct verr *ve)
@@ -279,11 +284,11 @@ cart_add_item(struct db *db, int64_t id, const char *variant, int64_t quantity,
 	} else {
 		if (uuid_v4(uuid) != 0)
 			return ERR_INTERNAL;
-		p[0] = DB_S(uuid);
-		p[1] = DB_I(id);
-		p[2] = DB_I(quantity);
-		p[3] = DB_I(v.id);
-		e = db_exec(db, sql_line_insert, p, 4, NULL);
+		struct db_val q[7] = {
+		    DB_S(uuid),	   DB_I(id),	    DB_I(v.id),	 DB_I(quantity),
+		    DB_I(v.price), DB_S(v.product), DB_S(v.name)};
+
+		e = db_exec(db, sql_line_insert, q, 7, NULL);
 	}
 	if (e != ERR_OK)
 		return e;
@@ -636,8 +641,7 @@ static const char sql_pay_state[] =
     "SELECT checkout_state, state, total, currency FROM orders WHERE id = ?";
 static const char sql_pay_drop[] =
     "DELETE FROM payments WHERE order_id = ? AND state = 'cart'";
-static const char sql_pay_count[] =
-    "SELECT COUNT(*) FROM payments WHERE order_id = ? AND state = 'cart'";
+
 static const char sql_pay_amount[] =
     "UPDATE payments SET amount = ?, currency = ? WHERE order_id = ? AND "
     "state = 'cart'";
@@ -674,7 +678,7 @@ sync_payment(struct db *db, int64_t id)
 {
 	struct db_val p[4] = {DB_I(id)};
 	struct pay_state ps = {0};
-	int64_t count = 0;
+	uint64_t count = 0;
 	char uuid[37];
 	enum err e;
 
@@ -684,15 +688,12 @@ sync_payment(struct db *db, int64_t id)
 	if (ps.total == 0 || strcmp(ps.checkout, "cart") == 0 ||
 	    strcmp(ps.checkout, "addressed") == 0)
 		return db_exec(db, sql_pay_drop, p, 1, NULL);
-	e = db_query(db, sql_pay_count, p, 1, one_int, &count);
-	if (e != ERR_OK)
+	p[0] = DB_I(ps.total);
+	p[1] = DB_S(ps.currency);
+	p[2] = DB_I(id);
+	e = db_exec(db, sql_pay_amount, p, 3, &count);
+	if (e != ERR_OK || count > 0)
 		return e;
-	if (count > 0) {
-		p[0] = DB_I(ps.total);
-		p[1] = DB_S(ps.currency);
-		p[2] = DB_I(id);
-		return db_exec(db, sql_pay_amount, p, 3, NULL);
-	}
 	if (uuid_v4(uuid) != 0)
 		return ERR_INTERNAL;
 	p[0] = DB_S(uuid);

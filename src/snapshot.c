@@ -11,20 +11,35 @@
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 
+#define ADDR(a)                                                                \
+	a ".first_name, " a ".last_name, " a ".company, " a ".street, " a      \
+	  ".city, " a ".postcode, " a ".country_code, " a ".province_code, " a \
+	  ".phone"
+
 static const char sql_order[] =
-    "SELECT id, uuid, number, state, checkout_state, "
-    "payment_state, "
-    "shipping_state, email, currency, items_total, "
-    "adjustments_total, "
-    "tax_total, shipping_total, promotion_total, total, "
-    "notes, " TS("created_at") ", " TS("updated_at") ", " TS(
-	"expires_at") ", " TS("completed_at") ", "
-					      "shipping_address_"
-					      "id, "
-					      "billing_address_"
-					      "id FROM "
-					      "orders WHERE id = "
-					      "?";
+    "SELECT o.id, o.uuid, o.number, o.state, o.checkout_state, "
+    "o.payment_state, o.shipping_state, o.email, o.currency, "
+    "o.items_total, "
+    "o.adjustments_total, o.tax_total, o.shipping_total, "
+    "o.promotion_total, "
+    "o.total, o.notes, " TS("o.created_at") ", " TS("o.updated_at") ", " TS(
+	"o.expires_at") ", " TS("o.completed_at") ", "
+						  "o.shipping_address_id, "
+						  "o.billing_address_id,"
+						  " " ADDR("sa") ", " ADDR(
+						      "ba") " FROM orders "
+							    "o LEFT JOIN "
+							    "addresses sa "
+							    "ON sa.id = "
+							    "o.shipping_"
+							    "address_id "
+							    "LEFT JOIN "
+							    "addresses ba "
+							    "ON ba.id = "
+							    "o.billing_"
+							    "address_id "
+							    "WHERE o.id = "
+							    "?";
 static const char sql_items[] =
     "SELECT i.id, i.quantity, i.unit_price, i.total, i.adjustments_total, "
     "v.id, v.code, i.variant_name, i.product_name FROM order_items i "
@@ -33,9 +48,7 @@ static const char sql_items[] =
 static const char sql_adjustments[] =
     "SELECT order_item_id, type, label, amount, neutral, locked FROM "
     "adjustments WHERE order_id = ? ORDER BY id";
-static const char sql_address[] =
-    "SELECT first_name, last_name, company, street, city, postcode, "
-    "country_code, province_code, phone FROM addresses WHERE id = ?";
+
 static const char sql_shipments[] =
     "SELECT s.id, s.state, s.tracking, m.id, m.code, m.name FROM "
     "shipments s LEFT JOIN shipping_methods m ON m.id = s.method_id "
@@ -68,8 +81,23 @@ put(struct json_object *o, const char *key, const struct db_val *c)
 
 struct snap {
 	struct json_object *o;
-	int64_t ship_addr, bill_addr;
+	struct json_object *ship, *bill;
 };
+
+/* An address from nine columns. */
+static struct json_object *
+address(const struct db_val *c)
+{
+	static const char *const keys[] = {
+	    "first_name", "last_name",	  "company",	   "street", "city",
+	    "postcode",	  "country_code", "province_code", "phone"};
+	struct json_object *a = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < 9; i++)
+		json_object_object_add(a, keys[i], val(&c[i]));
+	return a;
+}
 
 static enum err
 order_row(void *arg, const struct db_val *c, size_t n)
@@ -97,13 +125,13 @@ order_row(void *arg, const struct db_val *c, size_t n)
 	struct snap *s = arg;
 	size_t i;
 
-	if (n != 22)
+	if (n != 40)
 		return ERR_INTERNAL;
 	s->o = json_object_new_object();
 	for (i = 0; i < 20; i++)
 		put(s->o, keys[i], &c[i]);
-	s->ship_addr = c[20].type == DB_I64 ? c[20].i : 0;
-	s->bill_addr = c[21].type == DB_I64 ? c[21].i : 0;
+	s->ship = c[20].type == DB_I64 ? address(&c[22]) : NULL;
+	s->bill = c[21].type == DB_I64 ? address(&c[31]) : NULL;
 	return ERR_OK;
 }
 
@@ -168,23 +196,6 @@ adjustment_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-static enum err
-address_row(void *arg, const struct db_val *c, size_t n)
-{
-	static const char *const keys[] = {
-	    "first_name", "last_name",	  "company",	   "street", "city",
-	    "postcode",	  "country_code", "province_code", "phone"};
-	struct json_object **out = arg;
-	size_t i;
-
-	if (n != 9)
-		return ERR_INTERNAL;
-	*out = json_object_new_object();
-	for (i = 0; i < 9; i++)
-		put(*out, keys[i], &c[i]);
-	return ERR_OK;
-}
-
 /* {"id", "code", "name"} of a method, or null. */
 static struct json_object *
 method(const struct db_val *c)
@@ -235,21 +246,10 @@ payment_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-static enum err
-address(struct db *db, int64_t id, struct json_object **out)
-{
-	struct db_val p = DB_I(id);
-
-	*out = NULL;
-	if (id == 0)
-		return ERR_OK;
-	return db_query(db, sql_address, &p, 1, address_row, out);
-}
-
 enum err
 order_snapshot(struct db *db, int64_t id, struct json_object **out)
 {
-	struct json_object *items, *adj, *shipments, *payments, *a;
+	struct json_object *items, *adj, *shipments, *payments;
 	struct db_val p = DB_I(id);
 	struct snap s = {0};
 	struct adj_ctx ac;
@@ -259,6 +259,8 @@ order_snapshot(struct db *db, int64_t id, struct json_object **out)
 	e = db_query(db, sql_order, &p, 1, order_row, &s);
 	if (e != ERR_OK) {
 		json_object_put(s.o);
+		json_object_put(s.ship);
+		json_object_put(s.bill);
 		return e;
 	}
 	if (s.o == NULL)
@@ -281,14 +283,8 @@ order_snapshot(struct db *db, int64_t id, struct json_object **out)
 	json_object_object_add(s.o, "adjustments", adj);
 	json_object_object_add(s.o, "shipments", shipments);
 	json_object_object_add(s.o, "payments", payments);
-	if (e == ERR_OK)
-		e = address(db, s.ship_addr, &a);
-	if (e == ERR_OK) {
-		json_object_object_add(s.o, "shipping_address", a);
-		e = address(db, s.bill_addr, &a);
-	}
-	if (e == ERR_OK)
-		json_object_object_add(s.o, "billing_address", a);
+	json_object_object_add(s.o, "shipping_address", s.ship);
+	json_object_object_add(s.o, "billing_address", s.bill);
 	if (e != ERR_OK) {
 		json_object_put(s.o);
 		return e;

@@ -139,26 +139,29 @@ contents(struct db *db, int64_t id, int64_t *lines, int64_t *shipping)
 	return e;
 }
 
-/* After address and select_shipping: skip what is not needed (SPEC 1). */
+/*
+ * After address and select_shipping: skip shipping when nothing needs it
+ * and payment when the total is 0 (SPEC 1). Skips change no price, so the
+ * chain runs once.
+ */
 static enum err
 auto_skip(struct db *db, int64_t id, struct ord *o, int64_t shipping,
 	  struct step_out *out)
 {
-	enum checkout_state s = checkout_state_parse(o->checkout), to;
+	enum checkout_state to;
 	enum err e = ERR_OK;
 
-	if (shipping == 0 && checkout_can(s, T_SKIP_SHIPPING, &to))
+	if (shipping == 0 && checkout_can(checkout_state_parse(o->checkout),
+					  T_SKIP_SHIPPING, &to))
 		e = apply(db, id, o, T_SKIP_SHIPPING, out);
 	if (e == ERR_OK)
 		e = order_recompute(db, id, NULL, NULL);
 	if (e == ERR_OK)
 		e = load(db, id, o);
-	s = checkout_state_parse(o->checkout);
 	if (e == ERR_OK && o->total == 0 &&
-	    checkout_can(s, T_SKIP_PAYMENT, &to))
+	    checkout_can(checkout_state_parse(o->checkout), T_SKIP_PAYMENT,
+			 &to))
 		e = apply(db, id, o, T_SKIP_PAYMENT, out);
-	if (e == ERR_OK)
-		e = order_recompute(db, id, NULL, NULL);
 	return e;
 }
 
@@ -644,25 +647,22 @@ hold_stock(struct db *db, int64_t id, struct step_out *out)
 	return ERR_OUT_OF_STOCK;
 }
 
-/* Writes an outbox event carrying the order's snapshot. */
+/* Writes an outbox event carrying the order's snapshot snap. */
 static enum err
-outbox(struct db *db, int64_t id, const char *type)
+outbox(struct db *db, int64_t id, const char *type, struct json_object *snap)
 {
-	struct json_object *snap = NULL;
 	char uuid[37];
 	enum err e;
 
 	if (uuid_v4(uuid) != 0)
 		return ERR_INTERNAL;
-	e = order_snapshot(db, id, &snap);
-	if (e == ERR_OK) {
+	{
 		struct db_val p[4] = {DB_S(uuid), DB_I(id), DB_S(type),
 				      DB_S(json_object_to_json_string_ext(
 					  snap, JSON_C_TO_STRING_PLAIN))};
 
 		e = db_exec(db, sql_outbox, p, 4, NULL);
 	}
-	json_object_put(snap);
 	return e;
 }
 
@@ -733,11 +733,14 @@ step_complete(struct db *db, int64_t id, struct json_object *body,
 	p[3] = DB_I(id);
 	if (e == ERR_OK)
 		e = db_exec(db, sql_place, p, 4, NULL);
+	/* The events carry the snapshot the answer shows. */
 	if (e == ERR_OK)
-		e = outbox(db, id, "order.completed");
+		e = order_snapshot(db, id, &out->snapshot);
+	if (e == ERR_OK)
+		e = outbox(db, id, "order.completed", out->snapshot);
 	/* A free order has nothing to pay: paid at once (SPEC 1). */
 	if (e == ERR_OK && paid)
-		e = outbox(db, id, "order.paid");
+		e = outbox(db, id, "order.paid", out->snapshot);
 	return e;
 }
 

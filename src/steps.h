@@ -20,6 +20,8 @@ struct step_out {
 	/* Completion found another total: answer 409 total_changed with
 	 * the new snapshot, although the transaction commits. */
 	int total_changed;
+	/* The snapshot, when the step read it already (owned). */
+	struct json_object *snapshot;
 };
 
 /* Addressing: shippingAddress, billingAddress, email. */

@@ -289,7 +289,8 @@ put_tx(struct db *db, void *arg)
 
 	json_object_put(c->snapshot);
 	json_object_put(c->out.extra);
-	c->snapshot = c->out.extra = NULL;
+	json_object_put(c->out.snapshot);
+	c->snapshot = c->out.extra = c->out.snapshot = NULL;
 	c->out.total_changed = 0;
 	verr_free(&c->v);
 	e = order_authorize(db, c->id, &c->creds, 1);
@@ -313,8 +314,12 @@ put_tx(struct db *db, void *arg)
 		e = step_refuse(db, c->id, &c->out);
 		break;
 	}
-	if (e == ERR_OK)
+	if (e == ERR_OK && c->out.snapshot != NULL) {
+		c->snapshot = c->out.snapshot;
+		c->out.snapshot = NULL;
+	} else if (e == ERR_OK) {
 		e = order_snapshot(db, c->id, &c->snapshot);
+	}
 	if (e == ERR_OK && !c->out.total_changed)
 		res_json(c->req, 200, json_object_get(c->snapshot));
 	return e;
@@ -356,6 +361,7 @@ api_checkout_put(struct request *req)
 	}
 	json_object_put(c.snapshot);
 	json_object_put(c.out.extra);
+	json_object_put(c.out.snapshot);
 	verr_free(&c.v);
 	return e;
 }
