@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,41 @@ collect_header(char *p, size_t size, size_t n, void *arg)
 		buf_reset(b);
 	buf_append(b, p, size * n);
 	return size * n;
+}
+
+/*
+ * With E2E_RECORD set, every response is appended to that file as one JSON
+ * line (method, path, status, content type, body), for t/openapi-check.mjs.
+ */
+static void
+record(const char *method, const char *path, const struct resp *r)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	const char *file = getenv("E2E_RECORD");
+	struct json_object *o;
+	FILE *f;
+
+	if (file == NULL || *file == '\0')
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "method", json_object_new_string(method));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "status", json_object_new_int64(r->status));
+	json_object_object_add(o, "ctype",
+			       json_object_new_string(r->content_type));
+	json_object_object_add(
+	    o, "body",
+	    json_object_new_string_len(r->body.data, (int)r->body.len));
+	pthread_mutex_lock(&mu);
+	f = fopen(file, "a");
+	if (f != NULL) {
+		fprintf(
+		    f, "%s\n",
+		    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		fclose(f);
+	}
+	pthread_mutex_unlock(&mu);
+	json_object_put(o);
 }
 
 int
@@ -98,6 +134,8 @@ e2e_request(const char *method, const char *path, const struct req_opts *o,
 	curl_easy_cleanup(c);
 	if (r->body.data == NULL)
 		buf_append(&r->body, "", 0);
+	if (rc == CURLE_OK && o->interface == NULL)
+		record(method, path, r);
 	return rc == CURLE_OK ? 0 : -1;
 }
 

@@ -184,10 +184,13 @@ test_sigterm_finishes_requests_in_flight(void **state)
 	assert_true(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0);
 	assert_true(errno == ECONNREFUSED || errno == ENOENT);
 	close(fd);
-	/* Through nginx, a new request cannot reach checkoutd either. */
+	/* Through nginx, a new request cannot reach checkoutd either: nginx
+	 * answers 503 busy in the problem+json shape. */
 	assert_int_equal(
 	    e2e_request("GET", "/api/checkouts/health/ping", NULL, &r), 0);
-	assert_int_equal(r.status, 502);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.content_type, "application/problem+json");
+	assert_string_equal(resp_json_str(&r, "code"), "busy");
 	resp_free(&r);
 	do {
 		curl_multi_perform(m, &running);
