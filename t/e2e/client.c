@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "str.h"
 
@@ -308,4 +309,51 @@ sub(struct cart *c, const char *rest)
 
 	snprintf(p, sizeof(p), "%s%s", c->path, rest);
 	return p;
+}
+
+int
+e2e_overlaps(const char *needle, int n)
+{
+	double start[64], end[64];
+	struct buf log = {0};
+	const char *lines[64];
+	const char *q;
+	int found = 0, i, j, pairs = 0;
+
+	if (n > 64)
+		return -1;
+	/* A worker writes its log lines when it goes idle: a moment. */
+	usleep(200000);
+	if (stack_file("log/checkoutd.log", &log) != 0)
+		return -1;
+	/* The last n lines holding needle, newest first. */
+	for (q = log.data + log.len; q > log.data && found < n;) {
+		const char *line = q - 1;
+
+		while (line > log.data && line[-1] != '\n')
+			line--;
+		if (strstr(line, needle) != NULL &&
+		    strstr(line, needle) < strchr(line, '\n'))
+			lines[found++] = line;
+		q = line;
+	}
+	for (i = 0; i < found; i++) {
+		const char *p = strstr(lines[i], needle) + strlen(needle);
+		int hh, mm;
+		double ss, ms;
+
+		if (sscanf(lines[i], "%*10sT%d:%d:%lfZ", &hh, &mm, &ss) != 3 ||
+		    sscanf(p, "%*s %*d %lfms", &ms) != 1) {
+			buf_free(&log);
+			return -1;
+		}
+		end[i] = hh * 3600.0 + mm * 60.0 + ss;
+		start[i] = end[i] - ms / 1000.0;
+	}
+	for (i = 0; i < found; i++)
+		for (j = i + 1; j < found; j++)
+			pairs += (start[i] > start[j] ? start[i] : start[j]) <
+				 (end[i] < end[j] ? end[i] : end[j]);
+	buf_free(&log);
+	return found == n ? pairs : -1;
 }

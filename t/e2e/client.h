@@ -48,6 +48,13 @@ long stack_pid(const char *name);
 /* Reads a whole file of the stack directory into out (NUL-terminated). */
 int stack_file(const char *rel, struct buf *out);
 
+/*
+ * Of the last n lines of checkoutd's access log that hold needle (e.g.
+ * " PUT /api/checkouts/"), how many pairs ran at the same time: each line
+ * gives its end time and its duration. -1 when fewer than n lines match.
+ */
+int e2e_overlaps(const char *needle, int n);
+
 /* A cart made through the API, with its token ready as a header. */
 struct cart {
 	long id;

@@ -345,6 +345,10 @@ test_parallel_adds_add_up(void **state)
 		assert_int_equal(a[i].status, 201);
 	}
 	pthread_barrier_destroy(&barrier);
+	/* They really ran at the same time (checkoutd's access log). */
+	i = e2e_overlaps(" POST /api/carts/", 10);
+	print_message("10 add-item calls at once, %d overlapping pairs\n", i);
+	assert_true(i >= 1);
 	o = call(&c, "GET", c.path, NULL, NULL, 200);
 	items = json_object_object_get(o, "items");
 	assert_int_equal(json_object_array_length(items), 1);

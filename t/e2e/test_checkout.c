@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 
@@ -648,6 +649,13 @@ race(int n, int stock)
 			fail_msg("buyer %d: %ld %s", i, b[i].status, b[i].code);
 	}
 	pthread_barrier_destroy(&barrier);
+	/* They really ran at the same time. */
+	i = e2e_overlaps(" PUT /api/checkouts/", n);
+	print_message("%d finalizes at once, %d overlapping pairs in the "
+		      "access log, %d completed\n",
+		      n, i, done);
+	if (i < 1)
+		fail_msg("the %d finalize requests did not overlap in time", n);
 	free(b);
 	free(t);
 	/* Never oversold, anywhere. */
