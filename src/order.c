@@ -390,15 +390,24 @@ cart_set_coupon(struct db *db, int64_t id, const char *code, struct verr *ve)
 
 /* Recomputation: load, run the chain, store. */
 
+/*
+ * The order, with its tax zone (SPEC 1: the shipping address's zone, else
+ * the billing address's, else checkout.default_tax_zone) and what the
+ * payment sync needs, in one query.
+ */
 static const char sql_rc_order[] =
-    "SELECT o.coupon_id, sa.country_code, ba.country_code FROM orders o "
-    "LEFT JOIN addresses sa ON sa.id = o.shipping_address_id LEFT JOIN "
-    "addresses ba ON ba.id = o.billing_address_id WHERE o.id = ?";
+    "SELECT o.coupon_id, COALESCE((SELECT MIN(zc.zone_id) FROM "
+    "zone_countries zc WHERE zc.country_code = sa.country_code), (SELECT "
+    "MIN(zc.zone_id) FROM zone_countries zc WHERE zc.country_code = "
+    "ba.country_code), (SELECT z.id FROM zones z WHERE z.code = ?)), "
+    "o.checkout_state, o.state, o.currency FROM orders o LEFT JOIN "
+    "addresses sa ON sa.id = o.shipping_address_id LEFT JOIN addresses ba "
+    "ON ba.id = o.billing_address_id WHERE o.id = ?";
 static const char sql_rc_items[] =
     "SELECT i.id, i.quantity, i.unit_price, i.immutable, v.price, "
-    "v.tax_category_id, v.needs_shipping FROM order_items i JOIN "
-    "product_variants v ON v.id = i.variant_id WHERE i.order_id = ? "
-    "ORDER BY i.id";
+    "v.tax_category_id, v.needs_shipping, i.adjustments_total, i.total "
+    "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
+    "WHERE i.order_id = ? ORDER BY i.id";
 static const char sql_rc_shipment[] =
     "SELECT m.id, m.name, m.calculator, m.amount, m.first_item_cost, "
     "m.additional_item_cost, m.additional_item_limit, m.tax_category_id "
@@ -416,17 +425,17 @@ static const char sql_rc_promotions[] =
     "CAST(COALESCE(c.used, 0) AS SIGNED) FROM promotions p LEFT JOIN "
     "promotion_coupons c ON c.promotion_id = p.id AND c.id = ? ORDER BY "
     "p.id LIMIT 32";
-static const char sql_zone_country[] =
-    "SELECT zone_id FROM zone_countries WHERE country_code = ? ORDER BY "
-    "zone_id LIMIT 1";
-static const char sql_zone_code[] = "SELECT id FROM zones WHERE code = ?";
 static const char sql_rates[] =
     "SELECT id, tax_category_id, CAST(bp AS SIGNED), included, name FROM "
     "tax_rates WHERE zone_id = ? LIMIT 32";
 static const char sql_del_adj[] = "DELETE FROM adjustments WHERE order_id = ?";
+/* Every adjustment of the order in one statement, from a JSON array. */
 static const char sql_ins_adj[] =
     "INSERT INTO adjustments (order_id, order_item_id, type, label, "
-    "amount, neutral, origin_id) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    "amount, neutral, origin_id) SELECT ?, NULLIF(j.i, 0), j.t, j.l, j.a, "
+    "j.n, NULLIF(j.o, 0) FROM JSON_TABLE(?, '$[*]' COLUMNS(i BIGINT PATH "
+    "'$.i', t VARCHAR(24) PATH '$.t', l VARCHAR(255) PATH '$.l', a BIGINT "
+    "PATH '$.a', n TINYINT PATH '$.n', o BIGINT PATH '$.o')) j";
 static const char sql_upd_item[] =
     "UPDATE order_items SET unit_price = ?, adjustments_total = ?, "
     "total = ? WHERE id = ?";
@@ -438,8 +447,11 @@ static const char sql_upd_order[] =
 
 struct rc {
 	struct price_order *o;
-	int64_t coupon;
-	char ship_country[3], bill_country[3];
+	int64_t coupon, zone;
+	char checkout[24], state[16], currency[4];
+	/* Each item's stored unit price, adjustments total and total: lines
+	 * whose values do not change are not written again. */
+	int64_t stored[PRICE_MAX_ITEMS][3];
 };
 
 static enum err
@@ -447,24 +459,28 @@ rc_order_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct rc *r = arg;
 
-	if (n != 3)
+	if (n != 5)
 		return ERR_INTERNAL;
 	r->coupon = c[0].type == DB_I64 ? c[0].i : 0;
-	if (c[1].type == DB_STR)
-		snprintf(r->ship_country, 3, "%s", c[1].s);
-	if (c[2].type == DB_STR)
-		snprintf(r->bill_country, 3, "%s", c[2].s);
+	r->zone = c[1].type == DB_I64 ? c[1].i : 0;
+	snprintf(r->checkout, sizeof(r->checkout), "%s", c[2].s);
+	snprintf(r->state, sizeof(r->state), "%s", c[3].s);
+	snprintf(r->currency, sizeof(r->currency), "%s", c[4].s);
 	return ERR_OK;
 }
 
 static enum err
 rc_item_row(void *arg, const struct db_val *c, size_t n)
 {
-	struct price_order *o = arg;
+	struct rc *r = arg;
+	struct price_order *o = r->o;
 	struct price_item *it;
 
-	if (n != 7 || o->nitems >= PRICE_MAX_ITEMS)
+	if (n != 9 || o->nitems >= PRICE_MAX_ITEMS)
 		return ERR_INTERNAL;
+	r->stored[o->nitems][0] = c[2].i;
+	r->stored[o->nitems][1] = c[7].i;
+	r->stored[o->nitems][2] = c[8].i;
 	it = &o->items[o->nitems++];
 	memset(it, 0, sizeof(*it));
 	it->id = c[0].i;
@@ -560,70 +576,59 @@ rc_rate_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-/* The tax zone: the shipping address's, else the billing address's, else
- * checkout.default_tax_zone (SPEC 1). 0 when there is none. */
-static enum err
-tax_zone(struct db *db, const struct rc *r, int64_t *zone)
+/* Adds adjustment a (of item item_id, 0 for the order) to the array. */
+static void
+adj_json(struct json_object *arr, int64_t item_id, const struct adjustment *a)
 {
-	const char *def = config_str("checkout.default_tax_zone");
-	struct db_val p;
-	enum err e;
+	struct json_object *o = json_object_new_object();
 
-	*zone = 0;
-	if (r->ship_country[0] != '\0') {
-		p = DB_S(r->ship_country);
-		e = db_query(db, sql_zone_country, &p, 1, one_int, zone);
-		if (e != ERR_OK || *zone != 0)
-			return e;
-	}
-	if (r->bill_country[0] != '\0') {
-		p = DB_S(r->bill_country);
-		e = db_query(db, sql_zone_country, &p, 1, one_int, zone);
-		if (e != ERR_OK || *zone != 0)
-			return e;
-	}
-	if (*def == '\0')
-		return ERR_OK;
-	p = DB_S(def);
-	return db_query(db, sql_zone_code, &p, 1, one_int, zone);
+	json_object_object_add(o, "i", json_object_new_int64(item_id));
+	json_object_object_add(o, "t",
+			       json_object_new_string(adj_type_names[a->type]));
+	json_object_object_add(o, "l", json_object_new_string(a->label));
+	json_object_object_add(o, "a", json_object_new_int64(a->amount));
+	json_object_object_add(o, "n", json_object_new_int(a->neutral));
+	json_object_object_add(o, "o", json_object_new_int64(a->origin_id));
+	json_object_array_add(arr, o);
 }
 
 static enum err
-store_adjustment(struct db *db, int64_t order_id, int64_t item_id,
-		 const struct adjustment *a)
+store_prices(struct db *db, int64_t id, const struct rc *r)
 {
-	struct db_val p[7] = {
-	    DB_I(order_id),	 DB_ID(item_id),  DB_S(adj_type_names[a->type]),
-	    DB_S(a->label),	 DB_I(a->amount), DB_I(a->neutral),
-	    DB_ID(a->origin_id),
-	};
-
-	return db_exec(db, sql_ins_adj, p, 7, NULL);
-}
-
-static enum err
-store_prices(struct db *db, int64_t id, const struct price_order *o)
-{
+	const struct price_order *o = r->o;
+	struct json_object *adj = json_object_new_array();
 	struct db_val p[8];
 	enum err e;
 	size_t i, j;
 
+	if (adj == NULL)
+		return ERR_NOMEM;
 	p[0] = DB_I(id);
 	e = db_exec(db, sql_del_adj, p, 1, NULL);
 	for (i = 0; e == ERR_OK && i < o->nitems; i++) {
 		const struct price_item *it = &o->items[i];
 
-		for (j = 0; e == ERR_OK && j < it->nadj; j++)
-			e = store_adjustment(db, id, it->id, &it->adj[j]);
+		for (j = 0; j < it->nadj; j++)
+			adj_json(adj, it->id, &it->adj[j]);
+		if (r->stored[i][0] == it->unit_price &&
+		    r->stored[i][1] == it->adjustments_total &&
+		    r->stored[i][2] == it->total)
+			continue;
 		p[0] = DB_I(it->unit_price);
 		p[1] = DB_I(it->adjustments_total);
 		p[2] = DB_I(it->total);
 		p[3] = DB_I(it->id);
-		if (e == ERR_OK)
-			e = db_exec(db, sql_upd_item, p, 4, NULL);
+		e = db_exec(db, sql_upd_item, p, 4, NULL);
 	}
-	for (i = 0; e == ERR_OK && i < o->nadj; i++)
-		e = store_adjustment(db, id, 0, &o->adj[i]);
+	for (i = 0; i < o->nadj; i++)
+		adj_json(adj, 0, &o->adj[i]);
+	if (e == ERR_OK && json_object_array_length(adj) > 0) {
+		p[0] = DB_I(id);
+		p[1] = DB_S(json_object_to_json_string_ext(
+		    adj, JSON_C_TO_STRING_PLAIN));
+		e = db_exec(db, sql_ins_adj, p, 2, NULL);
+	}
+	json_object_put(adj);
 	if (e != ERR_OK)
 		return e;
 	p[0] = DB_I(o->items_total);
@@ -637,8 +642,6 @@ store_prices(struct db *db, int64_t id, const struct price_order *o)
 	return db_exec(db, sql_upd_order, p, 8, NULL);
 }
 
-static const char sql_pay_state[] =
-    "SELECT checkout_state, state, total, currency FROM orders WHERE id = ?";
 static const char sql_pay_drop[] =
     "DELETE FROM payments WHERE order_id = ? AND state = 'cart'";
 
@@ -649,47 +652,27 @@ static const char sql_pay_insert[] =
     "INSERT INTO payments (uuid, order_id, amount, currency) VALUES (?, "
     "?, ?, ?)";
 
-struct pay_state {
-	char checkout[24], state[16], currency[4];
-	int64_t total;
-};
-
-static enum err
-pay_state_row(void *arg, const struct db_val *c, size_t n)
-{
-	struct pay_state *ps = arg;
-
-	if (n != 4)
-		return ERR_INTERNAL;
-	snprintf(ps->checkout, sizeof(ps->checkout), "%s", c[0].s);
-	snprintf(ps->state, sizeof(ps->state), "%s", c[1].s);
-	ps->total = c[2].i;
-	snprintf(ps->currency, sizeof(ps->currency), "%s", c[3].s);
-	return ERR_OK;
-}
-
 /*
  * A cart past shipping has one payment in state `cart` for its total (the
  * one GET /api/checkouts shows and payment selection names); before that,
  * or at a total of 0, it has none (Sylius's OrderPaymentProcessor).
  */
 static enum err
-sync_payment(struct db *db, int64_t id)
+sync_payment(struct db *db, int64_t id, const struct rc *r)
 {
 	struct db_val p[4] = {DB_I(id)};
-	struct pay_state ps = {0};
+	int64_t total = r->o->total;
 	uint64_t count = 0;
 	char uuid[37];
 	enum err e;
 
-	e = db_query(db, sql_pay_state, p, 1, pay_state_row, &ps);
-	if (e != ERR_OK || strcmp(ps.state, "cart") != 0)
-		return e;
-	if (ps.total == 0 || strcmp(ps.checkout, "cart") == 0 ||
-	    strcmp(ps.checkout, "addressed") == 0)
+	if (strcmp(r->state, "cart") != 0)
+		return ERR_OK;
+	if (total == 0 || strcmp(r->checkout, "cart") == 0 ||
+	    strcmp(r->checkout, "addressed") == 0)
 		return db_exec(db, sql_pay_drop, p, 1, NULL);
-	p[0] = DB_I(ps.total);
-	p[1] = DB_S(ps.currency);
+	p[0] = DB_I(total);
+	p[1] = DB_S(r->currency);
 	p[2] = DB_I(id);
 	e = db_exec(db, sql_pay_amount, p, 3, &count);
 	if (e != ERR_OK || count > 0)
@@ -698,53 +681,57 @@ sync_payment(struct db *db, int64_t id)
 		return ERR_INTERNAL;
 	p[0] = DB_S(uuid);
 	p[1] = DB_I(id);
-	p[2] = DB_I(ps.total);
-	p[3] = DB_S(ps.currency);
+	p[2] = DB_I(total);
+	p[3] = DB_S(r->currency);
 	return db_exec(db, sql_pay_insert, p, 4, NULL);
 }
 
 enum err
 order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied)
 {
-	struct rc r = {0};
-	struct db_val p;
-	int64_t zone = 0;
+	struct rc *r = calloc(1, sizeof(*r));
+	struct db_val p, q[2];
 	enum err e;
 
-	r.o = calloc(1, sizeof(*r.o));
-	if (r.o == NULL)
+	if (r == NULL)
 		return ERR_NOMEM;
-	r.o->now = (int64_t)time(NULL);
+	r->o = calloc(1, sizeof(*r->o));
+	if (r->o == NULL) {
+		free(r);
+		return ERR_NOMEM;
+	}
+	r->o->now = (int64_t)time(NULL);
 	p = DB_I(id);
-	e = db_query(db, sql_rc_order, &p, 1, rc_order_row, &r);
+	q[0] = DB_S(config_str("checkout.default_tax_zone"));
+	q[1] = DB_I(id);
+	e = db_query(db, sql_rc_order, q, 2, rc_order_row, r);
 	if (e == ERR_OK)
-		e = db_query(db, sql_rc_items, &p, 1, rc_item_row, r.o);
+		e = db_query(db, sql_rc_items, &p, 1, rc_item_row, r);
 	if (e == ERR_OK)
-		e = db_query(db, sql_rc_shipment, &p, 1, rc_shipment_row, r.o);
+		e = db_query(db, sql_rc_shipment, &p, 1, rc_shipment_row, r->o);
 	if (e == ERR_OK) {
-		struct db_val c = DB_I(r.coupon);
+		struct db_val c = DB_I(r->coupon);
 
 		e = db_query(db, sql_rc_promotions, &c, 1, rc_promotion_row,
-			     r.o);
+			     r->o);
 	}
-	if (e == ERR_OK)
-		e = tax_zone(db, &r, &zone);
-	if (e == ERR_OK && zone != 0) {
-		struct db_val z = DB_I(zone);
+	if (e == ERR_OK && r->zone != 0) {
+		struct db_val z = DB_I(r->zone);
 
-		e = db_query(db, sql_rates, &z, 1, rc_rate_row, r.o);
+		e = db_query(db, sql_rates, &z, 1, rc_rate_row, r->o);
 	}
 	if (e == ERR_OK)
-		e = pricing_compute(r.o);
+		e = pricing_compute(r->o);
 	if (e == ERR_OK)
-		e = store_prices(db, id, r.o);
+		e = store_prices(db, id, r);
 	if (e == ERR_OK)
-		e = sync_payment(db, id);
+		e = sync_payment(db, id, r);
 	if (e == ERR_OK && applied != NULL) {
-		memcpy(applied, r.o->applied,
-		       r.o->napplied * sizeof(r.o->applied[0]));
-		*napplied = r.o->napplied;
+		memcpy(applied, r->o->applied,
+		       r->o->napplied * sizeof(r->o->applied[0]));
+		*napplied = r->o->napplied;
 	}
-	free(r.o);
+	free(r->o);
+	free(r);
 	return e;
 }
