@@ -139,19 +139,13 @@ catalog_get(struct db *db, const char *id_or_code, struct json_object **out)
 {
 	struct json_object *found = json_object_new_array(), *p;
 	struct db_val key;
-	int64_t id = 0;
 	enum err e;
 
 	*out = NULL;
 	if (found == NULL)
 		return ERR_NOMEM;
-	if (valid_is_id(id_or_code) && parse_i64(id_or_code, &id) == 0) {
-		key = DB_I(id);
-		e = db_query(db, sql_by_id, &key, 1, product_row, found);
-	} else {
-		key = DB_S(id_or_code);
-		e = db_query(db, sql_by_code, &key, 1, product_row, found);
-	}
+	e = db_query_ref(db, id_or_code, sql_by_id, sql_by_code, NULL, 0,
+			 product_row, found);
 	if (e == ERR_OK && json_object_array_length(found) == 0)
 		e = ERR_NOT_FOUND;
 	if (e == ERR_OK) {

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "str.h"
 
 int
 db_library_init(void)
@@ -366,6 +367,31 @@ out:
 	if (db->conn != NULL)
 		mysql_stmt_free_result(st);
 	return e;
+}
+
+enum err
+db_query_ref(struct db *db, const char *ref, const char *sql_id,
+	     const char *sql_code, const struct db_val *extra, size_t nextra,
+	     enum err (*row)(void *arg, const struct db_val *cols,
+			     size_t ncols),
+	     void *arg)
+{
+	struct db_val p[4];
+	int64_t id = 0;
+	size_t i, n = strlen(ref);
+
+	if (nextra > 3)
+		return ERR_INTERNAL;
+	for (i = 0; i < n && ref[i] >= '0' && ref[i] <= '9'; i++)
+		;
+	if (n > 0 && n <= 18 && i == n && parse_i64(ref, &id) == 0)
+		p[0] = DB_I(id);
+	else
+		p[0] = DB_S(ref);
+	for (i = 0; i < nextra; i++)
+		p[i + 1] = extra[i];
+	return db_query(db, p[0].type == DB_I64 ? sql_id : sql_code, p,
+			nextra + 1, row, arg);
 }
 
 static const char sql_begin[] = "START TRANSACTION";

@@ -90,6 +90,18 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	 void *arg);
 
 /*
+ * For "an id or a code" (SPEC 1): runs sql_id with ref as an integer when
+ * ref is all digits, else sql_code with ref as the code; extra[0..nextra)
+ * are bound after it.
+ */
+enum err db_query_ref(struct db *db, const char *ref, const char *sql_id,
+		      const char *sql_code, const struct db_val *extra,
+		      size_t nextra,
+		      enum err (*row)(void *arg, const struct db_val *cols,
+				      size_t ncols),
+		      void *arg);
+
+/*
  * Runs fn(db, arg) inside START TRANSACTION ... COMMIT, rolling back when fn
  * fails, and retrying the whole transaction up to database.tx_retries
  * times on ERR_DB_RETRY.

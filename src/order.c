@@ -248,7 +248,7 @@ cart_add_item(struct db *db, int64_t id, const char *variant, int64_t quantity,
 	      struct verr *ve)
 {
 	struct variant v = {0};
-	int64_t vid = 0, have = 0;
+	int64_t have = 0;
 	struct db_val p[4];
 	char uuid[37];
 	enum err e;
@@ -256,13 +256,8 @@ cart_add_item(struct db *db, int64_t id, const char *variant, int64_t quantity,
 	e = require_cart(db, id);
 	if (e != ERR_OK)
 		return e;
-	if (valid_is_id(variant) && parse_i64(variant, &vid) == 0) {
-		p[0] = DB_I(vid);
-		e = db_query(db, sql_variant_id, p, 1, variant_row, &v);
-	} else {
-		p[0] = DB_S(variant);
-		e = db_query(db, sql_variant_code, p, 1, variant_row, &v);
-	}
+	e = db_query_ref(db, variant, sql_variant_id, sql_variant_code, NULL, 0,
+			 variant_row, &v);
 	if (e != ERR_OK)
 		return e;
 	if (v.id == 0) {

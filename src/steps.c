@@ -106,6 +106,14 @@ step_refuse(struct db *db, int64_t id, struct step_out *out)
 	return e != ERR_OK ? e : refuse(out, o.checkout);
 }
 
+/* Whether the order is a cart whose checkout state allows t. */
+static int
+may(const struct ord *o, enum transition t)
+{
+	return strcmp(o->state, "cart") == 0 &&
+	       checkout_can(checkout_state_parse(o->checkout), t, NULL);
+}
+
 /* Applies t from the order's state; refuses when the table says no. */
 static enum err
 apply(struct db *db, int64_t id, struct ord *o, enum transition t,
@@ -341,8 +349,7 @@ step_address(struct db *db, int64_t id, struct json_object *body,
 		e = contents(db, id, &lines, &shipping);
 	if (e != ERR_OK)
 		return e;
-	if (strcmp(o.state, "cart") != 0 ||
-	    !checkout_can(checkout_state_parse(o.checkout), T_ADDRESS, NULL))
+	if (!may(&o, T_ADDRESS))
 		return refuse(out, o.checkout);
 	if (ship != NULL)
 		read_address(ship, "shippingAddress", &sa, v);
@@ -432,7 +439,7 @@ enum err
 step_shipping(struct db *db, int64_t id, struct json_object *body,
 	      struct verr *v, struct step_out *out)
 {
-	int64_t lines, shipping, method = 0, mid = 0;
+	int64_t lines, shipping, method = 0;
 	struct db_val p[2];
 	char ref[72];
 	struct ord o;
@@ -443,21 +450,13 @@ step_shipping(struct db *db, int64_t id, struct json_object *body,
 		e = contents(db, id, &lines, &shipping);
 	if (e != ERR_OK)
 		return e;
-	if (strcmp(o.state, "cart") != 0 ||
-	    !checkout_can(checkout_state_parse(o.checkout), T_SELECT_SHIPPING,
-			  NULL))
+	if (!may(&o, T_SELECT_SHIPPING))
 		return refuse(out, o.checkout);
 	if (method_ref(body, "shipments", ref, sizeof(ref), v) == NULL)
 		return ERR_VALIDATION_FAILED;
-	if (valid_is_id(ref) && parse_i64(ref, &mid) == 0) {
-		p[0] = DB_I(mid);
-		p[1] = DB_S(o.country);
-		e = db_query(db, sql_ship_method_id, p, 2, one_int, &method);
-	} else {
-		p[0] = DB_S(ref);
-		p[1] = DB_S(o.country);
-		e = db_query(db, sql_ship_method_code, p, 2, one_int, &method);
-	}
+	p[0] = DB_S(o.country);
+	e = db_query_ref(db, ref, sql_ship_method_id, sql_ship_method_code, p,
+			 1, one_int, &method);
 	if (e != ERR_OK)
 		return e;
 	if (method == 0) {
@@ -487,7 +486,7 @@ enum err
 step_payment(struct db *db, int64_t id, struct json_object *body,
 	     struct verr *v, struct step_out *out)
 {
-	int64_t method = 0, mid = 0;
+	int64_t method = 0;
 	struct db_val p[2];
 	char ref[72];
 	struct ord o;
@@ -496,19 +495,12 @@ step_payment(struct db *db, int64_t id, struct json_object *body,
 	e = load(db, id, &o);
 	if (e != ERR_OK)
 		return e;
-	if (strcmp(o.state, "cart") != 0 ||
-	    !checkout_can(checkout_state_parse(o.checkout), T_SELECT_PAYMENT,
-			  NULL))
+	if (!may(&o, T_SELECT_PAYMENT))
 		return refuse(out, o.checkout);
 	if (method_ref(body, "payments", ref, sizeof(ref), v) == NULL)
 		return ERR_VALIDATION_FAILED;
-	if (valid_is_id(ref) && parse_i64(ref, &mid) == 0) {
-		p[0] = DB_I(mid);
-		e = db_query(db, sql_pay_method_id, p, 1, one_int, &method);
-	} else {
-		p[0] = DB_S(ref);
-		e = db_query(db, sql_pay_method_code, p, 1, one_int, &method);
-	}
+	e = db_query_ref(db, ref, sql_pay_method_id, sql_pay_method_code, NULL,
+			 0, one_int, &method);
 	if (e != ERR_OK)
 		return e;
 	if (method == 0) {
@@ -684,8 +676,7 @@ step_complete(struct db *db, int64_t id, struct json_object *body,
 	/* A second finalize is harmless: the snapshot, unchanged. */
 	if (strcmp(o.checkout, "completed") == 0)
 		return ERR_OK;
-	if (strcmp(o.state, "cart") != 0 ||
-	    !checkout_can(checkout_state_parse(o.checkout), T_COMPLETE, NULL))
+	if (!may(&o, T_COMPLETE))
 		return refuse(out, o.checkout);
 	valid_str(body, "notes", "notes", 1000, &notes, v);
 	before = o.total;

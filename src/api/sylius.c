@@ -186,8 +186,10 @@ api_cart_create(struct request *req)
 	return e;
 }
 
-enum err
-api_cart_get(struct request *req)
+/* Answers a read of the order in the path: authorized, then view. */
+static enum err
+answer_view(struct request *req, enum err (*view)(struct db *db, int64_t id,
+						  struct json_object **out))
 {
 	struct creds c = creds_of(req);
 	struct json_object *out;
@@ -198,11 +200,17 @@ api_cart_get(struct request *req)
 		return ERR_NOT_FOUND;
 	e = order_authorize(req->db, id, &c, 0);
 	if (e == ERR_OK)
-		e = order_snapshot(req->db, id, &out);
+		e = view(req->db, id, &out);
 	if (e != ERR_OK)
 		return e;
 	res_json(req, 200, out);
 	return ERR_OK;
+}
+
+enum err
+api_cart_get(struct request *req)
+{
+	return answer_view(req, order_snapshot);
 }
 
 enum err
@@ -369,18 +377,5 @@ api_checkout_put(struct request *req)
 enum err
 api_checkout_get(struct request *req)
 {
-	struct creds c = creds_of(req);
-	struct json_object *out;
-	int64_t id = path_id(req, "id");
-	enum err e;
-
-	if (id == 0)
-		return ERR_NOT_FOUND;
-	e = order_authorize(req->db, id, &c, 0);
-	if (e == ERR_OK)
-		e = step_view(req->db, id, &out);
-	if (e != ERR_OK)
-		return e;
-	res_json(req, 200, out);
-	return ERR_OK;
+	return answer_view(req, step_view);
 }
