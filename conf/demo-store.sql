@@ -30,15 +30,19 @@ INSERT INTO products (id, uuid, code, name) VALUES
   (6, '0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a66', 'sticker', 'Sticker (free download)');
 
 INSERT INTO product_variants
-  (id, uuid, code, product_id, name, price, tax_category_id, tracked, on_hand, needs_shipping, weight_g, position)
+  (id, uuid, code, product_id, name, price, tax_category_id, tracked, needs_shipping, weight_g, position)
 VALUES
-  (1, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e601', 'tshirt-m', 1, 'T-Shirt M', 1999, 1, 1, 1000000, 1, 200, 1),
-  (2, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e602', 'tshirt-l', 1, 'T-Shirt L', 1999, 1, 1, 1000000, 1, 220, 2),
-  (3, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e603', 'sofa', 2, 'Sofa', 500000, 1, 1, 1000000, 1, 40000, 1),
-  (4, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e604', 'lamp', 3, 'Lamp', 8900, 1, 1, 1, 1, 1500, 1),
-  (5, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e605', 'poster', 4, 'Poster', 900, 1, 0, 0, 1, 100, 1),
-  (6, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e606', 'ebook', 5, 'E-book', 1500, 1, 0, 0, 0, 0, 1),
-  (7, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e607', 'sticker', 6, 'Sticker', 0, 1, 0, 0, 0, 0, 1);
+  (1, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e601', 'tshirt-m', 1, 'T-Shirt M', 1999, 1, 1, 1, 200, 1),
+  (2, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e602', 'tshirt-l', 1, 'T-Shirt L', 1999, 1, 1, 1, 220, 2),
+  (3, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e603', 'sofa', 2, 'Sofa', 500000, 1, 1, 1, 40000, 1),
+  (4, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e604', 'lamp', 3, 'Lamp', 8900, 1, 1, 1, 1500, 1),
+  (5, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e605', 'poster', 4, 'Poster', 900, 1, 0, 1, 100, 1),
+  (6, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e606', 'ebook', 5, 'E-book', 1500, 1, 0, 0, 0, 1),
+  (7, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e607', 'sticker', 6, 'Sticker', 0, 1, 0, 0, 0, 1);
+
+-- Stock on hand (variant_stock; every variant has a row).
+INSERT INTO variant_stock (variant_id, on_hand) VALUES
+  (1, 1000000), (2, 1000000), (3, 1000000), (4, 1), (5, 0), (6, 0), (7, 0);
 
 INSERT INTO shipping_methods
   (id, uuid, code, name, zone_id, calculator, amount, first_item_cost, additional_item_cost, additional_item_limit, tax_category_id, position)

@@ -13,8 +13,10 @@ static const char sql_page[] =
     "ORDER BY id LIMIT ? OFFSET ?";
 static const char sql_page_variants[] =
     "SELECT v.product_id, v.id, v.uuid, v.code, v.name, v.price, "
-    "v.tracked, v.on_hand - v.on_hold, v.needs_shipping, v.weight_g "
-    "FROM product_variants v JOIN (SELECT id FROM products WHERE "
+    "v.tracked, COALESCE(s.on_hand - s.on_hold, 0), v.needs_shipping, "
+    "v.weight_g "
+    "FROM product_variants v LEFT JOIN variant_stock s ON s.variant_id = v.id "
+    "JOIN (SELECT id FROM products WHERE "
     "enabled = 1 ORDER BY id LIMIT ? OFFSET ?) p ON p.id = v.product_id "
     "WHERE v.enabled = 1 ORDER BY v.product_id, v.position, v.id";
 static const char sql_by_id[] =
@@ -24,9 +26,11 @@ static const char sql_by_code[] =
     "SELECT id, uuid, code, name FROM products WHERE code = ? AND "
     "enabled = 1";
 static const char sql_variants[] =
-    "SELECT product_id, id, uuid, code, name, price, tracked, "
-    "on_hand - on_hold, needs_shipping, weight_g FROM product_variants "
-    "WHERE product_id = ? AND enabled = 1 ORDER BY position, id";
+    "SELECT v.product_id, v.id, v.uuid, v.code, v.name, v.price, "
+    "v.tracked, COALESCE(s.on_hand - s.on_hold, 0), v.needs_shipping, "
+    "v.weight_g FROM product_variants v LEFT JOIN variant_stock s ON "
+    "s.variant_id = v.id WHERE v.product_id = ? AND v.enabled = 1 ORDER BY "
+    "v.position, v.id";
 
 static struct json_object *
 str(const struct db_val *c)

@@ -208,12 +208,14 @@ variant_row(void *arg, const struct db_val *c, size_t n)
 
 /* Plain (non-locking) reads: the binding stock check is at completion. */
 static const char sql_variant_id[] =
-    "SELECT v.id, v.tracked, v.on_hand - v.on_hold, v.price, v.name, "
-    "p.name FROM product_variants v JOIN products p ON p.id = "
+    "SELECT v.id, v.tracked, COALESCE(s.on_hand - s.on_hold, 0), v.price, "
+    "v.name, p.name FROM product_variants v LEFT JOIN variant_stock s ON "
+    "s.variant_id = v.id JOIN products p ON p.id = "
     "v.product_id WHERE v.id = ? AND v.enabled = 1 AND p.enabled = 1";
 static const char sql_variant_code[] =
-    "SELECT v.id, v.tracked, v.on_hand - v.on_hold, v.price, v.name, "
-    "p.name FROM product_variants v JOIN products p ON p.id = "
+    "SELECT v.id, v.tracked, COALESCE(s.on_hand - s.on_hold, 0), v.price, "
+    "v.name, p.name FROM product_variants v LEFT JOIN variant_stock s ON "
+    "s.variant_id = v.id JOIN products p ON p.id = "
     "v.product_id WHERE v.code = ? AND v.enabled = 1 AND p.enabled = 1";
 static const char sql_line[] =
     "SELECT quantity FROM order_items WHERE order_id = ? AND "
@@ -291,7 +293,9 @@ cart_add_item(struct db *db, int64_t id, const char *variant, int64_t quantity,
 }
 
 static const char sql_item_variant[] =
-    "SELECT v.id, v.tracked, v.on_hand - v.on_hold FROM order_items i "
+    "SELECT v.id, v.tracked, COALESCE(s.on_hand - s.on_hold, 0) FROM "
+    "order_items i LEFT JOIN variant_stock s ON s.variant_id = "
+    "i.variant_id "
     "JOIN product_variants v ON v.id = i.variant_id WHERE i.id = ? AND "
     "i.order_id = ?";
 static const char sql_item_delete[] =

@@ -550,10 +550,10 @@ static const char sql_lines[] =
     "order_items i JOIN product_variants v ON v.id = i.variant_id WHERE "
     "i.order_id = ? ORDER BY i.variant_id";
 static const char sql_hold[] =
-    "UPDATE product_variants SET on_hold = on_hold + ? WHERE id = ? AND "
-    "on_hand - on_hold >= ?";
+    "UPDATE variant_stock SET on_hold = on_hold + ? WHERE variant_id = ? "
+    "AND on_hand - on_hold >= ?";
 static const char sql_available[] =
-    "SELECT on_hand - on_hold FROM product_variants WHERE id = ?";
+    "SELECT on_hand - on_hold FROM variant_stock WHERE variant_id = ?";
 static const char sql_next_number[] =
     "UPDATE order_sequence SET next_number = LAST_INSERT_ID(next_number "
     "+ 1) WHERE id = 1";
@@ -573,9 +573,11 @@ static const char sql_payments_new[] =
 static const char sql_shipments_ready[] =
     "UPDATE shipments SET state = 'ready' WHERE order_id = ? AND "
     "state = 'cart'";
+static const char sql_set_number[] =
+    "UPDATE orders SET number = ? WHERE id = ?";
 static const char sql_place[] =
     "UPDATE orders SET state = 'new', checkout_state = 'completed', "
-    "number = ?, payment_state = ?, shipping_state = 'ready', "
+    "payment_state = ?, shipping_state = 'ready', "
     "notes = COALESCE(?, notes), expires_at = NULL, completed_at = "
     "UTC_TIMESTAMP(), updated_at = UTC_TIMESTAMP() WHERE id = ?";
 static const char sql_outbox[] =
@@ -703,12 +705,12 @@ step_complete(struct db *db, int64_t id, struct json_object *body,
 		out->total_changed = 1;
 		return ERR_OK;
 	}
-	e = hold_stock(db, id, out);
-	if (e == ERR_OK)
-		e = db_insert(db, sql_next_number, NULL, 0, &next);
-	if (e != ERR_OK)
-		return e;
-	snprintf(number, sizeof(number), "%09lld", (long long)(next - 1));
+	/*
+	 * Everything that does not touch a row shared between orders comes
+	 * first. The shared rows — the variants' stock and the order-number
+	 * sequence — are locked last, so they are held for a few statements
+	 * and the COMMIT, not for the whole placement.
+	 */
 	paid = strcmp(o.checkout, "payment_skipped") == 0;
 	p[0] = DB_I(id);
 	e = db_exec(db, sql_promotion_usage, p, 1, NULL);
@@ -718,15 +720,27 @@ step_complete(struct db *db, int64_t id, struct json_object *body,
 		e = db_exec(db, sql_payments_new, p, 1, NULL);
 	if (e == ERR_OK)
 		e = db_exec(db, sql_shipments_ready, p, 1, NULL);
-	p[0] = DB_S(number);
-	p[1] = DB_S(paid ? "paid" : "awaiting_payment");
-	p[2] = notes != NULL ? DB_S(notes) : DB_N;
-	p[3] = DB_I(id);
+	p[0] = DB_S(paid ? "paid" : "awaiting_payment");
+	p[1] = notes != NULL ? DB_S(notes) : DB_N;
+	p[2] = DB_I(id);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_place, p, 4, NULL);
-	/* The events carry the snapshot the answer shows. */
+		e = db_exec(db, sql_place, p, 3, NULL);
+	/* The answer's snapshot; only its number is still to come. */
 	if (e == ERR_OK)
 		e = order_snapshot(db, id, &out->snapshot);
+	if (e == ERR_OK)
+		e = hold_stock(db, id, out);
+	if (e == ERR_OK)
+		e = db_insert(db, sql_next_number, NULL, 0, &next);
+	if (e != ERR_OK)
+		return e;
+	snprintf(number, sizeof(number), "%09lld", (long long)(next - 1));
+	p[0] = DB_S(number);
+	p[1] = DB_I(id);
+	e = db_exec(db, sql_set_number, p, 2, NULL);
+	json_object_object_add(out->snapshot, "number",
+			       json_object_new_string(number));
+	/* The events carry the snapshot the answer shows. */
 	if (e == ERR_OK)
 		e = outbox(db, id, "order.completed", out->snapshot);
 	/* A free order has nothing to pay: paid at once (SPEC 1). */

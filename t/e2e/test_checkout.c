@@ -624,7 +624,8 @@ race(int n, int stock)
 	pthread_t *t = calloc((size_t)n, sizeof(*t));
 	int i, done = 0;
 
-	sql("UPDATE product_variants SET on_hand = on_hold + %d WHERE code = "
+	sql("UPDATE variant_stock s JOIN product_variants v ON v.id = "
+	    "s.variant_id SET s.on_hand = s.on_hold + %d WHERE v.code = "
 	    "'lamp'",
 	    stock);
 	for (i = 0; i < n; i++) {
@@ -659,7 +660,7 @@ race(int n, int stock)
 	free(b);
 	free(t);
 	/* Never oversold, anywhere. */
-	assert_int_equal(sql("SELECT COUNT(*) FROM product_variants WHERE "
+	assert_int_equal(sql("SELECT COUNT(*) FROM variant_stock WHERE "
 			     "on_hand - on_hold < 0"),
 			 0);
 	return done;
@@ -672,13 +673,18 @@ test_twenty_buyers_one_lamp(void **state)
 
 	(void)state;
 	for (run = 0; run < 5; run++) {
-		int64_t hold = sql("SELECT on_hold FROM product_variants WHERE "
-				   "code = 'lamp'");
+		int64_t hold =
+		    sql("SELECT s.on_hold FROM variant_stock s JOIN "
+			"product_variants v ON v.id = s.variant_id WHERE v."
+			"code = 'lamp'");
 
 		assert_int_equal(race(20, 1), 1);
-		assert_int_equal(sql("SELECT on_hold FROM product_variants "
-				     "WHERE code = 'lamp'"),
-				 hold + 1);
+		assert_int_equal(
+		    sql("SELECT s.on_hold FROM variant_stock s JOIN "
+			"product_variants v ON v.id = "
+			"s.variant_id "
+			"WHERE code = 'lamp'"),
+		    hold + 1);
 	}
 }
 
