@@ -234,9 +234,10 @@ run(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	return e;
 }
 
-enum err
-db_exec(struct db *db, const char *sql, const struct db_val *p, size_t n,
-	uint64_t *affected)
+/* Runs a statement that returns no rows; either out may be NULL. */
+static enum err
+exec_stmt(struct db *db, const char *sql, const struct db_val *p, size_t n,
+	  uint64_t *affected, int64_t *insert_id)
 {
 	MYSQL_STMT *st;
 	enum err e;
@@ -246,23 +247,24 @@ db_exec(struct db *db, const char *sql, const struct db_val *p, size_t n,
 		return e;
 	if (affected != NULL)
 		*affected = mysql_stmt_affected_rows(st);
+	if (insert_id != NULL)
+		*insert_id = (int64_t)mysql_stmt_insert_id(st);
 	mysql_stmt_free_result(st);
 	return ERR_OK;
+}
+
+enum err
+db_exec(struct db *db, const char *sql, const struct db_val *p, size_t n,
+	uint64_t *affected)
+{
+	return exec_stmt(db, sql, p, n, affected, NULL);
 }
 
 enum err
 db_insert(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	  int64_t *id)
 {
-	MYSQL_STMT *st;
-	enum err e;
-
-	e = run(db, sql, p, n, &st);
-	if (e != ERR_OK)
-		return e;
-	*id = (int64_t)mysql_stmt_insert_id(st);
-	mysql_stmt_free_result(st);
-	return ERR_OK;
+	return exec_stmt(db, sql, p, n, NULL, id);
 }
 
 #define DB_MAX_COLS 48

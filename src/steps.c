@@ -173,6 +173,24 @@ auto_skip(struct db *db, int64_t id, struct ord *o, int64_t shipping,
 	return e;
 }
 
+/*
+ * The opening of a step: the order, its contents (lines may be NULL when
+ * the step does not need them), and 409 unless the order is a cart whose
+ * state allows t.
+ */
+static enum err
+begin(struct db *db, int64_t id, enum transition t, struct ord *o,
+      int64_t *lines, int64_t *shipping, struct step_out *out)
+{
+	enum err e = load(db, id, o);
+
+	if (e == ERR_OK && lines != NULL)
+		e = contents(db, id, lines, shipping);
+	if (e != ERR_OK)
+		return e;
+	return may(o, t) ? ERR_OK : refuse(out, o->checkout);
+}
+
 /* Addressing. */
 
 struct addr {
@@ -344,13 +362,9 @@ step_address(struct db *db, int64_t id, struct json_object *body,
 	struct ord o;
 	enum err e;
 
-	e = load(db, id, &o);
-	if (e == ERR_OK)
-		e = contents(db, id, &lines, &shipping);
+	e = begin(db, id, T_ADDRESS, &o, &lines, &shipping, out);
 	if (e != ERR_OK)
 		return e;
-	if (!may(&o, T_ADDRESS))
-		return refuse(out, o.checkout);
 	if (ship != NULL)
 		read_address(ship, "shippingAddress", &sa, v);
 	if (bill != NULL)
@@ -445,13 +459,9 @@ step_shipping(struct db *db, int64_t id, struct json_object *body,
 	struct ord o;
 	enum err e;
 
-	e = load(db, id, &o);
-	if (e == ERR_OK)
-		e = contents(db, id, &lines, &shipping);
+	e = begin(db, id, T_SELECT_SHIPPING, &o, &lines, &shipping, out);
 	if (e != ERR_OK)
 		return e;
-	if (!may(&o, T_SELECT_SHIPPING))
-		return refuse(out, o.checkout);
 	if (method_ref(body, "shipments", ref, sizeof(ref), v) == NULL)
 		return ERR_VALIDATION_FAILED;
 	p[0] = DB_S(o.country);
@@ -492,11 +502,9 @@ step_payment(struct db *db, int64_t id, struct json_object *body,
 	struct ord o;
 	enum err e;
 
-	e = load(db, id, &o);
+	e = begin(db, id, T_SELECT_PAYMENT, &o, NULL, NULL, out);
 	if (e != ERR_OK)
 		return e;
-	if (!may(&o, T_SELECT_PAYMENT))
-		return refuse(out, o.checkout);
 	if (method_ref(body, "payments", ref, sizeof(ref), v) == NULL)
 		return ERR_VALIDATION_FAILED;
 	e = db_query_ref(db, ref, sql_pay_method_id, sql_pay_method_code, NULL,

@@ -357,3 +357,11 @@ e2e_overlaps(const char *needle, int n)
 	buf_free(&log);
 	return found == n ? pairs : -1;
 }
+
+const char *
+first_error_field(struct json_object *o)
+{
+	return text(
+	    json_object_array_get_idx(json_object_object_get(o, "errors"), 0),
+	    "field");
+}

@@ -75,6 +75,8 @@ void new_cart(struct cart *c);
  * returns the parsed answer (the caller puts it). */
 struct json_object *call(struct cart *c, const char *method, const char *path,
 			 const char *ctype, const char *body, long want);
+/* The field named by the first error of a 422 answer. */
+const char *first_error_field(struct json_object *o);
 /* c's path followed by rest (a static buffer). */
 char *sub(struct cart *c, const char *rest);
 

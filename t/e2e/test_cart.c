@@ -78,14 +78,6 @@ test_seed_items_and_totals(void **state)
 	json_object_put(o);
 }
 
-static const char *
-first_error_field(struct json_object *o)
-{
-	return text(
-	    json_object_array_get_idx(json_object_object_get(o, "errors"), 0),
-	    "field");
-}
-
 static void
 test_item_refusals(void **state)
 {

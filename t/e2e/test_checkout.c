@@ -326,14 +326,6 @@ test_total_changed(void **state)
 	json_object_put(o);
 }
 
-static const char *
-first_error_field(struct json_object *o)
-{
-	return text(
-	    json_object_array_get_idx(json_object_object_get(o, "errors"), 0),
-	    "field");
-}
-
 /* Whether one of the errors names field. */
 static int
 names_field(struct json_object *o, const char *field)
