@@ -349,6 +349,46 @@ test_parallel_adds_add_up(void **state)
 	json_object_put(o);
 }
 
+/* checkoutctl session create: a session that reaches its own cart. */
+static void
+test_session_create(void **state)
+{
+	char sess[64] = "", auth[128];
+	struct req_opts o = {.headers = {auth}};
+	struct resp r;
+	FILE *p;
+
+	(void)state;
+	p = popen("\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
+		  "\"$STACK_DIR/checkoutd.conf\" session create --customer "
+		  "new.buyer@example.com --ttl 600",
+		  "r");
+	assert_non_null(p);
+	assert_non_null(fgets(sess, sizeof(sess), p));
+	assert_int_equal(pclose(p), 0);
+	sess[strcspn(sess, "\n")] = '\0';
+	assert_int_equal(strlen(sess), 36);
+	assert_int_equal(sess[14], '4'); /* A version 4 UUID. */
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", sess);
+	assert_int_equal(e2e_request("POST", "/api/carts", &o, &r), 0);
+	assert_int_equal(r.status, 201);
+	resp_free(&r);
+	/* Bad input is refused with status 2. */
+	assert_int_equal(
+	    system("\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" "
+		   "--config \"$STACK_DIR/checkoutd.conf\" session "
+		   "create --customer nope 2>/dev/null") >>
+		8,
+	    2);
+	/* checkoutctl orders lists the newest orders. */
+	p = popen("\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
+		  "\"$STACK_DIR/checkoutd.conf\" orders",
+		  "r");
+	assert_non_null(fgets(sess, sizeof(sess), p));
+	assert_non_null(strstr(sess, "checkout_state"));
+	assert_int_equal(pclose(p), 0);
+}
+
 int
 main(void)
 {
@@ -361,6 +401,7 @@ main(void)
 	    cmocka_unit_test(test_ownership),
 	    cmocka_unit_test(test_expired_cart_is_404),
 	    cmocka_unit_test(test_parallel_adds_add_up),
+	    cmocka_unit_test(test_session_create),
 	};
 	curl_global_init(CURL_GLOBAL_ALL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
