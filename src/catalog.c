@@ -95,14 +95,6 @@ variant_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-static enum err
-count_row(void *arg, const struct db_val *c, size_t n)
-{
-	if (n >= 1 && c[0].type == DB_I64)
-		*(int64_t *)arg = c[0].i;
-	return ERR_OK;
-}
-
 enum err
 catalog_list(struct db *db, int64_t page, int64_t limit,
 	     struct json_object **out)
@@ -121,7 +113,7 @@ catalog_list(struct db *db, int64_t page, int64_t limit,
 		return ERR_NOMEM;
 	}
 	json_object_object_add(o, "products", products);
-	e = db_query(db, sql_count, NULL, 0, count_row, &total);
+	e = db_query(db, sql_count, NULL, 0, db_row_int, &total);
 	if (e == ERR_OK)
 		e = db_query(db, sql_page, p, 2, product_row, products);
 	if (e == ERR_OK)

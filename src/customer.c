@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "str.h"
+#include "valid.h"
 
 static const char sql_customer[] =
     "INSERT INTO customers (email) VALUES (?) ON DUPLICATE KEY UPDATE "
@@ -41,11 +42,8 @@ enum err
 session_create(struct db *db, const char *email, int64_t ttl, char id[37])
 {
 	struct ctx c = {email, ttl, id};
-	const char *at = strchr(email, '@');
-
 	id[0] = '\0';
-	if (ttl < 1 || strlen(email) > 254 || at == NULL || at == email ||
-	    strchr(at, '.') == NULL)
+	if (ttl < 1 || !valid_email(email))
 		return ERR_VALIDATION_FAILED;
 	return db_tx(db, create_tx, &c);
 }

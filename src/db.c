@@ -372,6 +372,14 @@ out:
 }
 
 enum err
+db_row_int(void *arg, const struct db_val *c, size_t n)
+{
+	if (n >= 1 && c[0].type == DB_I64)
+		*(int64_t *)arg = c[0].i;
+	return ERR_OK;
+}
+
+enum err
 db_query_ref(struct db *db, const char *ref, const char *sql_id,
 	     const char *sql_code, const struct db_val *extra, size_t nextra,
 	     enum err (*row)(void *arg, const struct db_val *cols,
@@ -380,13 +388,11 @@ db_query_ref(struct db *db, const char *ref, const char *sql_id,
 {
 	struct db_val p[4];
 	int64_t id = 0;
-	size_t i, n = strlen(ref);
+	size_t i;
 
 	if (nextra > 3)
 		return ERR_INTERNAL;
-	for (i = 0; i < n && ref[i] >= '0' && ref[i] <= '9'; i++)
-		;
-	if (n > 0 && n <= 18 && i == n && parse_i64(ref, &id) == 0)
+	if (str_is_id(ref) && parse_i64(ref, &id) == 0)
 		p[0] = DB_I(id);
 	else
 		p[0] = DB_S(ref);

@@ -89,6 +89,10 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	 enum err (*row)(void *arg, const struct db_val *cols, size_t ncols),
 	 void *arg);
 
+/* A db_query row callback: the first column of a row, when an integer,
+ * into *(int64_t *)arg. */
+enum err db_row_int(void *arg, const struct db_val *cols, size_t ncols);
+
 /*
  * For "an id or a code" (SPEC 1): runs sql_id with ref as an integer when
  * ref is all digits, else sql_code with ref as the code; extra[0..nextra)

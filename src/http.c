@@ -326,14 +326,15 @@ void
 http_handle(struct request *req, char **envp, const struct http_io *io)
 {
 	char detail_buf[160];
-	const char *detail = NULL, *rid;
+	const char *detail = NULL, *rid, *method;
 	struct timespec end;
 	enum err e;
 	int64_t us;
 
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
 	req->envp = envp;
-	req->method = method_parse(req_env(req, "REQUEST_METHOD"));
+	method = req_env(req, "REQUEST_METHOD");
+	req->method = method_parse(method);
 	req->path = request_path(req);
 	req->query = req_env(req, "QUERY_STRING");
 	req->origin = allowed_origin(req_env(req, "HTTP_ORIGIN"));
@@ -368,9 +369,7 @@ http_handle(struct request *req, char **envp, const struct http_io *io)
 	    req->match.route != NULL ? (int)(req->match.route - routes) : -1,
 	    req->status, us);
 	log_access("%s %s %s %d %.3fms", req->request_id,
-		   req_env(req, "REQUEST_METHOD") != NULL
-		       ? req_env(req, "REQUEST_METHOD")
-		       : "-",
+		   method != NULL ? method : "-",
 		   req->path != NULL ? req->path : "-", req->status,
 		   (double)us / 1000.0);
 }

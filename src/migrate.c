@@ -35,14 +35,6 @@ mark_applied(void *arg, const struct db_val *cols, size_t ncols)
 	return ERR_OK;
 }
 
-static enum err
-read_count(void *arg, const struct db_val *cols, size_t ncols)
-{
-	if (ncols >= 1 && cols[0].type == DB_I64)
-		*(int64_t *)arg = cols[0].i;
-	return ERR_OK;
-}
-
 enum err
 migrate_applied(struct db *db, int *applied)
 {
@@ -50,7 +42,7 @@ migrate_applied(struct db *db, int *applied)
 	enum err e;
 
 	memset(applied, 0, nmigrations * sizeof(*applied));
-	e = db_query(db, sql_has_table, NULL, 0, read_count, &has_table);
+	e = db_query(db, sql_has_table, NULL, 0, db_row_int, &has_table);
 	if (e != ERR_OK || has_table == 0)
 		return e; /* No table: nothing migrated yet. */
 	return db_query(db, sql_versions, NULL, 0, mark_applied, applied);
@@ -183,7 +175,7 @@ migrate_demo(struct db *db, FILE *out)
 	int64_t products = -1;
 	enum err e;
 
-	e = db_query(db, sql_products, NULL, 0, read_count, &products);
+	e = db_query(db, sql_products, NULL, 0, db_row_int, &products);
 	if (e != ERR_OK)
 		return e;
 	if (products != 0) {

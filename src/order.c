@@ -9,15 +9,6 @@
 #include "pricing.h"
 #include "str.h"
 
-/* Reads one integer column of one row. */
-static enum err
-one_int(void *arg, const struct db_val *c, size_t n)
-{
-	if (n >= 1 && c[0].type == DB_I64)
-		*(int64_t *)arg = c[0].i;
-	return ERR_OK;
-}
-
 static const char sql_session[] =
     "SELECT customer_id FROM customer_sessions WHERE id = ? AND "
     "expires_at > UTC_TIMESTAMP()";
@@ -31,7 +22,7 @@ session_customer(struct db *db, const char *session, int64_t *customer)
 	*customer = 0;
 	if (strlen(session) != 36)
 		return ERR_OK;
-	return db_query(db, sql_session, &p, 1, one_int, customer);
+	return db_query(db, sql_session, &p, 1, db_row_int, customer);
 }
 
 static const char sql_insert_order[] =
@@ -179,7 +170,7 @@ after_edit(struct db *db, int64_t id, int64_t *applied, size_t *napplied)
 
 	e = db_exec(db, sql_step_reset, &p, 1, NULL);
 	if (e == ERR_OK)
-		e = order_recompute(db, id, applied, napplied);
+		e = order_recompute(db, id, applied, napplied, NULL);
 	return e;
 }
 
@@ -268,7 +259,7 @@ cart_add_item(struct db *db, int64_t id, const char *variant, int64_t quantity,
 	}
 	p[0] = DB_I(id);
 	p[1] = DB_I(v.id);
-	e = db_query(db, sql_line, p, 2, one_int, &have);
+	e = db_query(db, sql_line, p, 2, db_row_int, &have);
 	if (e != ERR_OK)
 		return e;
 	if (check_stock(&v, have + quantity, ve) != 0)
@@ -492,17 +483,6 @@ rc_item_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-static enum calculator
-calculator_parse(const char *s)
-{
-	int i;
-
-	for (i = 0; i < CALC__MAX; i++)
-		if (strcmp(s, calculator_names[i]) == 0)
-			return (enum calculator)i;
-	return CALC_FLAT_RATE;
-}
-
 static enum err
 rc_shipment_row(void *arg, const struct db_val *c, size_t n)
 {
@@ -686,7 +666,8 @@ sync_payment(struct db *db, int64_t id, const struct rc *r)
 }
 
 enum err
-order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied)
+order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied,
+		int64_t *total)
 {
 	struct rc *r = calloc(1, sizeof(*r));
 	struct db_val p, q[2];
@@ -730,6 +711,8 @@ order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied)
 		       r->o->napplied * sizeof(r->o->applied[0]));
 		*napplied = r->o->napplied;
 	}
+	if (e == ERR_OK && total != NULL)
+		*total = r->o->total;
 	free(r->o);
 	free(r);
 	return e;

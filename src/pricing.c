@@ -14,6 +14,17 @@ const char *const calculator_names[CALC__MAX] = {"flat_rate", "per_unit_rate",
 /* Amounts stay far below 2^63 so that amount * bp cannot overflow. */
 #define MONEY_MAX ((int64_t)1 << 50)
 
+enum calculator
+calculator_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < CALC__MAX; i++)
+		if (strcmp(s, calculator_names[i]) == 0)
+			return (enum calculator)i;
+	return CALC_FLAT_RATE;
+}
+
 int64_t
 shipping_charge(const struct shipping_method *m, int64_t units)
 {

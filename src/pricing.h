@@ -62,6 +62,8 @@ struct shipping_method {
 	int64_t tax_category;	       /* 0: shipping is not taxed. */
 };
 
+/* The calculator named s ("flat_rate", ...); CALC_FLAT_RATE when unknown. */
+enum calculator calculator_parse(const char *s);
 /* The charge of method m for a shipment of units units. */
 int64_t shipping_charge(const struct shipping_method *m, int64_t units);
 

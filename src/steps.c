@@ -51,14 +51,6 @@ load(struct db *db, int64_t id, struct ord *o)
 }
 
 static enum err
-one_int(void *arg, const struct db_val *c, size_t n)
-{
-	if (n >= 1 && c[0].type == DB_I64)
-		*(int64_t *)arg = c[0].i;
-	return ERR_OK;
-}
-
-static enum err
 two_ints(void *arg, const struct db_val *c, size_t n)
 {
 	int64_t *out = arg;
@@ -162,10 +154,9 @@ auto_skip(struct db *db, int64_t id, struct ord *o, int64_t shipping,
 	if (shipping == 0 && checkout_can(checkout_state_parse(o->checkout),
 					  T_SKIP_SHIPPING, &to))
 		e = apply(db, id, o, T_SKIP_SHIPPING, out);
+	/* apply() keeps o's state current; the chain gives the total. */
 	if (e == ERR_OK)
-		e = order_recompute(db, id, NULL, NULL);
-	if (e == ERR_OK)
-		e = load(db, id, o);
+		e = order_recompute(db, id, NULL, NULL, &o->total);
 	if (e == ERR_OK && o->total == 0 &&
 	    checkout_can(checkout_state_parse(o->checkout), T_SKIP_PAYMENT,
 			 &to))
@@ -264,17 +255,6 @@ read_address(struct json_object *a, const char *name, struct addr *out,
 	}
 }
 
-static int
-email_ok(const char *s)
-{
-	const char *at = strchr(s, '@');
-
-	if (at == NULL || at == s || strchr(at + 1, '@') != NULL ||
-	    strchr(at + 1, '.') == NULL || strchr(s, ' ') != NULL)
-		return 0;
-	return at[1] != '.' && s[strlen(s) - 1] != '.';
-}
-
 static const char sql_ins_addr[] =
     "INSERT INTO addresses (first_name, last_name, company, street, city, "
     "postcode, country_code, province_code, phone) VALUES (?, ?, ?, ?, ?, "
@@ -339,7 +319,7 @@ propose_shipment(struct db *db, int64_t id, const char *country,
 		return ERR_OK;
 	p[0] = DB_I(s[1]);
 	p[1] = DB_S(country);
-	e = db_query(db, sql_method_eligible, p, 2, one_int, &ok);
+	e = db_query(db, sql_method_eligible, p, 2, db_row_int, &ok);
 	if (e != ERR_OK || ok != 0)
 		return e;
 	p[0] = DB_N;
@@ -376,7 +356,7 @@ step_address(struct db *db, int64_t id, struct json_object *body,
 	if (ship == NULL && bill == NULL && shipping == 0)
 		verr_add(v, "billingAddress", "is required");
 	if (valid_str(body, "email", "email", 254, &email, v) == 0 &&
-	    email != NULL && !email_ok(email))
+	    email != NULL && !valid_email(email))
 		verr_add(v, "email", "must be an email address");
 	if (lines == 0)
 		verr_add(v, "items", "the cart is empty");
@@ -466,7 +446,7 @@ step_shipping(struct db *db, int64_t id, struct json_object *body,
 		return ERR_VALIDATION_FAILED;
 	p[0] = DB_S(o.country);
 	e = db_query_ref(db, ref, sql_ship_method_id, sql_ship_method_code, p,
-			 1, one_int, &method);
+			 1, db_row_int, &method);
 	if (e != ERR_OK)
 		return e;
 	if (method == 0) {
@@ -508,7 +488,7 @@ step_payment(struct db *db, int64_t id, struct json_object *body,
 	if (method_ref(body, "payments", ref, sizeof(ref), v) == NULL)
 		return ERR_VALIDATION_FAILED;
 	e = db_query_ref(db, ref, sql_pay_method_id, sql_pay_method_code, NULL,
-			 0, one_int, &method);
+			 0, db_row_int, &method);
 	if (e != ERR_OK)
 		return e;
 	if (method == 0) {
@@ -621,7 +601,7 @@ hold_stock(struct db *db, int64_t id, struct step_out *out)
 		if (e != ERR_OK || held == 1)
 			continue;
 		p[0] = DB_I(l->variant);
-		e = db_query(db, sql_available, p, 1, one_int, &available);
+		e = db_query(db, sql_available, p, 1, db_row_int, &available);
 		if (short_items == NULL)
 			short_items = json_object_new_array();
 		it = json_object_new_object();
@@ -702,9 +682,7 @@ step_complete(struct db *db, int64_t id, struct json_object *body,
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
 	/* Re-run the chain: prices may have moved since the client looked. */
-	e = order_recompute(db, id, NULL, NULL);
-	if (e == ERR_OK)
-		e = load(db, id, &o);
+	e = order_recompute(db, id, NULL, NULL, &o.total);
 	if (e != ERR_OK)
 		return e;
 	if (o.total != expected) {
@@ -789,13 +767,10 @@ view_method_row(void *arg, const struct db_val *c, size_t n)
 	struct view *vw = arg;
 	struct shipping_method m = {0};
 	struct json_object *o, *conf;
-	int i;
 
 	if (n != 8)
 		return ERR_INTERNAL;
-	for (i = 0; i < CALC__MAX; i++)
-		if (strcmp(c[3].s, calculator_names[i]) == 0)
-			m.calc = (enum calculator)i;
+	m.calc = calculator_parse(c[3].s);
 	m.amount = c[4].i;
 	m.first_item_cost = c[5].i;
 	m.additional_item_cost = c[6].i;
@@ -891,7 +866,7 @@ step_view(struct db *db, int64_t id, struct json_object **out)
 			struct view vw = {json_object_new_array(), 0};
 			struct db_val c = DB_S(o.country);
 
-			e = db_query(db, sql_view_units, &p, 1, one_int,
+			e = db_query(db, sql_view_units, &p, 1, db_row_int,
 				     &vw.units);
 			if (e == ERR_OK)
 				e = db_query(db, sql_view_methods, &c, 1,

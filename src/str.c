@@ -155,6 +155,19 @@ ascii_ncasecmp(const char *a, const char *b, size_t n)
 }
 
 int
+str_is_id(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 18)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+int
 parse_i64(const char *s, int64_t *out)
 {
 	char *end;

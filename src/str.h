@@ -38,6 +38,8 @@ void sha256(const void *p, size_t n, unsigned char out[32]);
 int ct_compare(const void *a, const void *b, size_t n);
 /* Case-insensitive comparison of the first n bytes (ASCII only). */
 int ascii_ncasecmp(const char *a, const char *b, size_t n);
+/* Whether s is an id (SPEC 1): 1 to 18 decimal digits. */
+int str_is_id(const char *s);
 /* Parses a decimal int64 that fills the whole string; 0 on success. */
 int parse_i64(const char *s, int64_t *out);
 

@@ -18,19 +18,6 @@ verr_add(struct verr *v, const char *field, const char *message)
 }
 
 int
-valid_is_id(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || *s == '\0' || strlen(s) > 18)
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
-int
 valid_int(struct json_object *obj, const char *key, const char *field,
 	  int64_t min, int64_t max, int64_t def, int64_t *out, struct verr *v)
 {
@@ -215,4 +202,16 @@ valid_only_keys(struct json_object *obj, const char *const *allowed,
 		}
 	}
 	return bad ? -1 : 0;
+}
+
+int
+valid_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (strlen(s) > 254 || at == NULL || at == s ||
+	    strchr(at + 1, '@') != NULL || strchr(at + 1, '.') == NULL ||
+	    strchr(s, ' ') != NULL)
+		return 0;
+	return at[1] != '.' && s[strlen(s) - 1] != '.';
 }

@@ -36,11 +36,12 @@ int valid_ref(struct json_object *obj, const char *key, const char *field,
  * *out NULL when absent. */
 int valid_str(struct json_object *obj, const char *key, const char *field,
 	      size_t max, const char **out, struct verr *v);
+/* Whether s looks like an email address: one @, a local part, a domain
+ * with a dot, no spaces, at most 254 bytes. */
+int valid_email(const char *s);
 /* An error for every key of obj not in the NULL-terminated list. */
 int valid_only_keys(struct json_object *obj, const char *const *allowed,
 		    struct verr *v);
-/* Whether s is a non-empty run of decimal digits (an id, SPEC 1). */
-int valid_is_id(const char *s);
 /*
  * Answers 422 with the collected errors when there are any (taking them)
  * and returns 1; returns 0 when there are none.

@@ -70,7 +70,7 @@ path_id(struct request *req, const char *name)
 	const char *s = req_param(req, name);
 	int64_t id = 0;
 
-	if (!valid_is_id(s) || parse_i64(s, &id) != 0)
+	if (!str_is_id(s) || parse_i64(s, &id) != 0)
 		return 0;
 	return id;
 }
