@@ -36,6 +36,7 @@ static const struct cfg_key keys[] = {
     {"store.currency", CFG_STR, "EUR", 0},
     {"cart.ttl", CFG_INT, "10800", 0},
     {"checkout.default_tax_zone", CFG_STR, "", 0},
+    {"checkout.rules_ttl", CFG_INT, "5", 0},
     {"checkout.default_shipping_method", CFG_STR, "", 0},
     {"checkout.default_payment_method", CFG_STR, "", 0},
     {"security.secret", CFG_STR, "", 1},

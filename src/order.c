@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "pricing.h"
+#include "rules.h"
 #include "str.h"
 
 static const char sql_session[] =
@@ -67,41 +68,64 @@ struct owner {
 	int found;
 	unsigned char hash[32];
 	int has_hash;
-	int64_t customer;
 	int expired;
+	struct order_head *h;
 };
 
 static enum err
 owner_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct owner *o = arg;
+	struct order_head *h = o->h;
 
-	if (n != 3)
+	if (n != 13)
 		return ERR_INTERNAL;
 	o->found = 1;
 	o->has_hash = c[0].type == DB_STR && c[0].len == 32;
 	if (o->has_hash)
 		memcpy(o->hash, c[0].s, 32);
-	o->customer = c[1].type == DB_I64 ? c[1].i : 0;
+	h->customer = c[1].type == DB_I64 ? c[1].i : 0;
 	o->expired = c[2].type == DB_I64 && c[2].i != 0;
+	snprintf(h->state, sizeof(h->state), "%s", c[3].s);
+	snprintf(h->checkout, sizeof(h->checkout), "%s", c[4].s);
+	h->has_email = c[5].type == DB_STR;
+	snprintf(h->email, sizeof(h->email), "%s", h->has_email ? c[5].s : "");
+	h->total = c[6].i;
+	snprintf(h->country, sizeof(h->country), "%s",
+		 c[7].type == DB_STR ? c[7].s : "");
+	h->ship_addr = c[8].type == DB_I64 ? c[8].i : 0;
+	h->bill_addr = c[9].type == DB_I64 ? c[9].i : 0;
+	h->lines = c[10].i;
+	h->shipping_lines = c[11].type == DB_I64 ? c[11].i : 0;
+	h->coupon = c[12].type == DB_I64 ? c[12].i : 0;
 	return ERR_OK;
 }
 
-static const char sql_owner[] =
-    "SELECT token_sha256, customer_id, state = 'cart' AND expires_at < "
-    "UTC_TIMESTAMP() FROM orders WHERE id = ?";
-static const char sql_owner_lock[] =
-    "SELECT token_sha256, customer_id, state = 'cart' AND expires_at < "
-    "UTC_TIMESTAMP() FROM orders WHERE id = ? FOR UPDATE";
+/* The subqueries take no locks: only the order row is locked. */
+#define SQL_OWNER                                                              \
+	"SELECT o.token_sha256, o.customer_id, o.state = 'cart' AND "          \
+	"o.expires_at < UTC_TIMESTAMP(), o.state, o.checkout_state, o.email, " \
+	"o.total, sa.country_code, o.shipping_address_id, "                    \
+	"o.billing_address_id, (SELECT COUNT(*) FROM order_items i WHERE "     \
+	"i.order_id = o.id), (SELECT CAST(COALESCE(SUM(v.needs_shipping), 0) " \
+	"AS SIGNED) FROM order_items i JOIN product_variants v ON v.id = "     \
+	"i.variant_id WHERE i.order_id = o.id), o.coupon_id FROM orders o "    \
+	"LEFT JOIN "                                                           \
+	"addresses sa ON sa.id = o.shipping_address_id WHERE o.id = ?"
+static const char sql_owner[] = SQL_OWNER;
+static const char sql_owner_lock[] = SQL_OWNER " FOR UPDATE";
 
 enum err
-order_authorize(struct db *db, int64_t id, const struct creds *c, int lock)
+order_authorize(struct db *db, int64_t id, const struct creds *c, int lock,
+		struct order_head *h)
 {
 	struct db_val p = DB_I(id);
-	struct owner o = {0};
+	struct owner o = {.h = h};
 	int64_t customer = 0;
 	enum err e;
 
+	memset(h, 0, sizeof(*h));
+	h->id = id;
 	if (c->token == NULL && c->session == NULL)
 		return ERR_UNAUTHENTICATED;
 	e = db_query(db, lock ? sql_owner_lock : sql_owner, &p, 1, owner_row,
@@ -110,47 +134,30 @@ order_authorize(struct db *db, int64_t id, const struct creds *c, int lock)
 		return e;
 	if (!o.found || o.expired)
 		return ERR_NOT_FOUND;
-	if (o.customer != 0) {
+	if (h->customer != 0) {
 		/* Only the customer's own valid session reaches it. */
 		if (c->session == NULL)
 			return ERR_NOT_FOUND;
 		e = session_customer(db, c->session, &customer);
 		if (e != ERR_OK)
 			return e;
-		return customer == o.customer ? ERR_OK : ERR_NOT_FOUND;
+		return customer == h->customer ? ERR_OK : ERR_NOT_FOUND;
 	}
 	if (c->token != NULL && o.has_hash) {
-		unsigned char h[32];
+		unsigned char hash[32];
 
-		sha256(c->token, strlen(c->token), h);
-		if (ct_compare(h, o.hash, 32) == 0)
+		sha256(c->token, strlen(c->token), hash);
+		if (ct_compare(hash, o.hash, 32) == 0)
 			return ERR_OK;
 	}
 	return ERR_NOT_FOUND;
 }
 
-static const char sql_state[] = "SELECT state FROM orders WHERE id = ?";
-
-static enum err
-state_row(void *arg, const struct db_val *c, size_t n)
-{
-	if (n >= 1 && c[0].type == DB_STR)
-		snprintf(arg, 24, "%s", c[0].s);
-	return ERR_OK;
-}
-
 /* Items and coupons change only while the order is a cart. */
 static enum err
-require_cart(struct db *db, int64_t id)
+require_cart(const struct order_head *h)
 {
-	struct db_val p = DB_I(id);
-	char state[24] = "";
-	enum err e;
-
-	e = db_query(db, sql_state, &p, 1, state_row, state);
-	if (e != ERR_OK)
-		return e;
-	return strcmp(state, "cart") == 0 ? ERR_OK : ERR_INVALID_TRANSITION;
+	return strcmp(h->state, "cart") == 0 ? ERR_OK : ERR_INVALID_TRANSITION;
 }
 
 /*
@@ -163,14 +170,21 @@ static const char sql_step_reset[] =
     "'payment_selected', 'payment_skipped')";
 
 static enum err
-after_edit(struct db *db, int64_t id, int64_t *applied, size_t *napplied)
+after_edit(struct db *db, const struct order_head *h, int64_t *applied,
+	   size_t *napplied)
 {
-	struct db_val p = DB_I(id);
-	enum err e;
+	static const char *const past[] = {
+	    "shipping_selected", "shipping_skipped", "payment_selected",
+	    "payment_skipped", NULL};
+	struct db_val p = DB_I(h->id);
+	enum err e = ERR_OK;
+	size_t i;
 
-	e = db_exec(db, sql_step_reset, &p, 1, NULL);
+	for (i = 0; past[i] != NULL; i++)
+		if (strcmp(h->checkout, past[i]) == 0)
+			e = db_exec(db, sql_step_reset, &p, 1, NULL);
 	if (e == ERR_OK)
-		e = order_recompute(db, id, applied, napplied, NULL);
+		e = order_recompute(db, h->id, applied, napplied, NULL);
 	return e;
 }
 
@@ -237,16 +251,17 @@ check_stock(const struct variant *v, int64_t quantity, struct verr *ve)
 }
 
 enum err
-cart_add_item(struct db *db, int64_t id, const char *variant, int64_t quantity,
-	      struct verr *ve)
+cart_add_item(struct db *db, const struct order_head *h, const char *variant,
+	      int64_t quantity, struct verr *ve)
 {
+	int64_t id = h->id;
 	struct variant v = {0};
 	int64_t have = 0;
 	struct db_val p[4];
 	char uuid[37];
 	enum err e;
 
-	e = require_cart(db, id);
+	e = require_cart(h);
 	if (e != ERR_OK)
 		return e;
 	e = db_query_ref(db, variant, sql_variant_id, sql_variant_code, NULL, 0,
@@ -280,7 +295,7 @@ cart_add_item(struct db *db, int64_t id, const char *variant, int64_t quantity,
 	}
 	if (e != ERR_OK)
 		return e;
-	return after_edit(db, id, NULL, NULL);
+	return after_edit(db, h, NULL, NULL);
 }
 
 static const char sql_item_variant[] =
@@ -295,14 +310,15 @@ static const char sql_item_quantity[] =
     "UPDATE order_items SET quantity = ? WHERE id = ? AND order_id = ?";
 
 enum err
-cart_set_quantity(struct db *db, int64_t id, int64_t item_id, int64_t quantity,
-		  struct verr *ve)
+cart_set_quantity(struct db *db, const struct order_head *h, int64_t item_id,
+		  int64_t quantity, struct verr *ve)
 {
-	struct db_val p[3] = {DB_I(item_id), DB_I(id)};
+	struct db_val p[3] = {DB_I(item_id), DB_I(h->id)};
+	int64_t id = h->id;
 	struct variant v = {0};
 	enum err e;
 
-	e = require_cart(db, id);
+	e = require_cart(h);
 	if (e != ERR_OK)
 		return e;
 	e = db_query(db, sql_item_variant, p, 2, variant_row, &v);
@@ -322,7 +338,7 @@ cart_set_quantity(struct db *db, int64_t id, int64_t item_id, int64_t quantity,
 	}
 	if (e != ERR_OK)
 		return e;
-	return after_edit(db, id, NULL, NULL);
+	return after_edit(db, h, NULL, NULL);
 }
 
 static const char sql_coupon[] =
@@ -343,14 +359,16 @@ coupon_row(void *arg, const struct db_val *c, size_t n)
 }
 
 enum err
-cart_set_coupon(struct db *db, int64_t id, const char *code, struct verr *ve)
+cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
+		struct verr *ve)
 {
+	int64_t id = h->id;
 	int64_t coupon[2] = {0, 0}, applied[PRICE_MAX_PROMOTIONS];
 	size_t napplied = 0, i;
 	struct db_val p[2];
 	enum err e;
 
-	e = require_cart(db, id);
+	e = require_cart(h);
 	if (e != ERR_OK)
 		return e;
 	if (code != NULL) {
@@ -367,7 +385,7 @@ cart_set_coupon(struct db *db, int64_t id, const char *code, struct verr *ve)
 	p[1] = DB_I(id);
 	e = db_exec(db, sql_set_coupon, p, 2, NULL);
 	if (e == ERR_OK)
-		e = after_edit(db, id, applied, &napplied);
+		e = after_edit(db, h, applied, &napplied);
 	if (e != ERR_OK || code == NULL)
 		return e;
 	for (i = 0; i < napplied; i++)
@@ -382,42 +400,32 @@ cart_set_coupon(struct db *db, int64_t id, const char *code, struct verr *ve)
 
 /*
  * The order, with its tax zone (SPEC 1: the shipping address's zone, else
- * the billing address's, else checkout.default_tax_zone) and what the
- * payment sync needs, in one query.
+ * the billing address's, else checkout.default_tax_zone), its shipment's
+ * method, its coupon, and what the payment sync needs (its cart payments),
+ * in one query. Promotions and rates come from rules.c.
  */
 static const char sql_rc_order[] =
     "SELECT o.coupon_id, COALESCE((SELECT MIN(zc.zone_id) FROM "
     "zone_countries zc WHERE zc.country_code = sa.country_code), (SELECT "
     "MIN(zc.zone_id) FROM zone_countries zc WHERE zc.country_code = "
     "ba.country_code), (SELECT z.id FROM zones z WHERE z.code = ?)), "
-    "o.checkout_state, o.state, o.currency FROM orders o LEFT JOIN "
-    "addresses sa ON sa.id = o.shipping_address_id LEFT JOIN addresses ba "
-    "ON ba.id = o.billing_address_id WHERE o.id = ?";
+    "o.checkout_state, o.state, o.currency, (SELECT COUNT(*) FROM payments "
+    "p WHERE p.order_id = o.id AND p.state = 'cart'), (SELECT MIN(p.amount) "
+    "FROM payments p WHERE p.order_id = o.id AND p.state = 'cart'), m.id, "
+    "m.name, m.calculator, m.amount, m.first_item_cost, "
+    "m.additional_item_cost, m.additional_item_limit, m.tax_category_id, "
+    "c.promotion_id, CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "
+    "CAST(COALESCE(c.used, 0) AS SIGNED) "
+    "FROM orders o LEFT JOIN addresses sa ON sa.id = o.shipping_address_id "
+    "LEFT JOIN addresses ba ON ba.id = o.billing_address_id LEFT JOIN "
+    "shipments s ON s.id = (SELECT MIN(s2.id) FROM shipments s2 WHERE "
+    "s2.order_id = o.id) LEFT JOIN shipping_methods m ON m.id = s.method_id "
+    "LEFT JOIN promotion_coupons c ON c.id = o.coupon_id WHERE o.id = ?";
 static const char sql_rc_items[] =
     "SELECT i.id, i.quantity, i.unit_price, i.immutable, v.price, "
     "v.tax_category_id, v.needs_shipping, i.adjustments_total, i.total "
     "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
     "WHERE i.order_id = ? ORDER BY i.id";
-static const char sql_rc_shipment[] =
-    "SELECT m.id, m.name, m.calculator, m.amount, m.first_item_cost, "
-    "m.additional_item_cost, m.additional_item_limit, m.tax_category_id "
-    "FROM shipments s JOIN shipping_methods m ON m.id = s.method_id "
-    "WHERE s.order_id = ? ORDER BY s.id LIMIT 1";
-static const char sql_rc_promotions[] =
-    "SELECT p.id, p.name, p.priority, p.exclusive, p.coupon_based, "
-    "CAST(COALESCE(p.usage_limit, 0) AS SIGNED), CAST(p.used AS SIGNED), "
-    "CAST(COALESCE(UNIX_TIMESTAMP(p.starts_at), 0) AS SIGNED), "
-    "CAST(COALESCE(UNIX_TIMESTAMP(p.ends_at), 0) AS SIGNED), "
-    "COALESCE(p.rule_min_item_total, 0), "
-    "CAST(COALESCE(p.rule_min_quantity, 0) AS SIGNED), p.action, "
-    "p.action_amount, CAST(p.action_bp AS SIGNED), c.id, "
-    "CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "
-    "CAST(COALESCE(c.used, 0) AS SIGNED) FROM promotions p LEFT JOIN "
-    "promotion_coupons c ON c.promotion_id = p.id AND c.id = ? ORDER BY "
-    "p.id LIMIT 32";
-static const char sql_rates[] =
-    "SELECT id, tax_category_id, CAST(bp AS SIGNED), included, name FROM "
-    "tax_rates WHERE zone_id = ? LIMIT 32";
 static const char sql_del_adj[] = "DELETE FROM adjustments WHERE order_id = ?";
 /* Every adjustment of the order in one statement, from a JSON array. */
 static const char sql_ins_adj[] =
@@ -438,6 +446,8 @@ static const char sql_upd_order[] =
 struct rc {
 	struct price_order *o;
 	int64_t coupon, zone;
+	int64_t coupon_promotion, coupon_limit, coupon_used;
+	int64_t cart_payments, cart_amount; /* Payments in state `cart`. */
 	char checkout[24], state[16], currency[4];
 	/* Each item's stored unit price, adjustments total and total: lines
 	 * whose values do not change are not written again. */
@@ -448,14 +458,31 @@ static enum err
 rc_order_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct rc *r = arg;
+	struct shipping_method *m = &r->o->method;
 
-	if (n != 5)
+	if (n != 18)
 		return ERR_INTERNAL;
 	r->coupon = c[0].type == DB_I64 ? c[0].i : 0;
 	r->zone = c[1].type == DB_I64 ? c[1].i : 0;
 	snprintf(r->checkout, sizeof(r->checkout), "%s", c[2].s);
 	snprintf(r->state, sizeof(r->state), "%s", c[3].s);
 	snprintf(r->currency, sizeof(r->currency), "%s", c[4].s);
+	r->cart_payments = c[5].i;
+	r->cart_amount = c[6].type == DB_I64 ? c[6].i : 0;
+	r->coupon_promotion = c[15].type == DB_I64 ? c[15].i : 0;
+	r->coupon_limit = c[16].i;
+	r->coupon_used = c[17].i;
+	if (c[7].type != DB_I64)
+		return ERR_OK;
+	r->o->has_shipment = 1;
+	m->id = c[7].i;
+	snprintf(m->name, sizeof(m->name), "%s", c[8].s);
+	m->calc = calculator_parse(c[9].s);
+	m->amount = c[10].i;
+	m->first_item_cost = c[11].i;
+	m->additional_item_cost = c[12].i;
+	m->additional_item_limit = c[13].i;
+	m->tax_category = c[14].type == DB_I64 ? c[14].i : 0;
 	return ERR_OK;
 }
 
@@ -483,76 +510,21 @@ rc_item_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-static enum err
-rc_shipment_row(void *arg, const struct db_val *c, size_t n)
+/* The order's coupon belongs to one promotion: mark it there. */
+static void
+apply_coupon(struct rc *r)
 {
-	struct price_order *o = arg;
-	struct shipping_method *m = &o->method;
+	size_t i;
 
-	if (n != 8)
-		return ERR_INTERNAL;
-	o->has_shipment = 1;
-	m->id = c[0].i;
-	snprintf(m->name, sizeof(m->name), "%s", c[1].s);
-	m->calc = calculator_parse(c[2].s);
-	m->amount = c[3].i;
-	m->first_item_cost = c[4].i;
-	m->additional_item_cost = c[5].i;
-	m->additional_item_limit = c[6].i;
-	m->tax_category = c[7].type == DB_I64 ? c[7].i : 0;
-	return ERR_OK;
-}
+	for (i = 0; r->coupon != 0 && i < r->o->npromotions; i++) {
+		struct promotion *p = &r->o->promotions[i];
 
-static enum err
-rc_promotion_row(void *arg, const struct db_val *c, size_t n)
-{
-	struct price_order *o = arg;
-	struct promotion *p;
-
-	if (n != 17 || o->npromotions >= PRICE_MAX_PROMOTIONS)
-		return ERR_INTERNAL;
-	p = &o->promotions[o->npromotions++];
-	memset(p, 0, sizeof(*p));
-	p->id = c[0].i;
-	snprintf(p->name, sizeof(p->name), "%s", c[1].s);
-	p->priority = (int)c[2].i;
-	p->exclusive = c[3].i != 0;
-	p->coupon_required = c[4].i != 0;
-	p->usage_limit = c[5].i;
-	p->used = c[6].i;
-	p->starts_at = c[7].i;
-	p->ends_at = c[8].i;
-	p->min_item_total = c[9].i;
-	p->min_quantity = c[10].i;
-	if (strcmp(c[11].s, "order_percentage_discount") == 0)
-		p->action = PROMO_ORDER_PERCENTAGE;
-	else if (strcmp(c[11].s, "shipping_percentage_discount") == 0)
-		p->action = PROMO_SHIPPING_PERCENTAGE;
-	else
-		p->action = PROMO_ORDER_FIXED;
-	p->amount = c[12].i;
-	p->bp = c[13].i;
-	p->coupon_applied = c[14].type == DB_I64;
-	p->coupon_usage_limit = c[15].i;
-	p->coupon_used = c[16].i;
-	return ERR_OK;
-}
-
-static enum err
-rc_rate_row(void *arg, const struct db_val *c, size_t n)
-{
-	struct price_order *o = arg;
-	struct tax_rate *r;
-
-	if (n != 5 || o->nrates >= PRICE_MAX_RATES)
-		return ERR_INTERNAL;
-	r = &o->rates[o->nrates++];
-	r->id = c[0].i;
-	r->category = c[1].i;
-	r->bp = c[2].i;
-	r->included = c[3].i != 0;
-	snprintf(r->name, sizeof(r->name), "%s", c[4].s);
-	return ERR_OK;
+		if (p->id != r->coupon_promotion)
+			continue;
+		p->coupon_applied = 1;
+		p->coupon_usage_limit = r->coupon_limit;
+		p->coupon_used = r->coupon_used;
+	}
 }
 
 /* Adds adjustment a (of item item_id, 0 for the order) to the array. */
@@ -649,7 +621,11 @@ sync_payment(struct db *db, int64_t id, const struct rc *r)
 		return ERR_OK;
 	if (total == 0 || strcmp(r->checkout, "cart") == 0 ||
 	    strcmp(r->checkout, "addressed") == 0)
-		return db_exec(db, sql_pay_drop, p, 1, NULL);
+		return r->cart_payments == 0
+			   ? ERR_OK
+			   : db_exec(db, sql_pay_drop, p, 1, NULL);
+	if (r->cart_payments == 1 && r->cart_amount == total)
+		return ERR_OK;
 	p[0] = DB_I(total);
 	p[1] = DB_S(r->currency);
 	p[2] = DB_I(id);
@@ -688,18 +664,9 @@ order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied,
 	if (e == ERR_OK)
 		e = db_query(db, sql_rc_items, &p, 1, rc_item_row, r);
 	if (e == ERR_OK)
-		e = db_query(db, sql_rc_shipment, &p, 1, rc_shipment_row, r->o);
-	if (e == ERR_OK) {
-		struct db_val c = DB_I(r->coupon);
-
-		e = db_query(db, sql_rc_promotions, &c, 1, rc_promotion_row,
-			     r->o);
-	}
-	if (e == ERR_OK && r->zone != 0) {
-		struct db_val z = DB_I(r->zone);
-
-		e = db_query(db, sql_rates, &z, 1, rc_rate_row, r->o);
-	}
+		e = rules_load(db, r->zone, r->o);
+	if (e == ERR_OK)
+		apply_coupon(r);
 	if (e == ERR_OK)
 		e = pricing_compute(r->o);
 	if (e == ERR_OK)

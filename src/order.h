@@ -32,29 +32,42 @@ struct creds {
 enum err order_create(struct db *db, const struct creds *c, int64_t *id,
 		      char *token);
 
+/* What the steps and cart operations need of an order, read with its
+ * ownership check. */
+struct order_head {
+	int64_t id;
+	char state[24], checkout[24], email[256];
+	char country[3]; /* The shipping address's country, or "". */
+	int has_email;
+	int64_t customer, total, ship_addr, bill_addr, coupon;
+	int64_t lines,
+	    shipping_lines; /* Lines, and those that need shipping. */
+};
+
 /*
  * Checks that c may reach order id (SPEC 1, "Ownership"): 401 without any
  * credential, 404 for a wrong one, another's cart, an unknown id or an
- * expired cart. lock: take the row lock (inside a transaction).
+ * expired cart. lock: take the row lock (inside a transaction). On success
+ * *h holds the order's head.
  */
 enum err order_authorize(struct db *db, int64_t id, const struct creds *c,
-			 int lock);
+			 int lock, struct order_head *h);
 
 /*
  * Adds quantity of a variant (id or code) to cart id, merging into its
  * line; 422 (field "variant" or "quantity") for an unknown or disabled
  * variant or more than the available stock. Recomputes.
  */
-enum err cart_add_item(struct db *db, int64_t id, const char *variant,
-		       int64_t quantity, struct verr *v);
+enum err cart_add_item(struct db *db, const struct order_head *h,
+		       const char *variant, int64_t quantity, struct verr *v);
 /* Sets a line's quantity (0 removes it); ERR_NOT_FOUND for another's
  * line. Recomputes. */
-enum err cart_set_quantity(struct db *db, int64_t id, int64_t item_id,
-			   int64_t quantity, struct verr *v);
+enum err cart_set_quantity(struct db *db, const struct order_head *h,
+			   int64_t item_id, int64_t quantity, struct verr *v);
 /* Applies coupon code, or removes the coupon when code is NULL; 422
  * (field "code") for an unknown coupon or one that does not apply. */
-enum err cart_set_coupon(struct db *db, int64_t id, const char *code,
-			 struct verr *v);
+enum err cart_set_coupon(struct db *db, const struct order_head *h,
+			 const char *code, struct verr *v);
 
 /*
  * Runs the processor chain over order id (row locked by the caller) and

@@ -5,8 +5,10 @@
 #include "order.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "pricing.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
@@ -40,24 +42,36 @@ static const char sql_order[] =
 							    "address_id "
 							    "WHERE o.id = "
 							    "?";
-static const char sql_items[] =
-    "SELECT i.id, i.quantity, i.unit_price, i.total, i.adjustments_total, "
-    "v.id, v.code, i.variant_name, i.product_name FROM order_items i "
-    "JOIN product_variants v ON v.id = i.variant_id WHERE i.order_id = ? "
-    "ORDER BY i.id";
-static const char sql_adjustments[] =
-    "SELECT order_item_id, type, label, amount, neutral, locked FROM "
-    "adjustments WHERE order_id = ? ORDER BY id";
-
-static const char sql_shipments[] =
-    "SELECT s.id, s.state, s.tracking, m.id, m.code, m.name FROM "
-    "shipments s LEFT JOIN shipping_methods m ON m.id = s.method_id "
-    "WHERE s.order_id = ? ORDER BY s.id";
-static const char sql_payments[] =
-    "SELECT p.id, p.amount, p.state, m.id, m.code, m.name, p.card_brand, "
-    "p.card_last4, p.next_action FROM payments p LEFT JOIN "
-    "payment_methods m ON m.id = p.method_id WHERE p.order_id = ? ORDER "
-    "BY p.id";
+/*
+ * Everything else in one query: items (kind 1), adjustments (2), shipments
+ * (3) and payments (4), as a union of rows with the same columns: kind,
+ * sort id, six integers, six strings. No ORDER BY: sorting a union needs a
+ * temporary table (on disk, for the TEXT column), which cost more than the
+ * four queries it replaces; the rows are sorted here instead.
+ */
+/* Every integer column is cast to SIGNED: a union of signed and unsigned
+ * columns would come back as DECIMAL. */
+static const char sql_parts[] =
+    "SELECT 1, CAST(i.id AS SIGNED), CAST(i.id AS SIGNED), "
+    "CAST(i.quantity AS SIGNED), CAST(i.unit_price AS SIGNED), "
+    "CAST(i.total AS SIGNED), CAST(i.adjustments_total AS SIGNED), "
+    "CAST(v.id AS SIGNED), v.code, i.variant_name, i.product_name, "
+    "CAST(NULL AS CHAR), CAST(NULL AS CHAR), CAST(NULL AS CHAR) "
+    "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
+    "WHERE i.order_id = ? "
+    "UNION ALL SELECT 2, CAST(id AS SIGNED), CAST(order_item_id AS SIGNED), "
+    "CAST(amount AS SIGNED), CAST(neutral AS SIGNED), "
+    "CAST(locked AS SIGNED), NULL, NULL, type, label, NULL, NULL, NULL, "
+    "NULL FROM adjustments WHERE order_id = ? "
+    "UNION ALL SELECT 3, CAST(s.id AS SIGNED), CAST(s.id AS SIGNED), "
+    "CAST(m.id AS SIGNED), NULL, NULL, NULL, NULL, s.state, s.tracking, "
+    "m.code, m.name, NULL, NULL FROM shipments s LEFT JOIN "
+    "shipping_methods m ON m.id = s.method_id WHERE s.order_id = ? "
+    "UNION ALL SELECT 4, CAST(p.id AS SIGNED), CAST(p.id AS SIGNED), "
+    "CAST(p.amount AS SIGNED), CAST(m.id AS SIGNED), NULL, NULL, NULL, "
+    "p.state, m.code, m.name, p.card_brand, p.card_last4, p.next_action "
+    "FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id "
+    "WHERE p.order_id = ?";
 
 /* A column as JSON: integer, string, or null. */
 static struct json_object *
@@ -135,128 +149,199 @@ order_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-static enum err
-item_row(void *arg, const struct db_val *c, size_t n)
+/* Columns of a sql_parts row. */
+enum {
+	P_KIND,
+	P_SORT,
+	P_I1,
+	P_I2,
+	P_I3,
+	P_I4,
+	P_I5,
+	P_I6,
+	P_S1,
+	P_S2,
+	P_S3,
+	P_S4,
+	P_S5,
+	P_S6,
+	P_NCOLS
+};
+
+#define SNAP_MAX_PARTS 256
+
+/* A row turned into JSON, kept until all rows are in and sorted. */
+struct part {
+	int64_t kind, sort, item; /* item: an adjustment's item id, or 0 */
+	struct json_object *o;
+};
+
+struct parts {
+	struct json_object *items, *adjustments, *shipments, *payments;
+	struct part rows[SNAP_MAX_PARTS];
+	size_t n;
+};
+
+static struct json_object *
+item_row(const struct db_val *c)
 {
 	struct json_object *item = json_object_new_object(), *v;
 
-	if (n != 9)
-		return ERR_INTERNAL;
-	put(item, "id", &c[0]);
-	put(item, "quantity", &c[1]);
-	put(item, "unit_price", &c[2]);
-	put(item, "total", &c[3]);
+	put(item, "id", &c[P_I1]);
+	put(item, "quantity", &c[P_I2]);
+	put(item, "unit_price", &c[P_I3]);
+	put(item, "total", &c[P_I4]);
 	json_object_object_add(item, "adjustments", json_object_new_array());
-	put(item, "adjustments_total", &c[4]);
+	put(item, "adjustments_total", &c[P_I5]);
 	v = json_object_new_object();
-	put(v, "id", &c[5]);
-	put(v, "code", &c[6]);
-	put(v, "name", &c[7]);
-	put(v, "product_name", &c[8]);
+	put(v, "id", &c[P_I6]);
+	put(v, "code", &c[P_S1]);
+	put(v, "name", &c[P_S2]);
+	put(v, "product_name", &c[P_S3]);
 	json_object_object_add(item, "variant", v);
-	json_object_array_add(arg, item);
-	return ERR_OK;
+	return item;
 }
 
-struct adj_ctx {
-	struct json_object *items, *order_adj;
-};
-
-static enum err
-adjustment_row(void *arg, const struct db_val *c, size_t n)
+static struct json_object *
+adjustment_row(const struct db_val *c)
 {
-	struct adj_ctx *a = arg;
-	struct json_object *adj = json_object_new_object(),
-			   *list = a->order_adj;
-	size_t i, len;
+	struct json_object *adj = json_object_new_object();
 
-	if (n != 6)
-		return ERR_INTERNAL;
-	put(adj, "type", &c[1]);
-	put(adj, "label", &c[2]);
-	put(adj, "description", &c[2]);
-	put(adj, "amount", &c[3]);
+	put(adj, "type", &c[P_S1]);
+	put(adj, "label", &c[P_S2]);
+	put(adj, "description", &c[P_S2]);
+	put(adj, "amount", &c[P_I2]);
 	json_object_object_add(adj, "neutral",
-			       json_object_new_boolean(c[4].i != 0));
+			       json_object_new_boolean(c[P_I3].i != 0));
 	json_object_object_add(adj, "locked",
-			       json_object_new_boolean(c[5].i != 0));
-	if (c[0].type == DB_I64) {
-		len = json_object_array_length(a->items);
-		for (i = 0; i < len; i++) {
-			struct json_object *it =
-			    json_object_array_get_idx(a->items, i);
-
-			if (json_object_get_int64(
-				json_object_object_get(it, "id")) == c[0].i)
-				list =
-				    json_object_object_get(it, "adjustments");
-		}
-	}
-	json_object_array_add(list, adj);
-	return ERR_OK;
+			       json_object_new_boolean(c[P_I4].i != 0));
+	return adj;
 }
 
 /* {"id", "code", "name"} of a method, or null. */
 static struct json_object *
-method(const struct db_val *c)
+method(const struct db_val *id, const struct db_val *code_name)
 {
 	struct json_object *m;
 
-	if (c[0].type != DB_I64)
+	if (id->type != DB_I64)
 		return NULL;
 	m = json_object_new_object();
-	put(m, "id", &c[0]);
-	put(m, "code", &c[1]);
-	put(m, "name", &c[2]);
+	put(m, "id", id);
+	put(m, "code", &code_name[0]);
+	put(m, "name", &code_name[1]);
 	return m;
 }
 
-static enum err
-shipment_row(void *arg, const struct db_val *c, size_t n)
+static struct json_object *
+shipment_row(const struct db_val *c)
 {
 	struct json_object *s = json_object_new_object();
 
-	if (n != 6)
-		return ERR_INTERNAL;
-	put(s, "id", &c[0]);
-	put(s, "state", &c[1]);
-	json_object_object_add(s, "method", method(&c[3]));
-	put(s, "tracking", &c[2]);
-	json_object_array_add(arg, s);
-	return ERR_OK;
+	put(s, "id", &c[P_I1]);
+	put(s, "state", &c[P_S1]);
+	json_object_object_add(s, "method", method(&c[P_I2], &c[P_S3]));
+	put(s, "tracking", &c[P_S2]);
+	return s;
 }
 
-static enum err
-payment_row(void *arg, const struct db_val *c, size_t n)
+static struct json_object *
+payment_row(const struct db_val *c)
 {
 	struct json_object *p = json_object_new_object(), *next = NULL;
 
-	if (n != 9)
-		return ERR_INTERNAL;
-	put(p, "id", &c[0]);
-	put(p, "amount", &c[1]);
-	put(p, "state", &c[2]);
-	json_object_object_add(p, "method", method(&c[3]));
-	put(p, "card_brand", &c[6]);
-	put(p, "card_last4", &c[7]);
-	if (c[8].type == DB_STR)
-		next = json_tokener_parse(c[8].s);
+	put(p, "id", &c[P_I1]);
+	put(p, "amount", &c[P_I2]);
+	put(p, "state", &c[P_S1]);
+	json_object_object_add(p, "method", method(&c[P_I3], &c[P_S2]));
+	put(p, "card_brand", &c[P_S4]);
+	put(p, "card_last4", &c[P_S5]);
+	if (c[P_S6].type == DB_STR)
+		next = json_tokener_parse(c[P_S6].s);
 	json_object_object_add(p, "next_action", next);
-	json_object_array_add(arg, p);
+	return p;
+}
+
+static enum err
+part_row(void *arg, const struct db_val *c, size_t n)
+{
+	static struct json_object *(*const kinds[])(const struct db_val *) = {
+	    item_row, adjustment_row, shipment_row, payment_row};
+	struct parts *a = arg;
+	struct part *r;
+
+	if (n != P_NCOLS || c[P_KIND].type != DB_I64 || c[P_KIND].i < 1 ||
+	    c[P_KIND].i > 4)
+		return ERR_INTERNAL;
+	if (a->n == SNAP_MAX_PARTS) {
+		log_error("order has more than %d lines, adjustments, "
+			  "shipments and payments",
+			  SNAP_MAX_PARTS);
+		return ERR_INTERNAL;
+	}
+	r = &a->rows[a->n++];
+	r->kind = c[P_KIND].i;
+	r->sort = c[P_SORT].i;
+	r->item = c[P_KIND].i == 2 && c[P_I1].type == DB_I64 ? c[P_I1].i : 0;
+	r->o = kinds[r->kind - 1](c);
 	return ERR_OK;
+}
+
+static int
+part_cmp(const void *x, const void *y)
+{
+	const struct part *a = x, *b = y;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return a->sort < b->sort ? -1 : a->sort > b->sort;
+}
+
+/* The rows, sorted, into the four arrays; adjustments of an item into the
+ * item's list (items come first in the sort). */
+static void
+parts_place(struct parts *a)
+{
+	size_t i, j;
+
+	qsort(a->rows, a->n, sizeof(a->rows[0]), part_cmp);
+	for (i = 0; i < a->n; i++) {
+		struct part *r = &a->rows[i];
+		struct json_object *list = NULL;
+
+		switch (r->kind) {
+		case 1:
+			list = a->items;
+			break;
+		case 2:
+			list = a->adjustments;
+			for (j = 0; r->item != 0 && j < i; j++)
+				if (a->rows[j].kind == 1 &&
+				    a->rows[j].sort == r->item)
+					list = json_object_object_get(
+					    a->rows[j].o, "adjustments");
+			break;
+		case 3:
+			list = a->shipments;
+			break;
+		default:
+			list = a->payments;
+		}
+		json_object_array_add(list, r->o); /* the list owns it */
+	}
 }
 
 enum err
 order_snapshot(struct db *db, int64_t id, struct json_object **out)
 {
-	struct json_object *items, *adj, *shipments, *payments;
-	struct db_val p = DB_I(id);
+	struct db_val p[4] = {DB_I(id), DB_I(id), DB_I(id), DB_I(id)};
 	struct snap s = {0};
-	struct adj_ctx ac;
+	struct parts *parts;
 	enum err e;
+	size_t i;
 
 	*out = NULL;
-	e = db_query(db, sql_order, &p, 1, order_row, &s);
+	e = db_query(db, sql_order, p, 1, order_row, &s);
 	if (e != ERR_OK) {
 		json_object_put(s.o);
 		json_object_put(s.ship);
@@ -265,24 +350,30 @@ order_snapshot(struct db *db, int64_t id, struct json_object **out)
 	}
 	if (s.o == NULL)
 		return ERR_NOT_FOUND;
-	items = json_object_new_array();
-	adj = json_object_new_array();
-	shipments = json_object_new_array();
-	payments = json_object_new_array();
+	parts = calloc(1, sizeof(*parts));
+	if (parts == NULL) {
+		json_object_put(s.o);
+		json_object_put(s.ship);
+		json_object_put(s.bill);
+		return ERR_NOMEM;
+	}
+	parts->items = json_object_new_array();
+	parts->adjustments = json_object_new_array();
+	parts->shipments = json_object_new_array();
+	parts->payments = json_object_new_array();
+	e = db_query(db, sql_parts, p, 4, part_row, parts);
+	if (e == ERR_OK) {
+		parts_place(parts);
+	} else {
+		for (i = 0; i < parts->n; i++)
+			json_object_put(parts->rows[i].o);
+	}
 	/* Keys in the order of SPEC 2.5. */
-	e = db_query(db, sql_items, &p, 1, item_row, items);
-	ac.items = items;
-	ac.order_adj = adj;
-	if (e == ERR_OK)
-		e = db_query(db, sql_adjustments, &p, 1, adjustment_row, &ac);
-	if (e == ERR_OK)
-		e = db_query(db, sql_shipments, &p, 1, shipment_row, shipments);
-	if (e == ERR_OK)
-		e = db_query(db, sql_payments, &p, 1, payment_row, payments);
-	json_object_object_add(s.o, "items", items);
-	json_object_object_add(s.o, "adjustments", adj);
-	json_object_object_add(s.o, "shipments", shipments);
-	json_object_object_add(s.o, "payments", payments);
+	json_object_object_add(s.o, "items", parts->items);
+	json_object_object_add(s.o, "adjustments", parts->adjustments);
+	json_object_object_add(s.o, "shipments", parts->shipments);
+	json_object_object_add(s.o, "payments", parts->payments);
+	free(parts);
 	json_object_object_add(s.o, "shipping_address", s.ship);
 	json_object_object_add(s.o, "billing_address", s.bill);
 	if (e != ERR_OK) {

@@ -7,48 +7,8 @@
 #include "checkout.h"
 #include "order.h"
 #include "pricing.h"
+#include "rules.h"
 #include "str.h"
-
-struct ord {
-	char state[24], checkout[24], email[256], country[3];
-	int64_t customer, total, ship_addr, bill_addr;
-	int has_email;
-};
-
-static enum err
-ord_row(void *arg, const struct db_val *c, size_t n)
-{
-	struct ord *o = arg;
-
-	if (n != 8)
-		return ERR_INTERNAL;
-	snprintf(o->state, sizeof(o->state), "%s", c[0].s);
-	snprintf(o->checkout, sizeof(o->checkout), "%s", c[1].s);
-	o->has_email = c[2].type == DB_STR;
-	snprintf(o->email, sizeof(o->email), "%s", o->has_email ? c[2].s : "");
-	o->customer = c[3].type == DB_I64 ? c[3].i : 0;
-	o->total = c[4].i;
-	snprintf(o->country, sizeof(o->country), "%s",
-		 c[5].type == DB_STR ? c[5].s : "");
-	o->ship_addr = c[6].type == DB_I64 ? c[6].i : 0;
-	o->bill_addr = c[7].type == DB_I64 ? c[7].i : 0;
-	return ERR_OK;
-}
-
-static const char sql_ord[] =
-    "SELECT o.state, o.checkout_state, o.email, o.customer_id, o.total, "
-    "sa.country_code, o.shipping_address_id, o.billing_address_id FROM "
-    "orders o LEFT JOIN addresses sa ON sa.id = o.shipping_address_id "
-    "WHERE o.id = ?";
-
-static enum err
-load(struct db *db, int64_t id, struct ord *o)
-{
-	struct db_val p = DB_I(id);
-
-	memset(o, 0, sizeof(*o));
-	return db_query(db, sql_ord, &p, 1, ord_row, o);
-}
 
 static enum err
 two_ints(void *arg, const struct db_val *c, size_t n)
@@ -90,17 +50,14 @@ refuse(struct step_out *out, const char *state)
 }
 
 enum err
-step_refuse(struct db *db, int64_t id, struct step_out *out)
+step_refuse(const struct order_head *o, struct step_out *out)
 {
-	struct ord o;
-	enum err e = load(db, id, &o);
-
-	return e != ERR_OK ? e : refuse(out, o.checkout);
+	return refuse(out, o->checkout);
 }
 
 /* Whether the order is a cart whose checkout state allows t. */
 static int
-may(const struct ord *o, enum transition t)
+may(const struct order_head *o, enum transition t)
 {
 	return strcmp(o->state, "cart") == 0 &&
 	       checkout_can(checkout_state_parse(o->checkout), t, NULL);
@@ -108,7 +65,7 @@ may(const struct ord *o, enum transition t)
 
 /* Applies t from the order's state; refuses when the table says no. */
 static enum err
-apply(struct db *db, int64_t id, struct ord *o, enum transition t,
+apply(struct db *db, int64_t id, struct order_head *o, enum transition t,
       struct step_out *out)
 {
 	enum checkout_state to;
@@ -121,31 +78,13 @@ apply(struct db *db, int64_t id, struct ord *o, enum transition t,
 	return set_state(db, id, to);
 }
 
-static const char sql_contents[] =
-    "SELECT COUNT(*), CAST(COALESCE(SUM(v.needs_shipping), 0) AS SIGNED) "
-    "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
-    "WHERE i.order_id = ?";
-
-/* Lines in the order, and how many need shipping. */
-static enum err
-contents(struct db *db, int64_t id, int64_t *lines, int64_t *shipping)
-{
-	struct db_val p = DB_I(id);
-	int64_t r[2] = {0, 0};
-	enum err e = db_query(db, sql_contents, &p, 1, two_ints, r);
-
-	*lines = r[0];
-	*shipping = r[1];
-	return e;
-}
-
 /*
  * After address and select_shipping: skip shipping when nothing needs it
  * and payment when the total is 0 (SPEC 1). Skips change no price, so the
  * chain runs once.
  */
 static enum err
-auto_skip(struct db *db, int64_t id, struct ord *o, int64_t shipping,
+auto_skip(struct db *db, int64_t id, struct order_head *o, int64_t shipping,
 	  struct step_out *out)
 {
 	enum checkout_state to;
@@ -164,21 +103,11 @@ auto_skip(struct db *db, int64_t id, struct ord *o, int64_t shipping,
 	return e;
 }
 
-/*
- * The opening of a step: the order, its contents (lines may be NULL when
- * the step does not need them), and 409 unless the order is a cart whose
- * state allows t.
- */
+/* The opening of a step: 409 unless the order is a cart whose state
+ * allows t. */
 static enum err
-begin(struct db *db, int64_t id, enum transition t, struct ord *o,
-      int64_t *lines, int64_t *shipping, struct step_out *out)
+begin(const struct order_head *o, enum transition t, struct step_out *out)
 {
-	enum err e = load(db, id, o);
-
-	if (e == ERR_OK && lines != NULL)
-		e = contents(db, id, lines, shipping);
-	if (e != ERR_OK)
-		return e;
 	return may(o, t) ? ERR_OK : refuse(out, o->checkout);
 }
 
@@ -328,7 +257,7 @@ propose_shipment(struct db *db, int64_t id, const char *country,
 }
 
 enum err
-step_address(struct db *db, int64_t id, struct json_object *body,
+step_address(struct db *db, struct order_head *o, struct json_object *body,
 	     struct verr *v, struct step_out *out)
 {
 	struct json_object *ship =
@@ -337,12 +266,11 @@ step_address(struct db *db, int64_t id, struct json_object *body,
 	    json_object_object_get(body, "billingAddress");
 	struct addr sa, ba;
 	const char *email = NULL;
-	int64_t lines, shipping, sid = 0, bid = 0;
+	int64_t id = o->id, shipping = o->shipping_lines, sid = 0, bid = 0;
 	struct db_val p[4];
-	struct ord o;
 	enum err e;
 
-	e = begin(db, id, T_ADDRESS, &o, &lines, &shipping, out);
+	e = begin(o, T_ADDRESS, out);
 	if (e != ERR_OK)
 		return e;
 	if (ship != NULL)
@@ -358,7 +286,7 @@ step_address(struct db *db, int64_t id, struct json_object *body,
 	if (valid_str(body, "email", "email", 254, &email, v) == 0 &&
 	    email != NULL && !valid_email(email))
 		verr_add(v, "email", "must be an email address");
-	if (lines == 0)
+	if (o->lines == 0)
 		verr_add(v, "items", "the cart is empty");
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
@@ -373,25 +301,25 @@ step_address(struct db *db, int64_t id, struct json_object *body,
 	if (e == ERR_OK)
 		e = db_exec(db, sql_set_addr, p, 4, NULL);
 	/* The old addresses are nobody's now. */
-	if (e == ERR_OK && o.ship_addr != 0) {
-		p[0] = DB_I(o.ship_addr);
+	if (e == ERR_OK && o->ship_addr != 0) {
+		p[0] = DB_I(o->ship_addr);
 		e = db_exec(db, sql_del_addr, p, 1, NULL);
 	}
-	if (e == ERR_OK && o.bill_addr != 0) {
-		p[0] = DB_I(o.bill_addr);
+	if (e == ERR_OK && o->bill_addr != 0) {
+		p[0] = DB_I(o->bill_addr);
 		e = db_exec(db, sql_del_addr, p, 1, NULL);
 	}
-	if (e == ERR_OK) {
+	if (e == ERR_OK && o->customer != 0) {
 		p[0] = DB_I(id);
 		e = db_exec(db, sql_customer_email, p, 1, NULL);
 	}
 	if (e == ERR_OK)
-		e = apply(db, id, &o, T_ADDRESS, out);
+		e = apply(db, id, o, T_ADDRESS, out);
 	if (e == ERR_OK)
 		e = propose_shipment(db, id, ship != NULL ? sa.f[6] : "",
 				     shipping);
 	if (e == ERR_OK)
-		e = auto_skip(db, id, &o, shipping, out);
+		e = auto_skip(db, id, o, shipping, out);
 	return e;
 }
 
@@ -430,21 +358,20 @@ static const char sql_ship_method_code[] =
     "z.country_code = ?";
 
 enum err
-step_shipping(struct db *db, int64_t id, struct json_object *body,
+step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 	      struct verr *v, struct step_out *out)
 {
-	int64_t lines, shipping, method = 0;
+	int64_t id = o->id, method = 0;
 	struct db_val p[2];
 	char ref[72];
-	struct ord o;
 	enum err e;
 
-	e = begin(db, id, T_SELECT_SHIPPING, &o, &lines, &shipping, out);
+	e = begin(o, T_SELECT_SHIPPING, out);
 	if (e != ERR_OK)
 		return e;
 	if (method_ref(body, "shipments", ref, sizeof(ref), v) == NULL)
 		return ERR_VALIDATION_FAILED;
-	p[0] = DB_S(o.country);
+	p[0] = DB_S(o->country);
 	e = db_query_ref(db, ref, sql_ship_method_id, sql_ship_method_code, p,
 			 1, db_row_int, &method);
 	if (e != ERR_OK)
@@ -458,9 +385,9 @@ step_shipping(struct db *db, int64_t id, struct json_object *body,
 	p[1] = DB_I(id);
 	e = db_exec(db, sql_set_method, p, 2, NULL);
 	if (e == ERR_OK)
-		e = apply(db, id, &o, T_SELECT_SHIPPING, out);
+		e = apply(db, id, o, T_SELECT_SHIPPING, out);
 	if (e == ERR_OK)
-		e = auto_skip(db, id, &o, shipping, out);
+		e = auto_skip(db, id, o, o->shipping_lines, out);
 	return e;
 }
 
@@ -473,16 +400,15 @@ static const char sql_set_pay_method[] =
     "state = 'cart'";
 
 enum err
-step_payment(struct db *db, int64_t id, struct json_object *body,
+step_payment(struct db *db, struct order_head *o, struct json_object *body,
 	     struct verr *v, struct step_out *out)
 {
-	int64_t method = 0;
+	int64_t id = o->id, method = 0;
 	struct db_val p[2];
 	char ref[72];
-	struct ord o;
 	enum err e;
 
-	e = begin(db, id, T_SELECT_PAYMENT, &o, NULL, NULL, out);
+	e = begin(o, T_SELECT_PAYMENT, out);
 	if (e != ERR_OK)
 		return e;
 	if (method_ref(body, "payments", ref, sizeof(ref), v) == NULL)
@@ -495,7 +421,7 @@ step_payment(struct db *db, int64_t id, struct json_object *body,
 		verr_add(v, "payments[0].method", "no such method");
 		return ERR_VALIDATION_FAILED;
 	}
-	e = apply(db, id, &o, T_SELECT_PAYMENT, out);
+	e = apply(db, id, o, T_SELECT_PAYMENT, out);
 	p[0] = DB_I(method);
 	p[1] = DB_I(id);
 	if (e == ERR_OK)
@@ -555,19 +481,17 @@ static const char sql_coupon_usage[] =
     "adjustments a WHERE a.order_id = o.id AND a.origin_id = "
     "c.promotion_id AND a.type IN ('order_promotion', "
     "'shipping_promotion'))";
-static const char sql_payments_new[] =
-    "UPDATE payments SET state = 'new', updated_at = UTC_TIMESTAMP() "
-    "WHERE order_id = ? AND state = 'cart'";
-static const char sql_shipments_ready[] =
-    "UPDATE shipments SET state = 'ready' WHERE order_id = ? AND "
-    "state = 'cart'";
 static const char sql_set_number[] =
     "UPDATE orders SET number = ? WHERE id = ?";
+/* The order, its payment (`new`) and its shipment (`ready`) at once. */
 static const char sql_place[] =
-    "UPDATE orders SET state = 'new', checkout_state = 'completed', "
-    "payment_state = ?, shipping_state = 'ready', "
-    "notes = COALESCE(?, notes), expires_at = NULL, completed_at = "
-    "UTC_TIMESTAMP(), updated_at = UTC_TIMESTAMP() WHERE id = ?";
+    "UPDATE orders o LEFT JOIN payments p ON p.order_id = o.id AND "
+    "p.state = 'cart' LEFT JOIN shipments s ON s.order_id = o.id AND "
+    "s.state = 'cart' SET o.state = 'new', o.checkout_state = "
+    "'completed', o.payment_state = ?, o.shipping_state = 'ready', "
+    "o.notes = COALESCE(?, o.notes), o.expires_at = NULL, o.completed_at = "
+    "UTC_TIMESTAMP(), o.updated_at = UTC_TIMESTAMP(), p.state = 'new', "
+    "p.updated_at = UTC_TIMESTAMP(), s.state = 'ready' WHERE o.id = ?";
 static const char sql_outbox[] =
     "INSERT INTO outbox_events (uuid, order_id, type, payload) VALUES "
     "(?, ?, ?, ?)";
@@ -649,43 +573,40 @@ outbox(struct db *db, int64_t id, const char *type, struct json_object *snap)
 }
 
 enum err
-step_complete(struct db *db, int64_t id, struct json_object *body,
+step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	      struct verr *v, struct step_out *out)
 {
 	const char *notes = NULL;
-	int64_t expected, before, lines, shipping, next = 0;
+	int64_t id = o->id, expected, before, next = 0;
+	int64_t applied[PRICE_MAX_PROMOTIONS];
+	size_t napplied = 0;
 	char number[24];
 	struct db_val p[4];
-	struct ord o;
 	int paid;
 	enum err e;
 
-	e = load(db, id, &o);
-	if (e != ERR_OK)
-		return e;
 	/* A second finalize is harmless: the snapshot, unchanged. */
-	if (strcmp(o.checkout, "completed") == 0)
+	if (strcmp(o->checkout, "completed") == 0)
 		return ERR_OK;
-	if (!may(&o, T_COMPLETE))
-		return refuse(out, o.checkout);
+	if (!may(o, T_COMPLETE))
+		return refuse(out, o->checkout);
 	valid_str(body, "notes", "notes", 1000, &notes, v);
-	before = o.total;
+	before = o->total;
 	valid_int(body, "expectedTotal", "expectedTotal", 0, INT64_MAX, before,
 		  &expected, v);
-	if (o.customer == 0 && !o.has_email)
+	if (o->customer == 0 && !o->has_email)
 		verr_add(v, "email", "is required to complete a guest order");
-	e = contents(db, id, &lines, &shipping);
-	if (e != ERR_OK)
-		return e;
-	if (lines == 0)
+	if (o->lines == 0)
 		verr_add(v, "items", "the cart is empty");
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
-	/* Re-run the chain: prices may have moved since the client looked. */
-	e = order_recompute(db, id, NULL, NULL, &o.total);
+	/* Re-run the chain on fresh rules: prices may have moved since the
+	 * client looked. */
+	rules_expire();
+	e = order_recompute(db, id, applied, &napplied, &o->total);
 	if (e != ERR_OK)
 		return e;
-	if (o.total != expected) {
+	if (o->total != expected) {
 		/* The new totals are committed; the next finalize compares
 		 * against them. */
 		out->total_changed = 1;
@@ -697,15 +618,12 @@ step_complete(struct db *db, int64_t id, struct json_object *body,
 	 * sequence — are locked last, so they are held for a few statements
 	 * and the COMMIT, not for the whole placement.
 	 */
-	paid = strcmp(o.checkout, "payment_skipped") == 0;
+	paid = strcmp(o->checkout, "payment_skipped") == 0;
 	p[0] = DB_I(id);
-	e = db_exec(db, sql_promotion_usage, p, 1, NULL);
-	if (e == ERR_OK)
+	if (napplied > 0)
+		e = db_exec(db, sql_promotion_usage, p, 1, NULL);
+	if (e == ERR_OK && napplied > 0 && o->coupon != 0)
 		e = db_exec(db, sql_coupon_usage, p, 1, NULL);
-	if (e == ERR_OK)
-		e = db_exec(db, sql_payments_new, p, 1, NULL);
-	if (e == ERR_OK)
-		e = db_exec(db, sql_shipments_ready, p, 1, NULL);
 	p[0] = DB_S(paid ? "paid" : "awaiting_payment");
 	p[1] = notes != NULL ? DB_S(notes) : DB_N;
 	p[2] = DB_I(id);
@@ -845,17 +763,13 @@ view_pay_method_row(void *arg, const struct db_val *c, size_t n)
 }
 
 enum err
-step_view(struct db *db, int64_t id, struct json_object **out)
+step_view(struct db *db, const struct order_head *o, struct json_object **out)
 {
-	struct db_val p = DB_I(id);
-	struct ord o;
+	struct db_val p = DB_I(o->id);
 	enum err e;
 
 	*out = NULL;
-	e = load(db, id, &o);
-	if (e != ERR_OK)
-		return e;
-	if (strcmp(o.checkout, "addressed") == 0) {
+	if (strcmp(o->checkout, "addressed") == 0) {
 		struct json_object *list = json_object_new_array();
 		size_t i;
 
@@ -864,7 +778,7 @@ step_view(struct db *db, int64_t id, struct json_object **out)
 		for (i = 0; e == ERR_OK && i < json_object_array_length(list);
 		     i++) {
 			struct view vw = {json_object_new_array(), 0};
-			struct db_val c = DB_S(o.country);
+			struct db_val c = DB_S(o->country);
 
 			e = db_query(db, sql_view_units, &p, 1, db_row_int,
 				     &vw.units);
@@ -882,8 +796,8 @@ step_view(struct db *db, int64_t id, struct json_object **out)
 		*out = list;
 		return ERR_OK;
 	}
-	if (strcmp(o.checkout, "shipping_selected") == 0 ||
-	    strcmp(o.checkout, "shipping_skipped") == 0) {
+	if (strcmp(o->checkout, "shipping_selected") == 0 ||
+	    strcmp(o->checkout, "shipping_skipped") == 0) {
 		struct json_object *r = json_object_new_object();
 		struct json_object *methods = json_object_new_object();
 
@@ -900,5 +814,5 @@ step_view(struct db *db, int64_t id, struct json_object **out)
 		*out = r;
 		return ERR_OK;
 	}
-	return order_snapshot(db, id, out);
+	return order_snapshot(db, o->id, out);
 }

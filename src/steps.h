@@ -1,7 +1,8 @@
 /*
  * The checkout steps of PUT /api/checkouts/{id} (SPEC 2.3) and what
  * GET /api/checkouts/{id} shows (SPEC 2.4). Each step runs inside db_tx with
- * the order row locked (order_authorize(..., 1) first).
+ * the order row locked, and takes the head order_authorize(..., 1, o) read
+ * (kept current: a step that moves the state updates o).
  */
 #ifndef CHECKOUTD_STEPS_H
 #define CHECKOUTD_STEPS_H
@@ -11,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "db.h"
+#include "order.h"
 #include "valid.h"
 
 /* What a step leaves for the answer besides its error. */
@@ -25,21 +27,26 @@ struct step_out {
 };
 
 /* Addressing: shippingAddress, billingAddress, email. */
-enum err step_address(struct db *db, int64_t id, struct json_object *body,
-		      struct verr *v, struct step_out *out);
+enum err step_address(struct db *db, struct order_head *o,
+		      struct json_object *body, struct verr *v,
+		      struct step_out *out);
 /* Shipping: shipments[0].method (id or code). */
-enum err step_shipping(struct db *db, int64_t id, struct json_object *body,
-		       struct verr *v, struct step_out *out);
+enum err step_shipping(struct db *db, struct order_head *o,
+		       struct json_object *body, struct verr *v,
+		       struct step_out *out);
 /* Payment selection: payments[0].method (id or code). */
-enum err step_payment(struct db *db, int64_t id, struct json_object *body,
-		      struct verr *v, struct step_out *out);
+enum err step_payment(struct db *db, struct order_head *o,
+		      struct json_object *body, struct verr *v,
+		      struct step_out *out);
 /* Finalize: completes (SPEC 1, "Completing"); harmless when completed. */
-enum err step_complete(struct db *db, int64_t id, struct json_object *body,
-		       struct verr *v, struct step_out *out);
+enum err step_complete(struct db *db, struct order_head *o,
+		       struct json_object *body, struct verr *v,
+		       struct step_out *out);
 /* The answer of GET /api/checkouts/{id} for the order's state. */
-enum err step_view(struct db *db, int64_t id, struct json_object **out);
+enum err step_view(struct db *db, const struct order_head *o,
+		   struct json_object **out);
 /* A refusal of a step that the state does not allow: 409 with the state
  * and the steps allowed (for callers outside the steps, e.g. purchase). */
-enum err step_refuse(struct db *db, int64_t id, struct step_out *out);
+enum err step_refuse(const struct order_head *o, struct step_out *out);
 
 #endif

@@ -15,6 +15,8 @@
 # default 8080), BIN (directory with checkoutd and checkoutctl), WORKERS,
 # GRACE (shutdown.grace). checkoutd also takes CHECKOUTD_* overrides from
 # the environment of the `up` that starts it.
+# MARIADB_OPTS (environment) adds options to the mariadbd command line,
+# e.g. --performance-schema=ON for profiling.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,7 +95,7 @@ db_up() {
 	fi
 	setsid mariadbd --no-defaults --datadir="$dir/db" --socket="$dbsock" \
 		--skip-networking --user=root --pid-file="$dir/run/mariadb.pid" \
-		--log-error="$dir/log/mariadb.err" \
+		--log-error="$dir/log/mariadb.err" ${MARIADB_OPTS:-} \
 		</dev/null >/dev/null 2>&1 &
 	for ((i = 0; i < 300; i++)); do
 		if mariadb-admin --no-defaults --socket="$dbsock" -uroot ping >/dev/null 2>&1; then

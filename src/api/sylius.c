@@ -91,24 +91,24 @@ static enum err
 cart_op_tx(struct db *db, void *arg)
 {
 	struct cart_op *c = arg;
+	struct order_head h;
 	enum err e;
 
 	json_object_put(c->snapshot);
 	c->snapshot = NULL;
 	verr_free(&c->v);
-	e = order_authorize(db, c->id, &c->creds, 1);
+	e = order_authorize(db, c->id, &c->creds, 1, &h);
 	if (e != ERR_OK)
 		return e;
 	switch (c->op) {
 	case OP_ADD:
-		e = cart_add_item(db, c->id, c->variant, c->quantity, &c->v);
+		e = cart_add_item(db, &h, c->variant, c->quantity, &c->v);
 		break;
 	case OP_SET:
-		e = cart_set_quantity(db, c->id, c->item_id, c->quantity,
-				      &c->v);
+		e = cart_set_quantity(db, &h, c->item_id, c->quantity, &c->v);
 		break;
 	case OP_COUPON:
-		e = cart_set_coupon(db, c->id, c->code, &c->v);
+		e = cart_set_coupon(db, &h, c->code, &c->v);
 		break;
 	}
 	if (e == ERR_OK)
@@ -188,29 +188,38 @@ api_cart_create(struct request *req)
 
 /* Answers a read of the order in the path: authorized, then view. */
 static enum err
-answer_view(struct request *req, enum err (*view)(struct db *db, int64_t id,
-						  struct json_object **out))
+answer_view(struct request *req,
+	    enum err (*view)(struct db *db, const struct order_head *h,
+			     struct json_object **out))
 {
 	struct creds c = creds_of(req);
+	struct order_head h;
 	struct json_object *out;
 	int64_t id = path_id(req, "id");
 	enum err e;
 
 	if (id == 0)
 		return ERR_NOT_FOUND;
-	e = order_authorize(req->db, id, &c, 0);
+	e = order_authorize(req->db, id, &c, 0, &h);
 	if (e == ERR_OK)
-		e = view(req->db, id, &out);
+		e = view(req->db, &h, &out);
 	if (e != ERR_OK)
 		return e;
 	res_json(req, 200, out);
 	return ERR_OK;
 }
 
+static enum err
+snapshot_view(struct db *db, const struct order_head *h,
+	      struct json_object **out)
+{
+	return order_snapshot(db, h->id, out);
+}
+
 enum err
 api_cart_get(struct request *req)
 {
-	return answer_view(req, order_snapshot);
+	return answer_view(req, snapshot_view);
 }
 
 enum err
@@ -293,6 +302,7 @@ static enum err
 put_tx(struct db *db, void *arg)
 {
 	struct put_ctx *c = arg;
+	struct order_head h;
 	enum err e;
 
 	json_object_put(c->snapshot);
@@ -301,25 +311,25 @@ put_tx(struct db *db, void *arg)
 	c->snapshot = c->out.extra = c->out.snapshot = NULL;
 	c->out.total_changed = 0;
 	verr_free(&c->v);
-	e = order_authorize(db, c->id, &c->creds, 1);
+	e = order_authorize(db, c->id, &c->creds, 1, &h);
 	if (e != ERR_OK)
 		return e;
 	switch (c->step) {
 	case STEP_ADDRESS:
-		e = step_address(db, c->id, c->body, &c->v, &c->out);
+		e = step_address(db, &h, c->body, &c->v, &c->out);
 		break;
 	case STEP_SHIPPING:
-		e = step_shipping(db, c->id, c->body, &c->v, &c->out);
+		e = step_shipping(db, &h, c->body, &c->v, &c->out);
 		break;
 	case STEP_PAYMENT:
-		e = step_payment(db, c->id, c->body, &c->v, &c->out);
+		e = step_payment(db, &h, c->body, &c->v, &c->out);
 		break;
 	case STEP_FINALIZE:
-		e = step_complete(db, c->id, c->body, &c->v, &c->out);
+		e = step_complete(db, &h, c->body, &c->v, &c->out);
 		break;
 	default:
 		/* Purchase comes with the payment providers (issue 4). */
-		e = step_refuse(db, c->id, &c->out);
+		e = step_refuse(&h, &c->out);
 		break;
 	}
 	if (e == ERR_OK && c->out.snapshot != NULL) {

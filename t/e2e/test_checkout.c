@@ -326,6 +326,45 @@ test_total_changed(void **state)
 	json_object_put(o);
 }
 
+/*
+ * Carts price on each worker's copy of the promotions (checkout.rules_ttl,
+ * 1 s in the test stack); completing reads them fresh, so a promotion
+ * changed after the client looked meets it as 409 total_changed.
+ */
+static void
+test_promotion_changed_before_finalize(void **state)
+{
+	struct cart c;
+	struct json_object *o;
+
+	(void)state;
+	new_cart(&c);
+	json_object_put(call(&c, "POST", sub(&c, "/items"), FORM,
+			     "variant=sofa&quantity=1", 201));
+	put(&c, FORM, ADDRESS_FORM, 200);
+	put(&c, FORM, "shipments[0][method]=flat_eu", 200);
+	o = call(&c, "PUT", co(&c), FORM, "payments[0][method]=offline", 200);
+	/* 500000 + 500 shipping - 250 Christmas. */
+	assert_int_equal(num(o, "total"), 500250);
+	json_object_put(o);
+	sql("UPDATE promotions SET action_amount = 1000 WHERE code = "
+	    "'christmas'");
+	o = call(&c, "PUT", co(&c), NULL, NULL, 409);
+	sql("UPDATE promotions SET action_amount = 250 WHERE code = "
+	    "'christmas'");
+	assert_string_equal(text(o, "code"), "total_changed");
+	assert_int_equal(num(json_object_object_get(o, "order"), "total"),
+			 499500);
+	json_object_put(o);
+	/* Until every worker's copy has expired, other tests would see the
+	 * changed promotion in their carts. */
+	usleep(1200 * 1000);
+	o = call(&c, "PUT", co(&c), JSON, "{\"expectedTotal\": 500250}", 200);
+	assert_string_equal(text(o, "checkout_state"), "completed");
+	assert_int_equal(num(o, "total"), 500250);
+	json_object_put(o);
+}
+
 /* Whether one of the errors names field. */
 static int
 names_field(struct json_object *o, const char *field)
@@ -699,6 +738,7 @@ main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_digital_and_free_carts_skip_steps),
 	    cmocka_unit_test(test_total_changed),
+	    cmocka_unit_test(test_promotion_changed_before_finalize),
 	    cmocka_unit_test(test_validation),
 	    cmocka_unit_test(test_idempotent_finalize),
 	    cmocka_unit_test(test_idempotent_add_item),

@@ -1,0 +1,170 @@
+#include "rules.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+
+/* At most this many rates over all zones are cached; more is an error. */
+#define RULES_MAX_RATES 128
+
+struct zone_rate {
+	int64_t zone;
+	struct tax_rate r;
+};
+
+struct rules {
+	int valid;
+	struct timespec loaded; /* CLOCK_MONOTONIC */
+	struct promotion promotions[PRICE_MAX_PROMOTIONS];
+	size_t npromotions;
+	struct zone_rate rates[RULES_MAX_RATES];
+	size_t nrates;
+	int overflow; /* A table held more rows than the arrays. */
+};
+
+static _Thread_local struct rules cache;
+
+static const char sql_promotions[] =
+    "SELECT id, name, priority, exclusive, coupon_based, "
+    "CAST(COALESCE(usage_limit, 0) AS SIGNED), CAST(used AS SIGNED), "
+    "CAST(COALESCE(UNIX_TIMESTAMP(starts_at), 0) AS SIGNED), "
+    "CAST(COALESCE(UNIX_TIMESTAMP(ends_at), 0) AS SIGNED), "
+    "COALESCE(rule_min_item_total, 0), "
+    "CAST(COALESCE(rule_min_quantity, 0) AS SIGNED), action, "
+    "action_amount, CAST(action_bp AS SIGNED) FROM promotions ORDER BY id "
+    "LIMIT 33";
+static const char sql_rates[] =
+    "SELECT zone_id, id, tax_category_id, CAST(bp AS SIGNED), included, "
+    "name FROM tax_rates ORDER BY id LIMIT 129";
+
+static enum err
+promotion_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct rules *r = arg;
+	struct promotion *p;
+
+	if (n != 14)
+		return ERR_INTERNAL;
+	if (r->npromotions == PRICE_MAX_PROMOTIONS) {
+		r->overflow = 1;
+		return ERR_OK;
+	}
+	p = &r->promotions[r->npromotions++];
+	memset(p, 0, sizeof(*p));
+	p->id = c[0].i;
+	snprintf(p->name, sizeof(p->name), "%s", c[1].s);
+	p->priority = (int)c[2].i;
+	p->exclusive = c[3].i != 0;
+	p->coupon_required = c[4].i != 0;
+	p->usage_limit = c[5].i;
+	p->used = c[6].i;
+	p->starts_at = c[7].i;
+	p->ends_at = c[8].i;
+	p->min_item_total = c[9].i;
+	p->min_quantity = c[10].i;
+	if (strcmp(c[11].s, "order_percentage_discount") == 0)
+		p->action = PROMO_ORDER_PERCENTAGE;
+	else if (strcmp(c[11].s, "shipping_percentage_discount") == 0)
+		p->action = PROMO_SHIPPING_PERCENTAGE;
+	else
+		p->action = PROMO_ORDER_FIXED;
+	p->amount = c[12].i;
+	p->bp = c[13].i;
+	return ERR_OK;
+}
+
+static enum err
+rate_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct rules *r = arg;
+	struct zone_rate *z;
+
+	if (n != 6)
+		return ERR_INTERNAL;
+	if (r->nrates == RULES_MAX_RATES) {
+		r->overflow = 1;
+		return ERR_OK;
+	}
+	z = &r->rates[r->nrates++];
+	z->zone = c[0].i;
+	z->r.id = c[1].i;
+	z->r.category = c[2].i;
+	z->r.bp = c[3].i;
+	z->r.included = c[4].i != 0;
+	snprintf(z->r.name, sizeof(z->r.name), "%s", c[5].s);
+	return ERR_OK;
+}
+
+static int
+fresh(const struct rules *r)
+{
+	struct timespec now;
+	int64_t ttl = config_int("checkout.rules_ttl");
+
+	if (!r->valid || ttl <= 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - r->loaded.tv_sec < ttl;
+}
+
+static enum err
+reload(struct db *db, struct rules *r)
+{
+	enum err e;
+
+	r->valid = 0;
+	r->npromotions = r->nrates = 0;
+	r->overflow = 0;
+	e = db_query(db, sql_promotions, NULL, 0, promotion_row, r);
+	if (e == ERR_OK)
+		e = db_query(db, sql_rates, NULL, 0, rate_row, r);
+	if (e != ERR_OK)
+		return e;
+	if (r->overflow) {
+		log_error("more than %d promotions or %d tax rates: not "
+			  "supported",
+			  PRICE_MAX_PROMOTIONS, RULES_MAX_RATES);
+		return ERR_INTERNAL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &r->loaded);
+	r->valid = 1;
+	return ERR_OK;
+}
+
+enum err
+rules_load(struct db *db, int64_t zone, struct price_order *o)
+{
+	struct rules *r = &cache;
+	enum err e;
+	size_t i;
+
+	if (!fresh(r)) {
+		e = reload(db, r);
+		if (e != ERR_OK)
+			return e;
+	}
+	memcpy(o->promotions, r->promotions,
+	       r->npromotions * sizeof(r->promotions[0]));
+	o->npromotions = r->npromotions;
+	o->nrates = 0;
+	for (i = 0; i < r->nrates; i++) {
+		if (r->rates[i].zone != zone || zone == 0)
+			continue;
+		if (o->nrates == PRICE_MAX_RATES) {
+			log_error("zone %lld has more than %d tax rates",
+				  (long long)zone, PRICE_MAX_RATES);
+			return ERR_INTERNAL;
+		}
+		o->rates[o->nrates++] = r->rates[i].r;
+	}
+	return ERR_OK;
+}
+
+void
+rules_expire(void)
+{
+	cache.valid = 0;
+}
