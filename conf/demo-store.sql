@@ -50,7 +50,9 @@ VALUES
   (1, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c01', 'flat_eu', 'Flat rate (EU)', 2, 'flat_rate', 500, 0, 0, 0, 2, 1),
   (2, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c02', 'per_unit_eu', 'Per unit (EU)', 2, 'per_unit_rate', 200, 0, 0, 0, 2, 2),
   (3, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c03', 'flexible_eu', 'Courier (EU)', 2, 'flexible_rate', 0, 4000, 500, 10, 2, 3),
-  (4, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c04', 'flat_us', 'Flat rate (US)', 1, 'flat_rate', 1500, 0, 0, 0, NULL, 4);
+  (4, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c04', 'flat_us', 'Flat rate (US)', 1, 'flat_rate', 1500, 0, 0, 0, NULL, 4),
+  -- Live rates from the carrier (carrier.url; ./run's sandbox fake).
+  (5, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c05', 'carrier_eu', 'Carrier rates (EU)', 2, 'carrier', 0, 0, 0, 0, 2, 5);
 
 INSERT INTO payment_methods (id, uuid, code, name, gateway, position) VALUES
   (1, '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e01', 'offline', 'Bank transfer', 'offline', 1),

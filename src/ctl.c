@@ -6,11 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
+#include "admin.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
 #include "customer.h"
 #include "migrate.h"
+#include "outbox.h"
+#include "purchase.h"
 #include "str.h"
 
 static void
@@ -26,6 +31,17 @@ usage(FILE *f)
 		   "                     print a new customer session (default "
 		   "ttl 86400)\n"
 		   "  orders             list the 20 newest orders\n"
+		   "  mark-paid ORDER    an offline payment of ORDER (id) "
+		   "arrived\n"
+		   "  expire             cancel unpaid orders past "
+		   "order.unpaid_ttl, delete\n"
+		   "                     old carts, idempotency keys and "
+		   "delivered events\n"
+		   "  deliver            deliver every due outbox event "
+		   "(cron, CGI mode)\n"
+		   "  reconcile          ask the provider about every payment "
+		   "still\n"
+		   "                     `processing` and record the answer\n"
 		   "  config             print the configuration, secrets "
 		   "masked\n");
 }
@@ -119,6 +135,134 @@ cmd_orders(struct db *db)
 	return 0;
 }
 
+/* Payments waiting on a provider, and whether each has waited past
+ * payment.action_ttl (an intent still waiting for the buyer is then
+ * cancelled). */
+static const char sql_processing[] =
+    "SELECT p.id, p.updated_at < UTC_TIMESTAMP() - INTERVAL ? SECOND FROM "
+    "payments p JOIN payment_methods m ON m.id = p.method_id WHERE p.state "
+    "= 'processing' AND m.gateway = 'stripe' ORDER BY p.id LIMIT 1000";
+
+struct waiting {
+	int64_t id[1000];
+	int old[1000];
+	size_t n;
+};
+
+static enum err
+waiting_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct waiting *w = arg;
+
+	if (n != 2 || w->n == 1000)
+		return ERR_INTERNAL;
+	w->id[w->n] = c[0].i;
+	w->old[w->n++] = c[1].i != 0;
+	return ERR_OK;
+}
+
+static int
+cmd_reconcile(struct db *db)
+{
+	struct waiting *w = calloc(1, sizeof(*w));
+	struct db_val p = DB_I(config_int("payment.action_ttl"));
+	CURL *curl = curl_easy_init();
+	size_t i, done = 0, still_n = 0, failed = 0;
+	enum err e;
+
+	if (w == NULL || curl == NULL) {
+		free(w);
+		curl_easy_cleanup(curl);
+		return 1;
+	}
+	e = db_query(db, sql_processing, &p, 1, waiting_row, w);
+	for (i = 0; e == ERR_OK && i < w->n; i++) {
+		int still = 0;
+		enum err r =
+		    payment_reconcile(db, curl, w->id[i], w->old[i], &still);
+
+		if (r != ERR_OK) {
+			fprintf(stderr, "payment %lld: %s\n",
+				(long long)w->id[i], err_code(r));
+			failed++;
+		} else if (still) {
+			still_n++;
+		} else {
+			done++;
+		}
+	}
+	if (e != ERR_OK)
+		fprintf(stderr, "reconcile failed: %s\n", err_code(e));
+	else
+		printf("%zu reconciled, %zu still processing, %zu failed\n",
+		       done, still_n, failed);
+	free(w);
+	curl_easy_cleanup(curl);
+	return e == ERR_OK && failed == 0 ? 0 : 1;
+}
+
+/* Delivers due events until none is left (each failure is put back for
+ * its retry time, so the loop ends). */
+static int
+cmd_deliver(struct db *db)
+{
+	CURL *curl = curl_easy_init();
+	long tried = 0;
+	int n = 0;
+
+	if (config_str("outbox.url")[0] == '\0') {
+		fprintf(stderr, "deliver: outbox.url is not set\n");
+		curl_easy_cleanup(curl);
+		return 1;
+	}
+	while (curl != NULL && (n = outbox_deliver_one(db, curl)) == 1)
+		tried++;
+	curl_easy_cleanup(curl);
+	printf("%ld events tried\n", tried);
+	return n == 0 ? 0 : 1;
+}
+
+static int
+cmd_mark_paid(struct db *db, const char *arg)
+{
+	struct json_object *snap = NULL;
+	const char *why = NULL;
+	int64_t id = 0;
+	enum err e;
+
+	if (!str_is_id(arg) || parse_i64(arg, &id) != 0) {
+		fprintf(stderr, "mark-paid: ORDER is an order id\n");
+		return 2;
+	}
+	e = admin_mark_paid(db, id, &snap, &why);
+	if (e == ERR_OK)
+		printf("order %lld paid\n", (long long)id);
+	else
+		fprintf(stderr, "mark-paid: %s%s%s\n", err_code(e),
+			why ? ": " : "", why ? why : "");
+	json_object_put(snap);
+	return e == ERR_OK ? 0 : 1;
+}
+
+static int
+cmd_expire(struct db *db)
+{
+	CURL *curl = curl_easy_init();
+	struct expired x;
+	enum err e = curl != NULL ? admin_expire(db, curl, &x) : ERR_NOMEM;
+
+	curl_easy_cleanup(curl);
+	if (e != ERR_OK) {
+		fprintf(stderr, "expire failed: %s\n", err_code(e));
+		return 1;
+	}
+	printf("%ld unpaid orders cancelled, %ld left for reconciliation, "
+	       "%ld carts, %ld idempotency keys, %ld delivered events "
+	       "deleted\n",
+	       x.orders, x.skipped, x.carts, x.keys, x.events);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -143,7 +287,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "config: %s\n", err);
 		return 2;
 	}
-	if (db_library_init() != 0)
+	if (db_library_init() != 0 || curl_global_init(CURL_GLOBAL_ALL) != 0)
 		return 1;
 	if (strcmp(argv[i], "migrate") == 0 &&
 	    (i + 1 == argc ||
@@ -160,6 +304,14 @@ main(int argc, char **argv)
 		rc = cmd_session(&db, argc - i - 2, argv + i + 2);
 	} else if (strcmp(argv[i], "orders") == 0 && i + 1 == argc) {
 		rc = cmd_orders(&db);
+	} else if (strcmp(argv[i], "mark-paid") == 0 && i + 2 == argc) {
+		rc = cmd_mark_paid(&db, argv[i + 1]);
+	} else if (strcmp(argv[i], "expire") == 0 && i + 1 == argc) {
+		rc = cmd_expire(&db);
+	} else if (strcmp(argv[i], "deliver") == 0 && i + 1 == argc) {
+		rc = cmd_deliver(&db);
+	} else if (strcmp(argv[i], "reconcile") == 0 && i + 1 == argc) {
+		rc = cmd_reconcile(&db);
 	} else if (strcmp(argv[i], "config") == 0 && i + 1 == argc) {
 		config_dump(stdout);
 		rc = 0;
@@ -168,6 +320,7 @@ main(int argc, char **argv)
 	}
 	db_close(&db);
 	db_library_end();
+	curl_global_cleanup();
 	config_free();
 	return rc;
 }

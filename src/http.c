@@ -305,6 +305,11 @@ dispatch(struct request *req, const struct http_io *io, const char **detail,
 	}
 	if (e != ERR_OK)
 		return e;
+	if (req->match.route->raw_body) {
+		req->json = json_object_new_object();
+		return req->json != NULL ? req->match.route->handler(req)
+					 : ERR_NOMEM;
+	}
 	e = body_decode(req_env(req, "CONTENT_TYPE"), req->body.data,
 			req->body.len, &req->json, &offset, &why);
 	if (e == ERR_MALFORMED_BODY) {

@@ -35,6 +35,24 @@ static const char *const counter_names[MET__MAX][2] = {
      "Database connections re-established after a loss."},
     {"checkoutd_db_tx_retries_total",
      "Transactions retried after a deadlock or lock wait timeout."},
+    {"checkoutd_outbound_timeouts_total",
+     "Provider calls that ran out of time."},
+    {"checkoutd_outbound_errors_total",
+     "Provider calls that got no HTTP answer."},
+    {"checkoutd_outbound_busy_total",
+     "Requests answered 503 busy: outbound.max_concurrent were waiting."},
+    {"checkoutd_payments_completed_total", "Payments recorded completed."},
+    {"checkoutd_payments_declined_total", "Payments declined by the card "
+					  "issuer."},
+    {"checkoutd_orders_needs_refund_total",
+     "Payments that succeeded for an order already cancelled."},
+    {"checkoutd_webhooks_rejected_total",
+     "Inbound webhooks refused for their signature."},
+    {"checkoutd_events_delivered_total", "Outbox events delivered."},
+    {"checkoutd_event_attempts_failed_total",
+     "Outbox delivery attempts that failed (retried later)."},
+    {"checkoutd_carrier_failures_total",
+     "Carrier rate requests that failed or timed out."},
 };
 
 void

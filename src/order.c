@@ -78,7 +78,7 @@ owner_row(void *arg, const struct db_val *c, size_t n)
 	struct owner *o = arg;
 	struct order_head *h = o->h;
 
-	if (n != 13)
+	if (n != 14)
 		return ERR_INTERNAL;
 	o->found = 1;
 	o->has_hash = c[0].type == DB_STR && c[0].len == 32;
@@ -98,6 +98,7 @@ owner_row(void *arg, const struct db_val *c, size_t n)
 	h->lines = c[10].i;
 	h->shipping_lines = c[11].type == DB_I64 ? c[11].i : 0;
 	h->coupon = c[12].type == DB_I64 ? c[12].i : 0;
+	snprintf(h->payment_state, sizeof(h->payment_state), "%s", c[13].s);
 	return ERR_OK;
 }
 
@@ -109,7 +110,8 @@ owner_row(void *arg, const struct db_val *c, size_t n)
 	"o.billing_address_id, (SELECT COUNT(*) FROM order_items i WHERE "     \
 	"i.order_id = o.id), (SELECT CAST(COALESCE(SUM(v.needs_shipping), 0) " \
 	"AS SIGNED) FROM order_items i JOIN product_variants v ON v.id = "     \
-	"i.variant_id WHERE i.order_id = o.id), o.coupon_id FROM orders o "    \
+	"i.variant_id WHERE i.order_id = o.id), o.coupon_id, o.payment_state " \
+	"FROM orders o "                                                       \
 	"LEFT JOIN "                                                           \
 	"addresses sa ON sa.id = o.shipping_address_id WHERE o.id = ?"
 static const char sql_owner[] = SQL_OWNER;
@@ -162,11 +164,14 @@ require_cart(const struct order_head *h)
 
 /*
  * After items or coupons change, a checkout past addressing goes back to
- * `addressed` (SPEC 1): the shipping and payment steps are redone.
+ * `addressed` (SPEC 1): the shipping and payment steps are redone. A
+ * carrier quote was for the old parcel: that choice is dropped.
  */
 static const char sql_step_reset[] =
-    "UPDATE orders SET checkout_state = 'addressed' WHERE id = ? AND "
-    "checkout_state IN ('shipping_selected', 'shipping_skipped', "
+    "UPDATE orders o LEFT JOIN shipments s ON s.order_id = o.id AND "
+    "s.carrier_quote_id IS NOT NULL SET o.checkout_state = 'addressed', "
+    "s.carrier_quote_id = NULL, s.method_id = NULL WHERE o.id = ? AND "
+    "o.checkout_state IN ('shipping_selected', 'shipping_skipped', "
     "'payment_selected', 'payment_skipped')";
 
 static enum err
@@ -412,7 +417,8 @@ static const char sql_rc_order[] =
     "o.checkout_state, o.state, o.currency, (SELECT COUNT(*) FROM payments "
     "p WHERE p.order_id = o.id AND p.state = 'cart'), (SELECT MIN(p.amount) "
     "FROM payments p WHERE p.order_id = o.id AND p.state = 'cart'), m.id, "
-    "m.name, m.calculator, m.amount, m.first_item_cost, "
+    "COALESCE(q.name, m.name), m.calculator, IF(m.calculator = 'carrier', "
+    "COALESCE(q.amount, 0), m.amount), m.first_item_cost, "
     "m.additional_item_cost, m.additional_item_limit, m.tax_category_id, "
     "c.promotion_id, CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "
     "CAST(COALESCE(c.used, 0) AS SIGNED) "
@@ -420,7 +426,8 @@ static const char sql_rc_order[] =
     "LEFT JOIN addresses ba ON ba.id = o.billing_address_id LEFT JOIN "
     "shipments s ON s.id = (SELECT MIN(s2.id) FROM shipments s2 WHERE "
     "s2.order_id = o.id) LEFT JOIN shipping_methods m ON m.id = s.method_id "
-    "LEFT JOIN promotion_coupons c ON c.id = o.coupon_id WHERE o.id = ?";
+    "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id LEFT JOIN "
+    "promotion_coupons c ON c.id = o.coupon_id WHERE o.id = ?";
 static const char sql_rc_items[] =
     "SELECT i.id, i.quantity, i.unit_price, i.immutable, v.price, "
     "v.tax_category_id, v.needs_shipping, i.adjustments_total, i.total "
@@ -479,6 +486,7 @@ rc_order_row(void *arg, const struct db_val *c, size_t n)
 	snprintf(m->name, sizeof(m->name), "%s", c[8].s);
 	m->calc = calculator_parse(c[9].s);
 	m->amount = c[10].i;
+	m->carrier_price = c[10].i; /* The stored quote (carrier). */
 	m->first_item_cost = c[11].i;
 	m->additional_item_cost = c[12].i;
 	m->additional_item_limit = c[13].i;
@@ -683,4 +691,25 @@ order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied,
 	free(r->o);
 	free(r);
 	return e;
+}
+
+static const char sql_event[] =
+    "INSERT INTO outbox_events (uuid, order_id, type, payload) VALUES "
+    "(?, ?, ?, ?)";
+
+enum err
+order_event(struct db *db, int64_t id, const char *type,
+	    struct json_object *snap)
+{
+	char uuid[37];
+	struct db_val p[4];
+
+	if (uuid_v4(uuid) != 0)
+		return ERR_INTERNAL;
+	p[0] = DB_S(uuid);
+	p[1] = DB_I(id);
+	p[2] = DB_S(type);
+	p[3] =
+	    DB_S(json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN));
+	return db_exec(db, sql_event, p, 4, NULL);
 }

@@ -36,7 +36,7 @@ enum err order_create(struct db *db, const struct creds *c, int64_t *id,
  * ownership check. */
 struct order_head {
 	int64_t id;
-	char state[24], checkout[24], email[256];
+	char state[24], checkout[24], payment_state[24], email[256];
 	char country[3]; /* The shipping address's country, or "". */
 	int has_email;
 	int64_t customer, total, ship_addr, bill_addr, coupon;
@@ -80,5 +80,10 @@ enum err order_recompute(struct db *db, int64_t id, int64_t *applied,
 
 /* The snapshot of order id (SPEC 2.5) into *out, owned by the caller. */
 enum err order_snapshot(struct db *db, int64_t id, struct json_object **out);
+
+/* Writes an outbox event of type for order id carrying snapshot snap
+ * (SPEC 2.10), in the caller's transaction. */
+enum err order_event(struct db *db, int64_t id, const char *type,
+		     struct json_object *snap);
 
 #endif

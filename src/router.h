@@ -34,6 +34,9 @@ struct route {
 	enum method method;
 	const char *pattern;
 	route_handler handler;
+	/* The handler reads req->body itself (signed bodies): no decoding;
+	 * req->json is an empty object. */
+	int raw_body;
 };
 
 #define ROUTE_MAX_PARAMS 4

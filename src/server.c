@@ -22,7 +22,9 @@
 
 #include "db.h"
 #include "http.h"
+#include "config.h"
 #include "log.h"
+#include "outbox.h"
 
 #define MAX_FD 65536
 
@@ -285,13 +287,22 @@ worker_main(void *arg)
 	return NULL;
 }
 
+static void *
+deliver_main(void *arg)
+{
+	(void)arg;
+	outbox_run(srv.stop_fd);
+	return NULL;
+}
+
 int
 server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct timespec deadline;
 	struct signalfd_siginfo si;
-	pthread_t *threads;
+	pthread_t *threads, deliverer;
+	int delivering;
 	uint64_t one = 1;
 	sigset_t sigs;
 	int sfd, i, fd, status = 0;
@@ -328,7 +339,11 @@ server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 			break;
 		}
 	}
-	log_info("serving with %d workers", nworkers);
+	/* The outbox's deliverer: its own thread, connection and handle. */
+	delivering = status == 0 && config_str("outbox.url")[0] != '\0' &&
+		     pthread_create(&deliverer, NULL, deliver_main, NULL) == 0;
+	log_info("serving with %d workers%s", nworkers,
+		 delivering ? " and the outbox deliverer" : "");
 	while (status == 0 && read(sfd, &si, sizeof(si)) < 0 && errno == EINTR)
 		;
 	if (status == 0)
@@ -363,6 +378,13 @@ server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 		log_error("cannot signal the workers");
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += grace_s;
+	if (delivering &&
+	    pthread_timedjoin_np(deliverer, NULL, &deadline) != 0) {
+		log_error("grace period of %ds over during a delivery; "
+			  "exiting",
+			  grace_s);
+		_exit(1);
+	}
 	for (i = 0; i < nworkers; i++) {
 		if (pthread_timedjoin_np(threads[i], NULL, &deadline) != 0) {
 			log_error("grace period of %ds over with requests "

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carrier.h"
 #include "checkout.h"
 #include "order.h"
 #include "pricing.h"
@@ -215,11 +216,13 @@ static const char sql_ins_shipment[] =
 static const char sql_del_shipments[] =
     "DELETE FROM shipments WHERE order_id = ?";
 static const char sql_set_method[] =
-    "UPDATE shipments SET method_id = ? WHERE order_id = ?";
+    "UPDATE shipments SET method_id = ?, carrier_quote_id = NULL WHERE "
+    "order_id = ?";
+/* A carrier quote was for the old address: never kept. */
 static const char sql_method_eligible[] =
     "SELECT m.id FROM shipping_methods m JOIN zone_countries z ON "
     "z.zone_id = m.zone_id WHERE m.id = ? AND m.enabled = 1 AND "
-    "z.country_code = ?";
+    "m.calculator <> 'carrier' AND z.country_code = ?";
 
 /* One shipment for an order with something to ship; its method is kept
  * only when still eligible for the new address (SPEC 1). */
@@ -357,11 +360,23 @@ static const char sql_ship_method_code[] =
     "z.zone_id = m.zone_id WHERE m.code = ? AND m.enabled = 1 AND "
     "z.country_code = ?";
 
+/* A carrier service: the carrier method of the address's zone and the
+ * order's fresh quote for the service. */
+static const char sql_carrier_choice[] =
+    "SELECT m.id, q.id FROM shipping_methods m JOIN zone_countries z ON "
+    "z.zone_id = m.zone_id JOIN carrier_quotes q ON q.order_id = ? AND "
+    "q.token = ? AND q.expires_at > UTC_TIMESTAMP() WHERE "
+    "m.calculator = 'carrier' AND m.enabled = 1 AND z.country_code = ? "
+    "ORDER BY m.position, m.id, q.id DESC LIMIT 1";
+static const char sql_choose_method[] =
+    "UPDATE shipments SET method_id = ?, carrier_quote_id = ? WHERE "
+    "order_id = ?";
+
 enum err
 step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 	      struct verr *v, struct step_out *out)
 {
-	int64_t id = o->id, method = 0;
+	int64_t id = o->id, method = 0, quote = 0;
 	struct db_val p[2];
 	char ref[72];
 	enum err e;
@@ -371,9 +386,21 @@ step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 		return e;
 	if (method_ref(body, "shipments", ref, sizeof(ref), v) == NULL)
 		return ERR_VALIDATION_FAILED;
-	p[0] = DB_S(o->country);
-	e = db_query_ref(db, ref, sql_ship_method_id, sql_ship_method_code, p,
-			 1, db_row_int, &method);
+	if (strncmp(ref, "carrier:", 8) == 0) {
+		struct db_val q[3] = {DB_I(id), DB_S(ref + 8),
+				      DB_S(o->country)};
+		int64_t r[2] = {0, 0};
+
+		/* The quote fetched just before (outside the transaction). */
+		e = db_query(db, sql_carrier_choice, q, 3, two_ints, r);
+		method = r[0];
+		quote = r[1];
+	} else {
+		p[0] = DB_S(o->country);
+		e = db_query_ref(db, ref, sql_ship_method_id,
+				 sql_ship_method_code, p, 1, db_row_int,
+				 &method);
+	}
 	if (e != ERR_OK)
 		return e;
 	if (method == 0) {
@@ -381,9 +408,11 @@ step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 			 "no such method for this address");
 		return ERR_VALIDATION_FAILED;
 	}
-	p[0] = DB_I(method);
-	p[1] = DB_I(id);
-	e = db_exec(db, sql_set_method, p, 2, NULL);
+	{
+		struct db_val q[3] = {DB_I(method), DB_ID(quote), DB_I(id)};
+
+		e = db_exec(db, sql_choose_method, q, 3, NULL);
+	}
 	if (e == ERR_OK)
 		e = apply(db, id, o, T_SELECT_SHIPPING, out);
 	if (e == ERR_OK)
@@ -492,9 +521,6 @@ static const char sql_place[] =
     "o.notes = COALESCE(?, o.notes), o.expires_at = NULL, o.completed_at = "
     "UTC_TIMESTAMP(), o.updated_at = UTC_TIMESTAMP(), p.state = 'new', "
     "p.updated_at = UTC_TIMESTAMP(), s.state = 'ready' WHERE o.id = ?";
-static const char sql_outbox[] =
-    "INSERT INTO outbox_events (uuid, order_id, type, payload) VALUES "
-    "(?, ?, ?, ?)";
 
 /* Holds stock for every tracked line: one conditional UPDATE each. The
  * lines that cannot be held go to out->extra (409 out_of_stock). */
@@ -551,25 +577,6 @@ hold_stock(struct db *db, int64_t id, struct step_out *out)
 	out->extra = json_object_new_object();
 	json_object_object_add(out->extra, "items", short_items);
 	return ERR_OUT_OF_STOCK;
-}
-
-/* Writes an outbox event carrying the order's snapshot snap. */
-static enum err
-outbox(struct db *db, int64_t id, const char *type, struct json_object *snap)
-{
-	char uuid[37];
-	enum err e;
-
-	if (uuid_v4(uuid) != 0)
-		return ERR_INTERNAL;
-	{
-		struct db_val p[4] = {DB_S(uuid), DB_I(id), DB_S(type),
-				      DB_S(json_object_to_json_string_ext(
-					  snap, JSON_C_TO_STRING_PLAIN))};
-
-		e = db_exec(db, sql_outbox, p, 4, NULL);
-	}
-	return e;
 }
 
 enum err
@@ -646,10 +653,10 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 			       json_object_new_string(number));
 	/* The events carry the snapshot the answer shows. */
 	if (e == ERR_OK)
-		e = outbox(db, id, "order.completed", out->snapshot);
+		e = order_event(db, id, "order.completed", out->snapshot);
 	/* A free order has nothing to pay: paid at once (SPEC 1). */
 	if (e == ERR_OK && paid)
-		e = outbox(db, id, "order.paid", out->snapshot);
+		e = order_event(db, id, "order.paid", out->snapshot);
 	return e;
 }
 
@@ -677,6 +684,7 @@ static const char sql_view_pay_methods[] =
 struct view {
 	struct json_object *list;
 	int64_t units;
+	int carrier; /* A carrier method is eligible: its quotes are added. */
 };
 
 static enum err
@@ -689,6 +697,10 @@ view_method_row(void *arg, const struct db_val *c, size_t n)
 	if (n != 8)
 		return ERR_INTERNAL;
 	m.calc = calculator_parse(c[3].s);
+	if (m.calc == CALC_CARRIER) {
+		vw->carrier = 1;
+		return ERR_OK;
+	}
 	m.amount = c[4].i;
 	m.first_item_cost = c[5].i;
 	m.additional_item_cost = c[6].i;
@@ -763,7 +775,8 @@ view_pay_method_row(void *arg, const struct db_val *c, size_t n)
 }
 
 enum err
-step_view(struct db *db, const struct order_head *o, struct json_object **out)
+step_view(struct db *db, void *curl, const struct order_head *o,
+	  struct json_object **out)
 {
 	struct db_val p = DB_I(o->id);
 	enum err e;
@@ -777,7 +790,7 @@ step_view(struct db *db, const struct order_head *o, struct json_object **out)
 			     list);
 		for (i = 0; e == ERR_OK && i < json_object_array_length(list);
 		     i++) {
-			struct view vw = {json_object_new_array(), 0};
+			struct view vw = {json_object_new_array(), 0, 0};
 			struct db_val c = DB_S(o->country);
 
 			e = db_query(db, sql_view_units, &p, 1, db_row_int,
@@ -785,6 +798,16 @@ step_view(struct db *db, const struct order_head *o, struct json_object **out)
 			if (e == ERR_OK)
 				e = db_query(db, sql_view_methods, &c, 1,
 					     view_method_row, &vw);
+			/* Not in a transaction: the carrier may be asked. A
+			 * carrier that fails hides only its own entries. */
+			if (e == ERR_OK && vw.carrier) {
+				struct quotes *q = calloc(1, sizeof(*q));
+
+				if (q != NULL && carrier_quotes(db, curl, o->id,
+								0, q) == ERR_OK)
+					carrier_entries(q, vw.list);
+				free(q);
+			}
 			json_object_object_add(
 			    json_object_array_get_idx(list, i), "methods",
 			    vw.list);

@@ -42,8 +42,9 @@ enum err step_payment(struct db *db, struct order_head *o,
 enum err step_complete(struct db *db, struct order_head *o,
 		       struct json_object *body, struct verr *v,
 		       struct step_out *out);
-/* The answer of GET /api/checkouts/{id} for the order's state. */
-enum err step_view(struct db *db, const struct order_head *o,
+/* The answer of GET /api/checkouts/{id} for the order's state; outside
+ * any transaction (in `addressed`, a carrier may be asked, with curl). */
+enum err step_view(struct db *db, void *curl, const struct order_head *o,
 		   struct json_object **out);
 /* A refusal of a step that the state does not allow: 409 with the state
  * and the steps allowed (for callers outside the steps, e.g. purchase). */

@@ -13,8 +13,10 @@
 #
 # On first `up`, these settings are saved in DIR/stack.env: PORT (nginx,
 # default 8080), BIN (directory with checkoutd and checkoutctl), WORKERS,
-# GRACE (shutdown.grace). checkoutd also takes CHECKOUTD_* overrides from
-# the environment of the `up` that starts it.
+# GRACE (shutdown.grace), STRIPE_PORT (the payment sandbox, a free port),
+# WEBHOOK_SECRET, RECEIVER_PORT and OUTBOX_SECRET (the events' receiver),
+# ADMIN_TOKEN, SHIPPO_PORT (the carrier sandbox). checkoutd also takes CHECKOUTD_* overrides from the
+# environment of an `up`; they are kept in DIR/checkoutd.env for later ones.
 # MARIADB_OPTS (environment) adds options to the mariadbd command line,
 # e.g. --performance-schema=ON for profiling.
 set -euo pipefail
@@ -61,6 +63,19 @@ setup_dir() {
 			echo "SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 		} >"$dir/stack.env"
 	fi
+	# Settings added since the file was written.
+	grep -q '^STRIPE_PORT=' "$dir/stack.env" ||
+		echo "STRIPE_PORT=$(python3 "$top/t/free-port.py")" >>"$dir/stack.env"
+	grep -q '^RECEIVER_PORT=' "$dir/stack.env" ||
+		echo "RECEIVER_PORT=$(python3 "$top/t/free-port.py")" >>"$dir/stack.env"
+	grep -q '^OUTBOX_SECRET=' "$dir/stack.env" ||
+		echo "OUTBOX_SECRET=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >>"$dir/stack.env"
+	grep -q '^SHIPPO_PORT=' "$dir/stack.env" ||
+		echo "SHIPPO_PORT=$(python3 "$top/t/free-port.py")" >>"$dir/stack.env"
+	grep -q '^ADMIN_TOKEN=' "$dir/stack.env" ||
+		echo "ADMIN_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >>"$dir/stack.env"
+	grep -q '^WEBHOOK_SECRET=' "$dir/stack.env" ||
+		echo "WEBHOOK_SECRET=whsec_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >>"$dir/stack.env"
 	# Settings given in the environment replace the saved ones.
 	local k v
 	for k in PORT BIN WORKERS GRACE; do
@@ -133,19 +148,94 @@ secret = $SECRET
 default_tax_zone = EU
 default_shipping_method = flat_eu
 default_payment_method = offline
+# The payment sandbox: t/fake-stripe.py, started beside checkoutd.
+[payment]
+stripe_url = http://127.0.0.1:$STRIPE_PORT
+stripe_secret_key = sk_test_sandbox
+[webhook]
+stripe_secret = $WEBHOOK_SECRET
+# Events go to t/fake-receiver.py, which records them (log/receiver.jsonl).
+[outbox]
+url = http://127.0.0.1:$RECEIVER_PORT/events
+secret = $OUTBOX_SECRET
+[admin]
+token = $ADMIN_TOKEN
+# Carrier rates from t/fake-shippo.py.
+[carrier]
+url = http://127.0.0.1:$SHIPPO_PORT
+token = shippo_test_sandbox
+origin_name = Demo Store
+origin_street = Hauptstrasse 1
+origin_city = Berlin
+origin_zip = 10115
+origin_country = DE
 CONF
 	chmod 0600 "$conf"
 }
 
+# The sandbox providers: a Stripe-compatible fake that sends its webhooks
+# to this stack's checkoutd, a receiver for checkoutd's own events, and a
+# Shippo-compatible carrier.
+fakes_up() {
+	local i
+	if ! alive "$dir/run/fake-receiver.pid" fake-receiver; then
+		setsid python3 "$top/t/fake-receiver.py" --port "$RECEIVER_PORT" \
+			--secret "$OUTBOX_SECRET" --record "$dir/log/receiver.jsonl" \
+			</dev/null >>"$dir/log/fake-receiver.log" 2>&1 &
+		echo $! >"$dir/run/fake-receiver.pid"
+	fi
+	if ! alive "$dir/run/fake-shippo.pid" fake-shippo; then
+		setsid python3 "$top/t/fake-shippo.py" --port "$SHIPPO_PORT" \
+			</dev/null >>"$dir/log/fake-shippo.log" 2>&1 &
+		echo $! >"$dir/run/fake-shippo.pid"
+	fi
+	if ! alive "$dir/run/fake-stripe.pid" fake-stripe; then
+		setsid python3 "$top/t/fake-stripe.py" --port "$STRIPE_PORT" \
+			--record "$dir/log/fake-stripe.jsonl" \
+			--webhook-url "http://127.0.0.1:$PORT/api/webhooks/stripe" \
+			--webhook-secret "$WEBHOOK_SECRET" \
+			</dev/null >>"$dir/log/fake-stripe.log" 2>&1 &
+		echo $! >"$dir/run/fake-stripe.pid"
+	fi
+	for ((i = 0; i < 100; i++)); do
+		if curl -fsS -o /dev/null "http://127.0.0.1:$STRIPE_PORT/_calls" 2>/dev/null &&
+			curl -fsS -o /dev/null "http://127.0.0.1:$RECEIVER_PORT/_deliveries" 2>/dev/null &&
+			curl -fsS -o /dev/null "http://127.0.0.1:$SHIPPO_PORT/_calls" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "the fakes did not start (see $dir/log/fake-*.log)"
+}
+
+# CHECKOUTD_* settings given to an `up` are kept in DIR/checkoutd.env, so
+# a later `up` (a restart by a test) starts checkoutd with them too.
+save_overrides() {
+	local k
+	touch "$dir/checkoutd.env"
+	for k in $(compgen -e | grep -E '^CHECKOUTD_[A-Z0-9_]+$' |
+		grep -vE '^CHECKOUTD_(URL|BIN|CONFIG)$' || true); do
+		sed -i "/^$k=/d" "$dir/checkoutd.env"
+		printf '%s=%q\n' "$k" "${!k}" >>"$dir/checkoutd.env"
+	done
+}
+
 checkoutd_up() {
 	local i
+	save_overrides
 	if alive "$dir/run/checkoutd.pid" checkoutd; then return 0; fi
 	[ -x "$BIN/checkoutd" ] || die "no checkoutd in $BIN: build first"
 	rm -f "$dir/run/checkoutd.exit"
 	# The wrapper records the exit status (the shutdown test reads it).
-	setsid sh -c '"$1" --config "$2"; echo $? >"$3"' checkoutd-wrapper \
-		"$BIN/checkoutd" "$conf" "$dir/run/checkoutd.exit" \
-		</dev/null >>"$dir/log/checkoutd.log" 2>&1 &
+	(
+		set -a
+		# shellcheck disable=SC1091
+		. "$dir/checkoutd.env"
+		set +a
+		exec setsid sh -c '"$1" --config "$2"; echo $? >"$3"' checkoutd-wrapper \
+			"$BIN/checkoutd" "$conf" "$dir/run/checkoutd.exit" \
+			</dev/null >>"$dir/log/checkoutd.log" 2>&1
+	) &
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$sockdir/checkoutd.sock" ] && alive "$dir/run/checkoutd.pid" checkoutd && return 0
 		sleep 0.1
@@ -221,11 +311,15 @@ up)
 	# The demo store goes into an empty database only.
 	"$BIN/checkoutctl" --config "$conf" demo >>"$dir/log/migrate.log" 2>&1 ||
 		die "loading the demo store failed (see $dir/log/migrate.log)"
+	fakes_up
 	checkoutd_up
 	nginx_up
 	wait_ping
 	;;
 down)
+	stop_pid "$dir/run/fake-stripe.pid" fake-stripe 5
+	stop_pid "$dir/run/fake-receiver.pid" fake-receiver 5
+	stop_pid "$dir/run/fake-shippo.pid" fake-shippo 5
 	stop_pid "$dir/run/nginx.pid" nginx
 	stop_pid "$dir/run/checkoutd.pid" checkoutd $((GRACE + 5))
 	stop_pid "$dir/run/mariadb.pid" mariadbd 60
@@ -238,7 +332,8 @@ checkoutd-stop)
 	stop_pid "$dir/run/checkoutd.pid" checkoutd $((GRACE + 5))
 	;;
 status)
-	for p in mariadb:mariadbd checkoutd:checkoutd nginx:nginx; do
+	for p in mariadb:mariadbd checkoutd:checkoutd nginx:nginx fake-stripe:fake-stripe \
+		fake-receiver:fake-receiver fake-shippo:fake-shippo; do
 		if alive "$dir/run/${p%%:*}.pid" "${p#*:}"; then
 			echo "${p%%:*}: running (pid $(cat "$dir/run/${p%%:*}.pid"))"
 		else

@@ -5,6 +5,8 @@
 #ifndef CHECKOUTD_API_H
 #define CHECKOUTD_API_H
 
+#include <stdint.h>
+
 #include "http.h"
 
 /* GET /api/checkouts/health/ping, GET /checkouts/health/ping: "pong". */
@@ -44,5 +46,17 @@ enum err api_test_sleep(struct request *req);
 /* Echoes the decoded body and captures as JSON (decoder tests). */
 enum err api_test_echo(struct request *req);
 #endif
+
+/* src/api/webhooks.c */
+enum err api_webhook_stripe(struct request *req);
+
+/* The positive integer path parameter name, or 0 (then answer 404). */
+int64_t api_path_id(struct request *req, const char *name);
+
+/* src/api/admin.c: POST /api/admin/orders/{id}/... (SPEC 2.10). */
+enum err api_admin_mark_paid(struct request *req);
+enum err api_admin_cancel(struct request *req);
+enum err api_admin_refund(struct request *req);
+enum err api_admin_ship(struct request *req);
 
 #endif

@@ -3,11 +3,15 @@
  */
 #include "api/api.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "carrier.h"
 #include "catalog.h"
 #include "checkout.h"
 #include "order.h"
+#include "purchase.h"
 #include "steps.h"
 #include "str.h"
 #include "valid.h"
@@ -64,8 +68,8 @@ creds_of(struct request *req)
 }
 
 /* The order id in the path; 0 when it is not one (answered 404). */
-static int64_t
-path_id(struct request *req, const char *name)
+int64_t
+api_path_id(struct request *req, const char *name)
 {
 	const char *s = req_param(req, name);
 	int64_t id = 0;
@@ -188,21 +192,21 @@ api_cart_create(struct request *req)
 
 /* Answers a read of the order in the path: authorized, then view. */
 static enum err
-answer_view(struct request *req,
-	    enum err (*view)(struct db *db, const struct order_head *h,
-			     struct json_object **out))
+answer_view(struct request *req, enum err (*view)(struct db *db, void *curl,
+						  const struct order_head *h,
+						  struct json_object **out))
 {
 	struct creds c = creds_of(req);
 	struct order_head h;
 	struct json_object *out;
-	int64_t id = path_id(req, "id");
+	int64_t id = api_path_id(req, "id");
 	enum err e;
 
 	if (id == 0)
 		return ERR_NOT_FOUND;
 	e = order_authorize(req->db, id, &c, 0, &h);
 	if (e == ERR_OK)
-		e = view(req->db, &h, &out);
+		e = view(req->db, req->curl, &h, &out);
 	if (e != ERR_OK)
 		return e;
 	res_json(req, 200, out);
@@ -210,9 +214,10 @@ answer_view(struct request *req,
 }
 
 static enum err
-snapshot_view(struct db *db, const struct order_head *h,
+snapshot_view(struct db *db, void *curl, const struct order_head *h,
 	      struct json_object **out)
 {
+	(void)curl;
 	return order_snapshot(db, h->id, out);
 }
 
@@ -226,7 +231,7 @@ enum err
 api_cart_add_item(struct request *req)
 {
 	static const char *const keys[] = {"variant", "quantity", NULL};
-	struct cart_op c = {.op = OP_ADD, .id = path_id(req, "id")};
+	struct cart_op c = {.op = OP_ADD, .id = api_path_id(req, "id")};
 
 	valid_only_keys(req->json, keys, &c.v);
 	valid_ref(req->json, "variant", "variant", c.variant, sizeof(c.variant),
@@ -242,9 +247,9 @@ enum err
 api_cart_patch_item(struct request *req)
 {
 	static const char *const keys[] = {"quantity", NULL};
-	struct cart_op c = {.op = OP_SET, .id = path_id(req, "id")};
+	struct cart_op c = {.op = OP_SET, .id = api_path_id(req, "id")};
 
-	c.item_id = path_id(req, "itemId");
+	c.item_id = api_path_id(req, "itemId");
 	if (c.item_id == 0)
 		return ERR_NOT_FOUND;
 	valid_only_keys(req->json, keys, &c.v);
@@ -260,9 +265,9 @@ api_cart_patch_item(struct request *req)
 enum err
 api_cart_delete_item(struct request *req)
 {
-	struct cart_op c = {.op = OP_SET, .id = path_id(req, "id")};
+	struct cart_op c = {.op = OP_SET, .id = api_path_id(req, "id")};
 
-	c.item_id = path_id(req, "itemId");
+	c.item_id = api_path_id(req, "itemId");
 	if (c.item_id == 0)
 		return ERR_NOT_FOUND;
 	return run_cart_op(req, &c, 200);
@@ -272,7 +277,7 @@ enum err
 api_cart_coupon(struct request *req)
 {
 	static const char *const keys[] = {"code", NULL};
-	struct cart_op c = {.op = OP_COUPON, .id = path_id(req, "id")};
+	struct cart_op c = {.op = OP_COUPON, .id = api_path_id(req, "id")};
 
 	if (req->method == M_POST) {
 		valid_only_keys(req->json, keys, &c.v);
@@ -327,8 +332,7 @@ put_tx(struct db *db, void *arg)
 	case STEP_FINALIZE:
 		e = step_complete(db, &h, c->body, &c->v, &c->out);
 		break;
-	default:
-		/* Purchase comes with the payment providers (issue 4). */
+	default: /* Purchase is answered before any transaction. */
 		e = step_refuse(&h, &c->out);
 		break;
 	}
@@ -343,11 +347,101 @@ put_tx(struct db *db, void *arg)
 	return e;
 }
 
+/*
+ * The carrier is asked outside the step's transaction (SPEC 2.9): for a
+ * shipping step naming a `carrier:<service>` method, the quotes for the
+ * current address and items; before a finalize, a fresh quote when the
+ * chosen one has expired. The order is checked to be the caller's first.
+ */
+static enum err
+carrier_before(struct request *req, struct put_ctx *c)
+{
+	struct json_object *list =
+	    json_object_object_get(req->json, "shipments");
+	struct json_object *m = json_object_is_type(list, json_type_array) &&
+					json_object_array_length(list) > 0
+				    ? json_object_array_get_idx(list, 0)
+				    : NULL;
+	struct json_object *mv = json_object_is_type(m, json_type_object)
+				     ? json_object_object_get(m, "method")
+				     : NULL;
+	const char *ref = json_object_is_type(mv, json_type_string)
+			      ? json_object_get_string(mv)
+			      : NULL;
+	struct order_head h;
+	struct quotes *q;
+	enum err e;
+
+	if (!(c->step == STEP_SHIPPING && ref != NULL &&
+	      strncmp(ref, "carrier:", 8) == 0) &&
+	    c->step != STEP_FINALIZE)
+		return ERR_OK;
+	e = order_authorize(req->db, c->id, &c->creds, 0, &h);
+	if (e != ERR_OK || strcmp(h.state, "cart") != 0)
+		return e; /* The step answers what the state allows. */
+	if (c->step == STEP_FINALIZE)
+		return carrier_refresh(req->db, req->curl, c->id);
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return ERR_NOMEM;
+	e = carrier_quotes(req->db, req->curl, c->id, 0, q);
+	free(q);
+	return e;
+}
+
+/* Purchase runs its own short transactions around the provider calls. */
+static enum err
+answer_purchase(struct request *req, int64_t id, const struct creds *creds)
+{
+	struct purchase_out out = {0};
+	struct verr v = {0};
+	char retry[24];
+	enum err e;
+
+	e = purchase(req->db, req->curl, id, creds, req->json, &v, &out);
+	switch (e) {
+	case ERR_OK:
+		res_json(req, 200, out.snapshot);
+		out.snapshot = NULL;
+		break;
+	case ERR_VALIDATION_FAILED:
+		if (verr_answer(req, &v))
+			e = ERR_OK;
+		break;
+	case ERR_TOO_MANY_ATTEMPTS:
+		snprintf(retry, sizeof(retry), "%lld",
+			 (long long)out.retry_after);
+		res_header(req, "Retry-After", retry);
+		res_problem(req, e,
+			    "too many declined cards for this order: try "
+			    "again later",
+			    NULL);
+		e = ERR_OK;
+		break;
+	case ERR_CARD_DECLINED:
+	case ERR_INVALID_TRANSITION:
+		res_problem(req, e,
+			    e == ERR_CARD_DECLINED
+				? "the card was declined"
+				: "this order cannot be paid now",
+			    out.extra);
+		out.extra = NULL;
+		e = ERR_OK;
+		break;
+	default:
+		break;
+	}
+	json_object_put(out.snapshot);
+	json_object_put(out.extra);
+	verr_free(&v);
+	return e;
+}
+
 enum err
 api_checkout_put(struct request *req)
 {
 	struct put_ctx c = {
-	    .req = req, .id = path_id(req, "id"), .body = req->json};
+	    .req = req, .id = api_path_id(req, "id"), .body = req->json};
 	enum err e;
 
 	if (c.id == 0)
@@ -356,7 +450,11 @@ api_checkout_put(struct request *req)
 	c.step = checkout_step_of(req->json, &c.v);
 	if (verr_answer(req, &c.v))
 		return ERR_OK;
-	e = db_tx(req->db, put_tx, &c);
+	if (c.step == STEP_PURCHASE)
+		return answer_purchase(req, c.id, &c.creds);
+	e = carrier_before(req, &c);
+	if (e == ERR_OK)
+		e = db_tx(req->db, put_tx, &c);
 	if (e == ERR_OK && c.out.total_changed) {
 		struct json_object *extra = json_object_new_object();
 

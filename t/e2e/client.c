@@ -88,6 +88,8 @@ e2e_request(const char *method, const char *path, const struct req_opts *o,
 	if (o == NULL)
 		o = &none;
 	memset(r, 0, sizeof(*r));
+	if (o->base != NULL)
+		base = o->base;
 	snprintf(url, sizeof(url), "%s%s",
 		 base ? base : "http://127.0.0.1:8080", path);
 	c = curl_easy_init();
@@ -135,7 +137,7 @@ e2e_request(const char *method, const char *path, const struct req_opts *o,
 	curl_easy_cleanup(c);
 	if (r->body.data == NULL)
 		buf_append(&r->body, "", 0);
-	if (rc == CURLE_OK && o->interface == NULL)
+	if (rc == CURLE_OK && o->interface == NULL && o->base == NULL)
 		record(method, path, r);
 	return rc == CURLE_OK ? 0 : -1;
 }
@@ -364,4 +366,41 @@ first_error_field(struct json_object *o)
 	return text(
 	    json_object_array_get_idx(json_object_object_get(o, "errors"), 0),
 	    "field");
+}
+
+int64_t
+sql(const char *fmt, ...)
+{
+	char q[1024], cmd[1400], out[64] = "";
+	va_list ap;
+	FILE *p;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd),
+		 "mariadb --no-defaults -uroot -N "
+		 "--socket=\"$STACK_DIR/run/mysql.sock\" checkoutd -e \"%s\"",
+		 q);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	if (fgets(out, sizeof(out), p) == NULL)
+		out[0] = '\0';
+	assert_int_equal(pclose(p), 0);
+	return strtoll(out, NULL, 10);
+}
+
+char *
+co(struct cart *c)
+{
+	static char p[64];
+
+	snprintf(p, sizeof(p), "/api/checkouts/%ld", c->id);
+	return p;
+}
+
+void
+put(struct cart *c, const char *ctype, const char *body, long want)
+{
+	json_object_put(call(c, "PUT", co(c), ctype, body, want));
 }

@@ -28,6 +28,7 @@ struct req_opts {
 	size_t body_len;	/* 0: strlen(body). */
 	const char *headers[8]; /* "Name: value", NULL-terminated. */
 	const char *interface;	/* Source address (CURLOPT_INTERFACE). */
+	const char *base;	/* Another server's base URL (not recorded). */
 };
 
 /* Sends method path (relative to CHECKOUTD_URL); 0 on transport success. */
@@ -79,5 +80,26 @@ struct json_object *call(struct cart *c, const char *method, const char *path,
 const char *first_error_field(struct json_object *o);
 /* c's path followed by rest (a static buffer). */
 char *sub(struct cart *c, const char *rest);
+
+#define FORM "application/x-www-form-urlencoded"
+#define JSON "application/json"
+#define ADDRESS_FORM                                                           \
+	"shippingAddress[firstName]=John&shippingAddress[lastName]=Doe&"       \
+	"shippingAddress[city]=New+York&shippingAddress[postcode]=12435&"      \
+	"shippingAddress[street]=Test&shippingAddress[country]=DE&"            \
+	"email=john%40example.com"
+#define ADDRESS_JSON                                                           \
+	"{\"shippingAddress\": {\"firstName\": \"John\", \"lastName\": "       \
+	"\"Doe\", \"city\": \"Berlin\", \"postcode\": \"10115\", "             \
+	"\"street\": \"Test\", \"country\": \"DE\"}, \"email\": "              \
+	"\"john@example.com\"}"
+
+/* Runs SQL through the stack's root client; returns the first value of
+ * the first row as an integer (0 when none). */
+int64_t sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "/api/checkouts/<id>" of c (a static buffer). */
+char *co(struct cart *c);
+/* PUT co(c) with body; fails unless the status is want. */
+void put(struct cart *c, const char *ctype, const char *body, long want);
 
 #endif

@@ -14,8 +14,6 @@
 #include "client.h"
 
 #define SESSION "5d1f0e9c-8b7a-4c6d-9e5f-4a3b2c1d0e9f"
-#define FORM	"application/x-www-form-urlencoded"
-#define JSON	"application/json"
 
 static void
 test_new_cart(void **state)

@@ -17,65 +17,13 @@
 
 #include "client.h"
 
-#define FORM "application/x-www-form-urlencoded"
-#define JSON "application/json"
-#define ADDRESS_FORM                                                           \
-	"shippingAddress[firstName]=John&shippingAddress[lastName]=Doe&"       \
-	"shippingAddress[city]=New+York&shippingAddress[postcode]=12435&"      \
-	"shippingAddress[street]=Test&shippingAddress[country]=DE&"            \
-	"email=john%40example.com"
-#define ADDRESS_JSON                                                           \
-	"{\"shippingAddress\": {\"firstName\": \"John\", \"lastName\": "       \
-	"\"Doe\", \"city\": \"Berlin\", \"postcode\": \"10115\", "             \
-	"\"street\": \"Test\", \"country\": \"DE\"}, \"email\": "              \
-	"\"john@example.com\"}"
-
-/* Runs SQL through the stack's root client; returns the first value of
- * the first row as an integer (0 when none). */
-static int64_t
-sql(const char *fmt, ...)
-{
-	char q[1024], cmd[1400], out[64] = "";
-	va_list ap;
-	FILE *p;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd),
-		 "mariadb --no-defaults -uroot -N "
-		 "--socket=\"$STACK_DIR/run/mysql.sock\" checkoutd -e \"%s\"",
-		 q);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	if (fgets(out, sizeof(out), p) == NULL)
-		out[0] = '\0';
-	assert_int_equal(pclose(p), 0);
-	return strtoll(out, NULL, 10);
-}
-
-static char *
-co(struct cart *c)
-{
-	static char p[64];
-
-	snprintf(p, sizeof(p), "/api/checkouts/%ld", c->id);
-	return p;
-}
-
-static void
-put(struct cart *c, const char *ctype, const char *body, long want)
-{
-	json_object_put(call(c, "PUT", co(c), ctype, body, want));
-}
-
 static void
 walk(int json)
 {
 	struct cart c;
 	struct json_object *o, *m, *items, *adj, *first;
 	int64_t number;
-	size_t i;
+	size_t i, own;
 
 	new_cart(&c);
 	json_object_put(call(&c, "POST", sub(&c, "/items"), FORM,
@@ -91,8 +39,13 @@ walk(int json)
 	assert_string_equal(
 	    text(json_object_object_get(first, "shipment"), "state"), "cart");
 	m = json_object_object_get(first, "methods");
-	for (i = 0; i < json_object_array_length(m); i++) {
+	for (i = 0, own = 0; i < json_object_array_length(m); i++) {
 		struct json_object *me = json_object_array_get_idx(m, i);
+
+		/* The carrier's services come on top (test_carrier.c). */
+		if (strncmp(text(me, "code"), "carrier:", 8) == 0)
+			continue;
+		own++;
 
 		if (strcmp(text(me, "code"), "flexible_eu") == 0)
 			assert_int_equal(num(me, "price"), 5000);
@@ -101,7 +54,7 @@ walk(int json)
 		/* US methods are not offered for a German address. */
 		assert_string_not_equal(text(me, "code"), "flat_us");
 	}
-	assert_int_equal(json_object_array_length(m), 3);
+	assert_int_equal(own, 3);
 	json_object_put(o);
 	put(&c, json ? JSON : FORM,
 	    json ? "{\"shipments\": [{\"method\": \"flexible_eu\"}]}"

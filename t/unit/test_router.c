@@ -24,12 +24,12 @@ h2(struct request *r)
 }
 
 static const struct route table[] = {
-    {M_GET, "/api/checkouts/{id}", h1},
-    {M_PUT, "/api/checkouts/{id}", h2},
-    {M_POST, "/api/carts", h1},
-    {M_PATCH, "/api/carts/{id}/items/{itemId}", h2},
-    {M_DELETE, "/api/carts/{id}/items/{itemId}", h1},
-    {M_GET, "/api/checkouts/health/ping", h2},
+    {M_GET, "/api/checkouts/{id}", h1, 0},
+    {M_PUT, "/api/checkouts/{id}", h2, 0},
+    {M_POST, "/api/carts", h1, 0},
+    {M_PATCH, "/api/carts/{id}/items/{itemId}", h2, 0},
+    {M_DELETE, "/api/carts/{id}/items/{itemId}", h1, 0},
+    {M_GET, "/api/checkouts/health/ping", h2, 0},
 };
 #define N (sizeof(table) / sizeof(table[0]))
 

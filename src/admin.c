@@ -1,0 +1,600 @@
+#include "admin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "order.h"
+#include "payment.h"
+#include "str.h"
+#include "stripe.h"
+
+struct ord {
+	char state[24], payment[24], shipping[24];
+	int found;
+};
+
+static const char sql_lock[] =
+    "SELECT state, payment_state, shipping_state FROM orders WHERE id = ? "
+    "FOR UPDATE";
+
+static enum err
+ord_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct ord *o = arg;
+
+	if (n != 3)
+		return ERR_INTERNAL;
+	o->found = 1;
+	snprintf(o->state, sizeof(o->state), "%s", c[0].s);
+	snprintf(o->payment, sizeof(o->payment), "%s", c[1].s);
+	snprintf(o->shipping, sizeof(o->shipping), "%s", c[2].s);
+	return ERR_OK;
+}
+
+/* Locks order id; 404 for an order that does not exist or is a cart. */
+static enum err
+lock_order(struct db *db, int64_t id, struct ord *o)
+{
+	struct db_val p = DB_I(id);
+	enum err e;
+
+	memset(o, 0, sizeof(*o));
+	e = db_query(db, sql_lock, &p, 1, ord_row, o);
+	if (e == ERR_OK && (!o->found || strcmp(o->state, "cart") == 0))
+		e = ERR_NOT_FOUND;
+	return e;
+}
+
+static const char sql_payment_in[] =
+    "SELECT p.id FROM payments p WHERE p.order_id = ? AND p.state = ? "
+    "ORDER BY p.id DESC LIMIT 1";
+
+/* The newest payment of order id in state, or 0. */
+static enum err
+payment_in(struct db *db, int64_t id, const char *state, int64_t *pid)
+{
+	struct db_val p[2] = {DB_I(id), DB_S(state)};
+
+	*pid = 0;
+	return db_query(db, sql_payment_in, p, 2, db_row_int, pid);
+}
+
+static enum err
+event(struct db *db, int64_t id, const char *type,
+      struct json_object **snapshot)
+{
+	enum err e = order_snapshot(db, id, snapshot);
+
+	return e == ERR_OK ? order_event(db, id, type, *snapshot) : e;
+}
+
+/* Mark-paid. */
+
+struct op {
+	int64_t id;
+	const char *tracking;
+	struct json_object *snapshot;
+	const char *why;
+	/* cancel and refund */
+	struct pay pay;
+	int64_t amount, refunded, refund_n;
+	int provider_done;
+	char refund_ref[128];
+	struct verr *v;
+};
+
+static enum err
+refuse(struct op *c, const char *why)
+{
+	c->why = why;
+	return ERR_INVALID_TRANSITION;
+}
+
+static enum err
+mark_paid_tx(struct db *db, void *arg)
+{
+	struct op *c = arg;
+	struct ord o;
+	struct pay pay;
+	int64_t pid = 0;
+	enum err e;
+
+	json_object_put(c->snapshot);
+	c->snapshot = NULL;
+	e = lock_order(db, c->id, &o);
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(o.state, "cancelled") == 0 ||
+	    strcmp(o.payment, "awaiting_payment") != 0)
+		return refuse(c, "the order is not awaiting payment");
+	e = payment_in(db, c->id, "new", &pid);
+	if (e == ERR_OK && pid == 0)
+		return refuse(c, "the order has no open payment");
+	if (e == ERR_OK)
+		e = payment_get(db, pid, &pay);
+	if (e == ERR_OK && strcmp(pay.gateway, "offline") != 0)
+		return refuse(c, "only offline payments are marked paid");
+	if (e == ERR_OK)
+		e = payment_record(db, pid, PAY_COMPLETED, NULL, NULL, NULL);
+	if (e == ERR_OK)
+		e = order_snapshot(db, c->id, &c->snapshot);
+	return e;
+}
+
+static enum err
+finish(enum err e, struct op *c, struct json_object **snapshot,
+       const char **why)
+{
+	*why = c->why;
+	if (e == ERR_OK) {
+		*snapshot = c->snapshot;
+	} else {
+		json_object_put(c->snapshot);
+		*snapshot = NULL;
+	}
+	return e;
+}
+
+enum err
+admin_mark_paid(struct db *db, int64_t id, struct json_object **snapshot,
+		const char **why)
+{
+	struct op c = {.id = id};
+
+	return finish(db_tx(db, mark_paid_tx, &c), &c, snapshot, why);
+}
+
+/* Ship. */
+
+static const char sql_ship_shipments[] =
+    "UPDATE shipments SET state = 'shipped', tracking = COALESCE(?, "
+    "tracking) WHERE order_id = ? AND state = 'ready'";
+/* The held units leave the shelf. */
+static const char sql_ship_stock[] =
+    "UPDATE variant_stock s JOIN order_items i ON i.variant_id = "
+    "s.variant_id JOIN product_variants v ON v.id = i.variant_id SET "
+    "s.on_hand = s.on_hand - i.quantity, s.on_hold = s.on_hold - "
+    "i.quantity WHERE i.order_id = ? AND v.tracked = 1";
+static const char sql_ship_order[] =
+    "UPDATE orders SET shipping_state = 'shipped', state = "
+    "IF(payment_state = 'paid', 'fulfilled', state), updated_at = "
+    "UTC_TIMESTAMP() WHERE id = ?";
+
+static enum err
+ship_tx(struct db *db, void *arg)
+{
+	struct op *c = arg;
+	struct db_val p[2];
+	struct ord o;
+	enum err e;
+
+	json_object_put(c->snapshot);
+	c->snapshot = NULL;
+	e = lock_order(db, c->id, &o);
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(o.state, "new") != 0 || strcmp(o.shipping, "ready") != 0)
+		return refuse(c, "the order is not ready to ship");
+	p[0] = c->tracking != NULL ? DB_S(c->tracking) : DB_N;
+	p[1] = DB_I(c->id);
+	e = db_exec(db, sql_ship_shipments, p, 2, NULL);
+	p[0] = DB_I(c->id);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_ship_stock, p, 1, NULL);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_ship_order, p, 1, NULL);
+	if (e == ERR_OK)
+		e = event(db, c->id, "order.shipped", &c->snapshot);
+	return e;
+}
+
+enum err
+admin_ship(struct db *db, int64_t id, const char *tracking,
+	   struct json_object **snapshot, const char **why)
+{
+	struct op c = {.id = id, .tracking = tracking};
+
+	return finish(db_tx(db, ship_tx, &c), &c, snapshot, why);
+}
+
+/* Refund. */
+
+static const char sql_refunded[] =
+    "SELECT CAST(COALESCE(SUM(amount), 0) AS SIGNED), COUNT(*) FROM refunds "
+    "WHERE payment_id = ?";
+
+static enum err
+two_ints(void *arg, const struct db_val *c, size_t n)
+{
+	int64_t *out = arg;
+
+	if (n != 2)
+		return ERR_INTERNAL;
+	out[0] = c[0].i;
+	out[1] = c[1].i;
+	return ERR_OK;
+}
+
+/* The completed payment of a paid order and what is refunded of it. */
+static enum err
+refundable(struct db *db, struct op *c)
+{
+	int64_t pid = 0, r[2] = {0, 0};
+	struct db_val p;
+	enum err e = payment_in(db, c->id, "completed", &pid);
+
+	if (e == ERR_OK && pid == 0)
+		return refuse(c, "the order has no completed payment");
+	if (e == ERR_OK)
+		e = payment_get(db, pid, &c->pay);
+	p = DB_I(pid);
+	if (e == ERR_OK)
+		e = db_query(db, sql_refunded, &p, 1, two_ints, r);
+	c->refunded = r[0];
+	c->refund_n = r[1];
+	return e;
+}
+
+static enum err
+refund_check_tx(struct db *db, void *arg)
+{
+	struct op *c = arg;
+	struct ord o;
+	enum err e = lock_order(db, c->id, &o);
+
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(o.payment, "paid") != 0 &&
+	    strcmp(o.payment, "partially_refunded") != 0)
+		return refuse(c, "the order is not paid");
+	e = refundable(db, c);
+	if (e != ERR_OK)
+		return e;
+	if (c->amount == 0)
+		c->amount = c->pay.amount - c->refunded;
+	if (c->amount <= 0 || c->amount > c->pay.amount - c->refunded) {
+		verr_add(c->v, "amount", "is more than what is left to refund");
+		return ERR_VALIDATION_FAILED;
+	}
+	return ERR_OK;
+}
+
+static const char sql_refund_insert[] =
+    "INSERT INTO refunds (uuid, payment_id, amount, provider_ref) VALUES "
+    "(?, ?, ?, ?)";
+static const char sql_refund_payment[] =
+    "UPDATE payments SET state = IF(? >= amount, 'refunded', state), "
+    "updated_at = UTC_TIMESTAMP() WHERE id = ?";
+static const char sql_refund_order[] =
+    "UPDATE orders SET payment_state = ?, updated_at = UTC_TIMESTAMP() "
+    "WHERE id = ?";
+
+/* Records a refund the provider made (or an offline one). */
+static enum err
+record_refund(struct db *db, struct op *c)
+{
+	char uuid[37];
+	int64_t total = c->refunded + c->amount;
+	struct db_val p[4];
+	enum err e;
+
+	if (uuid_v4(uuid) != 0)
+		return ERR_INTERNAL;
+	p[0] = DB_S(uuid);
+	p[1] = DB_I(c->pay.id);
+	p[2] = DB_I(c->amount);
+	p[3] = c->refund_ref[0] ? DB_S(c->refund_ref) : DB_N;
+	e = db_exec(db, sql_refund_insert, p, 4, NULL);
+	p[0] = DB_I(total);
+	p[1] = DB_I(c->pay.id);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_refund_payment, p, 2, NULL);
+	p[0] = DB_S(total >= c->pay.amount ? "refunded" : "partially_refunded");
+	p[1] = DB_I(c->id);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_refund_order, p, 2, NULL);
+	return e;
+}
+
+static enum err
+refund_tx(struct db *db, void *arg)
+{
+	struct op *c = arg;
+	struct ord o;
+	int64_t amount = c->amount, before = c->refunded;
+	enum err e;
+
+	json_object_put(c->snapshot);
+	c->snapshot = NULL;
+	e = lock_order(db, c->id, &o);
+	if (e == ERR_OK)
+		e = refundable(db, c);
+	if (e != ERR_OK)
+		return e;
+	/* Another refund landed between the check and now: the provider
+	 * refunded against its own total, so only the amount is recorded. */
+	if (c->refunded != before)
+		log_warn("order %lld: refunds changed during a refund",
+			 (long long)c->id);
+	c->amount = amount;
+	e = record_refund(db, c);
+	if (e == ERR_OK)
+		e = event(db, c->id, "order.refunded", &c->snapshot);
+	return e;
+}
+
+/* The provider's part of a refund of c->amount: nothing for offline. */
+static enum err
+refund_at_provider(void *curl, struct op *c)
+{
+	char key[80];
+
+	if (strcmp(c->pay.gateway, "stripe") != 0 || c->pay.ref[0] == '\0')
+		return ERR_OK;
+	snprintf(key, sizeof(key), "%s-refund-%lld", c->pay.uuid,
+		 (long long)c->refund_n + 1);
+	return stripe_refund(curl, c->pay.ref, c->amount, key, c->refund_ref,
+			     sizeof(c->refund_ref));
+}
+
+enum err
+admin_refund(struct db *db, void *curl, int64_t id, int64_t amount,
+	     struct json_object **snapshot, const char **why, struct verr *v)
+{
+	struct op c = {.id = id, .amount = amount, .v = v};
+	enum err e = db_tx(db, refund_check_tx, &c);
+
+	if (e == ERR_OK)
+		e = refund_at_provider(curl, &c);
+	if (e == ERR_OK)
+		e = db_tx(db, refund_tx, &c);
+	return finish(e, &c, snapshot, why);
+}
+
+/* Cancel. */
+
+static enum err
+cancel_check_tx(struct db *db, void *arg)
+{
+	struct op *c = arg;
+	int64_t pid = 0;
+	struct ord o;
+	enum err e = lock_order(db, c->id, &o);
+
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(o.state, "new") != 0 || strcmp(o.shipping, "shipped") == 0)
+		return refuse(c, "only a placed order not yet shipped can be "
+				 "cancelled");
+	e = payment_in(db, c->id, "processing", &pid);
+	if (e == ERR_OK && pid != 0)
+		return ERR_PAYMENT_IN_PROGRESS;
+	memset(&c->pay, 0, sizeof(c->pay));
+	c->amount = 0;
+	if (e == ERR_OK && strcmp(o.payment, "awaiting_payment") == 0) {
+		e = payment_in(db, c->id, "new", &pid);
+		if (e == ERR_OK && pid != 0)
+			e = payment_get(db, pid, &c->pay);
+	} else if (e == ERR_OK &&
+		   (strcmp(o.payment, "paid") == 0 ||
+		    strcmp(o.payment, "partially_refunded") == 0)) {
+		e = refundable(db, c);
+		c->amount = c->pay.amount - c->refunded;
+	}
+	return e;
+}
+
+static const char sql_release[] =
+    "UPDATE variant_stock s JOIN order_items i ON i.variant_id = "
+    "s.variant_id JOIN product_variants v ON v.id = i.variant_id SET "
+    "s.on_hold = s.on_hold - i.quantity WHERE i.order_id = ? AND "
+    "v.tracked = 1";
+static const char sql_unuse_promotions[] =
+    "UPDATE promotions SET used = used - 1 WHERE used > 0 AND id IN "
+    "(SELECT origin_id FROM adjustments WHERE order_id = ? AND type IN "
+    "('order_promotion', 'shipping_promotion'))";
+static const char sql_unuse_coupon[] =
+    "UPDATE promotion_coupons c JOIN orders o ON o.coupon_id = c.id SET "
+    "c.used = c.used - 1 WHERE o.id = ? AND c.used > 0 AND EXISTS (SELECT "
+    "1 FROM adjustments a WHERE a.order_id = o.id AND a.origin_id = "
+    "c.promotion_id AND a.type IN ('order_promotion', "
+    "'shipping_promotion'))";
+static const char sql_cancel_payments[] =
+    "UPDATE payments SET state = 'cancelled', updated_at = "
+    "UTC_TIMESTAMP() WHERE order_id = ? AND state IN ('cart', 'new')";
+static const char sql_cancel_shipments[] =
+    "UPDATE shipments SET state = 'cancelled' WHERE order_id = ? AND state "
+    "IN ('cart', 'ready')";
+static const char sql_cancel_order[] =
+    "UPDATE orders SET state = 'cancelled', payment_state = IF("
+    "payment_state IN ('paid', 'partially_refunded', 'refunded'), "
+    "'refunded', 'cancelled'), shipping_state = 'cancelled', updated_at = "
+    "UTC_TIMESTAMP() WHERE id = ?";
+
+static enum err
+cancel_tx(struct db *db, void *arg)
+{
+	struct op *c = arg;
+	struct db_val p = DB_I(c->id);
+	struct ord o;
+	int64_t pid = 0;
+	enum err e;
+
+	json_object_put(c->snapshot);
+	c->snapshot = NULL;
+	e = lock_order(db, c->id, &o);
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(o.state, "new") != 0 || strcmp(o.shipping, "shipped") == 0)
+		return refuse(c, "only a placed order not yet shipped can be "
+				 "cancelled");
+	e = payment_in(db, c->id, "processing", &pid);
+	if (e == ERR_OK && pid != 0)
+		return ERR_PAYMENT_IN_PROGRESS;
+	if (e == ERR_OK && c->amount > 0) {
+		e = refundable(db, c);
+		if (e == ERR_OK)
+			e = record_refund(db, c);
+	}
+	if (e == ERR_OK)
+		e = db_exec(db, sql_release, &p, 1, NULL);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_unuse_promotions, &p, 1, NULL);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_unuse_coupon, &p, 1, NULL);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_cancel_payments, &p, 1, NULL);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_cancel_shipments, &p, 1, NULL);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_cancel_order, &p, 1, NULL);
+	if (e == ERR_OK)
+		e = event(db, c->id, "order.cancelled", &c->snapshot);
+	return e;
+}
+
+static enum err
+record_paid_tx(struct db *db, void *arg)
+{
+	return payment_record(db, *(int64_t *)arg, PAY_COMPLETED, NULL, NULL,
+			      NULL);
+}
+
+/* The provider's part of a cancel: an open intent cancelled (if it turns
+ * out to have succeeded, that is recorded and the cancel refunds it); a
+ * paid order refunded. */
+static enum err
+cancel_at_provider(struct db *db, void *curl, struct op *c)
+{
+	struct pi p = {0};
+	char key[80];
+	enum err e;
+
+	if (c->amount > 0)
+		return refund_at_provider(curl, c);
+	if (strcmp(c->pay.gateway, "stripe") != 0 || c->pay.ref[0] == '\0')
+		return ERR_OK;
+	snprintf(key, sizeof(key), "%s-cancel", c->pay.uuid);
+	e = stripe_cancel(curl, c->pay.ref, key, &p);
+	if (e == ERR_OK && strcmp(p.status, "succeeded") == 0) {
+		/* Paid after all: recorded, and not cancelled. */
+		e = db_tx(db, record_paid_tx, &c->pay.id);
+		if (e == ERR_OK)
+			e = refuse(c, "the payment succeeded meanwhile: the "
+				      "order is paid");
+	}
+	pi_free(&p);
+	return e;
+}
+
+enum err
+admin_cancel(struct db *db, void *curl, int64_t id,
+	     struct json_object **snapshot, const char **why)
+{
+	struct op c = {.id = id};
+	enum err e = db_tx(db, cancel_check_tx, &c);
+
+	if (e == ERR_OK)
+		e = cancel_at_provider(db, curl, &c);
+	if (e == ERR_OK)
+		e = db_tx(db, cancel_tx, &c);
+	return finish(e, &c, snapshot, why);
+}
+
+/* Expiry. */
+
+static const char sql_old_carts[] =
+    "DELETE FROM orders WHERE state = 'cart' AND expires_at < "
+    "UTC_TIMESTAMP() - INTERVAL 1 DAY LIMIT 1000";
+static const char sql_old_keys[] =
+    "DELETE FROM idempotency_keys WHERE expires_at < UTC_TIMESTAMP() LIMIT "
+    "1000";
+static const char sql_old_events[] =
+    "DELETE FROM outbox_events WHERE delivered_at < UTC_TIMESTAMP() - "
+    "INTERVAL 30 DAY LIMIT 1000";
+/* Placed, never paid, older than order.unpaid_ttl. */
+static const char sql_unpaid[] =
+    "SELECT o.id, EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id "
+    "AND p.state = 'processing') FROM orders o WHERE o.state = 'new' AND "
+    "o.payment_state = 'awaiting_payment' AND o.completed_at < "
+    "UTC_TIMESTAMP() - INTERVAL ? SECOND ORDER BY o.id LIMIT 1000";
+
+struct unpaid {
+	int64_t id[1000];
+	int processing[1000];
+	size_t n;
+};
+
+static enum err
+unpaid_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct unpaid *u = arg;
+
+	if (n != 2 || u->n == 1000)
+		return ERR_INTERNAL;
+	u->id[u->n] = c[0].i;
+	u->processing[u->n++] = c[1].i != 0;
+	return ERR_OK;
+}
+
+/* Deletes in batches until a batch deletes nothing; *count gets the
+ * rows. Each batch is its own statement (no long transaction). */
+static enum err
+sweep(struct db *db, const char *sql, long *count)
+{
+	uint64_t n;
+	enum err e;
+
+	*count = 0;
+	do {
+		n = 0;
+		e = db_exec(db, sql, NULL, 0, &n);
+		*count += (long)n;
+	} while (e == ERR_OK && n == 1000);
+	return e;
+}
+
+enum err
+admin_expire(struct db *db, void *curl, struct expired *out)
+{
+	struct unpaid *u = calloc(1, sizeof(*u));
+	struct db_val p = DB_I(config_int("order.unpaid_ttl"));
+	enum err e;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (u == NULL)
+		return ERR_NOMEM;
+	e = sweep(db, sql_old_carts, &out->carts);
+	if (e == ERR_OK)
+		e = sweep(db, sql_old_keys, &out->keys);
+	if (e == ERR_OK)
+		e = sweep(db, sql_old_events, &out->events);
+	if (e == ERR_OK)
+		e = db_query(db, sql_unpaid, &p, 1, unpaid_row, u);
+	for (i = 0; e == ERR_OK && i < u->n; i++) {
+		struct json_object *snap = NULL;
+		const char *why = NULL;
+		enum err r;
+
+		/* Until reconciled, its outcome is unknown: not touched. */
+		if (u->processing[i]) {
+			out->skipped++;
+			continue;
+		}
+		r = admin_cancel(db, curl, u->id[i], &snap, &why);
+		json_object_put(snap);
+		if (r == ERR_OK) {
+			out->orders++;
+		} else {
+			out->skipped++;
+			log_warn("expire: order %lld not cancelled: %s",
+				 (long long)u->id[i], err_code(r));
+		}
+	}
+	free(u);
+	return e;
+}

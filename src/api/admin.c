@@ -1,0 +1,142 @@
+/*
+ * POST /api/admin/orders/{id}/mark-paid, /cancel, /refund {amount?},
+ * /ship {tracking?} (SPEC 2.10): `Authorization: Bearer <admin.token>`
+ * (401 without it); the shipped nginx config also allows /api/admin/ only
+ * from the machine itself. The operations are in src/admin.c.
+ */
+#include "api/api.h"
+
+#include <string.h>
+
+#include "admin.h"
+#include "config.h"
+#include "str.h"
+#include "valid.h"
+
+/* Whether the request carries the admin token. */
+static int
+admin_ok(struct request *req)
+{
+	const char *token = config_str("admin.token");
+	const char *auth = req_env(req, "HTTP_AUTHORIZATION");
+	size_t n = strlen(token);
+
+	if (n == 0 || auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
+	    strlen(auth + 7) != n)
+		return 0;
+	return ct_compare(auth + 7, token, n) == 0;
+}
+
+/* Answers an operation's outcome. */
+static enum err
+answer(struct request *req, enum err e, struct json_object *snapshot,
+       const char *why, struct verr *v)
+{
+	struct json_object *extra;
+
+	if (e == ERR_OK) {
+		res_json(req, 200, snapshot);
+		return ERR_OK;
+	}
+	json_object_put(snapshot);
+	if (e == ERR_VALIDATION_FAILED && v != NULL && verr_answer(req, v))
+		return ERR_OK;
+	if (e == ERR_INVALID_TRANSITION) {
+		extra = json_object_new_object();
+		json_object_object_add(extra, "reason",
+				       json_object_new_string(why ? why : ""));
+		res_problem(req, e, "this operation is not allowed now", extra);
+		return ERR_OK;
+	}
+	return e;
+}
+
+/* The order id of an authorized admin request, or 0 with the answer's
+ * error in *e. */
+static int64_t
+target(struct request *req, enum err *e)
+{
+	int64_t id;
+
+	*e = ERR_OK;
+	if (!admin_ok(req)) {
+		*e = ERR_UNAUTHENTICATED;
+		return 0;
+	}
+	id = api_path_id(req, "id");
+	if (id == 0)
+		*e = ERR_NOT_FOUND;
+	return id;
+}
+
+enum err
+api_admin_mark_paid(struct request *req)
+{
+	struct json_object *snap = NULL;
+	const char *why = NULL;
+	enum err e;
+	int64_t id = target(req, &e);
+
+	if (id == 0)
+		return e;
+	e = admin_mark_paid(req->db, id, &snap, &why);
+	return answer(req, e, snap, why, NULL);
+}
+
+enum err
+api_admin_cancel(struct request *req)
+{
+	struct json_object *snap = NULL;
+	const char *why = NULL;
+	enum err e;
+	int64_t id = target(req, &e);
+
+	if (id == 0)
+		return e;
+	e = admin_cancel(req->db, req->curl, id, &snap, &why);
+	return answer(req, e, snap, why, NULL);
+}
+
+enum err
+api_admin_refund(struct request *req)
+{
+	static const char *const keys[] = {"amount", NULL};
+	struct json_object *snap = NULL;
+	struct verr v = {0};
+	const char *why = NULL;
+	int64_t amount = 0;
+	enum err e;
+	int64_t id = target(req, &e);
+
+	if (id == 0)
+		return e;
+	valid_only_keys(req->json, keys, &v);
+	valid_int(req->json, "amount", "amount", 1, INT64_MAX, 0, &amount, &v);
+	e = v.errors != NULL
+		? ERR_VALIDATION_FAILED
+		: admin_refund(req->db, req->curl, id, amount, &snap, &why, &v);
+	e = answer(req, e, snap, why, &v);
+	verr_free(&v);
+	return e;
+}
+
+enum err
+api_admin_ship(struct request *req)
+{
+	static const char *const keys[] = {"tracking", NULL};
+	struct json_object *snap = NULL;
+	struct verr v = {0};
+	const char *why = NULL, *tracking = NULL;
+	enum err e;
+	int64_t id = target(req, &e);
+
+	if (id == 0)
+		return e;
+	valid_only_keys(req->json, keys, &v);
+	valid_str(req->json, "tracking", "tracking", 255, &tracking, &v);
+	e = v.errors != NULL ? ERR_VALIDATION_FAILED
+			     : admin_ship(req->db, id, tracking, &snap, &why);
+	e = answer(req, e, snap, why, &v);
+	verr_free(&v);
+	return e;
+}

@@ -1,0 +1,136 @@
+/*
+ * POST /api/webhooks/stripe (SPEC 2.8): the provider's events. The
+ * signature is checked over the raw bytes before anything is parsed; a
+ * payment event is recorded through payment_record, the same guarded
+ * function purchase uses, in one transaction with the event id, so a
+ * repeated event changes nothing and a racing purchase makes one
+ * transition.
+ */
+#include "api/api.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "payment.h"
+#include "stripe.h"
+
+struct hook {
+	const char *id, *type, *ref;
+	enum pay_outcome outcome;
+	const char *decline;
+	int seen, unknown_payment;
+};
+
+static const char sql_seen[] =
+    "INSERT IGNORE INTO webhook_events (event_id, type) VALUES (?, ?)";
+
+static enum err
+hook_tx(struct db *db, void *arg)
+{
+	struct hook *h = arg;
+	struct db_val p[2] = {DB_S(h->id), DB_S(h->type)};
+	int64_t payment = 0;
+	uint64_t n = 0;
+	enum err e;
+
+	h->seen = h->unknown_payment = 0;
+	e = db_exec(db, sql_seen, p, 2, &n);
+	if (e != ERR_OK)
+		return e;
+	if (n == 0) {
+		h->seen = 1;
+		return ERR_OK;
+	}
+	if (h->ref == NULL)
+		return ERR_OK; /* A type we do not act on: noted, ignored. */
+	e = payment_by_ref(db, h->ref, &payment);
+	if (e != ERR_OK)
+		return e;
+	if (payment == 0) {
+		/* Perhaps the purchase has not stored the intent yet: roll
+		 * back (the event id too) so the provider retries. */
+		h->unknown_payment = 1;
+		return ERR_BUSY;
+	}
+	return payment_record(db, payment, h->outcome, h->decline, NULL, NULL);
+}
+
+static const char *
+str_at(struct json_object *o, const char *a, const char *b)
+{
+	struct json_object *v = json_object_object_get(o, a);
+
+	if (b != NULL)
+		v = json_object_object_get(v, b);
+	return json_object_is_type(v, json_type_string)
+		   ? json_object_get_string(v)
+		   : NULL;
+}
+
+enum err
+api_webhook_stripe(struct request *req)
+{
+	struct json_object *ev, *obj, *last;
+	struct hook h = {0};
+	enum err e;
+
+	if (!signature_ok(req_env(req, "HTTP_STRIPE_SIGNATURE"),
+			  req->body.data ? req->body.data : "", req->body.len,
+			  config_str("webhook.stripe_secret"),
+			  config_str("webhook.stripe_secret_previous"),
+			  (long long)time(NULL),
+			  config_int("webhook.tolerance"))) {
+		metrics_inc(MET_WEBHOOKS_REJECTED);
+		res_problem(req, ERR_MALFORMED_BODY,
+			    "the Stripe-Signature header does not verify",
+			    NULL);
+		return ERR_OK;
+	}
+	ev = req->body.len > 0 ? json_tokener_parse(req->body.data) : NULL;
+	h.id = str_at(ev, "id", NULL);
+	h.type = str_at(ev, "type", NULL);
+	obj = json_object_object_get(json_object_object_get(ev, "data"),
+				     "object");
+	if (h.id == NULL || h.type == NULL || strlen(h.id) > 255 ||
+	    strlen(h.type) > 64) {
+		json_object_put(ev);
+		res_problem(req, ERR_MALFORMED_BODY,
+			    "an event needs a string id and type", NULL);
+		return ERR_OK;
+	}
+	if (strcmp(h.type, "payment_intent.succeeded") == 0) {
+		h.ref = str_at(obj, "id", NULL);
+		h.outcome = PAY_COMPLETED;
+	} else if (strcmp(h.type, "payment_intent.payment_failed") == 0) {
+		h.ref = str_at(obj, "id", NULL);
+		h.outcome = PAY_FAILED;
+		last = json_object_object_get(obj, "last_payment_error");
+		h.decline = str_at(last, "decline_code", NULL);
+		if (h.decline == NULL)
+			h.decline = str_at(last, "code", NULL);
+	}
+	e = db_tx(req->db, hook_tx, &h);
+	if (e == ERR_BUSY && h.unknown_payment) {
+		log_warn("webhook %s: no payment holds intent %s yet", h.id,
+			 h.ref);
+		res_header(req, "Retry-After", "10");
+		res_problem(req, ERR_BUSY,
+			    "the payment of this event is not known yet; send "
+			    "it again later",
+			    NULL);
+		e = ERR_OK;
+	} else if (e == ERR_OK) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "received",
+				       json_object_new_boolean(1));
+		json_object_object_add(r, "duplicate",
+				       json_object_new_boolean(h.seen));
+		res_json(req, 200, r);
+	}
+	json_object_put(ev);
+	return e;
+}

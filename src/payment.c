@@ -1,0 +1,181 @@
+#include "payment.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "order.h"
+#include "str.h"
+
+static const char sql_lock[] =
+    "SELECT o.id, o.state, p.state FROM payments p JOIN orders o ON o.id = "
+    "p.order_id WHERE p.id = ? FOR UPDATE";
+static const char sql_cas[] =
+    "UPDATE payments SET state = ?, decline_code = ?, next_action = NULL, "
+    "updated_at = UTC_TIMESTAMP() WHERE id = ? AND state IN ('new', "
+    "'processing')";
+static const char sql_action[] =
+    "UPDATE payments SET next_action = ?, updated_at = UTC_TIMESTAMP() "
+    "WHERE id = ? AND state = 'processing'";
+static const char sql_paid[] =
+    "UPDATE orders SET payment_state = 'paid', state = IF(shipping_state = "
+    "'shipped', 'fulfilled', state), updated_at = UTC_TIMESTAMP() WHERE "
+    "id = ?";
+static const char sql_needs_refund[] =
+    "UPDATE orders SET needs_refund = 1, updated_at = UTC_TIMESTAMP() "
+    "WHERE id = ?";
+static const char sql_fresh[] =
+    "INSERT INTO payments (uuid, order_id, method_id, amount, currency, "
+    "state) SELECT ?, order_id, method_id, amount, currency, 'new' FROM "
+    "payments WHERE id = ?";
+
+struct locked {
+	int64_t order;
+	char order_state[24], state[16];
+};
+
+static enum err
+locked_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct locked *l = arg;
+
+	if (n != 3)
+		return ERR_INTERNAL;
+	l->order = c[0].i;
+	snprintf(l->order_state, sizeof(l->order_state), "%s", c[1].s);
+	snprintf(l->state, sizeof(l->state), "%s", c[2].s);
+	return ERR_OK;
+}
+
+/* Writes event type with the order's snapshot as it is now. */
+static enum err
+event(struct db *db, int64_t order, const char *type)
+{
+	struct json_object *snap = NULL;
+	enum err e = order_snapshot(db, order, &snap);
+
+	if (e == ERR_OK)
+		e = order_event(db, order, type, snap);
+	json_object_put(snap);
+	return e;
+}
+
+enum err
+payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
+	       const char *decline, struct json_object *next_action,
+	       int *changed)
+{
+	static const char *const states[] = {"completed", "failed",
+					     "cancelled"};
+	struct locked l = {0};
+	struct db_val p[3];
+	uint64_t n = 0;
+	char uuid[37];
+	enum err e;
+
+	if (changed != NULL)
+		*changed = 0;
+	p[0] = DB_I(id);
+	e = db_query(db, sql_lock, p, 1, locked_row, &l);
+	if (e != ERR_OK)
+		return e;
+	if (l.order == 0)
+		return ERR_NOT_FOUND;
+	if (outcome == PAY_ACTION) {
+		p[0] = next_action != NULL
+			   ? DB_S(json_object_to_json_string_ext(
+				 next_action, JSON_C_TO_STRING_PLAIN))
+			   : DB_N;
+		p[1] = DB_I(id);
+		e = db_exec(db, sql_action, p, 2, &n);
+		if (e == ERR_OK && changed != NULL)
+			*changed = n > 0;
+		return e;
+	}
+	p[0] = DB_S(states[outcome]);
+	p[1] = decline != NULL ? DB_S(decline) : DB_N;
+	p[2] = DB_I(id);
+	e = db_exec(db, sql_cas, p, 3, &n);
+	if (e != ERR_OK || n == 0)
+		return e; /* Recorded before: nothing more to do. */
+	if (changed != NULL)
+		*changed = 1;
+	p[0] = DB_I(l.order);
+	if (outcome == PAY_COMPLETED &&
+	    strcmp(l.order_state, "cancelled") == 0) {
+		/* The money came after we gave up on the order. */
+		log_warn("payment %lld succeeded for cancelled order %lld: "
+			 "needs refund",
+			 (long long)id, (long long)l.order);
+		metrics_inc(MET_NEEDS_REFUND);
+		return db_exec(db, sql_needs_refund, p, 1, NULL);
+	}
+	if (outcome == PAY_COMPLETED) {
+		metrics_inc(MET_PAYMENTS_COMPLETED);
+		e = db_exec(db, sql_paid, p, 1, NULL);
+		return e == ERR_OK ? event(db, l.order, "order.paid") : e;
+	}
+	/* Failed or cancelled: the order gets a fresh payment to pay with,
+	 * unless the order itself is over. */
+	if (decline != NULL)
+		metrics_inc(MET_PAYMENTS_DECLINED);
+	if (strcmp(l.order_state, "new") == 0) {
+		if (uuid_v4(uuid) != 0)
+			return ERR_INTERNAL;
+		p[0] = DB_S(uuid);
+		p[1] = DB_I(id);
+		e = db_exec(db, sql_fresh, p, 2, NULL);
+	}
+	if (e == ERR_OK && outcome == PAY_FAILED)
+		e = event(db, l.order, "payment.failed");
+	return e;
+}
+
+static const char sql_get[] =
+    "SELECT p.id, p.order_id, p.amount, p.attempts, p.uuid, o.uuid, "
+    "p.currency, p.state, COALESCE(m.gateway, ''), COALESCE(p.provider_ref, "
+    "'') FROM payments p JOIN orders o ON o.id = p.order_id LEFT JOIN "
+    "payment_methods m ON m.id = p.method_id WHERE p.id = ?";
+
+static enum err
+pay_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct pay *p = arg;
+
+	if (n != 10)
+		return ERR_INTERNAL;
+	p->id = c[0].i;
+	p->order_id = c[1].i;
+	p->amount = c[2].i;
+	p->attempts = c[3].i;
+	snprintf(p->uuid, sizeof(p->uuid), "%s", c[4].s);
+	snprintf(p->order_uuid, sizeof(p->order_uuid), "%s", c[5].s);
+	snprintf(p->currency, sizeof(p->currency), "%s", c[6].s);
+	snprintf(p->state, sizeof(p->state), "%s", c[7].s);
+	snprintf(p->gateway, sizeof(p->gateway), "%s", c[8].s);
+	snprintf(p->ref, sizeof(p->ref), "%s", c[9].s);
+	return ERR_OK;
+}
+
+enum err
+payment_get(struct db *db, int64_t id, struct pay *p)
+{
+	struct db_val v = DB_I(id);
+
+	memset(p, 0, sizeof(*p));
+	return db_query(db, sql_get, &v, 1, pay_row, p);
+}
+
+static const char sql_by_ref[] =
+    "SELECT id FROM payments WHERE provider_ref = ? ORDER BY id DESC "
+    "LIMIT 1";
+
+enum err
+payment_by_ref(struct db *db, const char *ref, int64_t *id)
+{
+	struct db_val v = DB_S(ref);
+
+	*id = 0;
+	return db_query(db, sql_by_ref, &v, 1, db_row_int, id);
+}

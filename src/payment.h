@@ -1,0 +1,49 @@
+/*
+ * Payments after completion (SPEC 1 "Hard-won rules", 2.7, 2.8, 2.10):
+ * the one guarded function that records what a provider said, used alike
+ * by the purchase response, the inbound webhook, reconciliation and the
+ * admin's mark-paid, so that racing paths make one transition and write
+ * one event.
+ */
+#ifndef CHECKOUTD_PAYMENT_H
+#define CHECKOUTD_PAYMENT_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "db.h"
+
+enum pay_outcome {
+	PAY_COMPLETED, /* The money is ours: order paid, order.paid. */
+	PAY_FAILED,    /* Declined or abandoned: a fresh payment is added. */
+	PAY_CANCELLED, /* Cancelled at the provider: a fresh payment too. */
+	PAY_ACTION     /* Needs the buyer (3-D Secure): next_action kept. */
+};
+
+/* A payment and what a provider call needs of it. */
+struct pay {
+	int64_t id, order_id, amount, attempts;
+	char uuid[37], order_uuid[37], currency[4], state[16];
+	char gateway[16], ref[128]; /* ref: the provider's intent id */
+};
+
+/*
+ * Records outcome for payment id inside the caller's transaction: locks
+ * the order and the payment, then changes the payment only while it is
+ * `new` or `processing` (a compare-and-set). decline: the decline code
+ * (PAY_FAILED; counts toward payment.max_declines when not NULL);
+ * next_action: PAY_ACTION's. *changed (may be NULL) = 1 when this call
+ * made the change. A completion for a cancelled order flags it
+ * needs_refund instead of paying it.
+ */
+enum err payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
+			const char *decline, struct json_object *next_action,
+			int *changed);
+
+/* Reads payment id (0: none found) into *p. */
+enum err payment_get(struct db *db, int64_t id, struct pay *p);
+/* The id of the payment holding provider intent ref, or 0. */
+enum err payment_by_ref(struct db *db, const char *ref, int64_t *id);
+
+#endif

@@ -1,0 +1,516 @@
+#include "purchase.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "outbound.h"
+#include "payment.h"
+
+/* Card checks. */
+
+int
+card_luhn(const char *d)
+{
+	size_t n = strlen(d), i;
+	int sum = 0;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int x = d[n - 1 - i] - '0';
+
+		if (x < 0 || x > 9)
+			return 0;
+		if (i % 2 == 1) {
+			x *= 2;
+			if (x > 9)
+				x -= 9;
+		}
+		sum += x;
+	}
+	return sum % 10 == 0;
+}
+
+const char *
+card_brand(const char *d)
+{
+	int two, four;
+
+	if (strlen(d) < 4)
+		return "unknown";
+	two = (d[0] - '0') * 10 + (d[1] - '0');
+	four = two * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+	if (d[0] == '4')
+		return "visa";
+	if ((two >= 51 && two <= 55) || (four >= 2221 && four <= 2720))
+		return "mastercard";
+	if (two == 34 || two == 37)
+		return "amex";
+	if (four == 6011 || two == 65)
+		return "discover";
+	return "unknown";
+}
+
+/* Copies the digits of key's value (a string with optional spaces or
+ * dashes, or a JSON integer) into out; -1 when anything else is in it or
+ * the count is outside [min, max]. */
+static int
+digits_of(struct json_object *body, const char *key, char *out, size_t min,
+	  size_t max)
+{
+	struct json_object *o = json_object_object_get(body, key);
+	const char *s;
+	size_t n = 0;
+
+	if (o == NULL)
+		return -1;
+	if (!json_object_is_type(o, json_type_string) &&
+	    !json_object_is_type(o, json_type_int))
+		return -1;
+	for (s = json_object_get_string(o); *s != '\0'; s++) {
+		if (*s == ' ' || *s == '-')
+			continue;
+		if (*s < '0' || *s > '9' || n == max)
+			return -1;
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+	return n >= min ? 0 : -1;
+}
+
+void
+card_read(struct json_object *body, time_t now, struct card *c, char brand[16],
+	  char last4[5], struct verr *v)
+{
+	struct tm tm;
+	int64_t year;
+
+	memset(c, 0, sizeof(*c));
+	brand[0] = last4[0] = '\0';
+	if (valid_str(body, "paymentToken", "paymentToken", 255, &c->token,
+		      v) != 0)
+		return;
+	valid_str(body, "cardholderName", "cardholderName", 255, &c->name, v);
+	valid_str(body, "type", "type", 32, &(const char *){NULL}, v);
+	if (c->token != NULL) {
+		if (json_object_object_get(body, "number") != NULL)
+			verr_add(v, "paymentToken",
+				 "send either a token or card fields");
+		return;
+	}
+	if (digits_of(body, "number", c->number, 12, 19) != 0 ||
+	    !card_luhn(c->number))
+		verr_add(v, "number", "is not a valid card number");
+	if (digits_of(body, "securityCode", c->cvc, 3, 4) != 0)
+		verr_add(v, "securityCode", "must be 3 or 4 digits");
+	gmtime_r(&now, &tm);
+	if (json_object_object_get(body, "expiryMonth") == NULL)
+		verr_add(v, "expiryMonth", "is required");
+	if (json_object_object_get(body, "expiryYear") == NULL)
+		verr_add(v, "expiryYear", "is required");
+	if (valid_int(body, "expiryMonth", "expiryMonth", 1, 12, 0,
+		      &c->exp_month, v) == 0 &&
+	    valid_int(body, "expiryYear", "expiryYear", 0, 9999, 0, &year, v) ==
+		0 &&
+	    c->exp_month != 0) {
+		c->exp_year = year < 100 ? 2000 + year : year;
+		if (c->exp_year < tm.tm_year + 1900 ||
+		    (c->exp_year == tm.tm_year + 1900 &&
+		     c->exp_month < tm.tm_mon + 1))
+			verr_add(v, "expiryYear", "the card has expired");
+	}
+	if (v->errors == NULL) {
+		snprintf(brand, 16, "%s", card_brand(c->number));
+		snprintf(last4, 5, "%s", c->number + strlen(c->number) - 4);
+	}
+}
+
+/* Transactions around the calls. */
+
+struct prep {
+	int64_t id;
+	const struct creds *creds;
+	struct pay pay;
+	struct purchase_out *out;
+};
+
+static const char sql_declines[] =
+    "SELECT COUNT(*), CAST(COALESCE(TIMESTAMPDIFF(SECOND, "
+    "UTC_TIMESTAMP(), MAX(updated_at) + INTERVAL ? SECOND), 0) AS SIGNED) "
+    "FROM payments WHERE order_id = ? AND state = 'failed' AND "
+    "decline_code IS NOT NULL AND updated_at > UTC_TIMESTAMP() - INTERVAL ? "
+    "SECOND";
+static const char sql_open[] =
+    "SELECT id FROM payments WHERE order_id = ? AND state IN ('new', "
+    "'processing') ORDER BY id DESC LIMIT 1";
+
+static enum err
+two_ints(void *arg, const struct db_val *c, size_t n)
+{
+	int64_t *out = arg;
+
+	if (n != 2)
+		return ERR_INTERNAL;
+	out[0] = c[0].type == DB_I64 ? c[0].i : 0;
+	out[1] = c[1].type == DB_I64 ? c[1].i : 0;
+	return ERR_OK;
+}
+
+static enum err
+refuse(struct purchase_out *out, const struct order_head *h, const char *why)
+{
+	json_object_put(out->extra);
+	out->extra = json_object_new_object();
+	json_object_object_add(out->extra, "checkout_state",
+			       json_object_new_string(h->checkout));
+	json_object_object_add(out->extra, "payment_state",
+			       json_object_new_string(h->payment_state));
+	json_object_object_add(out->extra, "reason",
+			       json_object_new_string(why));
+	return ERR_INVALID_TRANSITION;
+}
+
+/* Checks that the order may be paid and finds its open payment. */
+static enum err
+prepare_tx(struct db *db, void *arg)
+{
+	struct prep *c = arg;
+	struct order_head h;
+	int64_t declines[2] = {0, 0}, pid = 0;
+	int64_t lockout = config_int("payment.lockout");
+	struct db_val p[3];
+	enum err e;
+
+	e = order_authorize(db, c->id, c->creds, 1, &h);
+	if (e != ERR_OK)
+		return e;
+	if (strcmp(h.checkout, "completed") != 0)
+		return refuse(c->out, &h, "the order is not placed yet");
+	if (strcmp(h.state, "new") != 0 ||
+	    strcmp(h.payment_state, "awaiting_payment") != 0)
+		return refuse(c->out, &h, "the order is not awaiting payment");
+	p[0] = DB_I(lockout);
+	p[1] = DB_I(c->id);
+	p[2] = DB_I(lockout);
+	e = db_query(db, sql_declines, p, 3, two_ints, declines);
+	if (e != ERR_OK)
+		return e;
+	if (declines[0] >= config_int("payment.max_declines")) {
+		c->out->retry_after = declines[1] > 0 ? declines[1] : 1;
+		return ERR_TOO_MANY_ATTEMPTS;
+	}
+	p[0] = DB_I(c->id);
+	e = db_query(db, sql_open, p, 1, db_row_int, &pid);
+	if (e != ERR_OK)
+		return e;
+	if (pid == 0)
+		return refuse(c->out, &h, "the order has no open payment");
+	e = payment_get(db, pid, &c->pay);
+	if (e == ERR_OK && strcmp(c->pay.gateway, "stripe") != 0)
+		return refuse(c->out, &h,
+			      "this payment method is paid offline: an admin "
+			      "marks it paid");
+	return e;
+}
+
+struct start {
+	const struct pay *pay;
+	const char *ref, *brand, *last4;
+	int64_t attempt;
+};
+
+static const char sql_start[] =
+    "UPDATE payments SET state = 'processing', provider_ref = ?, attempts "
+    "= attempts + 1, card_brand = ?, card_last4 = ?, next_action = NULL, "
+    "updated_at = UTC_TIMESTAMP() WHERE id = ? AND state = 'new'";
+static const char sql_attempts[] = "SELECT attempts FROM payments WHERE id = ?";
+
+/* Stores the intent and moves the payment to `processing`, just before
+ * the confirm; its key's attempt number is persisted with it. */
+static enum err
+start_tx(struct db *db, void *arg)
+{
+	struct start *s = arg;
+	struct db_val p[4] = {DB_S(s->ref), s->brand[0] ? DB_S(s->brand) : DB_N,
+			      s->last4[0] ? DB_S(s->last4) : DB_N,
+			      DB_I(s->pay->id)};
+	uint64_t n = 0;
+	enum err e = db_exec(db, sql_start, p, 4, &n);
+
+	if (e != ERR_OK)
+		return e;
+	if (n == 0)
+		return ERR_PAYMENT_IN_PROGRESS;
+	p[0] = DB_I(s->pay->id);
+	return db_query(db, sql_attempts, p, 1, db_row_int, &s->attempt);
+}
+
+struct rec {
+	int64_t payment, order;
+	enum pay_outcome outcome;
+	const char *decline;
+	struct json_object *next_action;
+	struct json_object *snapshot; /* out, when wanted */
+	int want_snapshot;
+};
+
+static enum err
+record_tx(struct db *db, void *arg)
+{
+	struct rec *r = arg;
+	enum err e;
+
+	json_object_put(r->snapshot);
+	r->snapshot = NULL;
+	e = payment_record(db, r->payment, r->outcome, r->decline,
+			   r->next_action, NULL);
+	if (e == ERR_OK && r->want_snapshot)
+		e = order_snapshot(db, r->order, &r->snapshot);
+	return e;
+}
+
+/* The outcome an intent's state means; -1 while it is unknown. */
+static int
+outcome_of(const struct pi *p)
+{
+	if (p->declined)
+		return PAY_FAILED;
+	if (strcmp(p->status, "succeeded") == 0)
+		return PAY_COMPLETED;
+	if (strcmp(p->status, "requires_action") == 0)
+		return PAY_ACTION;
+	if (strcmp(p->status, "requires_payment_method") == 0 ||
+	    strcmp(p->status, "requires_confirmation") == 0)
+		return PAY_FAILED;
+	if (strcmp(p->status, "canceled") == 0)
+		return PAY_CANCELLED;
+	return -1; /* processing, requires_capture: not decided */
+}
+
+static enum err
+record(struct db *db, const struct pay *pay, enum pay_outcome o,
+       const struct pi *p, struct json_object **snapshot)
+{
+	struct rec r = {.payment = pay->id,
+			.order = pay->order_id,
+			.outcome = o,
+			.decline = p->decline[0] != '\0' ? p->decline : NULL,
+			.next_action = p->next_action,
+			.want_snapshot = snapshot != NULL};
+	enum err e;
+
+	/* Only a failure the issuer gave counts toward the lockout. */
+	if (o != PAY_FAILED || (!p->declined && p->decline[0] == '\0'))
+		r.decline = NULL;
+	e = db_tx(db, record_tx, &r);
+	if (snapshot != NULL && e == ERR_OK)
+		*snapshot = r.snapshot;
+	else
+		json_object_put(r.snapshot);
+	return e;
+}
+
+/*
+ * Reconciles pay (processing): *result gets the outcome recorded, or -1
+ * when still unknown. cancel_action: an intent waiting for the buyer is
+ * cancelled (if the cancel finds it succeeded, that is recorded).
+ */
+static enum err
+reconcile(struct db *db, void *curl, const struct pay *pay, int cancel_action,
+	  int *result)
+{
+	struct pi p = {0}, q = {0};
+	char key[64];
+	enum err e;
+	int o;
+
+	*result = -1;
+	if (pay->ref[0] == '\0')
+		return ERR_OK;
+	e = stripe_retrieve(curl, pay->ref, &p);
+	if (e != ERR_OK)
+		return e;
+	o = outcome_of(&p);
+	if (o == PAY_ACTION && cancel_action) {
+		snprintf(key, sizeof(key), "%s-cancel", pay->uuid);
+		e = stripe_cancel(curl, pay->ref, key, &q);
+		if (e == ERR_OK) {
+			o = strcmp(q.status, "succeeded") == 0 ? PAY_COMPLETED
+							       : PAY_CANCELLED;
+			pi_free(&p);
+			p = q;
+			p.decline[0] = '\0';
+		}
+	}
+	if (e == ERR_OK && o >= 0 && o != PAY_ACTION) {
+		e = record(db, pay, (enum pay_outcome)o, &p, NULL);
+		if (e == ERR_OK)
+			*result = o;
+	}
+	pi_free(&p);
+	return e;
+}
+
+static const char sql_processing_of[] =
+    "SELECT p.id FROM payments p WHERE p.id = ? AND p.state = "
+    "'processing'";
+
+enum err
+payment_reconcile(struct db *db, void *curl, int64_t payment_id,
+		  int cancel_action, int *still)
+{
+	struct pay pay;
+	int64_t id = 0;
+	struct db_val v = DB_I(payment_id);
+	int result = -1;
+	enum err e;
+
+	if (still != NULL)
+		*still = 0;
+	e = db_query(db, sql_processing_of, &v, 1, db_row_int, &id);
+	if (e != ERR_OK || id == 0)
+		return e;
+	e = payment_get(db, payment_id, &pay);
+	if (e == ERR_OK)
+		e = reconcile(db, curl, &pay, cancel_action, &result);
+	if (e == ERR_OK && still != NULL)
+		*still = result < 0;
+	return e;
+}
+
+/* Declined: 402 with the provider's code and message. */
+static void
+decline_extra(struct purchase_out *out, const struct pi *p)
+{
+	json_object_put(out->extra);
+	out->extra = json_object_new_object();
+	json_object_object_add(
+	    out->extra, "decline_code",
+	    json_object_new_string(p->decline[0] ? p->decline : "declined"));
+	json_object_object_add(
+	    out->extra, "message",
+	    json_object_new_string(p->message[0] ? p->message
+						 : "The card was declined."));
+}
+
+/* Creates the intent when needed, confirms, records. */
+static enum err
+charge(struct db *db, void *curl, struct pay *pay, struct card *card,
+       const char *brand, const char *last4, struct purchase_out *out)
+{
+	struct start s = {.pay = pay, .brand = brand, .last4 = last4};
+	struct pi p = {0};
+	char key[80];
+	enum err e;
+	int o;
+
+	if (pay->ref[0] == '\0') {
+		e = stripe_create(curl, pay->uuid, pay->order_uuid, pay->amount,
+				  pay->currency, &p);
+		if (e == ERR_OK && p.declined)
+			e = ERR_PROVIDER_ERROR;
+		if (e != ERR_OK) {
+			pi_free(&p);
+			return e; /* Still `new` without an intent. */
+		}
+		snprintf(pay->ref, sizeof(pay->ref), "%s", p.id);
+		pi_free(&p);
+		memset(&p, 0, sizeof(p));
+	}
+	s.ref = pay->ref;
+	e = db_tx(db, start_tx, &s);
+	if (e != ERR_OK)
+		return e;
+	snprintf(key, sizeof(key), "%s-confirm-%lld", pay->uuid,
+		 (long long)s.attempt);
+	e = stripe_confirm(curl, pay->ref, key, card, &p);
+	if (e != ERR_OK) {
+		pi_free(&p);
+		return e; /* `processing`: the outcome is not known. */
+	}
+	o = outcome_of(&p);
+	if (o < 0) {
+		pi_free(&p);
+		return ERR_PAYMENT_IN_PROGRESS;
+	}
+	e = record(db, pay, (enum pay_outcome)o, &p, &out->snapshot);
+	if (e == ERR_OK && o == PAY_FAILED) {
+		decline_extra(out, &p);
+		e = ERR_CARD_DECLINED;
+	} else if (e == ERR_OK && o == PAY_CANCELLED) {
+		e = ERR_PROVIDER_ERROR;
+	}
+	pi_free(&p);
+	return e;
+}
+
+struct snap_ctx {
+	int64_t id;
+	struct json_object *snapshot;
+};
+
+static enum err
+snap_tx(struct db *db, void *arg)
+{
+	struct snap_ctx *c = arg;
+
+	json_object_put(c->snapshot);
+	c->snapshot = NULL;
+	return order_snapshot(db, c->id, &c->snapshot);
+}
+
+enum err
+purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
+	 struct json_object *body, struct verr *v, struct purchase_out *out)
+{
+	struct prep c = {.id = id, .creds = creds, .out = out};
+	struct card card;
+	char brand[16], last4[5];
+	int entered = 0, round, result;
+	enum err e = ERR_OK;
+
+	card_read(body, time(NULL), &card, brand, last4, v);
+	if (v->errors != NULL) {
+		e = ERR_VALIDATION_FAILED;
+		goto done;
+	}
+	/* A payment found `processing` is reconciled first; when it failed
+	 * or was cancelled the order has a fresh one, tried next. */
+	for (round = 0; round < 3; round++) {
+		e = db_tx(db, prepare_tx, &c);
+		if (e != ERR_OK)
+			break;
+		if (!entered && outbound_enter() != 0) {
+			e = ERR_BUSY;
+			break;
+		}
+		entered = 1;
+		if (strcmp(c.pay.state, "processing") != 0) {
+			e = charge(db, curl, &c.pay, &card, brand, last4, out);
+			break;
+		}
+		e = reconcile(db, curl, &c.pay, 1, &result);
+		if (e != ERR_OK)
+			break;
+		if (result < 0) {
+			e = ERR_PAYMENT_IN_PROGRESS;
+			break;
+		}
+		if (result == PAY_COMPLETED) {
+			struct snap_ctx s = {.id = id};
+
+			e = db_tx(db, snap_tx, &s);
+			out->snapshot = s.snapshot;
+			break;
+		}
+	}
+	if (round == 3)
+		e = ERR_PAYMENT_IN_PROGRESS;
+done:
+	if (entered)
+		outbound_leave();
+	memset(&card, 0, sizeof(card));
+	return e;
+}

@@ -1,0 +1,57 @@
+/*
+ * Purchase (SPEC 2.7): paying a completed order through its payment
+ * method's gateway. Card checks come first; then short transactions
+ * around the provider calls, never a call inside one.
+ */
+#ifndef CHECKOUTD_PURCHASE_H
+#define CHECKOUTD_PURCHASE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "db.h"
+#include "order.h"
+#include "stripe.h"
+#include "valid.h"
+
+/* What a purchase leaves for the answer besides its error. */
+struct purchase_out {
+	struct json_object *snapshot; /* 200 */
+	struct json_object *extra;    /* problem extras (402, 409) */
+	int64_t retry_after;	      /* 429: seconds */
+};
+
+/*
+ * Reads the card fields or paymentToken of body into *c (pointing into
+ * body), checking them (Luhn, expiry against now, CVC): every failure is
+ * added to v. brand and last4 (5 bytes) get what may be kept.
+ */
+void card_read(struct json_object *body, time_t now, struct card *c,
+	       char brand[16], char last4[5], struct verr *v);
+/* Whether digits (only digits) pass the Luhn check. */
+int card_luhn(const char *digits);
+/* "visa", "mastercard", "amex", "discover" or "unknown". */
+const char *card_brand(const char *digits);
+
+/*
+ * Pays order id with the card or token of body for the holder of creds.
+ * curl: the worker's handle. ERR_OK: out->snapshot is the paid (or
+ * waiting-for-3-D-Secure) order. Otherwise the error to answer, with
+ * out->extra / retry_after where they apply.
+ */
+enum err purchase(struct db *db, void *curl, int64_t id,
+		  const struct creds *creds, struct json_object *body,
+		  struct verr *v, struct purchase_out *out);
+
+/*
+ * Asks the provider about a `processing` payment and records the answer
+ * (checkoutctl reconcile; purchase does it first). cancel_action: cancel
+ * an intent waiting for the buyer. *still (may be NULL) = 1 when the
+ * outcome is still unknown.
+ */
+enum err payment_reconcile(struct db *db, void *curl, int64_t payment_id,
+			   int cancel_action, int *still);
+
+#endif

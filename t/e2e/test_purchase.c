@@ -1,0 +1,687 @@
+/*
+ * Purchase and inbound webhooks end to end (SPEC 2.7, 2.8): through nginx
+ * to checkoutd, which calls the Stripe-compatible fake (t/fake-stripe.py)
+ * over HTTP. The stack runs with payment.timeout = 2 s, 12 workers and
+ * outbound.max_concurrent = 8 (t/run-tests).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "stripe.h"
+
+#define CARD(n)                                                                \
+	"number=" n "&expiryMonth=12&expiryYear=2030&securityCode=123&"        \
+	"cardholderName=John+Doe"
+#define VISA	 "4242424242424242"
+#define DECLINED "4000000000000002"
+#define FUNDS	 "4000000000009995"
+#define SECURE	 "4000002500003155"
+
+/* A request to the Stripe fake; returns its parsed answer. */
+static struct json_object *
+fake(const char *method, const char *path, const char *body)
+{
+	struct req_opts o = {.base = getenv("STRIPE_URL"),
+			     .ctype = body ? JSON : NULL,
+			     .body = body};
+	struct resp r;
+	struct json_object *j;
+
+	assert_non_null(o.base);
+	assert_int_equal(e2e_request(method, path, &o, &r), 0);
+	j = parse(&r);
+	resp_free(&r);
+	return j;
+}
+
+static void
+fake_rule(const char *op, double delay, int status)
+{
+	char body[160];
+
+	snprintf(body, sizeof(body),
+		 "{\"op\": \"%s\", \"delay\": %.2f, \"status\": %d, "
+		 "\"count\": 1}",
+		 op, delay, status);
+	json_object_put(fake("POST", "/_control", body));
+}
+
+/* How many calls of op the fake received since its last reset. */
+static int
+fake_calls(const char *op)
+{
+	struct json_object *o = fake("GET", "/_calls", NULL), *calls;
+	size_t i;
+	int n = 0;
+
+	calls = json_object_object_get(o, "calls");
+	for (i = 0; i < json_object_array_length(calls); i++)
+		if (strcmp(text(json_object_array_get_idx(calls, i), "op"),
+			   op) == 0)
+			n++;
+	json_object_put(o);
+	return n;
+}
+
+static int
+fake_charges(void)
+{
+	struct json_object *o = fake("GET", "/_calls", NULL);
+	int n = (int)num(o, "charges");
+
+	json_object_put(o);
+	return n;
+}
+
+static void
+fake_reset(void)
+{
+	json_object_put(fake("POST", "/_reset", "{}"));
+}
+
+/* A placed order paid with the stripe method, awaiting payment. */
+static void
+placed(struct cart *c)
+{
+	struct json_object *o;
+
+	new_cart(c);
+	json_object_put(call(c, "POST", sub(c, "/items"), FORM,
+			     "variant=tshirt-m&quantity=1", 201));
+	put(c, FORM, ADDRESS_FORM, 200);
+	put(c, FORM, "shipments[0][method]=flat_eu", 200);
+	put(c, FORM, "payments[0][method]=stripe", 200);
+	o = call(c, "PUT", co(c), NULL, NULL, 200);
+	assert_string_equal(text(o, "payment_state"), "awaiting_payment");
+	json_object_put(o);
+}
+
+static struct json_object *
+payments(struct json_object *o)
+{
+	return json_object_object_get(o, "payments");
+}
+
+static const char *
+payment_state(struct json_object *o, size_t i)
+{
+	return text(json_object_array_get_idx(payments(o), i), "state");
+}
+
+static int64_t
+events(struct cart *c, const char *type)
+{
+	return sql("SELECT COUNT(*) FROM outbox_events WHERE order_id = %ld "
+		   "AND type = '%s'",
+		   c->id, type);
+}
+
+static void
+test_purchase_succeeds(void **state)
+{
+	struct cart c;
+	struct json_object *o, *p;
+
+	(void)state;
+	fake_reset();
+	placed(&c);
+	o = call(&c, "PUT", co(&c), FORM, CARD(VISA), 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_int_equal(json_object_array_length(payments(o)), 1);
+	p = json_object_array_get_idx(payments(o), 0);
+	assert_string_equal(text(p, "state"), "completed");
+	assert_string_equal(text(p, "card_brand"), "visa");
+	assert_string_equal(text(p, "card_last4"), "4242");
+	assert_null(strstr(json_object_to_json_string(o), VISA));
+	json_object_put(o);
+	assert_int_equal(fake_calls("create"), 1);
+	assert_int_equal(fake_calls("confirm"), 1);
+	assert_int_equal(events(&c, "order.completed"), 1);
+	assert_int_equal(events(&c, "order.paid"), 1);
+	/* Paid: another purchase is refused without a call. */
+	o = call(&c, "PUT", co(&c), FORM, CARD(VISA), 409);
+	assert_string_equal(text(o, "code"), "invalid_transition");
+	json_object_put(o);
+	assert_int_equal(fake_calls("confirm"), 1);
+	/* The idempotency keys of SPEC 2.7. */
+	assert_int_equal(sql("SELECT COUNT(*) FROM payments WHERE order_id = "
+			     "%ld AND attempts = 1 AND provider_ref LIKE "
+			     "'pi_%%'",
+			     c.id),
+			 1);
+}
+
+static void
+test_declined_then_paid(void **state)
+{
+	struct cart c;
+	struct json_object *o;
+
+	(void)state;
+	fake_reset();
+	placed(&c);
+	o = call(&c, "PUT", co(&c), FORM, CARD(DECLINED), 402);
+	assert_string_equal(text(o, "code"), "card_declined");
+	assert_string_equal(text(o, "decline_code"), "card_declined");
+	json_object_put(o);
+	o = call(&c, "PUT", co(&c), FORM, CARD(VISA), 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_int_equal(json_object_array_length(payments(o)), 2);
+	assert_string_equal(payment_state(o, 0), "failed");
+	assert_string_equal(payment_state(o, 1), "completed");
+	json_object_put(o);
+	assert_int_equal(fake_charges(), 2);
+	assert_int_equal(events(&c, "payment.failed"), 1);
+	assert_int_equal(events(&c, "order.paid"), 1);
+	/* Insufficient funds, as JSON: its own decline code. */
+	placed(&c);
+	o = call(&c, "PUT", co(&c), JSON,
+		 "{\"number\": \"" FUNDS "\", \"expiryMonth\": 1, "
+		 "\"expiryYear\": 2031, \"securityCode\": \"999\"}",
+		 402);
+	assert_string_equal(text(o, "decline_code"), "insufficient_funds");
+	assert_string_equal(text(o, "message"),
+			    "Your card has insufficient funds.");
+	json_object_put(o);
+}
+
+static void
+test_card_checks_before_any_call(void **state)
+{
+	static const struct {
+		const char *body, *field;
+	} rows[] = {
+	    {"number=4242424242424241&expiryMonth=12&expiryYear=2030&"
+	     "securityCode=123",
+	     "number"},
+	    {"number=4242&expiryMonth=12&expiryYear=2030&securityCode=123",
+	     "number"},
+	    {"number=4242424242424242&expiryMonth=13&expiryYear=2030&"
+	     "securityCode=123",
+	     "expiryMonth"},
+	    {"number=4242424242424242&expiryMonth=1&expiryYear=2020&"
+	     "securityCode=123",
+	     "expiryYear"},
+	    {"number=4242424242424242&expiryMonth=1&expiryYear=2030&"
+	     "securityCode=12a",
+	     "securityCode"},
+	    {"number=4242424242424242&expiryMonth=1&expiryYear=2030",
+	     "securityCode"},
+	    {"paymentToken=pm_card_visa&number=4242424242424242",
+	     "paymentToken"},
+	};
+	struct cart c;
+	struct json_object *o;
+	size_t i;
+
+	(void)state;
+	fake_reset();
+	placed(&c);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		o = call(&c, "PUT", co(&c), FORM, rows[i].body, 422);
+		assert_string_equal(first_error_field(o), rows[i].field);
+		assert_null(strstr(json_object_to_json_string(o), "4242"));
+		json_object_put(o);
+	}
+	assert_int_equal(fake_calls("create") + fake_calls("confirm"), 0);
+	/* A token works as well as a card. */
+	o = call(&c, "PUT", co(&c), FORM, "paymentToken=pm_card_visa", 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	json_object_put(o);
+}
+
+static void
+test_refusals(void **state)
+{
+	struct cart c;
+	struct json_object *o;
+
+	(void)state;
+	fake_reset();
+	/* Before completion. */
+	new_cart(&c);
+	json_object_put(call(&c, "POST", sub(&c, "/items"), FORM,
+			     "variant=tshirt-m&quantity=1", 201));
+	o = call(&c, "PUT", co(&c), FORM, CARD(VISA), 409);
+	assert_string_equal(text(o, "code"), "invalid_transition");
+	json_object_put(o);
+	/* Offline: an admin marks it paid. */
+	put(&c, FORM, ADDRESS_FORM, 200);
+	put(&c, FORM, "shipments[0][method]=flat_eu", 200);
+	put(&c, FORM, "payments[0][method]=offline", 200);
+	put(&c, NULL, NULL, 200);
+	o = call(&c, "PUT", co(&c), FORM, CARD(VISA), 409);
+	assert_string_equal(text(o, "code"), "invalid_transition");
+	json_object_put(o);
+	assert_int_equal(fake_calls("create"), 0);
+	/* No credentials; another cart's token. */
+	{
+		struct resp r;
+		struct req_opts ro = {.ctype = FORM, .body = CARD(VISA)};
+
+		assert_int_equal(e2e_request("PUT", co(&c), &ro, &r), 0);
+		assert_int_equal(r.status, 401);
+		resp_free(&r);
+	}
+}
+
+static void
+test_decline_lockout(void **state)
+{
+	struct cart c;
+	struct json_object *o;
+	struct resp r;
+	int i;
+
+	(void)state;
+	fake_reset();
+	placed(&c);
+	for (i = 0; i < 5; i++)
+		json_object_put(
+		    call(&c, "PUT", co(&c), FORM, CARD(DECLINED), 402));
+	{
+		struct req_opts ro = {.ctype = FORM,
+				      .body = CARD(VISA),
+				      .headers = {c.token_header}};
+
+		assert_int_equal(e2e_request("PUT", co(&c), &ro, &r), 0);
+		assert_int_equal(r.status, 429);
+		assert_non_null(resp_header(&r, "Retry-After"));
+		assert_true(atoi(resp_header(&r, "Retry-After")) > 800);
+		o = parse(&r);
+		assert_string_equal(text(o, "code"), "too_many_attempts");
+		json_object_put(o);
+		resp_free(&r);
+	}
+	assert_int_equal(fake_charges(), 5);
+}
+
+/* Confirm slower than payment.timeout: 504, the payment stays
+ * processing; the fake finishes the charge anyway. The next purchase, with
+ * another card, finds it succeeded: one charge, no second confirm. */
+static void
+test_confirm_timeout_then_reconciled(void **state)
+{
+	struct cart c;
+	struct json_object *o;
+
+	(void)state;
+	fake_reset();
+	placed(&c);
+	fake_rule("confirm", 3, 0);
+	o = call(&c, "PUT", co(&c), FORM, CARD(VISA), 504);
+	assert_string_equal(text(o, "code"), "provider_timeout");
+	json_object_put(o);
+	assert_int_equal(sql("SELECT COUNT(*) FROM payments WHERE order_id = "
+			     "%ld AND state = 'processing'",
+			     c.id),
+			 1);
+	sleep(2); /* The fake's answer is lost, its work done. */
+	o = call(&c, "PUT", co(&c), FORM, "paymentToken=pm_card_visa", 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_int_equal(json_object_array_length(payments(o)), 1);
+	json_object_put(o);
+	assert_int_equal(fake_calls("confirm"), 1);
+	assert_int_equal(fake_calls("retrieve"), 1);
+	assert_int_equal(fake_charges(), 1);
+}
+
+static void
+test_timeout_then_checkoutctl_reconcile(void **state)
+{
+	struct cart c;
+	char cmd[1024];
+	struct json_object *o;
+
+	(void)state;
+	fake_reset();
+	placed(&c);
+	fake_rule("confirm", 3, 0);
+	json_object_put(call(&c, "PUT", co(&c), FORM, CARD(VISA), 504));
+	sleep(2);
+	snprintf(cmd, sizeof(cmd),
+		 "\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
+		 "\"$STACK_DIR/checkoutd.conf\" reconcile");
+	assert_int_equal(system(cmd), 0);
+	o = call(&c, "GET", sub(&c, ""), NULL, NULL, 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_string_equal(payment_state(o, 0), "completed");
+	json_object_put(o);
+	assert_int_equal(fake_calls("confirm"), 1);
+	assert_int_equal(events(&c, "order.paid"), 1);
+}
+
+/* The create call times out: the payment stays new without an intent;
+ * the next purchase repeats the create with the same key, which the fake
+ * replays: one intent. */
+static void
+test_create_timeout(void **state)
+{
+	struct cart c;
+	struct json_object *o, *intents;
+
+	(void)state;
+	fake_reset();
+	placed(&c);
+	fake_rule("create", 3, 0);
+	json_object_put(call(&c, "PUT", co(&c), FORM, CARD(VISA), 504));
+	assert_int_equal(sql("SELECT COUNT(*) FROM payments WHERE order_id = "
+			     "%ld AND state = 'new' AND provider_ref IS NULL",
+			     c.id),
+			 1);
+	sleep(2);
+	o = call(&c, "PUT", co(&c), FORM, CARD(VISA), 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	json_object_put(o);
+	o = fake("GET", "/_intents", NULL);
+	intents = json_object_object_get(o, "intents");
+	assert_int_equal(json_object_array_length(intents), 1);
+	json_object_put(o);
+	assert_int_equal(fake_calls("create"), 2);
+}
+
+/* 3-D Secure: 200 with next_action; a purchase with another card cancels
+ * the first intent at the provider, then pays. */
+static void
+test_three_d_secure_then_new_card(void **state)
+{
+	struct cart c;
+	struct json_object *o, *p, *next, *intents;
+
+	(void)state;
+	fake_reset();
+	placed(&c);
+	o = call(&c, "PUT", co(&c), FORM, CARD(SECURE), 200);
+	assert_string_equal(text(o, "payment_state"), "awaiting_payment");
+	p = json_object_array_get_idx(payments(o), 0);
+	assert_string_equal(text(p, "state"), "processing");
+	next = json_object_object_get(p, "next_action");
+	assert_string_equal(text(next, "type"), "redirect_to_url");
+	json_object_put(o);
+	o = call(&c, "PUT", co(&c), FORM, CARD(VISA), 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_string_equal(payment_state(o, 0), "cancelled");
+	assert_string_equal(payment_state(o, 1), "completed");
+	json_object_put(o);
+	o = fake("GET", "/_intents", NULL);
+	intents = json_object_object_get(o, "intents");
+	assert_int_equal(json_object_array_length(intents), 2);
+	assert_string_equal(
+	    text(json_object_array_get_idx(intents, 0), "status"), "canceled");
+	assert_string_equal(
+	    text(json_object_array_get_idx(intents, 1), "status"), "succeeded");
+	json_object_put(o);
+}
+
+struct slow_buyer {
+	struct cart c;
+	long status;
+};
+
+static void *
+slow_purchase(void *arg)
+{
+	struct slow_buyer *b = arg;
+	struct req_opts o = {
+	    .ctype = FORM, .body = CARD(VISA), .headers = {b->c.token_header}};
+	struct resp r;
+
+	if (e2e_request("PUT", co(&b->c), &o, &r) == 0)
+		b->status = r.status;
+	resp_free(&r);
+	return NULL;
+}
+
+/* While outbound.max_concurrent (8) purchases wait on a slow provider,
+ * the ping still answers at once and a further purchase gets 503 busy. */
+static void
+test_busy_while_provider_slow(void **state)
+{
+	struct slow_buyer b[8];
+	pthread_t t[8];
+	struct cart extra;
+	struct timespec t0, t1;
+	struct resp r;
+	struct json_object *o;
+	char path[64];
+	int i;
+
+	(void)state;
+	fake_reset();
+	for (i = 0; i < 8; i++) {
+		placed(&b[i].c);
+		b[i].status = 0;
+	}
+	placed(&extra);
+	for (i = 0; i < 8; i++)
+		fake_rule("confirm", 1.8, 0);
+	for (i = 0; i < 8; i++)
+		pthread_create(&t[i], NULL, slow_purchase, &b[i]);
+	/* Until all 8 wait on the fake's confirm. */
+	for (i = 0; i < 100 && fake_calls("confirm") < 8; i++)
+		usleep(20 * 1000);
+	assert_int_equal(fake_calls("confirm"), 8);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(
+	    e2e_request("GET", "/api/checkouts/health/ping", NULL, &r), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 +
+			(t1.tv_nsec - t0.tv_nsec) / 1000000 <
+		    100);
+	o = call(&extra, "PUT", co(&extra), FORM, CARD(VISA), 503);
+	assert_string_equal(text(o, "code"), "busy");
+	json_object_put(o);
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(b[i].status, 200);
+	}
+	/* The slots are free again. */
+	snprintf(path, sizeof(path), "%s", co(&extra));
+	json_object_put(call(&extra, "PUT", path, FORM, CARD(VISA), 200));
+}
+
+/* Sends a signed webhook; returns the status. */
+static long
+webhook(const char *body, const char *secret, long long t)
+{
+	char hex[65], sig[160];
+	struct req_opts o = {.ctype = JSON, .body = body, .headers = {sig}};
+	struct resp r;
+	long status;
+
+	signature_v1(secret, t, body, strlen(body), hex);
+	snprintf(sig, sizeof(sig), "Stripe-Signature: t=%lld,v1=%s", t, hex);
+	assert_int_equal(e2e_request("POST", "/api/webhooks/stripe", &o, &r),
+			 0);
+	status = r.status;
+	resp_free(&r);
+	return status;
+}
+
+/* An order whose payment waits for 3-D Secure; its intent id in pi. */
+static void
+waiting_for_buyer(struct cart *c, char *pi, size_t len)
+{
+	struct json_object *o;
+	char q[256];
+	FILE *p;
+
+	placed(c);
+	json_object_put(call(c, "PUT", co(c), FORM, CARD(SECURE), 200));
+	snprintf(q, sizeof(q),
+		 "mariadb --no-defaults -uroot -N "
+		 "--socket=\"$STACK_DIR/run/mysql.sock\" checkoutd -e "
+		 "\"SELECT provider_ref FROM payments WHERE order_id = %ld\"",
+		 c->id);
+	p = popen(q, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(pi, (int)len, p));
+	pclose(p);
+	pi[strcspn(pi, "\n")] = '\0';
+	o = call(c, "GET", sub(c, ""), NULL, NULL, 200);
+	assert_string_equal(payment_state(o, 0), "processing");
+	json_object_put(o);
+}
+
+static void
+test_webhooks(void **state)
+{
+	const char *secret = getenv("WEBHOOK_SECRET");
+	char pi[128], ev[512];
+	struct cart c;
+	struct json_object *o;
+	long long now = (long long)time(NULL);
+
+	(void)state;
+	assert_non_null(secret);
+	fake_reset();
+	waiting_for_buyer(&c, pi, sizeof(pi));
+	snprintf(ev, sizeof(ev),
+		 "{\"id\": \"evt_%ld_1\", \"object\": \"event\", \"type\": "
+		 "\"payment_intent.succeeded\", \"data\": {\"object\": "
+		 "{\"id\": \"%s\", \"status\": \"succeeded\"}}}",
+		 c.id, pi);
+	/* Bad signature, wrong secret, stale timestamp: 400, no change. */
+	assert_int_equal(webhook(ev, "whsec_wrong", now), 400);
+	assert_int_equal(webhook(ev, secret, now - 3600), 400);
+	{
+		struct req_opts ro = {.ctype = JSON, .body = ev};
+		struct resp r;
+
+		assert_int_equal(
+		    e2e_request("POST", "/api/webhooks/stripe", &ro, &r), 0);
+		assert_int_equal(r.status, 400);
+		resp_free(&r);
+	}
+	o = call(&c, "GET", sub(&c, ""), NULL, NULL, 200);
+	assert_string_equal(text(o, "payment_state"), "awaiting_payment");
+	json_object_put(o);
+	/* Valid, twice: one change, one event. */
+	assert_int_equal(webhook(ev, secret, now), 200);
+	assert_int_equal(webhook(ev, secret, now), 200);
+	o = call(&c, "GET", sub(&c, ""), NULL, NULL, 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_string_equal(payment_state(o, 0), "completed");
+	json_object_put(o);
+	assert_int_equal(events(&c, "order.paid"), 1);
+	/* Unknown types are ignored; unknown intents are retried later. */
+	assert_int_equal(webhook("{\"id\": \"evt_x_other\", \"type\": "
+				 "\"charge.refunded\", \"data\": {}}",
+				 secret, now),
+			 200);
+	snprintf(ev, sizeof(ev),
+		 "{\"id\": \"evt_%ld_2\", \"type\": "
+		 "\"payment_intent.succeeded\", \"data\": {\"object\": "
+		 "{\"id\": \"pi_unknown_%ld\"}}}",
+		 c.id, c.id);
+	assert_int_equal(webhook(ev, secret, now), 503);
+}
+
+struct racer {
+	struct cart *c;
+	const char *ev;
+	long status;
+};
+
+static void *
+race_webhook(void *arg)
+{
+	struct racer *r = arg;
+
+	r->status =
+	    webhook(r->ev, getenv("WEBHOOK_SECRET"), (long long)time(NULL));
+	return NULL;
+}
+
+static void *
+race_purchase(void *arg)
+{
+	struct racer *r = arg;
+	struct req_opts o = {.ctype = FORM,
+			     .body = "paymentToken=pm_card_visa",
+			     .headers = {r->c->token_header}};
+	struct resp resp;
+
+	if (e2e_request("PUT", co(r->c), &o, &resp) == 0)
+		r->status = resp.status;
+	resp_free(&resp);
+	return NULL;
+}
+
+/* The buyer passes 3-D Secure at the bank (the fake settles the intent);
+ * its webhook and a purchase race on the payment: one `paid`, one
+ * order.paid, whatever the order. */
+static void
+test_webhook_and_purchase_race(void **state)
+{
+	struct racer a, b;
+	pthread_t ta, tb;
+	char pi[128], ev[512], path[200];
+	struct cart c;
+	struct json_object *o;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		fake_reset();
+		waiting_for_buyer(&c, pi, sizeof(pi));
+		/* The bank page settles the intent; the test sends the
+		 * webhook itself, racing a purchase. */
+		snprintf(path, sizeof(path),
+			 "/_3ds/%s?result=succeeded&webhook=0", pi);
+		json_object_put(fake("GET", path, NULL));
+		snprintf(ev, sizeof(ev),
+			 "{\"id\": \"evt_race_%ld\", \"type\": "
+			 "\"payment_intent.succeeded\", \"data\": "
+			 "{\"object\": {\"id\": \"%s\"}}}",
+			 c.id, pi);
+		a = (struct racer){.c = &c, .ev = ev};
+		b = a;
+		pthread_create(&ta, NULL, race_webhook, &a);
+		pthread_create(&tb, NULL, race_purchase, &b);
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		assert_int_equal(a.status, 200);
+		assert_true(b.status == 200 || b.status == 409);
+		o = call(&c, "GET", sub(&c, ""), NULL, NULL, 200);
+		assert_string_equal(text(o, "payment_state"), "paid");
+		assert_int_equal(json_object_array_length(payments(o)), 1);
+		json_object_put(o);
+		assert_int_equal(events(&c, "order.paid"), 1);
+		assert_int_equal(fake_calls("confirm"), 1);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_purchase_succeeds),
+	    cmocka_unit_test(test_declined_then_paid),
+	    cmocka_unit_test(test_card_checks_before_any_call),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_decline_lockout),
+	    cmocka_unit_test(test_confirm_timeout_then_reconciled),
+	    cmocka_unit_test(test_timeout_then_checkoutctl_reconcile),
+	    cmocka_unit_test(test_create_timeout),
+	    cmocka_unit_test(test_three_d_secure_then_new_card),
+	    cmocka_unit_test(test_busy_while_provider_slow),
+	    cmocka_unit_test(test_webhooks),
+	    cmocka_unit_test(test_webhook_and_purchase_race),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

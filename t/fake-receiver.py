@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""A webhook receiver for checkoutd's outbound events (tests and sandbox).
+
+Records every delivery it gets — the Checkoutd-Event-Id and
+Checkoutd-Signature headers, whether the signature verifies with the
+secret it was given, and the body — and answers 200, or 500 while it is
+told to fail.
+
+Control (for tests):
+  POST /_control {"fail": n}   the next n deliveries get 500
+  POST /_reset                 forget deliveries and failures
+  GET  /_deliveries            {"deliveries": [{"event_id", "type",
+                               "order_id", "status", "signature_ok",
+                               "body"}...]} in arrival order
+
+Usage: fake-receiver.py --port N --secret S [--record FILE]
+Listens on 127.0.0.1 only.
+"""
+import argparse
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+lock = threading.Lock()
+state = {"deliveries": [], "fail": 0}
+
+
+def signature_ok(header, body):
+    parts = [p.strip().split("=", 1) for p in (header or "").split(",")]
+    t = next((v for k, v in parts if k == "t"), None)
+    if t is None or not t.isdigit() or abs(time.time() - int(t)) > 300:
+        return False
+    want = hmac.new(ARGS.secret.encode(), t.encode() + b"." + body,
+                    hashlib.sha256).hexdigest()
+    return any(k == "v1" and hmac.compare_digest(v, want) for k, v in parts)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/_deliveries":
+            with lock:
+                return self.send(200, {"deliveries": state["deliveries"]})
+        self.send(404, {"error": "not found"})
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        if self.path == "/_control":
+            with lock:
+                state["fail"] = int(json.loads(body or b"{}").get("fail", 0))
+            return self.send(200, {"ok": True})
+        if self.path == "/_reset":
+            with lock:
+                state["deliveries"] = []
+                state["fail"] = 0
+            return self.send(200, {"ok": True})
+        try:
+            event = json.loads(body)
+        except ValueError:
+            event = {}
+        obj = (event.get("data") or {}).get("object") or {}
+        with lock:
+            status = 200
+            if state["fail"] > 0:
+                state["fail"] -= 1
+                status = 500
+            d = {"event_id": self.headers.get("Checkoutd-Event-Id"),
+                 "type": event.get("type"), "order_id": obj.get("id"),
+                 "status": status,
+                 "signature_ok": signature_ok(
+                     self.headers.get("Checkoutd-Signature"), body),
+                 "at": time.time(), "body": body.decode()}
+            state["deliveries"].append(d)
+            if ARGS.record:
+                with open(ARGS.record, "a") as f:
+                    f.write(json.dumps(d) + "\n")
+        self.send(status, {"received": status == 200})
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--secret", required=True)
+    ap.add_argument("--record", default="")
+    ARGS = ap.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
+    srv.daemon_threads = True
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+"""A Stripe-compatible PaymentIntents fake for tests and the local sandbox.
+
+Speaks the wire format of reference/providers.md: form-encoded POSTs with
+`Authorization: Bearer <key>`, JSON answers, Stripe's error shape and
+status codes, and its idempotency rules (the first result of a key is
+replayed; a replay with other parameters is 400 `idempotency_error`; a
+replay while the first is running is 409 `idempotency_key_in_use`).
+
+Test cards (number or `pm_card_*` token):
+  4242424242424242 / pm_card_visa                       succeeds
+  4000000000000002 / pm_card_visa_chargeDeclined        402 card_declined
+  4000000000009995 / pm_card_visa_chargeDeclinedInsufficientFunds
+                                                        402 insufficient_funds
+  4000002500003155 / pm_card_authenticationRequired     requires_action
+  4000002760003184                                      requires_action
+
+Control (for tests; not part of Stripe):
+  POST /_control {"op": "create|confirm|retrieve|cancel|refund",
+                  "delay": seconds, "status": 500, "count": n}
+       the next n calls of op (0: all) wait delay seconds and/or answer
+       status; a delayed call still does its work, as a provider whose
+       answer was lost would.
+  POST /_reset   forget rules, calls, intents and keys
+  GET  /_calls   the calls received (card numbers cut to their last 4,
+                 CVCs dropped), as a JSON list
+  GET  /_intents the intents
+  GET  /_3ds/<pi>?result=succeeded|failed[&webhook=0]
+                 what the buyer's bank page would do: settles an intent
+                 waiting for 3-D Secure and, with --webhook-url (unless
+                 webhook=0), sends the signed payment_intent.* event there.
+
+Usage: fake-stripe.py --port N [--key sk_test_sandbox]
+                      [--webhook-url URL --webhook-secret whsec_...]
+                      [--record FILE]
+Listens on 127.0.0.1 only.
+"""
+import argparse
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CARDS = {
+    "4242424242424242": "ok",
+    "4000000000000002": "card_declined",
+    "4000000000009995": "insufficient_funds",
+    "4000002500003155": "action",
+    "4000002760003184": "action",
+    "pm_card_visa": "ok",
+    "pm_card_visa_chargeDeclined": "card_declined",
+    "pm_card_visa_chargeDeclinedInsufficientFunds": "insufficient_funds",
+    "pm_card_authenticationRequired": "action",
+}
+
+lock = threading.Lock()
+state = {}
+
+
+def reset():
+    state.update(rules=[], calls=[], intents={}, keys={}, charges=0, seq=0,
+                 refunds={})
+
+
+reset()
+
+
+def next_id(prefix):
+    state["seq"] += 1
+    return "%s_%06d" % (prefix, state["seq"])
+
+
+def redact(params):
+    out = {}
+    for k, v in params.items():
+        if k.endswith("[cvc]"):
+            continue
+        if k.endswith("[number]"):
+            v = "****" + v[-4:]
+        out[k] = v
+    return out
+
+
+def err(status, typ, code, message, pi=None, decline=None):
+    e = {"type": typ, "code": code, "message": message}
+    if decline:
+        e["decline_code"] = decline
+    if pi is not None:
+        e["payment_intent"] = pi
+    return status, {"error": e}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-stripe/1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Request-Id", "req_%d" % time.time_ns())
+        self.end_headers()
+        self.wfile.write(data)
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n).decode() if n else ""
+
+    # Control endpoints.
+    def control(self, method, path):
+        if method == "POST" and path == "/_control":
+            rule = json.loads(self.body() or "{}")
+            rule.setdefault("count", 1)
+            with lock:
+                state["rules"].append(rule)
+            return self.send(200, {"ok": True})
+        if method == "POST" and path == "/_reset":
+            self.body()
+            with lock:
+                reset()
+            return self.send(200, {"ok": True})
+        if method == "GET" and path == "/_calls":
+            with lock:
+                return self.send(200, {"calls": state["calls"],
+                                       "charges": state["charges"]})
+        if method == "GET" and path == "/_intents":
+            with lock:
+                return self.send(200, {"intents": list(
+                    state["intents"].values())})
+        if method == "GET" and path.startswith("/_3ds/"):
+            return self.three_ds(path[len("/_3ds/"):])
+        return self.send(404, {"error": {"type": "invalid_request_error",
+                                         "message": "no such control"}})
+
+    def three_ds(self, pi_id):
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        ok = q.get("result", ["succeeded"])[0] == "succeeded"
+        with lock:
+            pi = state["intents"].get(pi_id)
+            if pi is None or pi["status"] != "requires_action":
+                return self.send(400, {"error": {
+                    "type": "invalid_request_error",
+                    "message": "no intent waits for 3-D Secure"}})
+            pi["next_action"] = None
+            if ok:
+                pi["status"] = "succeeded"
+                pi["amount_received"] = pi["amount"]
+            else:
+                pi["status"] = "requires_payment_method"
+                pi["last_payment_error"] = {
+                    "type": "card_error", "code": "authentication_required",
+                    "decline_code": "authentication_required",
+                    "message": "The card was not authenticated."}
+            event = {"id": next_id("evt"), "object": "event",
+                     "type": "payment_intent.succeeded" if ok
+                     else "payment_intent.payment_failed",
+                     "created": int(time.time()),
+                     "data": {"object": dict(pi)}}
+        sent = None
+        if ARGS.webhook_url and q.get("webhook", ["1"])[0] == "1":
+            sent = send_webhook(event)
+        return self.send(200, {"status": pi["status"], "webhook": sent})
+
+    def rule(self, op):
+        with lock:
+            for r in state["rules"]:
+                if r.get("op") == op:
+                    if r["count"] > 0:
+                        r["count"] -= 1
+                        if r["count"] == 0:
+                            state["rules"].remove(r)
+                    return r
+        return None
+
+    def do_GET(self):
+        self.route("GET")
+
+    def do_POST(self):
+        self.route("POST")
+
+    def route(self, method):
+        path = urllib.parse.urlsplit(self.path).path
+        if path.startswith("/_"):
+            return self.control(method, path)
+        raw = self.body() if method == "POST" else ""
+        params = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+        auth = self.headers.get("Authorization", "")
+        if auth != "Bearer " + ARGS.key:
+            return self.send(*err(401, "invalid_request_error",
+                                  "api_key_invalid", "Invalid API Key."))
+        parts = path.strip("/").split("/")
+        op = None
+        if method == "POST" and parts == ["v1", "payment_intents"]:
+            op = "create"
+        elif (method == "POST" and len(parts) == 4 and
+              parts[:2] == ["v1", "payment_intents"]):
+            op = {"confirm": "confirm", "cancel": "cancel"}.get(parts[3])
+        elif (method == "GET" and len(parts) == 3 and
+              parts[:2] == ["v1", "payment_intents"]):
+            op = "retrieve"
+        elif method == "POST" and parts == ["v1", "refunds"]:
+            op = "refund"
+        if op is None:
+            return self.send(*err(404, "invalid_request_error",
+                                  "resource_missing", "Unrecognized URL."))
+        key = self.headers.get("Idempotency-Key")
+        with lock:
+            state["calls"].append({"op": op, "path": path, "key": key,
+                                   "params": redact(params),
+                                   "at": time.time()})
+            if ARGS.record:
+                with open(ARGS.record, "a") as f:
+                    f.write(json.dumps(state["calls"][-1]) + "\n")
+        rule = self.rule(op)
+        fingerprint = hashlib.sha256(
+            (method + path + "?" + json.dumps(sorted(params.items()))
+             ).encode()).hexdigest()
+        if key and method == "POST":
+            with lock:
+                seen = state["keys"].get(key)
+                if seen is None:
+                    state["keys"][key] = {"fp": fingerprint, "result": None}
+            if seen is not None:
+                if seen["fp"] != fingerprint:
+                    return self.send(*err(
+                        400, "idempotency_error", "idempotency_error",
+                        "Keys for idempotent requests can only be used "
+                        "with the same parameters they were first used "
+                        "with."))
+                if seen["result"] is None:
+                    return self.send(*err(
+                        409, "invalid_request_error",
+                        "idempotency_key_in_use",
+                        "The request conflicts with another request "
+                        "(perhaps due to using the same idempotent key)."))
+                return self.send(*seen["result"])
+        if rule and rule.get("status"):
+            if rule.get("delay"):
+                time.sleep(float(rule["delay"]))
+            with lock:
+                state["keys"].pop(key, None)  # not executed: not stored
+            return self.send(*err(int(rule["status"]), "api_error",
+                                  "api_error", "Something went wrong."))
+        with lock:
+            result = getattr(self, "op_" + op)(parts, params)
+        if rule and rule.get("delay"):
+            time.sleep(float(rule["delay"]))
+        # Stored once answered: a replay meanwhile is "in use".
+        if key and method == "POST":
+            with lock:
+                if key in state["keys"]:
+                    state["keys"][key]["result"] = result
+        return self.send(*result)
+
+    # Operations (called with the lock held).
+    def op_create(self, parts, p):
+        try:
+            amount = int(p.get("amount", ""))
+        except ValueError:
+            return err(400, "invalid_request_error", "parameter_missing",
+                       "Missing required param: amount.")
+        if amount <= 0 or not p.get("currency"):
+            return err(400, "invalid_request_error", "parameter_invalid",
+                       "Invalid amount or currency.")
+        pi = {"id": next_id("pi"), "object": "payment_intent",
+              "amount": amount, "amount_received": 0,
+              "currency": p["currency"], "status": "requires_payment_method",
+              "client_secret": None, "payment_method": None,
+              "latest_charge": None, "last_payment_error": None,
+              "next_action": None,
+              "metadata": {k[9:-1]: v for k, v in p.items()
+                           if k.startswith("metadata[")}}
+        pi["client_secret"] = pi["id"] + "_secret_x"
+        state["intents"][pi["id"]] = pi
+        return 200, dict(pi)
+
+    def op_confirm(self, parts, p):
+        pi = state["intents"].get(parts[2])
+        if pi is None:
+            return err(404, "invalid_request_error", "resource_missing",
+                       "No such payment_intent.")
+        if pi["status"] not in ("requires_payment_method",
+                                "requires_confirmation", "requires_action"):
+            return err(400, "invalid_request_error",
+                       "payment_intent_unexpected_state",
+                       "This PaymentIntent's status is %s." % pi["status"],
+                       pi=dict(pi))
+        card = p.get("payment_method") or p.get(
+            "payment_method_data[card][number]", "")
+        outcome = CARDS.get(card, "card_declined")
+        state["charges"] += 1
+        pi["latest_charge"] = next_id("ch")
+        pi["payment_method"] = next_id("pm")
+        pi["next_action"] = None
+        pi["last_payment_error"] = None
+        if outcome == "ok":
+            pi["status"] = "succeeded"
+            pi["amount_received"] = pi["amount"]
+            return 200, dict(pi)
+        if outcome == "action":
+            pi["status"] = "requires_action"
+            url = "http://127.0.0.1:%d/_3ds/%s" % (ARGS.port, pi["id"])
+            pi["next_action"] = {"type": "redirect_to_url",
+                                 "redirect_to_url": {"url": url,
+                                                     "return_url": None}}
+            return 200, dict(pi)
+        pi["status"] = "requires_payment_method"
+        message = ("Your card has insufficient funds."
+                   if outcome == "insufficient_funds"
+                   else "Your card was declined.")
+        pi["last_payment_error"] = {"type": "card_error",
+                                    "code": "card_declined",
+                                    "decline_code": outcome,
+                                    "message": message}
+        return err(402, "card_error", "card_declined", message, pi=dict(pi),
+                   decline=outcome)
+
+    def op_retrieve(self, parts, p):
+        pi = state["intents"].get(parts[2])
+        if pi is None:
+            return err(404, "invalid_request_error", "resource_missing",
+                       "No such payment_intent.")
+        return 200, dict(pi)
+
+    def op_cancel(self, parts, p):
+        pi = state["intents"].get(parts[2])
+        if pi is None:
+            return err(404, "invalid_request_error", "resource_missing",
+                       "No such payment_intent.")
+        if pi["status"] in ("succeeded", "canceled"):
+            return err(400, "invalid_request_error",
+                       "payment_intent_unexpected_state",
+                       "You cannot cancel this PaymentIntent because it "
+                       "has a status of %s." % pi["status"], pi=dict(pi))
+        pi["status"] = "canceled"
+        pi["next_action"] = None
+        return 200, dict(pi)
+
+    def op_refund(self, parts, p):
+        pi = state["intents"].get(p.get("payment_intent", ""))
+        if pi is None or pi["status"] != "succeeded":
+            return err(400, "invalid_request_error", "charge_not_refundable",
+                       "This PaymentIntent has no successful charge.")
+        done = state["refunds"].get(pi["id"], 0)
+        amount = int(p.get("amount") or pi["amount"] - done)
+        if amount <= 0 or done + amount > pi["amount"]:
+            return err(400, "invalid_request_error", "amount_too_large",
+                       "Refund amount is greater than unrefunded amount.")
+        state["refunds"][pi["id"]] = done + amount
+        return 200, {"id": next_id("re"), "object": "refund",
+                     "amount": amount, "payment_intent": pi["id"],
+                     "status": "succeeded"}
+
+
+def send_webhook(event):
+    body = json.dumps(event).encode()
+    t = int(time.time())
+    sig = hmac.new(ARGS.webhook_secret.encode(),
+                   b"%d." % t + body, hashlib.sha256).hexdigest()
+    req = urllib.request.Request(
+        ARGS.webhook_url, data=body, method="POST",
+        headers={"Content-Type": "application/json",
+                 "Stripe-Signature": "t=%d,v1=%s" % (t, sig)})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--key", default="sk_test_sandbox")
+    ap.add_argument("--webhook-url", default="")
+    ap.add_argument("--webhook-secret", default="")
+    ap.add_argument("--record", default="")
+    ARGS = ap.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
+    srv.daemon_threads = True
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
