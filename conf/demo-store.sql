@@ -27,7 +27,9 @@ INSERT INTO products (id, uuid, code, name) VALUES
   (3, '0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a63', 'lamp', 'Lamp (last one)'),
   (4, '0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a64', 'poster', 'Poster'),
   (5, '0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a65', 'ebook', 'E-book'),
-  (6, '0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a66', 'sticker', 'Sticker (free download)');
+  (6, '0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a66', 'sticker', 'Sticker (free download)'),
+  (7, '0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a67', 'sofa-assembly', 'Sofa assembly at home'),
+  (8, '0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a68', 'lamp-repair', 'Lamp repair');
 
 INSERT INTO product_variants
   (id, uuid, code, product_id, name, price, tax_category_id, tracked, needs_shipping, weight_g, position)
@@ -38,11 +40,13 @@ VALUES
   (4, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e604', 'lamp', 3, 'Lamp', 8900, 1, 1, 1, 1500, 1),
   (5, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e605', 'poster', 4, 'Poster', 900, 1, 0, 1, 100, 1),
   (6, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e606', 'ebook', 5, 'E-book', 1500, 1, 0, 0, 0, 1),
-  (7, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e607', 'sticker', 6, 'Sticker', 0, 1, 0, 0, 0, 1);
+  (7, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e607', 'sticker', 6, 'Sticker', 0, 1, 0, 0, 0, 1),
+  (8, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e608', 'sofa-assembly', 7, 'Sofa assembly', 4900, 1, 0, 0, 0, 1),
+  (9, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e609', 'lamp-repair', 8, 'Lamp repair', 2900, 1, 0, 0, 0, 1);
 
 -- Stock on hand (variant_stock; every variant has a row).
 INSERT INTO variant_stock (variant_id, on_hand) VALUES
-  (1, 1000000), (2, 1000000), (3, 1000000), (4, 1), (5, 0), (6, 0), (7, 0);
+  (1, 1000000), (2, 1000000), (3, 1000000), (4, 1), (5, 0), (6, 0), (7, 0), (8, 0), (9, 0);
 
 INSERT INTO shipping_methods
   (id, uuid, code, name, zone_id, calculator, amount, first_item_cost, additional_item_cost, additional_item_limit, tax_category_id, position)
@@ -72,3 +76,13 @@ INSERT INTO customers (id, email, first_name, last_name) VALUES
 
 INSERT INTO customer_sessions (id, customer_id, expires_at) VALUES
   ('5d1f0e9c-8b7a-4c6d-9e5f-4a3b2c1d0e9f', 1, '2099-12-31 23:59:59');
+
+-- Seed 000 (docs/api-seed000.md): the demo account and its providers: a
+-- workshop with room for every example (the sofa assembly) and one with no
+-- capacity at all (the lamp repair).
+INSERT INTO accounts (id, name, global_type) VALUES (1, 'Demo Store', 'seller');
+INSERT INTO providers (id, uuid, account_id, name, capacity) VALUES
+  (1, '7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51', 1, 'Demo Workshop', 1000000),
+  (2, '7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a52', 1, 'Fully Booked Repairs', 0);
+UPDATE products SET provider_id = 1 WHERE id = 7;
+UPDATE products SET provider_id = 2 WHERE id = 8;

@@ -187,6 +187,8 @@ ship_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = db_exec(db, sql_ship_order, p, 1, NULL);
 	if (e == ERR_OK)
+		e = order_agenda_settle(db, c->id);
+	if (e == ERR_OK)
 		e = event(db, c->id, "order.shipped", &c->snapshot);
 	return e;
 }
@@ -206,18 +208,6 @@ static const char sql_refunded[] =
     "SELECT CAST(COALESCE(SUM(amount), 0) AS SIGNED), COUNT(*) FROM refunds "
     "WHERE payment_id = ?";
 
-static enum err
-two_ints(void *arg, const struct db_val *c, size_t n)
-{
-	int64_t *out = arg;
-
-	if (n != 2)
-		return ERR_INTERNAL;
-	out[0] = c[0].i;
-	out[1] = c[1].i;
-	return ERR_OK;
-}
-
 /* The completed payment of a paid order and what is refunded of it. */
 static enum err
 refundable(struct db *db, struct op *c)
@@ -232,7 +222,7 @@ refundable(struct db *db, struct op *c)
 		e = payment_get(db, pid, &c->pay);
 	p = DB_I(pid);
 	if (e == ERR_OK)
-		e = db_query(db, sql_refunded, &p, 1, two_ints, r);
+		e = db_query(db, sql_refunded, &p, 1, db_row_two_ints, r);
 	c->refunded = r[0];
 	c->refund_n = r[1];
 	return e;
@@ -451,6 +441,8 @@ cancel_tx(struct db *db, void *arg)
 		e = db_exec(db, sql_cancel_shipments, &p, 1, NULL);
 	if (e == ERR_OK)
 		e = db_exec(db, sql_cancel_order, &p, 1, NULL);
+	if (e == ERR_OK)
+		e = order_agenda_settle(db, c->id);
 	if (e == ERR_OK)
 		e = event(db, c->id, "order.cancelled", &c->snapshot);
 	return e;

@@ -372,6 +372,18 @@ out:
 }
 
 enum err
+db_row_two_ints(void *arg, const struct db_val *c, size_t n)
+{
+	int64_t *out = arg;
+
+	if (n < 2)
+		return ERR_INTERNAL;
+	out[0] = c[0].type == DB_I64 ? c[0].i : 0;
+	out[1] = c[1].type == DB_I64 ? c[1].i : 0;
+	return ERR_OK;
+}
+
+enum err
 db_row_int(void *arg, const struct db_val *c, size_t n)
 {
 	if (n >= 1 && c[0].type == DB_I64)

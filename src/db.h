@@ -92,6 +92,9 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 /* A db_query row callback: the first column of a row, when an integer,
  * into *(int64_t *)arg. */
 enum err db_row_int(void *arg, const struct db_val *cols, size_t ncols);
+/* A db_query row callback: the first two columns of a row, as integers
+ * (NULL as 0), into ((int64_t *)arg)[0] and [1]. */
+enum err db_row_two_ints(void *arg, const struct db_val *cols, size_t ncols);
 
 /*
  * For "an id or a code" (SPEC 1): runs sql_id with ref as an integer when

@@ -15,7 +15,7 @@ static const char sql_session[] =
     "expires_at > UTC_TIMESTAMP()";
 
 /* The customer of a valid session, or 0. */
-static enum err
+enum err
 session_customer(struct db *db, const char *session, int64_t *customer)
 {
 	struct db_val p = DB_S(session);
@@ -116,6 +116,21 @@ owner_row(void *arg, const struct db_val *c, size_t n)
 	"addresses sa ON sa.id = o.shipping_address_id WHERE o.id = ?"
 static const char sql_owner[] = SQL_OWNER;
 static const char sql_owner_lock[] = SQL_OWNER " FOR UPDATE";
+
+enum err
+order_head_load(struct db *db, int64_t id, struct order_head *h)
+{
+	struct db_val p = DB_I(id);
+	struct owner o = {.h = h};
+	enum err e;
+
+	memset(h, 0, sizeof(*h));
+	h->id = id;
+	e = db_query(db, sql_owner_lock, &p, 1, owner_row, &o);
+	if (e == ERR_OK && !o.found)
+		e = ERR_NOT_FOUND;
+	return e;
+}
 
 enum err
 order_authorize(struct db *db, int64_t id, const struct creds *c, int lock,
@@ -712,4 +727,18 @@ order_event(struct db *db, int64_t id, const char *type,
 	p[3] =
 	    DB_S(json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN));
 	return db_exec(db, sql_event, p, 4, NULL);
+}
+
+static const char sql_agenda_settle[] =
+    "UPDATE agenda_entries a JOIN orders o ON o.id = a.order_id SET "
+    "a.state = IF(o.state = 'cancelled', 'cancelled', 'done') WHERE "
+    "a.order_id = ? AND a.state = 'scheduled' AND o.state IN ('fulfilled', "
+    "'cancelled')";
+
+enum err
+order_agenda_settle(struct db *db, int64_t id)
+{
+	struct db_val p = DB_I(id);
+
+	return db_exec(db, sql_agenda_settle, &p, 1, NULL);
 }

@@ -52,6 +52,9 @@ struct order_head {
  */
 enum err order_authorize(struct db *db, int64_t id, const struct creds *c,
 			 int lock, struct order_head *h);
+/* The head of order id, its row locked, without any ownership check (for
+ * the core's own operations, e.g. place_order). */
+enum err order_head_load(struct db *db, int64_t id, struct order_head *h);
 
 /*
  * Adds quantity of a variant (id or code) to cart id, merging into its
@@ -85,5 +88,14 @@ enum err order_snapshot(struct db *db, int64_t id, struct json_object **out);
  * (SPEC 2.10), in the caller's transaction. */
 enum err order_event(struct db *db, int64_t id, const char *type,
 		     struct json_object *snap);
+
+/* The customer of a valid (unexpired) session, or 0 in *customer. */
+enum err session_customer(struct db *db, const char *session,
+			  int64_t *customer);
+
+/* Seed 000's agenda follows its order: an entry still `scheduled` is
+ * `done` once the order is fulfilled, `cancelled` once it is cancelled
+ * (both free the provider's slot). In the caller's transaction. */
+enum err order_agenda_settle(struct db *db, int64_t id);
 
 #endif

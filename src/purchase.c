@@ -147,18 +147,6 @@ static const char sql_open[] =
     "'processing') ORDER BY id DESC LIMIT 1";
 
 static enum err
-two_ints(void *arg, const struct db_val *c, size_t n)
-{
-	int64_t *out = arg;
-
-	if (n != 2)
-		return ERR_INTERNAL;
-	out[0] = c[0].type == DB_I64 ? c[0].i : 0;
-	out[1] = c[1].type == DB_I64 ? c[1].i : 0;
-	return ERR_OK;
-}
-
-static enum err
 refuse(struct purchase_out *out, const struct order_head *h, const char *why)
 {
 	json_object_put(out->extra);
@@ -194,7 +182,7 @@ prepare_tx(struct db *db, void *arg)
 	p[0] = DB_I(lockout);
 	p[1] = DB_I(c->id);
 	p[2] = DB_I(lockout);
-	e = db_query(db, sql_declines, p, 3, two_ints, declines);
+	e = db_query(db, sql_declines, p, 3, db_row_two_ints, declines);
 	if (e != ERR_OK)
 		return e;
 	if (declines[0] >= config_int("payment.max_declines")) {

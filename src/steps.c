@@ -11,18 +11,6 @@
 #include "rules.h"
 #include "str.h"
 
-static enum err
-two_ints(void *arg, const struct db_val *c, size_t n)
-{
-	int64_t *out = arg;
-
-	if (n != 2)
-		return ERR_INTERNAL;
-	out[0] = c[0].type == DB_I64 ? c[0].i : 0;
-	out[1] = c[1].type == DB_I64 ? c[1].i : 0;
-	return ERR_OK;
-}
-
 static const char sql_set_state[] =
     "UPDATE orders SET checkout_state = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ?";
@@ -237,7 +225,7 @@ propose_shipment(struct db *db, int64_t id, const char *country,
 
 	if (shipping == 0)
 		return db_exec(db, sql_del_shipments, p, 1, NULL);
-	e = db_query(db, sql_shipments, p, 1, two_ints, s);
+	e = db_query(db, sql_shipments, p, 1, db_row_two_ints, s);
 	if (e != ERR_OK)
 		return e;
 	if (s[0] == 0) {
@@ -392,7 +380,7 @@ step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 		int64_t r[2] = {0, 0};
 
 		/* The quote fetched just before (outside the transaction). */
-		e = db_query(db, sql_carrier_choice, q, 3, two_ints, r);
+		e = db_query(db, sql_carrier_choice, q, 3, db_row_two_ints, r);
 		method = r[0];
 		quote = r[1];
 	} else {
@@ -838,4 +826,18 @@ step_view(struct db *db, void *curl, const struct order_head *o,
 		return ERR_OK;
 	}
 	return order_snapshot(db, o->id, out);
+}
+
+enum err
+step_place_skip(struct db *db, struct order_head *o, struct step_out *out)
+{
+	struct db_val p = DB_I(o->id);
+	enum err e = ERR_OK;
+
+	/* No address step: a customer's order takes the customer's email. */
+	if (o->customer != 0)
+		e = db_exec(db, sql_customer_email, &p, 1, NULL);
+	if (e == ERR_OK)
+		e = apply(db, o->id, o, T_PLACE_SKIP_SHIPPING, out);
+	return e == ERR_OK ? auto_skip(db, o->id, o, 0, out) : e;
 }

@@ -50,4 +50,9 @@ enum err step_view(struct db *db, void *curl, const struct order_head *o,
  * and the steps allowed (for callers outside the steps, e.g. purchase). */
 enum err step_refuse(const struct order_head *o, struct step_out *out);
 
+/* place_order's shortcut: an order with nothing to ship and no address
+ * goes from `cart` to `shipping_skipped` (and `payment_skipped` at 0). */
+enum err step_place_skip(struct db *db, struct order_head *o,
+			 struct step_out *out);
+
 #endif

@@ -22,7 +22,8 @@ import hmac
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fakelib import JsonHandler, serve
 
 lock = threading.Lock()
 state = {"deliveries": [], "fail": 0}
@@ -38,23 +39,7 @@ def signature_ok(header, body):
     return any(k == "v1" and hmac.compare_digest(v, want) for k, v in parts)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes: without this, Nagle's
-    # algorithm and the client's delayed ACK add 40 ms to every answer.
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, obj):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JsonHandler):
     def do_GET(self):
         if self.path == "/_deliveries":
             with lock:
@@ -62,8 +47,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send(404, {"error": "not found"})
 
     def do_POST(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
+        body = self.body()
         if self.path == "/_control":
             with lock:
                 state["fail"] = int(json.loads(body or b"{}").get("fail", 0))
@@ -103,10 +87,7 @@ def main():
     ap.add_argument("--secret", required=True)
     ap.add_argument("--record", default="")
     ARGS = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    srv.daemon_threads = True
-    srv.serve_forever()
-
+    serve(ARGS.port, Handler)
 
 if __name__ == "__main__":
     main()

@@ -23,7 +23,8 @@ import argparse
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fakelib import JsonHandler, serve
 
 lock = threading.Lock()
 state = {"rules": [], "calls": [], "surcharge": 0, "seq": 0}
@@ -34,23 +35,7 @@ SERVICES = [
 ]
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes: without this, Nagle's
-    # algorithm and the client's delayed ACK add 40 ms to every answer.
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, obj):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JsonHandler):
     def do_GET(self):
         if self.path == "/_calls":
             with lock:
@@ -58,8 +43,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send(404, {"detail": "Not found."})
 
     def do_POST(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
+        raw = self.body()
         if self.path == "/_control":
             c = json.loads(raw or b"{}")
             with lock:
@@ -130,10 +114,7 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--token", default="shippo_test_sandbox")
     ARGS = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    srv.daemon_threads = True
-    srv.serve_forever()
-
+    serve(ARGS.port, Handler)
 
 if __name__ == "__main__":
     main()

@@ -21,6 +21,9 @@ Control (for tests; not part of Stripe):
        the next n calls of op (0: all) wait delay seconds and/or answer
        status; a delayed call still does its work, as a provider whose
        answer was lost would.
+  POST /_control {"op": ..., "hold": true, "count": n}
+       the next n calls of op do their work, then wait for /_release
+  POST /_release let every held call answer
   POST /_reset   forget rules, calls, intents and keys
   GET  /_calls   the calls received (card numbers cut to their last 4,
                  CVCs dropped), as a JSON list
@@ -43,7 +46,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fakelib import JsonHandler, serve
 
 CARDS = {
     "4242424242424242": "ok",
@@ -61,7 +65,11 @@ lock = threading.Lock()
 state = {}
 
 
+held = threading.Event()
+
+
 def reset():
+    held.clear()
     state.update(rules=[], calls=[], intents={}, keys={}, charges=0, seq=0,
                  refunds={})
 
@@ -94,28 +102,11 @@ def err(status, typ, code, message, pi=None, decline=None):
     return status, {"error": e}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes: without this, Nagle's
-    # algorithm and the client's delayed ACK add 40 ms to every answer.
-    disable_nagle_algorithm = True
+class Handler(JsonHandler):
     server_version = "fake-stripe/1"
 
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Request-Id", "req_%d" % time.time_ns())
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n).decode() if n else ""
+    def headers_out(self):
+        return [("Request-Id", "req_%d" % time.time_ns())]
 
     # Control endpoints.
     def control(self, method, path):
@@ -124,6 +115,10 @@ class Handler(BaseHTTPRequestHandler):
             rule.setdefault("count", 1)
             with lock:
                 state["rules"].append(rule)
+            return self.send(200, {"ok": True})
+        if method == "POST" and path == "/_release":
+            self.body()
+            held.set()
             return self.send(200, {"ok": True})
         if method == "POST" and path == "/_reset":
             self.body()
@@ -193,7 +188,7 @@ class Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path
         if path.startswith("/_"):
             return self.control(method, path)
-        raw = self.body() if method == "POST" else ""
+        raw = self.body().decode() if method == "POST" else ""
         params = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
         auth = self.headers.get("Authorization", "")
         if auth != "Bearer " + ARGS.key:
@@ -256,6 +251,8 @@ class Handler(BaseHTTPRequestHandler):
             result = getattr(self, "op_" + op)(parts, params)
         if rule and rule.get("delay"):
             time.sleep(float(rule["delay"]))
+        if rule and rule.get("hold"):
+            held.wait(30)
         # Stored once answered: a replay meanwhile is "in use".
         if key and method == "POST":
             with lock:
@@ -390,10 +387,7 @@ def main():
     ap.add_argument("--webhook-secret", default="")
     ap.add_argument("--record", default="")
     ARGS = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    srv.daemon_threads = True
-    srv.serve_forever()
-
+    serve(ARGS.port, Handler)
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,8 @@
 # default 8080), BIN (directory with checkoutd and checkoutctl), WORKERS,
 # GRACE (shutdown.grace), STRIPE_PORT (the payment sandbox, a free port),
 # WEBHOOK_SECRET, RECEIVER_PORT and OUTBOX_SECRET (the events' receiver),
-# ADMIN_TOKEN, SHIPPO_PORT (the carrier sandbox). checkoutd also takes CHECKOUTD_* overrides from the
+# ADMIN_TOKEN, SHIPPO_PORT (the carrier sandbox), SESSION_PORT (seed 003's
+# upstream checkout service). checkoutd also takes CHECKOUTD_* overrides from the
 # environment of an `up`; they are kept in DIR/checkoutd.env for later ones.
 # MARIADB_OPTS (environment) adds options to the mariadbd command line,
 # e.g. --performance-schema=ON for profiling.
@@ -72,6 +73,8 @@ setup_dir() {
 		echo "OUTBOX_SECRET=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >>"$dir/stack.env"
 	grep -q '^SHIPPO_PORT=' "$dir/stack.env" ||
 		echo "SHIPPO_PORT=$(python3 "$top/t/free-port.py")" >>"$dir/stack.env"
+	grep -q '^SESSION_PORT=' "$dir/stack.env" ||
+		echo "SESSION_PORT=$(python3 "$top/t/free-port.py")" >>"$dir/stack.env"
 	grep -q '^ADMIN_TOKEN=' "$dir/stack.env" ||
 		echo "ADMIN_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >>"$dir/stack.env"
 	grep -q '^WEBHOOK_SECRET=' "$dir/stack.env" ||
@@ -169,13 +172,16 @@ origin_street = Hauptstrasse 1
 origin_city = Berlin
 origin_zip = 10115
 origin_country = DE
+# Seed 003's upstream: t/fake-checkout-service.py.
+[seed003]
+checkout_service_url = http://127.0.0.1:$SESSION_PORT
 CONF
 	chmod 0600 "$conf"
 }
 
 # The sandbox providers: a Stripe-compatible fake that sends its webhooks
-# to this stack's checkoutd, a receiver for checkoutd's own events, and a
-# Shippo-compatible carrier.
+# to this stack's checkoutd, a receiver for checkoutd's own events, a
+# Shippo-compatible carrier, and seed 003's upstream checkout service.
 fakes_up() {
 	local i
 	if ! alive "$dir/run/fake-receiver.pid" fake-receiver; then
@@ -189,6 +195,11 @@ fakes_up() {
 			</dev/null >>"$dir/log/fake-shippo.log" 2>&1 &
 		echo $! >"$dir/run/fake-shippo.pid"
 	fi
+	if ! alive "$dir/run/fake-checkout-service.pid" fake-checkout-service; then
+		setsid python3 "$top/t/fake-checkout-service.py" --port "$SESSION_PORT" \
+			</dev/null >>"$dir/log/fake-checkout-service.log" 2>&1 &
+		echo $! >"$dir/run/fake-checkout-service.pid"
+	fi
 	if ! alive "$dir/run/fake-stripe.pid" fake-stripe; then
 		setsid python3 "$top/t/fake-stripe.py" --port "$STRIPE_PORT" \
 			--record "$dir/log/fake-stripe.jsonl" \
@@ -200,7 +211,8 @@ fakes_up() {
 	for ((i = 0; i < 100; i++)); do
 		if curl -fsS -o /dev/null "http://127.0.0.1:$STRIPE_PORT/_calls" 2>/dev/null &&
 			curl -fsS -o /dev/null "http://127.0.0.1:$RECEIVER_PORT/_deliveries" 2>/dev/null &&
-			curl -fsS -o /dev/null "http://127.0.0.1:$SHIPPO_PORT/_calls" 2>/dev/null; then
+			curl -fsS -o /dev/null "http://127.0.0.1:$SHIPPO_PORT/_calls" 2>/dev/null &&
+			curl -fsS -o /dev/null "http://127.0.0.1:$SESSION_PORT/_calls" 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.1
@@ -320,6 +332,7 @@ down)
 	stop_pid "$dir/run/fake-stripe.pid" fake-stripe 5
 	stop_pid "$dir/run/fake-receiver.pid" fake-receiver 5
 	stop_pid "$dir/run/fake-shippo.pid" fake-shippo 5
+	stop_pid "$dir/run/fake-checkout-service.pid" fake-checkout-service 5
 	stop_pid "$dir/run/nginx.pid" nginx
 	stop_pid "$dir/run/checkoutd.pid" checkoutd $((GRACE + 5))
 	stop_pid "$dir/run/mariadb.pid" mariadbd 60
@@ -333,7 +346,8 @@ checkoutd-stop)
 	;;
 status)
 	for p in mariadb:mariadbd checkoutd:checkoutd nginx:nginx fake-stripe:fake-stripe \
-		fake-receiver:fake-receiver fake-shippo:fake-shippo; do
+		fake-receiver:fake-receiver fake-shippo:fake-shippo \
+		fake-checkout-service:fake-checkout-service; do
 		if alive "$dir/run/${p%%:*}.pid" "${p#*:}"; then
 			echo "${p%%:*}: running (pid $(cat "$dir/run/${p%%:*}.pid"))"
 		else

@@ -1,7 +1,7 @@
 /*
  * Purchase and inbound webhooks end to end (SPEC 2.7, 2.8): through nginx
  * to checkoutd, which calls the Stripe-compatible fake (t/fake-stripe.py)
- * over HTTP. The stack runs with payment.timeout = 2 s, 12 workers and
+ * over HTTP. The stack runs with payment.timeout = 5 s, 12 workers and
  * outbound.max_concurrent = 8 (t/run-tests).
  */
 #include <setjmp.h>
@@ -319,7 +319,7 @@ test_confirm_timeout_then_reconciled(void **state)
 	(void)state;
 	fake_reset();
 	placed(&c);
-	fake_rule("confirm", 3, 0);
+	fake_rule("confirm", 6, 0);
 	o = call(&c, "PUT", co(&c), FORM, CARD(VISA), 504);
 	assert_string_equal(text(o, "code"), "provider_timeout");
 	json_object_put(o);
@@ -347,7 +347,7 @@ test_timeout_then_checkoutctl_reconcile(void **state)
 	(void)state;
 	fake_reset();
 	placed(&c);
-	fake_rule("confirm", 3, 0);
+	fake_rule("confirm", 6, 0);
 	json_object_put(call(&c, "PUT", co(&c), FORM, CARD(VISA), 504));
 	sleep(2);
 	snprintf(cmd, sizeof(cmd),
@@ -374,7 +374,7 @@ test_create_timeout(void **state)
 	(void)state;
 	fake_reset();
 	placed(&c);
-	fake_rule("create", 3, 0);
+	fake_rule("create", 6, 0);
 	json_object_put(call(&c, "PUT", co(&c), FORM, CARD(VISA), 504));
 	assert_int_equal(sql("SELECT COUNT(*) FROM payments WHERE order_id = "
 			     "%ld AND state = 'new' AND provider_ref IS NULL",
@@ -464,14 +464,25 @@ test_busy_while_provider_slow(void **state)
 		b[i].status = 0;
 	}
 	placed(&extra);
+	/* Each confirm waits at the fake until released. */
 	for (i = 0; i < 8; i++)
-		fake_rule("confirm", 1.8, 0);
+		json_object_put(fake("POST", "/_control",
+				     "{\"op\": \"confirm\", \"hold\": true, "
+				     "\"count\": 1}"));
 	for (i = 0; i < 8; i++)
 		pthread_create(&t[i], NULL, slow_purchase, &b[i]);
 	/* Until all 8 wait on the fake's confirm. */
-	for (i = 0; i < 100 && fake_calls("confirm") < 8; i++)
+	for (i = 0; i < 200 && fake_calls("confirm") < 8; i++)
 		usleep(20 * 1000);
-	assert_int_equal(fake_calls("confirm"), 8);
+	if (fake_calls("confirm") != 8) {
+		json_object_put(fake("POST", "/_release", "{}"));
+		for (i = 0; i < 8; i++)
+			pthread_join(t[i], NULL);
+		for (i = 0; i < 8; i++)
+			print_message("purchase %d: %ld\n", i, b[i].status);
+		fail_msg("%d confirms at the fake, not 8",
+			 fake_calls("confirm"));
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(
 	    e2e_request("GET", "/api/checkouts/health/ping", NULL, &r), 0);
@@ -484,6 +495,7 @@ test_busy_while_provider_slow(void **state)
 	o = call(&extra, "PUT", co(&extra), FORM, CARD(VISA), 503);
 	assert_string_equal(text(o, "code"), "busy");
 	json_object_put(o);
+	json_object_put(fake("POST", "/_release", "{}"));
 	for (i = 0; i < 8; i++) {
 		pthread_join(t[i], NULL);
 		assert_int_equal(b[i].status, 200);

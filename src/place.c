@@ -1,0 +1,123 @@
+#include "place.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+/* {"<list>": [{"method": code}]}, the body of a selection step. */
+static struct json_object *
+selection(const char *list, const char *code)
+{
+	struct json_object *b = json_object_new_object();
+	struct json_object *a = json_object_new_array();
+	struct json_object *m = json_object_new_object();
+
+	json_object_object_add(m, "method", json_object_new_string(code));
+	json_object_array_add(a, m);
+	json_object_object_add(b, list, a);
+	return b;
+}
+
+static enum err
+select_step(struct db *db, struct order_head *h, const char *list,
+	    const char *code, struct verr *v, struct step_out *out,
+	    enum err (*step)(struct db *, struct order_head *,
+			     struct json_object *, struct verr *,
+			     struct step_out *))
+{
+	struct json_object *b = selection(list, code);
+	enum err e = step(db, h, b, v, out);
+
+	json_object_put(b);
+	return e;
+}
+
+/* The price given, kept by the chain (immutable lines are not repriced). */
+static const char sql_fixed_price[] =
+    "UPDATE order_items SET unit_price = ?, immutable = 1 WHERE order_id = "
+    "? AND variant_id = ?";
+
+enum err
+place_order(struct db *db, const struct place_req *r, int64_t *id,
+	    char token[ORDER_TOKEN_LEN + 1], struct verr *v,
+	    struct step_out *out)
+{
+	struct creds c = {.session = r->session};
+	struct order_head h;
+	char ref[24];
+	enum err e;
+	size_t i;
+
+	if (r->nlines == 0) {
+		verr_add(v, "items", "the order is empty");
+		return ERR_VALIDATION_FAILED;
+	}
+	e = order_create(db, &c, id, token);
+	for (i = 0; e == ERR_OK && i < r->nlines; i++) {
+		snprintf(ref, sizeof(ref), "%lld",
+			 (long long)r->lines[i].variant);
+		e = order_head_load(db, *id, &h);
+		if (e == ERR_OK)
+			e = cart_add_item(db, &h, ref, r->lines[i].quantity, v);
+		if (e == ERR_OK && r->lines[i].price >= 0) {
+			struct db_val p[3] = {DB_I(r->lines[i].price),
+					      DB_I(*id),
+					      DB_I(r->lines[i].variant)};
+
+			e = db_exec(db, sql_fixed_price, p, 3, NULL);
+		}
+	}
+	return e == ERR_OK ? place_cart(db, *id, r, v, out) : e;
+}
+
+enum err
+place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
+	   struct step_out *out)
+{
+	const char *ship = r->shipping_method != NULL
+			       ? r->shipping_method
+			       : config_str("checkout.default_shipping_method");
+	const char *pay = r->payment_method != NULL
+			      ? r->payment_method
+			      : config_str("checkout.default_payment_method");
+	struct order_head h;
+	enum err e = order_head_load(db, id, &h);
+
+	if (e != ERR_OK)
+		return e;
+	/* A draft may be part way (a finalize that met a new price). */
+	if (strcmp(h.checkout, "cart") != 0) {
+		/* Already past addressing. */
+	} else if (r->address != NULL) {
+		e = step_address(db, &h, r->address, v, out);
+	} else if (h.shipping_lines == 0) {
+		e = step_place_skip(db, &h, out);
+	} else {
+		verr_add(v, "shippingAddress",
+			 "is required: items need shipping");
+		e = ERR_VALIDATION_FAILED;
+	}
+	/* Each step reads the head as the previous one left it. */
+	if (e == ERR_OK)
+		e = order_head_load(db, id, &h);
+	if (e == ERR_OK && strcmp(h.checkout, "addressed") == 0) {
+		e = select_step(db, &h, "shipments", ship, v, out,
+				step_shipping);
+		if (e == ERR_OK)
+			e = order_head_load(db, id, &h);
+	}
+	if (e == ERR_OK && (strcmp(h.checkout, "shipping_selected") == 0 ||
+			    strcmp(h.checkout, "shipping_skipped") == 0)) {
+		e = select_step(db, &h, "payments", pay, v, out, step_payment);
+		if (e == ERR_OK)
+			e = order_head_load(db, id, &h);
+	}
+	if (e == ERR_OK) {
+		struct json_object *none = json_object_new_object();
+
+		e = step_complete(db, &h, none, v, out);
+		json_object_put(none);
+	}
+	return e;
+}
