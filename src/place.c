@@ -83,6 +83,7 @@ place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
 			      : config_str("checkout.default_payment_method");
 	struct order_head h;
 	enum err e = order_head_load(db, id, &h);
+	int64_t expected = h.total;
 
 	if (e != ERR_OK)
 		return e;
@@ -101,7 +102,12 @@ place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
 	/* Each step reads the head as the previous one left it. */
 	if (e == ERR_OK)
 		e = order_head_load(db, id, &h);
-	if (e == ERR_OK && strcmp(h.checkout, "addressed") == 0) {
+	if (e == ERR_OK && strcmp(h.checkout, "addressed") == 0 &&
+	    h.shipping_lines == 0 && r->address == NULL) {
+		e = step_place_skip(db, &h, out);
+		if (e == ERR_OK)
+			e = order_head_load(db, id, &h);
+	} else if (e == ERR_OK && strcmp(h.checkout, "addressed") == 0) {
 		e = select_step(db, &h, "shipments", ship, v, out,
 				step_shipping);
 		if (e == ERR_OK)
@@ -113,11 +119,16 @@ place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
 		if (e == ERR_OK)
 			e = order_head_load(db, id, &h);
 	}
+	/* With guard_total, the total the caller saw is the one the cart had:
+	 * a price that moved since is 409 total_changed, as for a finalize. */
 	if (e == ERR_OK) {
-		struct json_object *none = json_object_new_object();
+		struct json_object *b = json_object_new_object();
 
-		e = step_complete(db, &h, none, v, out);
-		json_object_put(none);
+		if (r->guard_total)
+			json_object_object_add(b, "expectedTotal",
+					       json_object_new_int64(expected));
+		e = step_complete(db, &h, b, v, out);
+		json_object_put(b);
 	}
 	return e;
 }

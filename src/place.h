@@ -37,6 +37,9 @@ struct place_req {
 	const char
 	    *shipping_method;	    /* NULL: checkout.default_shipping_method */
 	const char *payment_method; /* NULL: checkout.default_payment_method */
+	/* place_cart: the cart's total when the walk starts is the one the
+	 * caller saw; completing at another is 409 total_changed. */
+	int guard_total;
 };
 
 /*

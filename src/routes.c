@@ -22,6 +22,8 @@ const struct route routes[] = {
     {M_POST, "/api/webhooks/stripe", api_webhook_stripe, 1},
     {M_POST, "/checkouts", api_seed000_checkout, 1},
     {M_POST, "/api/v1/orders/checkout", api_seed003_import, 1},
+    {M_POST, "/cart/add", api_seed002_cart_add, 1},
+    {M_POST, "/orders/checkout", api_seed002_checkout, 1},
     {M_POST, "/api/admin/orders/{id}/mark-paid", api_admin_mark_paid, 0},
     {M_POST, "/api/admin/orders/{id}/cancel", api_admin_cancel, 0},
     {M_POST, "/api/admin/orders/{id}/refund", api_admin_refund, 0},

@@ -837,7 +837,13 @@ step_place_skip(struct db *db, struct order_head *o, struct step_out *out)
 	/* No address step: a customer's order takes the customer's email. */
 	if (o->customer != 0)
 		e = db_exec(db, sql_customer_email, &p, 1, NULL);
+	/* From `cart` the shortcut; from `addressed` (a draft whose items
+	 * changed after an earlier attempt) the usual skip. */
 	if (e == ERR_OK)
-		e = apply(db, o->id, o, T_PLACE_SKIP_SHIPPING, out);
+		e = apply(db, o->id, o,
+			  strcmp(o->checkout, "addressed") == 0
+			      ? T_SKIP_SHIPPING
+			      : T_PLACE_SKIP_SHIPPING,
+			  out);
 	return e == ERR_OK ? auto_skip(db, o->id, o, 0, out) : e;
 }

@@ -69,4 +69,8 @@ void seed000_slot(time_t now, int64_t days_ahead, char out[24]);
 /* src/api/seed003.c: POST /api/v1/orders/checkout (SPEC 3.4). */
 enum err api_seed003_import(struct request *req);
 
+/* src/api/seed002.c: POST /cart/add and POST /orders/checkout (SPEC 3.3). */
+enum err api_seed002_cart_add(struct request *req);
+enum err api_seed002_checkout(struct request *req);
+
 #endif

@@ -48,18 +48,18 @@ static void
 test_list_first_page(void **state)
 {
 	struct json_object *o = get_json("/api/products", 200), *products, *t;
-	static const char *codes[] = {"tshirt",	       "sofa",	     "lamp",
-				      "poster",	       "ebook",	     "sticker",
-				      "sofa-assembly", "lamp-repair"};
+	static const char *codes[] = {
+	    "tshirt",  "sofa",		"lamp",	       "poster", "ebook",
+	    "sticker", "sofa-assembly", "lamp-repair", "concert"};
 	size_t i;
 
 	(void)state;
 	assert_int_equal(int_of(o, "page"), 1);
 	assert_int_equal(int_of(o, "limit"), 50);
-	assert_int_equal(int_of(o, "total"), 8);
+	assert_int_equal(int_of(o, "total"), 9);
 	products = member(o, "products");
-	assert_int_equal(json_object_array_length(products), 8);
-	for (i = 0; i < 8; i++) {
+	assert_int_equal(json_object_array_length(products), 9);
+	for (i = 0; i < 9; i++) {
 		struct json_object *p = json_object_array_get_idx(products, i);
 
 		assert_int_equal(int_of(p, "id"), (int64_t)i + 1);
@@ -94,11 +94,11 @@ test_paging(void **state)
 			 3);
 	assert_int_equal(int_of(json_object_array_get_idx(products, 1), "id"),
 			 4);
-	assert_int_equal(int_of(o, "total"), 8);
+	assert_int_equal(int_of(o, "total"), 9);
 	json_object_put(o);
 	o = get_json("/api/products?page=9", 200);
 	assert_int_equal(json_object_array_length(member(o, "products")), 0);
-	assert_int_equal(int_of(o, "total"), 8);
+	assert_int_equal(int_of(o, "total"), 9);
 	json_object_put(o);
 }
 

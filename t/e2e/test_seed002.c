@@ -1,0 +1,285 @@
+/*
+ * Seed 002 end to end (SPEC 3.3, docs/api-seed002.md): /cart/add and
+ * /orders/checkout through nginx, the draft's owner rules, and a seat
+ * bought by someone else between the two calls.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+
+static long
+post(const char *path, const char *body, struct json_object **out)
+{
+	struct req_opts o = {.ctype = JSON, .body = body};
+	struct resp r;
+	long status;
+
+	assert_int_equal(e2e_request("POST", path, &o, &r), 0);
+	status = r.status;
+	assert_string_equal(r.content_type, "application/json");
+	*out = parse(&r);
+	resp_free(&r);
+	return status;
+}
+
+/* The uuid of a seat nobody holds, the k-th one from the end (so that
+ * the tests and the documented examples take different seats). */
+static void
+free_seat(int k, char uuid[40])
+{
+	struct resp r;
+	struct json_object *o, *v;
+	int i, n, seen = 0;
+
+	assert_int_equal(e2e_request("GET", "/api/products/concert", NULL, &r),
+			 0);
+	o = parse(&r);
+	resp_free(&r);
+	v = json_object_object_get(o, "variants");
+	n = (int)json_object_array_length(v);
+	for (i = n - 1; i >= 0; i--) {
+		struct json_object *s = json_object_array_get_idx(v, i);
+
+		if (num(s, "available") == 1 && seen++ == k) {
+			snprintf(uuid, 40, "%s", text(s, "uuid"));
+			json_object_put(o);
+			return;
+		}
+	}
+	json_object_put(o);
+	fail_msg("no free seat left");
+}
+
+static void
+who(char out[64], const char *prefix)
+{
+	static int n;
+
+	snprintf(out, 64, "%s-%d-%d-%ld", prefix, (int)getpid(), n++,
+		 (long)time(NULL));
+}
+
+static long
+add(const char *owner_key, const char *owner, const char *seat,
+    const char *price, struct json_object **out)
+{
+	char body[512];
+
+	snprintf(body, sizeof(body),
+		 "{\"reservationId\": \"res-%s\", \"seatId\": \"%s\", "
+		 "\"price\": %s, \"%s\": \"%s\"}",
+		 owner, seat, price, owner_key, owner);
+	return post("/cart/add", body, out);
+}
+
+static long
+checkout(const char *order, const char *owner_key, const char *owner,
+	 struct json_object **out)
+{
+	char body[512];
+
+	snprintf(body, sizeof(body), "{\"orderId\": \"%s\", \"%s\": \"%s\"}",
+		 order, owner_key, owner);
+	return post("/orders/checkout", body, out);
+}
+
+static void
+expect_error(long status, struct json_object *o, long want, const char *message)
+{
+	assert_int_equal(status, want);
+	assert_string_equal(text(o, "error"), message);
+	json_object_put(o);
+}
+
+/* expr sets o; it is evaluated before o is read. */
+#define EXPECT_ERROR(expr, want, message)                                      \
+	do {                                                                   \
+		long st_ = (expr);                                             \
+		expect_error(st_, o, want, message);                           \
+	} while (0)
+
+static void
+test_user_adds_and_checks_out(void **state)
+{
+	char user[64], s1[40], s2[40], order[40];
+	struct json_object *o, *items;
+
+	(void)state;
+	who(user, "user");
+	free_seat(0, s1);
+	free_seat(1, s2);
+	assert_int_equal(add("userId", user, s1, "50.00", &o), 200);
+	assert_string_equal(text(o, "state"), "draft");
+	assert_string_equal(text(o, "userId"), user);
+	assert_true(json_object_get_type(json_object_object_get(
+			o, "guestToken")) == json_type_null);
+	snprintf(order, sizeof(order), "%s", text(o, "id"));
+	json_object_put(o);
+	/* The same draft takes the second seat. */
+	assert_int_equal(add("userId", user, s2, "50", &o), 200);
+	assert_string_equal(text(o, "id"), order);
+	items = json_object_object_get(o, "items");
+	assert_int_equal(json_object_array_length(items), 2);
+	assert_string_equal(text(json_object_array_get_idx(items, 1), "seatId"),
+			    s2);
+	json_object_put(o);
+	assert_int_equal(sql("SELECT COUNT(*) FROM order_items i JOIN orders o "
+			     "ON o.id = i.order_id WHERE o.uuid = '%s' AND "
+			     "i.reservation_id = 'res-%s'",
+			     order, user),
+			 2);
+	EXPECT_ERROR(add("userId", user, s1, "50.00", &o), 400,
+		     "Seat already in cart");
+	EXPECT_ERROR(add("userId", user, s1, "49.99", &o), 400,
+		     "Price does not match");
+	assert_int_equal(checkout(order, "userId", user, &o), 200);
+	assert_string_equal(text(o, "state"), "pending");
+	assert_string_equal(text(o, "id"), order);
+	/* Two seats of 50.00, less the store's Christmas promotion
+	 * (orders over 100 EUR: -2.50): the core's rules apply. */
+	assert_true(json_object_get_double(
+			json_object_object_get(o, "totalAmount")) == 97.5);
+	assert_true(json_object_get_type(json_object_object_get(o, "paidAt")) ==
+		    json_type_null);
+	json_object_put(o);
+	assert_int_equal(
+	    sql("SELECT COUNT(*) FROM orders WHERE uuid = '%s' AND "
+		"state = 'new' AND payment_state = "
+		"'awaiting_payment' AND number IS NOT NULL",
+		order),
+	    1);
+	EXPECT_ERROR(checkout(order, "userId", user, &o), 400,
+		     "Order is not in draft state");
+	/* Sold: nobody adds it any more. */
+	EXPECT_ERROR(add("userId", user, s1, "50.00", &o), 409,
+		     "Seat is no longer available");
+}
+
+static void
+test_owners(void **state)
+{
+	char name[64], seat[40], order[40], other[40];
+	struct json_object *o;
+
+	(void)state;
+	who(name, "same-name");
+	free_seat(2, seat);
+	EXPECT_ERROR(
+	    post("/cart/add",
+		 "{\"seatId\": \"6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e610\", "
+		 "\"price\": 50}",
+		 &o),
+	    400, "Either UserId or GuestToken must be provided");
+	EXPECT_ERROR(
+	    post("/orders/checkout",
+		 "{\"orderId\": \"6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e610\"}", &o),
+	    400, "Either UserId or GuestToken must be provided");
+	/* A user id and a guest token with the same text: two drafts. */
+	assert_int_equal(add("userId", name, seat, "50.00", &o), 200);
+	snprintf(order, sizeof(order), "%s", text(o, "id"));
+	json_object_put(o);
+	assert_int_equal(add("guestToken", name, seat, "50.00", &o), 200);
+	snprintf(other, sizeof(other), "%s", text(o, "id"));
+	assert_string_not_equal(order, other);
+	assert_string_equal(text(o, "guestToken"), name);
+	json_object_put(o);
+	EXPECT_ERROR(checkout(order, "guestToken", name, &o), 401,
+		     "Unauthorized");
+	EXPECT_ERROR(checkout(other, "userId", name, &o), 401, "Unauthorized");
+	EXPECT_ERROR(checkout(order, "userId", "someone-else", &o), 401,
+		     "Unauthorized");
+	EXPECT_ERROR(checkout("00000000-0000-4000-8000-000000000000", "userId",
+			      name, &o),
+		     404, "Order not found");
+}
+
+/* Two drafts hold the same seat; the first checkout takes it. */
+static void
+test_seat_bought_in_between(void **state)
+{
+	char a[64], b[64], seat[40], oa[40], ob[40];
+	struct json_object *o;
+
+	(void)state;
+	who(a, "first");
+	who(b, "second");
+	free_seat(3, seat);
+	assert_int_equal(add("userId", a, seat, "50.00", &o), 200);
+	snprintf(oa, sizeof(oa), "%s", text(o, "id"));
+	json_object_put(o);
+	assert_int_equal(add("guestToken", b, seat, "50.00", &o), 200);
+	snprintf(ob, sizeof(ob), "%s", text(o, "id"));
+	json_object_put(o);
+	assert_int_equal(checkout(oa, "userId", a, &o), 200);
+	json_object_put(o);
+	EXPECT_ERROR(checkout(ob, "guestToken", b, &o), 409,
+		     "Seat is no longer available");
+	/* The loser's draft is still a draft. */
+	assert_int_equal(
+	    sql("SELECT COUNT(*) FROM orders WHERE uuid = '%s' AND state = "
+		"'cart' AND checkout_state = 'cart'",
+		ob),
+	    1);
+	assert_int_equal(sql("SELECT on_hand - on_hold FROM variant_stock s "
+			     "JOIN product_variants v ON v.id = s.variant_id "
+			     "WHERE v.uuid = '%s'",
+			     seat),
+			 0);
+}
+
+/* The catalog price moves between /cart/add and checkout: 409 "Price has
+ * changed", the draft keeps the new price; another seat added after that
+ * (the core takes the draft back a step), and the checkout places both. */
+static void
+test_price_changed(void **state)
+{
+	char user[64], s1[40], s2[40], order[40];
+	struct json_object *o;
+
+	(void)state;
+	who(user, "price");
+	free_seat(4, s1);
+	free_seat(5, s2);
+	assert_int_equal(add("userId", user, s1, "50.00", &o), 200);
+	snprintf(order, sizeof(order), "%s", text(o, "id"));
+	json_object_put(o);
+	sql("UPDATE product_variants SET price = 5500 WHERE uuid = '%s'", s1);
+	EXPECT_ERROR(checkout(order, "userId", user, &o), 409,
+		     "Price has changed");
+	assert_int_equal(
+	    sql("SELECT total FROM orders WHERE uuid = '%s' AND state = 'cart'",
+		order),
+	    5500);
+	assert_int_equal(add("userId", user, s2, "50.00", &o), 200);
+	assert_string_equal(text(o, "id"), order);
+	json_object_put(o);
+	assert_int_equal(checkout(order, "userId", user, &o), 200);
+	assert_string_equal(text(o, "state"), "pending");
+	/* 55.00 + 50.00 - 2.50 Christmas. */
+	assert_true(json_object_get_double(
+			json_object_object_get(o, "totalAmount")) == 102.5);
+	json_object_put(o);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_user_adds_and_checks_out),
+	    cmocka_unit_test(test_owners),
+	    cmocka_unit_test(test_seat_bought_in_between),
+	    cmocka_unit_test(test_price_changed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
