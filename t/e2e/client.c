@@ -353,8 +353,12 @@ e2e_overlaps(const char *needle, int n)
 		int hh, mm;
 		double ss, ms;
 
+		/* The rest of the path (the needle may end inside it or at
+		 * its end), then the status and the duration. */
+		while (*p != '\0' && *p != ' ' && *p != '\n')
+			p++;
 		if (sscanf(lines[i], "%*10sT%d:%d:%lfZ", &hh, &mm, &ss) != 3 ||
-		    sscanf(p, "%*s %*d %lfms", &ms) != 1) {
+		    sscanf(p, " %*d %lfms", &ms) != 1) {
 			buf_free(&log);
 			return -1;
 		}
