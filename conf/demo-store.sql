@@ -80,7 +80,7 @@ INSERT INTO customer_sessions (id, customer_id, expires_at) VALUES
 -- Seed 000 (docs/api-seed000.md): the demo account and its providers: a
 -- workshop with room for every example (the sofa assembly) and one with no
 -- capacity at all (the lamp repair).
-INSERT INTO accounts (id, name, global_type) VALUES (1, 'Demo Store', 'seller');
+INSERT INTO accounts (id, name, global_type) VALUES (1, 'Demo Store', '0');
 INSERT INTO providers (id, uuid, account_id, name, capacity) VALUES
   (1, '7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51', 1, 'Demo Workshop', 1000000),
   (2, '7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a52', 1, 'Fully Booked Repairs', 0);
@@ -156,3 +156,12 @@ VALUES
   (69, '6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e669', 'seat-a60', 9, 'Seat A60', 5000, 1, 1, 0, 0, 60);
 INSERT INTO variant_stock (variant_id, on_hand) VALUES
   (10, 1), (11, 1), (12, 1), (13, 1), (14, 1), (15, 1), (16, 1), (17, 1), (18, 1), (19, 1), (20, 1), (21, 1), (22, 1), (23, 1), (24, 1), (25, 1), (26, 1), (27, 1), (28, 1), (29, 1), (30, 1), (31, 1), (32, 1), (33, 1), (34, 1), (35, 1), (36, 1), (37, 1), (38, 1), (39, 1), (40, 1), (41, 1), (42, 1), (43, 1), (44, 1), (45, 1), (46, 1), (47, 1), (48, 1), (49, 1), (50, 1), (51, 1), (52, 1), (53, 1), (54, 1), (55, 1), (56, 1), (57, 1), (58, 1), (59, 1), (60, 1), (61, 1), (62, 1), (63, 1), (64, 1), (65, 1), (66, 1), (67, 1), (68, 1), (69, 1);
+
+-- Seed 001 (docs/api-seed001.md): two buyer accounts, each with an OAuth
+-- token (stored as its SHA-256; the tokens themselves are documented).
+INSERT INTO accounts (id, name, global_type) VALUES
+  (2, 'World Conveyancing', '0'),
+  (3, 'Other Buyer', '0');
+INSERT INTO oauth_tokens (token_sha256, account_id, expires_at) VALUES
+  (UNHEX(SHA2('demo-oauth-token-account-2', 256)), 2, '2099-12-31 23:59:59'),
+  (UNHEX(SHA2('demo-oauth-token-account-3', 256)), 3, '2099-12-31 23:59:59');

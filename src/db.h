@@ -14,7 +14,11 @@
 
 #include "err.h"
 
-#define DB_STMT_CACHE 96
+/* Distinct statements a connection keeps prepared: every static SQL text
+ * of the program fits (about 170 today). A full cache fails the request
+ * (logged "statement cache full"): raise it before the program has more
+ * statements than this. */
+#define DB_STMT_CACHE 512
 
 struct db {
 	MYSQL *conn; /* NULL while disconnected. */

@@ -21,6 +21,7 @@ const struct route routes[] = {
     {M_GET, "/api/checkouts/{id}", api_checkout_get, 0},
     {M_POST, "/api/webhooks/stripe", api_webhook_stripe, 1},
     {M_POST, "/checkouts", api_seed000_checkout, 1},
+    {M_POST, "/api/checkouts", api_seed001_checkout, 1},
     {M_POST, "/api/v1/orders/checkout", api_seed003_import, 1},
     {M_POST, "/cart/add", api_seed002_cart_add, 1},
     {M_POST, "/orders/checkout", api_seed002_checkout, 1},

@@ -73,4 +73,9 @@ enum err api_seed003_import(struct request *req);
 enum err api_seed002_cart_add(struct request *req);
 enum err api_seed002_checkout(struct request *req);
 
+/* src/api/seed001.c: POST /api/checkouts?account= (SPEC 3.2), and
+ * POST /checkouts when seed001_wanted (?account= and an OAuth header). */
+enum err api_seed001_checkout(struct request *req);
+int seed001_wanted(struct request *req);
+
 #endif

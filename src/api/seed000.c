@@ -255,6 +255,9 @@ api_seed000_checkout(struct request *req)
 	enum json_tokener_error jerr = json_tokener_success;
 	enum err e;
 
+	/* ?account= with an OAuth header: seed 001's checkout. */
+	if (seed001_wanted(req))
+		return api_seed001_checkout(req);
 	if (req->body.len > 0)
 		body = json_tokener_parse_verbose(req->body.data, &jerr);
 	if (body == NULL || jerr != json_tokener_success ||

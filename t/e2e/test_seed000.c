@@ -49,6 +49,9 @@ checkout(const char *body, struct json_object **answer)
 
 	assert_int_equal(e2e_request("POST", "/checkouts", &o, &r), 0);
 	status = r.status;
+	if (strcmp(r.content_type, "application/json") != 0)
+		print_message("POST /checkouts: %ld %s: %s\n", status,
+			      r.content_type, r.body.data);
 	assert_string_equal(r.content_type, "application/json");
 	if (answer != NULL)
 		*answer = parse(&r);
