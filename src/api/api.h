@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "http.h"
 
 /* GET /api/checkouts/health/ping, GET /checkouts/health/ping: "pong". */
@@ -77,5 +79,17 @@ enum err api_seed002_checkout(struct request *req);
  * POST /checkouts when seed001_wanted (?account= and an OAuth header). */
 enum err api_seed001_checkout(struct request *req);
 int seed001_wanted(struct request *req);
+
+/* src/api/dialect.c: what the seed dialects share. */
+/* Answers status with {"<key>": text}, the seed's own error shape. */
+enum err dialect_error(struct request *req, const char *key, int status,
+		       const char *text);
+/* Minor units as a JSON number of major units with 2 decimals. */
+struct json_object *dialect_amount(int64_t minor);
+/* Member key of o when it is a string, else NULL. */
+const char *dialect_string(struct json_object *o, const char *key);
+/* A JSON number of major units (0 to 1e10) in minor units, rounded to
+ * the cent; -1 when v is not one. */
+int64_t dialect_minor_units(struct json_object *v);
 
 #endif

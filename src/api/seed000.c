@@ -22,17 +22,6 @@
 #define MSG_BLOCKED   "Método bloqueado por seguridad"
 #define MSG_MALFORMED "Cuerpo inválido"
 
-/* The seed's error shape. */
-static enum err
-message(struct request *req, int status, const char *text)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "message", json_object_new_string(text));
-	res_json(req, status, o);
-	return ERR_OK;
-}
-
 struct booking {
 	const char *session, *item;
 	int64_t customer, variant, product, provider;
@@ -212,16 +201,6 @@ book_tx(struct db *db, void *arg)
 	return e;
 }
 
-static const char *
-string_at(struct json_object *o, const char *key)
-{
-	struct json_object *v = json_object_object_get(o, key);
-
-	return json_object_is_type(v, json_type_string)
-		   ? json_object_get_string(v)
-		   : NULL;
-}
-
 static struct json_object *
 answer(struct booking *b)
 {
@@ -263,19 +242,19 @@ api_seed000_checkout(struct request *req)
 	if (body == NULL || jerr != json_tokener_success ||
 	    !json_object_is_type(body, json_type_object)) {
 		json_object_put(body);
-		return message(req, 400, MSG_MALFORMED);
+		return dialect_error(req, "message", 400, MSG_MALFORMED);
 	}
-	b.session = string_at(body, "session_id");
+	b.session = dialect_string(body, "session_id");
 	item = json_object_object_get(body, "item");
 	b.item = json_object_is_type(item, json_type_object)
-		     ? string_at(item, "uuid")
+		     ? dialect_string(item, "uuid")
 		     : NULL;
 	e = b.session != NULL
 		? session_customer(req->db, b.session, &b.customer)
 		: ERR_OK;
 	if (e == ERR_OK && b.customer == 0) {
 		json_object_put(body);
-		return message(req, 404, MSG_SESSION);
+		return dialect_error(req, "message", 404, MSG_SESSION);
 	}
 	if (e == ERR_OK && b.item != NULL && strlen(b.item) == 36) {
 		struct db_val p = DB_S(b.item);
@@ -284,19 +263,20 @@ api_seed000_checkout(struct request *req)
 	}
 	if (e == ERR_OK && b.variant == 0) {
 		json_object_put(body);
-		return message(req, 404, MSG_ITEM);
+		return dialect_error(req, "message", 404, MSG_ITEM);
 	}
 	if (e == ERR_OK)
 		e = db_tx(req->db, book_tx, &b);
 	if (b.refusal != 0 && (e == ERR_OK || e == ERR_VALIDATION_FAILED)) {
-		message(req, b.refusal, b.msg);
+		dialect_error(req, "message", b.refusal, b.msg);
 		e = ERR_OK;
 	} else if (e == ERR_OK) {
 		res_json(req, 201, answer(&b));
 	} else if (e == ERR_VALIDATION_FAILED || e == ERR_UNAUTHENTICATED) {
 		/* The session expired meanwhile, or the item cannot be sold. */
-		message(req, 404,
-			e == ERR_UNAUTHENTICATED ? MSG_SESSION : MSG_ITEM);
+		dialect_error(req, "message", 404,
+			      e == ERR_UNAUTHENTICATED ? MSG_SESSION
+						       : MSG_ITEM);
 		e = ERR_OK;
 	}
 	json_object_put(b.out.snapshot);

@@ -23,16 +23,6 @@
 #define E_STOCK	  "insufficient_stock"
 #define MAX_ITEMS 32
 
-static enum err
-error(struct request *req, int status, const char *text)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "error", json_object_new_string(text));
-	res_json(req, status, o);
-	return ERR_OK;
-}
-
 struct c001 {
 	int64_t account, seller;
 	int64_t service;
@@ -96,16 +86,6 @@ gid_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-static struct json_object *
-money(int64_t minor)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%s%lld.%02lld", minor < 0 ? "-" : "",
-		 (long long)llabs(minor) / 100, (long long)llabs(minor) % 100);
-	return json_object_new_double_s((double)minor / 100.0, s);
-}
-
 static const char sql_head[] =
     "SELECT o.items_total, o.tax_total, o.total, o.currency, "
     "CAST(UNIX_TIMESTAMP(o.created_at) AS SIGNED) * 1000, o.state, "
@@ -145,9 +125,10 @@ head_row(void *arg, const struct db_val *c, size_t n)
 	else if (strcmp(c[5].s, "cart") != 0)
 		status = 1;
 	json_object_object_add(w->o, "status", json_object_new_int(status));
-	json_object_object_add(w->o, "items_total_price", money(c[0].i));
-	json_object_object_add(w->o, "total_tax", money(c[1].i));
-	json_object_object_add(w->o, "total_price", money(c[2].i));
+	json_object_object_add(w->o, "items_total_price",
+			       dialect_amount(c[0].i));
+	json_object_object_add(w->o, "total_tax", dialect_amount(c[1].i));
+	json_object_object_add(w->o, "total_price", dialect_amount(c[2].i));
 	json_object_object_add(w->o, "currency",
 			       json_object_new_string(c[3].s));
 	json_object_object_add(w->o, "created_date",
@@ -173,18 +154,18 @@ line_row(void *arg, const struct db_val *c, size_t n)
 		json_object_put(p);
 		return ERR_INTERNAL;
 	}
-	json_object_object_add(it, "amount", money(c[5].i));
+	json_object_object_add(it, "amount", dialect_amount(c[5].i));
 	json_object_object_add(it, "data", NULL);
 	json_object_object_add(p, "id", json_object_new_int64(c[1].i));
 	json_object_object_add(p, "object", json_object_new_string("product"));
 	json_object_object_add(p, "currency",
 			       json_object_new_string(w->currency));
 	json_object_object_add(p, "name", json_object_new_string(c[2].s));
-	json_object_object_add(p, "price", money(c[3].i));
+	json_object_object_add(p, "price", dialect_amount(c[3].i));
 	json_object_object_add(it, "product", p);
 	json_object_object_add(it, "quantity", json_object_new_int64(c[4].i));
 	json_object_object_add(it, "reference", NULL);
-	json_object_object_add(it, "tax_amount", money(0));
+	json_object_object_add(it, "tax_amount", dialect_amount(0));
 	json_object_object_add(it, "tax_id", NULL);
 	json_object_object_add(it, "tax_lines", json_object_new_array());
 	json_object_object_add(it, "tax_status", json_object_new_int64(c[6].i));
@@ -224,7 +205,7 @@ tax_row(void *arg, const struct db_val *c, size_t n)
 		    json_object_object_get(it, "tax_amount"));
 		json_object_object_add(
 		    it, "tax_amount",
-		    money((int64_t)(before * 100 + 0.5) + c[4].i));
+		    dialect_amount((int64_t)(before * 100 + 0.5) + c[4].i));
 	}
 	return ERR_OK;
 }
@@ -401,29 +382,30 @@ api_seed001_checkout(struct request *req)
 	enum err e;
 
 	if (req_query(req, &query) != ERR_OK)
-		return error(req, 400, E_REQUEST);
+		return dialect_error(req, "error", 400, E_REQUEST);
 	acc = json_object_get_string(json_object_object_get(query, "account"));
 	if (acc == NULL || !str_is_id(acc) || parse_i64(acc, &c.account) != 0)
-		return error(req, 400, E_REQUEST);
+		return dialect_error(req, "error", 400, E_REQUEST);
 	if (auth == NULL || strncmp(auth, "OAuth ", 6) != 0 || auth[6] == '\0')
-		return error(req, 401, E_TOKEN);
+		return dialect_error(req, "error", 401, E_TOKEN);
 	sha256(auth + 6, strlen(auth + 6), h);
 	p = DB_B((const char *)h, 32);
 	e = db_query(req->db, sql_token, &p, 1, db_row_int, &owner);
 	if (e != ERR_OK)
 		return e;
 	if (owner == 0 || owner != c.account)
-		return error(req, 401, E_TOKEN);
+		return dialect_error(req, "error", 401, E_TOKEN);
 	if (req->body.len > 0)
 		body = json_tokener_parse(req->body.data);
 	why = read_body(req, body, &c, &status);
 	if (why != NULL || status == 500) {
 		json_object_put(body);
-		return why != NULL ? error(req, status, why) : ERR_INTERNAL;
+		return why != NULL ? dialect_error(req, "error", status, why)
+				   : ERR_INTERNAL;
 	}
 	e = db_tx(req->db, create_tx, &c);
 	if (c.refusal != NULL && (e == ERR_OK || e == ERR_VALIDATION_FAILED))
-		e = error(req, c.status, c.refusal);
+		e = dialect_error(req, "error", c.status, c.refusal);
 	else if (e == ERR_OK)
 		res_json(req, 201, json_object_get(c.answer));
 	json_object_put(c.answer);

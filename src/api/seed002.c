@@ -27,25 +27,13 @@
 #define E_CHANGED    "Price has changed"
 #define E_BAD_FIELDS "Invalid request"
 
-static enum err
-error(struct request *req, int status, const char *text)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "error", json_object_new_string(text));
-	res_json(req, status, o);
-	return ERR_OK;
-}
-
+/* A non-empty string member: an empty userId is no userId. */
 static const char *
 str_of(struct json_object *o, const char *key)
 {
-	struct json_object *v = json_object_object_get(o, key);
+	const char *v = dialect_string(o, key);
 
-	return json_object_is_type(v, json_type_string) &&
-		       json_object_get_string_len(v) > 0
-		   ? json_object_get_string(v)
-		   : NULL;
+	return v != NULL && *v != '\0' ? v : NULL;
 }
 
 /* "u:<userId>" or "g:<hex sha-256 of guestToken>": one namespace each. */
@@ -84,16 +72,6 @@ static const char sql_obj_items[] =
     "product_variants v ON v.id = i.variant_id WHERE i.order_id = ? ORDER "
     "BY i.id";
 
-static struct json_object *
-decimal(int64_t minor)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%lld.%02lld", (long long)(minor / 100),
-		 (long long)llabs(minor % 100));
-	return json_object_new_double_s((double)minor / 100.0, s);
-}
-
 static enum err
 obj_row(void *arg, const struct db_val *c, size_t n)
 {
@@ -109,7 +87,7 @@ obj_row(void *arg, const struct db_val *c, size_t n)
 	else if (strcmp(c[2].s, "cart") != 0)
 		state = "pending";
 	json_object_object_add(o, "id", json_object_new_string(c[0].s));
-	json_object_object_add(o, "totalAmount", decimal(c[1].i));
+	json_object_object_add(o, "totalAmount", dialect_amount(c[1].i));
 	json_object_object_add(o, "state", json_object_new_string(state));
 	json_object_object_add(o, "createdAt", json_object_new_string(c[4].s));
 	json_object_object_add(
@@ -129,7 +107,7 @@ obj_item(void *arg, const struct db_val *c, size_t n)
 	}
 	json_object_object_add(it, "id", json_object_new_string(c[0].s));
 	json_object_object_add(it, "seatId", json_object_new_string(c[1].s));
-	json_object_object_add(it, "price", decimal(c[2].i));
+	json_object_object_add(it, "price", dialect_amount(c[2].i));
 	json_object_array_add(arg, it);
 	return ERR_OK;
 }
@@ -261,22 +239,6 @@ seat_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-/* A JSON number of major units with at most 2 decimals, in minor units;
- * -1 when it is not one. */
-static int64_t
-minor_units(struct json_object *v)
-{
-	double d;
-
-	if (!json_object_is_type(v, json_type_double) &&
-	    !json_object_is_type(v, json_type_int))
-		return -1;
-	d = json_object_get_double(v) * 100.0;
-	if (!(d >= 0) || d > 1e12)
-		return -1;
-	return (int64_t)(d + 0.5);
-}
-
 enum err
 api_seed002_cart_add(struct request *req)
 {
@@ -288,28 +250,28 @@ api_seed002_cart_add(struct request *req)
 
 	if (owner_key(body, a.owner, &a.user, &a.guest) != 0) {
 		json_object_put(body);
-		return error(req, 400, E_WHO);
+		return dialect_error(req, "error", 400, E_WHO);
 	}
 	a.seat = str_of(body, "seatId");
 	a.reservation = str_of(body, "reservationId");
-	a.price = minor_units(json_object_object_get(body, "price"));
+	a.price = dialect_minor_units(json_object_object_get(body, "price"));
 	if (a.seat == NULL || a.price < 0 ||
 	    (a.reservation != NULL && strlen(a.reservation) > 64)) {
 		json_object_put(body);
-		return error(req, 400, E_BAD_FIELDS);
+		return dialect_error(req, "error", 400, E_BAD_FIELDS);
 	}
 	p = DB_S(a.seat);
 	if (strlen(a.seat) == 36)
 		e = db_query(req->db, sql_seat, &p, 1, seat_row, &a);
 	if (e == ERR_OK && a.variant == 0) {
-		error(req, 404, E_NO_SEAT);
+		dialect_error(req, "error", 404, E_NO_SEAT);
 	} else if (e == ERR_OK && a.price != a.catalog) {
-		error(req, 400, E_PRICE);
+		dialect_error(req, "error", 400, E_PRICE);
 	} else if (e == ERR_OK) {
 		e = db_tx(req->db, add_tx, &a);
 		if (a.status != 0 &&
 		    (e == ERR_OK || e == ERR_VALIDATION_FAILED))
-			e = error(req, a.status, a.msg);
+			e = dialect_error(req, "error", a.status, a.msg);
 		else if (e == ERR_OK)
 			res_json(req, 200, json_object_get(a.answer));
 	}
@@ -411,16 +373,16 @@ api_seed002_checkout(struct request *req)
 
 	if (owner_key(body, c.owner, &c.user, &c.guest) != 0) {
 		json_object_put(body);
-		return error(req, 400, E_WHO);
+		return dialect_error(req, "error", 400, E_WHO);
 	}
 	c.order = str_of(body, "orderId");
 	if (c.order == NULL || strlen(c.order) != 36) {
 		json_object_put(body);
-		return error(req, 404, E_NO_ORDER);
+		return dialect_error(req, "error", 404, E_NO_ORDER);
 	}
 	e = db_tx(req->db, checkout_tx, &c);
 	if (c.status != 0 && (e == ERR_OK || e == ERR_OUT_OF_STOCK))
-		e = error(req, c.status, c.msg);
+		e = dialect_error(req, "error", c.status, c.msg);
 	else if (e == ERR_OK)
 		res_json(req, 200, json_object_get(c.answer));
 	json_object_put(c.answer);

@@ -28,16 +28,6 @@
 #define E_INVALID     "Invalid session data"
 #define E_BODY	      "checkoutSessionId is required"
 
-static enum err
-error(struct request *req, int status, const char *text)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "error", json_object_new_string(text));
-	res_json(req, status, o);
-	return ERR_OK;
-}
-
 static const char sql_stored[] =
     "SELECT body FROM seed003_imports WHERE session_id = ? AND body IS NOT "
     "NULL";
@@ -120,16 +110,6 @@ fetch(struct request *req, const char *session, int *status,
 	return s;
 }
 
-static const char *
-str_of(struct json_object *o, const char *key)
-{
-	struct json_object *v = json_object_object_get(o, key);
-
-	return json_object_is_type(v, json_type_string)
-		   ? json_object_get_string(v)
-		   : NULL;
-}
-
 /* The seed's address as the addressing step takes it; names from the
  * email, which is all the session says of the buyer. */
 static struct json_object *
@@ -150,7 +130,7 @@ address(struct json_object *a, const char *email)
 	json_object_object_add(o, "lastName",
 			       json_object_new_string(at ? at + 1 : email));
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		const char *v = str_of(a, map[i][0]);
+		const char *v = dialect_string(a, map[i][0]);
 
 		if (v != NULL)
 			json_object_object_add(o, map[i][1],
@@ -187,17 +167,6 @@ static const char sql_head[] =
     "SELECT uuid, total, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM "
     "orders WHERE id = ?";
 
-/* A decimal amount of minor units as a JSON number with 2 decimals. */
-static struct json_object *
-decimal(int64_t minor)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%s%lld.%02lld", minor < 0 ? "-" : "",
-		 (long long)llabs(minor) / 100, (long long)llabs(minor) % 100);
-	return json_object_new_double_s((double)minor / 100.0, s);
-}
-
 static enum err
 item_json(void *arg, const struct db_val *c, size_t n)
 {
@@ -209,7 +178,7 @@ item_json(void *arg, const struct db_val *c, size_t n)
 	}
 	json_object_object_add(it, "id", json_object_new_string(c[0].s));
 	json_object_object_add(it, "productId", json_object_new_string(c[1].s));
-	json_object_object_add(it, "price", decimal(c[2].i));
+	json_object_object_add(it, "price", dialect_amount(c[2].i));
 	json_object_object_add(it, "quantity", json_object_new_int64(c[3].i));
 	json_object_array_add(arg, it);
 	return ERR_OK;
@@ -224,7 +193,7 @@ head_json(void *arg, const struct db_val *c, size_t n)
 		return ERR_INTERNAL;
 	json_object_object_add(o, "id", json_object_new_string(c[0].s));
 	json_object_object_add(o, "status", json_object_new_string("PENDING"));
-	json_object_object_add(o, "totalAmount", decimal(c[1].i));
+	json_object_object_add(o, "totalAmount", dialect_amount(c[1].i));
 	json_object_object_add(o, "createdAt", json_object_new_string(c[2].s));
 	return ERR_OK;
 }
@@ -300,9 +269,9 @@ static const char *
 read_session(struct request *req, struct import *m)
 {
 	struct json_object *items = json_object_object_get(m->s, "items");
-	const char *status = str_of(m->s, "status");
-	const char *currency = str_of(m->s, "currency");
-	const char *email = str_of(m->s, "email");
+	const char *status = dialect_string(m->s, "status");
+	const char *currency = dialect_string(m->s, "currency");
+	const char *email = dialect_string(m->s, "email");
 	struct json_object *addr;
 	size_t i;
 
@@ -318,19 +287,18 @@ read_session(struct request *req, struct import *m)
 	for (i = 0; i < json_object_array_length(items); i++) {
 		struct json_object *it = json_object_array_get_idx(items, i);
 		struct json_object *q = json_object_object_get(it, "quantity");
-		struct json_object *pr = json_object_object_get(it, "price");
-		const char *product = str_of(it, "productId");
+		int64_t price =
+		    dialect_minor_units(json_object_object_get(it, "price"));
+		const char *product = dialect_string(it, "productId");
 		int64_t v[2] = {0, 0}, qty;
-		double price;
 		struct db_val p;
 
 		if (product == NULL || !json_object_is_type(q, json_type_int) ||
-		    !(json_object_is_type(pr, json_type_double) ||
-		      json_object_is_type(pr, json_type_int)))
+		    price < 0)
 			return E_INVALID;
 		qty = json_object_get_int64(q);
-		price = json_object_get_double(pr);
-		if (qty < 1 || qty > 9999 || !(price >= 0) || price > 1e9)
+		/* 1e9 major units at most, as any price the store takes. */
+		if (qty < 1 || qty > 9999 || price > 100000000000)
 			return E_INVALID;
 		p = DB_S(product);
 		if (db_query(req->db, sql_variant, &p, 1, db_row_two_ints, v) !=
@@ -339,7 +307,7 @@ read_session(struct request *req, struct import *m)
 			return E_INVALID;
 		m->r.lines[m->r.nlines].variant = v[0];
 		m->r.lines[m->r.nlines].quantity = qty;
-		m->r.lines[m->r.nlines].price = (int64_t)(price * 100 + 0.5);
+		m->r.lines[m->r.nlines].price = price;
 		m->r.nlines++;
 	}
 	addr = json_object_new_object();
@@ -359,7 +327,7 @@ read_session(struct request *req, struct import *m)
 	m->r.address = addr;
 	if (config_str("seed003.shipping_method")[0] != '\0')
 		m->r.shipping_method = config_str("seed003.shipping_method");
-	m->pi = str_of(m->s, "paymentIntentId");
+	m->pi = dialect_string(m->s, "paymentIntentId");
 	return NULL;
 }
 
@@ -375,16 +343,16 @@ api_seed003_import(struct request *req)
 
 	if (req->body.len > 0)
 		body = json_tokener_parse(req->body.data);
-	m.session = str_of(body, "checkoutSessionId");
+	m.session = dialect_string(body, "checkoutSessionId");
 	if (m.session == NULL || m.session[0] == '\0' ||
 	    strlen(m.session) > 255) {
 		json_object_put(body);
-		return error(req, 400, E_BODY);
+		return dialect_error(req, "error", 400, E_BODY);
 	}
 	for (i = 0; m.session[i] != '\0'; i++)
 		if ((unsigned char)m.session[i] < 0x20) {
 			json_object_put(body);
-			return error(req, 400, E_BODY);
+			return dialect_error(req, "error", 400, E_BODY);
 		}
 	/* Imported before: the same answer, token included. */
 	if (replay(req, m.session, 200)) {
@@ -399,12 +367,12 @@ api_seed003_import(struct request *req)
 	outbound_leave();
 	if (m.s == NULL) {
 		json_object_put(body);
-		return error(req, status, msg);
+		return dialect_error(req, "error", status, msg);
 	}
 	why = read_session(req, &m);
 	e = why == NULL ? db_tx(req->db, import_tx, &m) : ERR_OK;
 	if (why != NULL) {
-		error(req, 400, why);
+		dialect_error(req, "error", 400, why);
 	} else if (e == ERR_OK && m.duplicate) {
 		if (!replay(req, m.session, 200))
 			e = ERR_INTERNAL;
@@ -415,7 +383,7 @@ api_seed003_import(struct request *req)
 		buf_append(&req->out, m.body.data, m.body.len);
 	} else if (e == ERR_VALIDATION_FAILED || e == ERR_OUT_OF_STOCK) {
 		/* An address, product or stock the store cannot take. */
-		error(req, 400, E_INVALID);
+		dialect_error(req, "error", 400, E_INVALID);
 		e = ERR_OK;
 	}
 	json_object_put(m.r.address);

@@ -417,3 +417,19 @@ put(struct cart *c, const char *ctype, const char *body, long want)
 {
 	json_object_put(call(c, "PUT", co(c), ctype, body, want));
 }
+
+struct json_object *
+other_json(const char *env, const char *method, const char *path,
+	   const char *body)
+{
+	struct req_opts o = {
+	    .base = getenv(env), .ctype = body ? JSON : NULL, .body = body};
+	struct resp r;
+	struct json_object *j;
+
+	assert_non_null(o.base);
+	assert_int_equal(e2e_request(method, path, &o, &r), 0);
+	j = parse(&r);
+	resp_free(&r);
+	return j;
+}

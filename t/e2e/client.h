@@ -102,4 +102,9 @@ char *co(struct cart *c);
 /* PUT co(c) with body; fails unless the status is want. */
 void put(struct cart *c, const char *ctype, const char *body, long want);
 
+/* A request to another server of the stack (a fake), whose base URL is
+ * in environment variable env; its parsed JSON answer. */
+struct json_object *other_json(const char *env, const char *method,
+			       const char *path, const char *body);
+
 #endif

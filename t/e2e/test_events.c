@@ -23,17 +23,7 @@
 static struct json_object *
 receiver(const char *method, const char *path, const char *body)
 {
-	struct req_opts o = {.base = getenv("RECEIVER_URL"),
-			     .ctype = body ? JSON : NULL,
-			     .body = body};
-	struct resp r;
-	struct json_object *j;
-
-	assert_non_null(o.base);
-	assert_int_equal(e2e_request(method, path, &o, &r), 0);
-	j = parse(&r);
-	resp_free(&r);
-	return j;
+	return other_json("RECEIVER_URL", method, path, body);
 }
 
 /* The deliveries of order id, in arrival order (the caller puts). */

@@ -1,0 +1,53 @@
+/*
+ * What the seed dialects (src/api/seed00N.c) share: their own error shape,
+ * amounts in major units, and reading their JSON bodies.
+ */
+#include "api/api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+enum err
+dialect_error(struct request *req, const char *key, int status,
+	      const char *text)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, key, json_object_new_string(text));
+	res_json(req, status, o);
+	return ERR_OK;
+}
+
+struct json_object *
+dialect_amount(int64_t minor)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%s%lld.%02lld", minor < 0 ? "-" : "",
+		 (long long)llabs(minor) / 100, (long long)llabs(minor) % 100);
+	return json_object_new_double_s((double)minor / 100.0, s);
+}
+
+const char *
+dialect_string(struct json_object *o, const char *key)
+{
+	struct json_object *v = json_object_object_get(o, key);
+
+	return json_object_is_type(v, json_type_string)
+		   ? json_object_get_string(v)
+		   : NULL;
+}
+
+int64_t
+dialect_minor_units(struct json_object *v)
+{
+	double d;
+
+	if (!json_object_is_type(v, json_type_double) &&
+	    !json_object_is_type(v, json_type_int))
+		return -1;
+	d = json_object_get_double(v) * 100.0;
+	if (!(d >= 0) || d > 1e12)
+		return -1;
+	return (int64_t)(d + 0.5);
+}
