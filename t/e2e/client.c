@@ -145,7 +145,7 @@ e2e_request(const char *method, const char *path, const struct req_opts *o,
 const char *
 resp_header(struct resp *r, const char *name)
 {
-	static char value[1024];
+	static _Thread_local char value[1024];
 	size_t n = strlen(name);
 	const char *p = r->headers.data;
 
@@ -171,7 +171,7 @@ resp_header(struct resp *r, const char *name)
 const char *
 resp_json_str(struct resp *r, const char *key)
 {
-	static char value[1024];
+	static _Thread_local char value[1024];
 	struct json_object *o = json_tokener_parse(r->body.data), *v;
 
 	if (o == NULL)
@@ -307,7 +307,7 @@ call(struct cart *c, const char *method, const char *path, const char *ctype,
 char *
 sub(struct cart *c, const char *rest)
 {
-	static char p[128];
+	static _Thread_local char p[128];
 
 	snprintf(p, sizeof(p), "%s%s", c->path, rest);
 	return p;
@@ -406,7 +406,7 @@ sql(const char *fmt, ...)
 char *
 co(struct cart *c)
 {
-	static char p[64];
+	static _Thread_local char p[64];
 
 	snprintf(p, sizeof(p), "/api/checkouts/%ld", c->id);
 	return p;

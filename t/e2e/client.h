@@ -35,9 +35,9 @@ struct req_opts {
 int e2e_request(const char *method, const char *path, const struct req_opts *o,
 		struct resp *r);
 /* The value of a response header (case-insensitive name), or NULL. The
- * result lives in r until resp_free. */
+ * result is a per-thread static buffer, good until the next call. */
 const char *resp_header(struct resp *r, const char *name);
-/* A member of the JSON body as a string (static buffer), or NULL. */
+/* A member of the JSON body as a string (per-thread static buffer), or NULL. */
 const char *resp_json_str(struct resp *r, const char *key);
 void resp_free(struct resp *r);
 
@@ -78,7 +78,7 @@ struct json_object *call(struct cart *c, const char *method, const char *path,
 			 const char *ctype, const char *body, long want);
 /* The field named by the first error of a 422 answer. */
 const char *first_error_field(struct json_object *o);
-/* c's path followed by rest (a static buffer). */
+/* c's path followed by rest (a per-thread static buffer). */
 char *sub(struct cart *c, const char *rest);
 
 #define FORM "application/x-www-form-urlencoded"
@@ -97,7 +97,8 @@ char *sub(struct cart *c, const char *rest);
 /* Runs SQL through the stack's root client; returns the first value of
  * the first row as an integer (0 when none). */
 int64_t sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "/api/checkouts/<id>" of c (a static buffer). */
+/* "/api/checkouts/<id>" of c (a per-thread static buffer: the e2e
+ * suites call it from several threads at once). */
 char *co(struct cart *c);
 /* PUT co(c) with body; fails unless the status is want. */
 void put(struct cart *c, const char *ctype, const char *body, long want);

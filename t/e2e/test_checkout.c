@@ -583,12 +583,9 @@ finalize(void *arg)
 	struct buyer *b = arg;
 	struct req_opts o = {.headers = {b->c.token_header}};
 	struct resp r;
-	char path[64];
 
-	/* Not co(): its buffer is shared between threads. */
-	snprintf(path, sizeof(path), "/api/checkouts/%ld", b->c.id);
 	pthread_barrier_wait(b->barrier);
-	if (e2e_request("PUT", path, &o, &r) == 0) {
+	if (e2e_request("PUT", co(&b->c), &o, &r) == 0) {
 		const char *code = resp_json_str(&r, "code");
 
 		b->status = r.status;
