@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,18 @@ upstream(const char *method, const char *path, const char *body)
 	assert_int_equal(e2e_request(method, path, &o, &r), 0);
 	assert_int_equal(r.status, 200);
 	resp_free(&r);
+}
+
+/* Whether the fake checkout service still accepts connections. */
+static bool
+upstream_answers(void)
+{
+	struct req_opts o = {.base = getenv("SESSION_URL")};
+	struct resp r;
+	int rc = e2e_request("GET", "/", &o, &r);
+
+	resp_free(&r);
+	return rc == 0;
 }
 
 /* A session named after the test run, with the given JSON fields. */
@@ -181,6 +194,7 @@ test_errors(void **state)
 	struct req_opts o = {.ctype = JSON, .body = "{\"nope\": 1}"};
 	long pid;
 	struct timespec t0, t1;
+	int i;
 
 	(void)state;
 	expect_error("no-such-session", 404, "Checkout session not found");
@@ -215,7 +229,9 @@ test_errors(void **state)
 	pid = stack_pid("fake-checkout-service");
 	assert_true(pid > 0);
 	kill((pid_t)pid, SIGTERM);
-	usleep(300 * 1000);
+	for (i = 0; i < 100 && upstream_answers(); i++)
+		usleep(50 * 1000);
+	assert_false(upstream_answers());
 	expect_error("demo-session-1z", 500, "Checkout service unavailable");
 	assert_int_equal(stack("up", NULL), 0);
 }
