@@ -102,18 +102,15 @@ owner_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-/* The subqueries take no locks: only the order row is locked. */
+/* One primary-key read: the line counts and the shipping country are kept
+ * on the order row (migration 0011; the chain writes the counts). */
 #define SQL_OWNER                                                              \
 	"SELECT o.token_sha256, o.customer_id, o.state = 'cart' AND "          \
 	"o.expires_at < UTC_TIMESTAMP(), o.state, o.checkout_state, o.email, " \
-	"o.total, sa.country_code, o.shipping_address_id, "                    \
-	"o.billing_address_id, (SELECT COUNT(*) FROM order_items i WHERE "     \
-	"i.order_id = o.id), (SELECT CAST(COALESCE(SUM(v.needs_shipping), 0) " \
-	"AS SIGNED) FROM order_items i JOIN product_variants v ON v.id = "     \
-	"i.variant_id WHERE i.order_id = o.id), o.coupon_id, o.payment_state " \
-	"FROM orders o "                                                       \
-	"LEFT JOIN "                                                           \
-	"addresses sa ON sa.id = o.shipping_address_id WHERE o.id = ?"
+	"o.total, o.ship_country, o.shipping_address_id, "                     \
+	"o.billing_address_id, CAST(o.item_lines AS SIGNED), "                 \
+	"CAST(o.shipping_lines AS SIGNED), o.coupon_id, o.payment_state "      \
+	"FROM orders o WHERE o.id = ?"
 static const char sql_owner[] = SQL_OWNER;
 static const char sql_owner_lock[] = SQL_OWNER " FOR UPDATE";
 
@@ -204,7 +201,7 @@ after_edit(struct db *db, const struct order_head *h, int64_t *applied,
 		if (strcmp(h->checkout, past[i]) == 0)
 			e = db_exec(db, sql_step_reset, &p, 1, NULL);
 	if (e == ERR_OK)
-		e = order_recompute(db, h->id, applied, napplied, NULL);
+		e = order_recompute(db, h->id, NULL, applied, napplied, NULL);
 	return e;
 }
 
@@ -426,9 +423,9 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
  */
 static const char sql_rc_order[] =
     "SELECT o.coupon_id, COALESCE((SELECT MIN(zc.zone_id) FROM "
-    "zone_countries zc WHERE zc.country_code = sa.country_code), (SELECT "
+    "zone_countries zc WHERE zc.country_code = o.ship_country), (SELECT "
     "MIN(zc.zone_id) FROM zone_countries zc WHERE zc.country_code = "
-    "ba.country_code), (SELECT z.id FROM zones z WHERE z.code = ?)), "
+    "o.bill_country), (SELECT z.id FROM zones z WHERE z.code = ?)), "
     "o.checkout_state, o.state, o.currency, (SELECT COUNT(*) FROM payments "
     "p WHERE p.order_id = o.id AND p.state = 'cart'), (SELECT MIN(p.amount) "
     "FROM payments p WHERE p.order_id = o.id AND p.state = 'cart'), m.id, "
@@ -436,9 +433,8 @@ static const char sql_rc_order[] =
     "COALESCE(q.amount, 0), m.amount), m.first_item_cost, "
     "m.additional_item_cost, m.additional_item_limit, m.tax_category_id, "
     "c.promotion_id, CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "
-    "CAST(COALESCE(c.used, 0) AS SIGNED) "
-    "FROM orders o LEFT JOIN addresses sa ON sa.id = o.shipping_address_id "
-    "LEFT JOIN addresses ba ON ba.id = o.billing_address_id LEFT JOIN "
+    "CAST(COALESCE(c.used, 0) AS SIGNED), o.adj_digest "
+    "FROM orders o LEFT JOIN "
     "shipments s ON s.id = (SELECT MIN(s2.id) FROM shipments s2 WHERE "
     "s2.order_id = o.id) LEFT JOIN shipping_methods m ON m.id = s.method_id "
     "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id LEFT JOIN "
@@ -462,14 +458,19 @@ static const char sql_upd_item[] =
 static const char sql_upd_order[] =
     "UPDATE orders SET items_total = ?, adjustments_total = ?, "
     "tax_total = ?, shipping_total = ?, promotion_total = ?, total = ?, "
-    "updated_at = UTC_TIMESTAMP(), expires_at = IF(state = 'cart', "
-    "UTC_TIMESTAMP() + INTERVAL ? SECOND, expires_at) WHERE id = ?";
+    "item_lines = ?, shipping_lines = ?, adj_digest = ?, "
+    "checkout_state = ?, updated_at = UTC_TIMESTAMP(), expires_at = "
+    "IF(state = 'cart', UTC_TIMESTAMP() + INTERVAL ? SECOND, expires_at) "
+    "WHERE id = ?";
 
 struct rc {
 	struct price_order *o;
 	int64_t coupon, zone;
 	int64_t coupon_promotion, coupon_limit, coupon_used;
 	int64_t cart_payments, cart_amount; /* Payments in state `cart`. */
+	/* The adjustments' digest as stored; has_digest 0: not known. */
+	int64_t digest;
+	int has_digest;
 	char checkout[24], state[16], currency[4];
 	/* Each item's stored unit price, adjustments total and total: lines
 	 * whose values do not change are not written again. */
@@ -482,7 +483,7 @@ rc_order_row(void *arg, const struct db_val *c, size_t n)
 	struct rc *r = arg;
 	struct shipping_method *m = &r->o->method;
 
-	if (n != 18)
+	if (n != 19)
 		return ERR_INTERNAL;
 	r->coupon = c[0].type == DB_I64 ? c[0].i : 0;
 	r->zone = c[1].type == DB_I64 ? c[1].i : 0;
@@ -494,6 +495,8 @@ rc_order_row(void *arg, const struct db_val *c, size_t n)
 	r->coupon_promotion = c[15].type == DB_I64 ? c[15].i : 0;
 	r->coupon_limit = c[16].i;
 	r->coupon_used = c[17].i;
+	r->has_digest = c[18].type == DB_I64;
+	r->digest = r->has_digest ? c[18].i : 0;
 	if (c[7].type != DB_I64)
 		return ERR_OK;
 	r->o->has_shipment = 1;
@@ -566,24 +569,60 @@ adj_json(struct json_object *arr, int64_t item_id, const struct adjustment *a)
 	json_object_array_add(arr, o);
 }
 
+/* The first 8 bytes of the SHA-256 of s, as an integer. */
+static int64_t
+digest_of(const char *s)
+{
+	unsigned char h[32];
+	uint64_t d = 0;
+	size_t i;
+
+	sha256(s, strlen(s), h);
+	for (i = 0; i < 8; i++)
+		d = d << 8 | h[i];
+	return (int64_t)d;
+}
+
+/*
+ * Writes what the chain computed: the adjustments (all of them in one
+ * INSERT, and not at all when their digest is the stored one), the lines
+ * whose prices changed, and the order row with its totals, line counts,
+ * digest and checkout state.
+ */
 static enum err
 store_prices(struct db *db, int64_t id, const struct rc *r)
 {
 	const struct price_order *o = r->o;
 	struct json_object *adj = json_object_new_array();
-	struct db_val p[8];
-	enum err e;
+	struct db_val p[12];
+	const char *json;
+	int64_t digest, none = digest_of("[]"), shipping_lines = 0;
+	enum err e = ERR_OK;
 	size_t i, j;
 
 	if (adj == NULL)
 		return ERR_NOMEM;
+	for (i = 0; i < o->nitems; i++) {
+		for (j = 0; j < o->items[i].nadj; j++)
+			adj_json(adj, o->items[i].id, &o->items[i].adj[j]);
+		shipping_lines += o->items[i].needs_shipping;
+	}
+	for (i = 0; i < o->nadj; i++)
+		adj_json(adj, 0, &o->adj[i]);
+	json = json_object_to_json_string_ext(adj, JSON_C_TO_STRING_PLAIN);
+	digest = digest_of(json);
 	p[0] = DB_I(id);
-	e = db_exec(db, sql_del_adj, p, 1, NULL);
+	if (!r->has_digest || (r->digest != digest && r->digest != none))
+		e = db_exec(db, sql_del_adj, p, 1, NULL);
+	if (e == ERR_OK && json_object_array_length(adj) > 0 &&
+	    (!r->has_digest || r->digest != digest)) {
+		p[1] = DB_S(json);
+		e = db_exec(db, sql_ins_adj, p, 2, NULL);
+	}
+	json_object_put(adj);
 	for (i = 0; e == ERR_OK && i < o->nitems; i++) {
 		const struct price_item *it = &o->items[i];
 
-		for (j = 0; j < it->nadj; j++)
-			adj_json(adj, it->id, &it->adj[j]);
 		if (r->stored[i][0] == it->unit_price &&
 		    r->stored[i][1] == it->adjustments_total &&
 		    r->stored[i][2] == it->total)
@@ -594,15 +633,6 @@ store_prices(struct db *db, int64_t id, const struct rc *r)
 		p[3] = DB_I(it->id);
 		e = db_exec(db, sql_upd_item, p, 4, NULL);
 	}
-	for (i = 0; i < o->nadj; i++)
-		adj_json(adj, 0, &o->adj[i]);
-	if (e == ERR_OK && json_object_array_length(adj) > 0) {
-		p[0] = DB_I(id);
-		p[1] = DB_S(json_object_to_json_string_ext(
-		    adj, JSON_C_TO_STRING_PLAIN));
-		e = db_exec(db, sql_ins_adj, p, 2, NULL);
-	}
-	json_object_put(adj);
 	if (e != ERR_OK)
 		return e;
 	p[0] = DB_I(o->items_total);
@@ -611,9 +641,13 @@ store_prices(struct db *db, int64_t id, const struct rc *r)
 	p[3] = DB_I(o->shipping_total);
 	p[4] = DB_I(o->promotion_total);
 	p[5] = DB_I(o->total);
-	p[6] = DB_I(config_int("cart.ttl"));
-	p[7] = DB_I(id);
-	return db_exec(db, sql_upd_order, p, 8, NULL);
+	p[6] = DB_I((int64_t)o->nitems);
+	p[7] = DB_I(shipping_lines);
+	p[8] = DB_I(digest);
+	p[9] = DB_S(r->checkout);
+	p[10] = DB_I(config_int("cart.ttl"));
+	p[11] = DB_I(id);
+	return db_exec(db, sql_upd_order, p, 12, NULL);
 }
 
 static const char sql_pay_drop[] =
@@ -665,8 +699,8 @@ sync_payment(struct db *db, int64_t id, const struct rc *r)
 }
 
 enum err
-order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied,
-		int64_t *total)
+order_recompute(struct db *db, int64_t id, const char *checkout,
+		int64_t *applied, size_t *napplied, int64_t *total)
 {
 	struct rc *r = calloc(1, sizeof(*r));
 	struct db_val p, q[2];
@@ -684,6 +718,8 @@ order_recompute(struct db *db, int64_t id, int64_t *applied, size_t *napplied,
 	q[0] = DB_S(config_str("checkout.default_tax_zone"));
 	q[1] = DB_I(id);
 	e = db_query(db, sql_rc_order, q, 2, rc_order_row, r);
+	if (e == ERR_OK && checkout != NULL)
+		snprintf(r->checkout, sizeof(r->checkout), "%s", checkout);
 	if (e == ERR_OK)
 		e = db_query(db, sql_rc_items, &p, 1, rc_item_row, r);
 	if (e == ERR_OK)

@@ -74,12 +74,14 @@ enum err cart_set_coupon(struct db *db, const struct order_head *h,
 
 /*
  * Runs the processor chain over order id (row locked by the caller) and
- * stores prices, adjustments and totals; moves a cart's expiry. Applied
- * promotion ids are written to applied (may be NULL, room for 32), the new
- * total to *total (may be NULL).
+ * stores prices, adjustments, totals and line counts; moves a cart's
+ * expiry. checkout, when not NULL, is the checkout state the order moves
+ * to (written in the same UPDATE). Applied promotion ids are written to
+ * applied (may be NULL, room for 32), the new total to *total (may be
+ * NULL).
  */
-enum err order_recompute(struct db *db, int64_t id, int64_t *applied,
-			 size_t *napplied, int64_t *total);
+enum err order_recompute(struct db *db, int64_t id, const char *checkout,
+			 int64_t *applied, size_t *napplied, int64_t *total);
 
 /* The snapshot of order id (SPEC 2.5) into *out, owned by the caller. */
 enum err order_snapshot(struct db *db, int64_t id, struct json_object **out);

@@ -52,10 +52,10 @@ may(const struct order_head *o, enum transition t)
 	       checkout_can(checkout_state_parse(o->checkout), t, NULL);
 }
 
-/* Applies t from the order's state; refuses when the table says no. */
+/* Moves o's checkout state by t, refusing when the table says no. Only o
+ * changes: the chain that follows (auto_skip) writes the state. */
 static enum err
-apply(struct db *db, int64_t id, struct order_head *o, enum transition t,
-      struct step_out *out)
+advance(struct order_head *o, enum transition t, struct step_out *out)
 {
 	enum checkout_state to;
 
@@ -64,13 +64,26 @@ apply(struct db *db, int64_t id, struct order_head *o, enum transition t,
 		return refuse(out, o->checkout);
 	snprintf(o->checkout, sizeof(o->checkout), "%s",
 		 checkout_state_names[to]);
-	return set_state(db, id, to);
+	return ERR_OK;
+}
+
+/* Applies t from the order's state and writes it. */
+static enum err
+apply(struct db *db, int64_t id, struct order_head *o, enum transition t,
+      struct step_out *out)
+{
+	enum err e = advance(o, t, out);
+
+	return e == ERR_OK
+		   ? set_state(db, id, checkout_state_parse(o->checkout))
+		   : e;
 }
 
 /*
- * After address and select_shipping: skip shipping when nothing needs it
- * and payment when the total is 0 (SPEC 1). Skips change no price, so the
- * chain runs once.
+ * After address and select_shipping (whose new state is in o, not yet
+ * written): skip shipping when nothing needs it and payment when the total
+ * is 0 (SPEC 1). Skips change no price, so the chain runs once, and writes
+ * the state with the totals.
  */
 static enum err
 auto_skip(struct db *db, int64_t id, struct order_head *o, int64_t shipping,
@@ -81,10 +94,9 @@ auto_skip(struct db *db, int64_t id, struct order_head *o, int64_t shipping,
 
 	if (shipping == 0 && checkout_can(checkout_state_parse(o->checkout),
 					  T_SKIP_SHIPPING, &to))
-		e = apply(db, id, o, T_SKIP_SHIPPING, out);
-	/* apply() keeps o's state current; the chain gives the total. */
+		e = advance(o, T_SKIP_SHIPPING, out);
 	if (e == ERR_OK)
-		e = order_recompute(db, id, NULL, NULL, &o->total);
+		e = order_recompute(db, id, o->checkout, NULL, NULL, &o->total);
 	if (e == ERR_OK && o->total == 0 &&
 	    checkout_can(checkout_state_parse(o->checkout), T_SKIP_PAYMENT,
 			 &to))
@@ -179,7 +191,8 @@ static const char sql_ins_addr[] =
     "?, ?, ?, ?)";
 static const char sql_set_addr[] =
     "UPDATE orders SET shipping_address_id = ?, billing_address_id = ?, "
-    "email = COALESCE(?, email) WHERE id = ?";
+    "ship_country = ?, bill_country = ?, email = COALESCE(?, email) WHERE "
+    "id = ?";
 static const char sql_del_addr[] = "DELETE FROM addresses WHERE id = ?";
 static const char sql_customer_email[] =
     "UPDATE orders o JOIN customers c ON c.id = o.customer_id SET "
@@ -216,7 +229,7 @@ static const char sql_method_eligible[] =
  * only when still eligible for the new address (SPEC 1). */
 static enum err
 propose_shipment(struct db *db, int64_t id, const char *country,
-		 int64_t shipping)
+		 int64_t shipping, int first)
 {
 	struct db_val p[2] = {DB_I(id)};
 	int64_t s[2] = {0, 0}, ok = 0;
@@ -224,8 +237,11 @@ propose_shipment(struct db *db, int64_t id, const char *country,
 	enum err e;
 
 	if (shipping == 0)
-		return db_exec(db, sql_del_shipments, p, 1, NULL);
-	e = db_query(db, sql_shipments, p, 1, db_row_two_ints, s);
+		return first ? ERR_OK
+			     : db_exec(db, sql_del_shipments, p, 1, NULL);
+	/* Shipments are made here only: an order never addressed has none. */
+	e = first ? ERR_OK
+		  : db_query(db, sql_shipments, p, 1, db_row_two_ints, s);
 	if (e != ERR_OK)
 		return e;
 	if (s[0] == 0) {
@@ -258,7 +274,7 @@ step_address(struct db *db, struct order_head *o, struct json_object *body,
 	struct addr sa, ba;
 	const char *email = NULL;
 	int64_t id = o->id, shipping = o->shipping_lines, sid = 0, bid = 0;
-	struct db_val p[4];
+	struct db_val p[6];
 	enum err e;
 
 	e = begin(o, T_ADDRESS, out);
@@ -287,10 +303,12 @@ step_address(struct db *db, struct order_head *o, struct json_object *body,
 		e = insert_address(db, bill != NULL ? &ba : &sa, &bid);
 	p[0] = DB_ID(sid);
 	p[1] = DB_I(bid);
-	p[2] = email != NULL ? DB_S(email) : DB_N;
-	p[3] = DB_I(id);
+	p[2] = ship != NULL ? DB_S(sa.f[6]) : DB_N;
+	p[3] = DB_S(bill != NULL ? ba.f[6] : sa.f[6]);
+	p[4] = email != NULL ? DB_S(email) : DB_N;
+	p[5] = DB_I(id);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_set_addr, p, 4, NULL);
+		e = db_exec(db, sql_set_addr, p, 6, NULL);
 	/* The old addresses are nobody's now. */
 	if (e == ERR_OK && o->ship_addr != 0) {
 		p[0] = DB_I(o->ship_addr);
@@ -305,10 +323,10 @@ step_address(struct db *db, struct order_head *o, struct json_object *body,
 		e = db_exec(db, sql_customer_email, p, 1, NULL);
 	}
 	if (e == ERR_OK)
-		e = apply(db, id, o, T_ADDRESS, out);
+		e = advance(o, T_ADDRESS, out);
 	if (e == ERR_OK)
 		e = propose_shipment(db, id, ship != NULL ? sa.f[6] : "",
-				     shipping);
+				     shipping, o->bill_addr == 0);
 	if (e == ERR_OK)
 		e = auto_skip(db, id, o, shipping, out);
 	return e;
@@ -402,7 +420,7 @@ step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 		e = db_exec(db, sql_choose_method, q, 3, NULL);
 	}
 	if (e == ERR_OK)
-		e = apply(db, id, o, T_SELECT_SHIPPING, out);
+		e = advance(o, T_SELECT_SHIPPING, out);
 	if (e == ERR_OK)
 		e = auto_skip(db, id, o, o->shipping_lines, out);
 	return e;
@@ -598,7 +616,7 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	/* Re-run the chain on fresh rules: prices may have moved since the
 	 * client looked. */
 	rules_expire();
-	e = order_recompute(db, id, applied, &napplied, &o->total);
+	e = order_recompute(db, id, NULL, applied, &napplied, &o->total);
 	if (e != ERR_OK)
 		return e;
 	if (o->total != expected) {
@@ -840,10 +858,10 @@ step_place_skip(struct db *db, struct order_head *o, struct step_out *out)
 	/* From `cart` the shortcut; from `addressed` (a draft whose items
 	 * changed after an earlier attempt) the usual skip. */
 	if (e == ERR_OK)
-		e = apply(db, o->id, o,
-			  strcmp(o->checkout, "addressed") == 0
-			      ? T_SKIP_SHIPPING
-			      : T_PLACE_SKIP_SHIPPING,
-			  out);
+		e = advance(o,
+			    strcmp(o->checkout, "addressed") == 0
+				? T_SKIP_SHIPPING
+				: T_PLACE_SKIP_SHIPPING,
+			    out);
 	return e == ERR_OK ? auto_skip(db, o->id, o, 0, out) : e;
 }
