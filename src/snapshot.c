@@ -18,62 +18,60 @@
 	  ".city, " a ".postcode, " a ".country_code, " a ".province_code, " a \
 	  ".phone"
 
-static const char sql_order[] =
-    "SELECT o.id, o.uuid, o.number, o.state, o.checkout_state, "
-    "o.payment_state, o.shipping_state, o.email, o.currency, "
-    "o.items_total, "
-    "o.adjustments_total, o.tax_total, o.shipping_total, "
-    "o.promotion_total, "
-    "o.total, o.notes, " TS("o.created_at") ", " TS("o.updated_at") ", " TS(
-	"o.expires_at") ", " TS("o.completed_at") ", "
-						  "o.shipping_address_id, "
-						  "o.billing_address_id,"
-						  " " ADDR("sa") ", " ADDR(
-						      "ba") " FROM orders "
-							    "o LEFT JOIN "
-							    "addresses sa "
-							    "ON sa.id = "
-							    "o.shipping_"
-							    "address_id "
-							    "LEFT JOIN "
-							    "addresses ba "
-							    "ON ba.id = "
-							    "o.billing_"
-							    "address_id "
-							    "WHERE o.id = "
-							    "?";
 /*
- * Everything else in one query: items (kind 1), adjustments (2), shipments
- * (3) and payments (4), as a union of rows with the same columns: kind,
- * sort id, six integers, six strings. No ORDER BY: sorting a union needs a
- * temporary table (on disk, for the TEXT column), which cost more than the
- * four queries it replaces; the rows are sorted here instead.
+ * The whole snapshot in one query: the order with its addresses (kind 0),
+ * items (1), adjustments (2), shipments (3) and payments (4), as a union
+ * of rows with the same columns: kind, sort id, nine integers, 31 strings
+ * (the order row uses them all; the others six and six). No ORDER BY:
+ * sorting a union needs a temporary table (on disk, for the TEXT columns),
+ * which cost more than the queries it replaces; the rows are sorted here.
+ * Every integer column is cast to SIGNED: a union of signed and unsigned
+ * columns would come back as DECIMAL.
  */
-/* Every integer column is cast to SIGNED: a union of signed and unsigned
- * columns would come back as DECIMAL. */
-static const char sql_parts[] =
-    "SELECT 1, CAST(i.id AS SIGNED), CAST(i.id AS SIGNED), "
-    "CAST(i.quantity AS SIGNED), CAST(i.unit_price AS SIGNED), "
-    "CAST(i.total AS SIGNED), CAST(i.adjustments_total AS SIGNED), "
-    "CAST(v.id AS SIGNED), v.code, i.variant_name, i.product_name, "
-    "CAST(NULL AS CHAR), CAST(NULL AS CHAR), CAST(NULL AS CHAR) "
-    "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
-    "WHERE i.order_id = ? "
-    "UNION ALL SELECT 2, CAST(id AS SIGNED), CAST(order_item_id AS SIGNED), "
-    "CAST(amount AS SIGNED), CAST(neutral AS SIGNED), "
-    "CAST(locked AS SIGNED), NULL, NULL, type, label, NULL, NULL, NULL, "
-    "NULL FROM adjustments WHERE order_id = ? "
-    "UNION ALL SELECT 3, CAST(s.id AS SIGNED), CAST(s.id AS SIGNED), "
-    "CAST(m.id AS SIGNED), NULL, NULL, NULL, NULL, s.state, s.tracking, "
-    "IF(q.id IS NULL, m.code, CONCAT('carrier:', q.token)), COALESCE(q.name, "
-    "m.name), NULL, NULL FROM shipments s LEFT JOIN shipping_methods m ON "
-    "m.id = s.method_id LEFT JOIN carrier_quotes q ON q.id = "
-    "s.carrier_quote_id WHERE s.order_id = ? "
-    "UNION ALL SELECT 4, CAST(p.id AS SIGNED), CAST(p.id AS SIGNED), "
-    "CAST(p.amount AS SIGNED), CAST(m.id AS SIGNED), NULL, NULL, NULL, "
-    "p.state, m.code, m.name, p.card_brand, p.card_last4, p.next_action "
-    "FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id "
-    "WHERE p.order_id = ?";
+#define I(col) "CAST(" col " AS SIGNED)"
+#define NULL3  "NULL, NULL, NULL"
+/* S7 to S31 of a part row. */
+#define NULL25                                                                 \
+	NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3           \
+	      ", " NULL3 ", " NULL3 ", NULL"
+static const char sql_snapshot
+    [] = "SELECT 0, 0, " I("o.id") ", " I("o.items_total") ", " I("o."
+								  "adjustments_"
+								  "total") ","
+									   " " I("o.tax_total") ", " I(
+									       "o.shipping_total") ", " I("o.promotion_total") ", " I("o.total") ", " I("o.shipping_address_id") ", " I("o.billing_address_id") ", o.uuid, "
+																										"o.number, o.state, o.checkout_state, o.payment_state, "
+																										"o.shipping_state, o.email, o.currency, o.notes, " TS("o.created_at") ", " TS("o.updated_at") ", " TS("o.expires_at") ", " TS("o.completed_at") ", " ADDR("sa") ", " ADDR("ba") " FROM orders o "
+																																																"LEFT JOIN addresses sa ON sa.id = o.shipping_address_id LEFT JOIN "
+																																																"addresses ba ON ba.id = o.billing_address_id WHERE o.id = ? "
+																																																"UNION ALL SELECT 1, " I("i.id") ", " I("i.id") ", " I("i.quantity") ", " I(
+																																																    "i.unit_price") ", " I("i.total") ", " I("i.adjustments_total") ", " I("v.id") ", " NULL3
+																																																										   ", v.code, "
+																																																										   "i.variant_name, i.product_name, NULL, NULL, NULL, " NULL25
+																																																										   " "
+																																																										   "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
+																																																										   "WHERE i.order_id = ? "
+																																																										   "UNION ALL SELECT 2, " I("id") ", " I("order_item_id") ", " I(
+																																																										       "amount") ", " I("neutral") ", " I("locked") ", NULL, NULL, " NULL3
+																																																																    ", "
+																																																																    "type, label, NULL, NULL, NULL, NULL, " NULL25
+																																																																    " FROM adjustments "
+																																																																    "WHERE order_id = ? "
+																																																																    "UNION ALL SELECT 3, " I("s.id") ", " I("s.id") ", " I(
+																																																																	"m.id") ", NULL, NULL, NULL, NULL, " NULL3
+																																																																		", s.state, s.tracking, "
+																																																																		"IF(q.id IS NULL, m.code, CONCAT('carrier:', q.token)), COALESCE(q.name, "
+																																																																		"m.name), NULL, NULL, " NULL25
+																																																																		" FROM shipments s LEFT JOIN "
+																																																																		"shipping_methods m ON m.id = s.method_id LEFT JOIN carrier_quotes q ON "
+																																																																		"q.id = s.carrier_quote_id WHERE s.order_id = ? "
+																																																																		"UNION ALL SELECT 4, " I("p.id") ", " I(
+																																																																		    "p.id") ", " I("p.amount") ", " I("m.id") ", NULL, NULL, NULL, " NULL3
+																																																																							      ", p.state, "
+																																																																							      "m.code, m.name, p.card_brand, p.card_last4, p.next_action, " NULL25
+																																																																							      " "
+																																																																							      "FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id "
+																																																																							      "WHERE p.order_id = ?";
 
 /* A column as JSON: integer, string, or null. */
 static struct json_object *
@@ -115,43 +113,7 @@ address(const struct db_val *c)
 	return a;
 }
 
-static enum err
-order_row(void *arg, const struct db_val *c, size_t n)
-{
-	static const char *const keys[] = {"id",
-					   "uuid",
-					   "number",
-					   "state",
-					   "checkout_state",
-					   "payment_state",
-					   "shipping_state",
-					   "email",
-					   "currency",
-					   "items_total",
-					   "adjustments_total",
-					   "tax_total",
-					   "shipping_total",
-					   "promotion_total",
-					   "total",
-					   "notes",
-					   "created_at",
-					   "updated_at",
-					   "expires_at",
-					   "completed_at"};
-	struct snap *s = arg;
-	size_t i;
-
-	if (n != 40)
-		return ERR_INTERNAL;
-	s->o = json_object_new_object();
-	for (i = 0; i < 20; i++)
-		put(s->o, keys[i], &c[i]);
-	s->ship = c[20].type == DB_I64 ? address(&c[22]) : NULL;
-	s->bill = c[21].type == DB_I64 ? address(&c[31]) : NULL;
-	return ERR_OK;
-}
-
-/* Columns of a sql_parts row. */
+/* Columns of a sql_snapshot row. */
 enum {
 	P_KIND,
 	P_SORT,
@@ -161,13 +123,13 @@ enum {
 	P_I4,
 	P_I5,
 	P_I6,
-	P_S1,
+	P_S1 = P_I1 + 9,
 	P_S2,
 	P_S3,
 	P_S4,
 	P_S5,
 	P_S6,
-	P_NCOLS
+	P_NCOLS = P_S1 + 31
 };
 
 #define SNAP_MAX_PARTS 256
@@ -179,10 +141,47 @@ struct part {
 };
 
 struct parts {
+	struct snap s; /* The order row, when found. */
 	struct json_object *items, *adjustments, *shipments, *payments;
 	struct part rows[SNAP_MAX_PARTS];
 	size_t n;
 };
+
+/* The order row: its fields in the order of SPEC 2.5, and addresses. */
+static void
+order_row(struct snap *s, const struct db_val *c)
+{
+	static const struct {
+		const char *key;
+		int col;
+	} fields[] = {{"id", P_I1},
+		      {"uuid", P_S1},
+		      {"number", P_S1 + 1},
+		      {"state", P_S1 + 2},
+		      {"checkout_state", P_S1 + 3},
+		      {"payment_state", P_S1 + 4},
+		      {"shipping_state", P_S1 + 5},
+		      {"email", P_S1 + 6},
+		      {"currency", P_S1 + 7},
+		      {"items_total", P_I1 + 1},
+		      {"adjustments_total", P_I1 + 2},
+		      {"tax_total", P_I1 + 3},
+		      {"shipping_total", P_I1 + 4},
+		      {"promotion_total", P_I1 + 5},
+		      {"total", P_I1 + 6},
+		      {"notes", P_S1 + 8},
+		      {"created_at", P_S1 + 9},
+		      {"updated_at", P_S1 + 10},
+		      {"expires_at", P_S1 + 11},
+		      {"completed_at", P_S1 + 12}};
+	size_t i;
+
+	s->o = json_object_new_object();
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		put(s->o, fields[i].key, &c[fields[i].col]);
+	s->ship = c[P_I1 + 7].type == DB_I64 ? address(&c[P_S1 + 13]) : NULL;
+	s->bill = c[P_I1 + 8].type == DB_I64 ? address(&c[P_S1 + 22]) : NULL;
+}
 
 static struct json_object *
 item_row(const struct db_val *c)
@@ -272,9 +271,13 @@ part_row(void *arg, const struct db_val *c, size_t n)
 	struct parts *a = arg;
 	struct part *r;
 
-	if (n != P_NCOLS || c[P_KIND].type != DB_I64 || c[P_KIND].i < 1 ||
-	    c[P_KIND].i > 4)
+	if (n != P_NCOLS || c[P_KIND].type != DB_I64 || c[P_KIND].i < 0 ||
+	    c[P_KIND].i > 4 || (c[P_KIND].i == 0 && a->s.o != NULL))
 		return ERR_INTERNAL;
+	if (c[P_KIND].i == 0) {
+		order_row(&a->s, c);
+		return ERR_OK;
+	}
 	if (a->n == SNAP_MAX_PARTS) {
 		log_error("order has more than %d lines, adjustments, "
 			  "shipments and payments",
@@ -336,52 +339,47 @@ parts_place(struct parts *a)
 enum err
 order_snapshot(struct db *db, int64_t id, struct json_object **out)
 {
-	struct db_val p[4] = {DB_I(id), DB_I(id), DB_I(id), DB_I(id)};
-	struct snap s = {0};
+	struct db_val p[5] = {DB_I(id), DB_I(id), DB_I(id), DB_I(id), DB_I(id)};
 	struct parts *parts;
+	struct snap s;
 	enum err e;
 	size_t i;
 
 	*out = NULL;
-	e = db_query(db, sql_order, p, 1, order_row, &s);
-	if (e != ERR_OK) {
-		json_object_put(s.o);
-		json_object_put(s.ship);
-		json_object_put(s.bill);
-		return e;
-	}
-	if (s.o == NULL)
-		return ERR_NOT_FOUND;
 	parts = calloc(1, sizeof(*parts));
-	if (parts == NULL) {
-		json_object_put(s.o);
-		json_object_put(s.ship);
-		json_object_put(s.bill);
+	if (parts == NULL)
 		return ERR_NOMEM;
-	}
 	parts->items = json_object_new_array();
 	parts->adjustments = json_object_new_array();
 	parts->shipments = json_object_new_array();
 	parts->payments = json_object_new_array();
-	e = db_query(db, sql_parts, p, 4, part_row, parts);
-	if (e == ERR_OK) {
+	e = db_query(db, sql_snapshot, p, 5, part_row, parts);
+	if (e == ERR_OK && parts->s.o == NULL)
+		e = ERR_NOT_FOUND;
+	if (e == ERR_OK)
 		parts_place(parts);
-	} else {
+	else
 		for (i = 0; i < parts->n; i++)
 			json_object_put(parts->rows[i].o);
-	}
-	/* Keys in the order of SPEC 2.5. */
-	json_object_object_add(s.o, "items", parts->items);
-	json_object_object_add(s.o, "adjustments", parts->adjustments);
-	json_object_object_add(s.o, "shipments", parts->shipments);
-	json_object_object_add(s.o, "payments", parts->payments);
-	free(parts);
-	json_object_object_add(s.o, "shipping_address", s.ship);
-	json_object_object_add(s.o, "billing_address", s.bill);
-	if (e != ERR_OK) {
+	s = parts->s;
+	if (e == ERR_OK) {
+		/* Keys in the order of SPEC 2.5. */
+		json_object_object_add(s.o, "items", parts->items);
+		json_object_object_add(s.o, "adjustments", parts->adjustments);
+		json_object_object_add(s.o, "shipments", parts->shipments);
+		json_object_object_add(s.o, "payments", parts->payments);
+		json_object_object_add(s.o, "shipping_address", s.ship);
+		json_object_object_add(s.o, "billing_address", s.bill);
+		*out = s.o;
+	} else {
+		json_object_put(parts->items);
+		json_object_put(parts->adjustments);
+		json_object_put(parts->shipments);
+		json_object_put(parts->payments);
 		json_object_put(s.o);
-		return e;
+		json_object_put(s.ship);
+		json_object_put(s.bill);
 	}
-	*out = s.o;
-	return ERR_OK;
+	free(parts);
+	return e;
 }
