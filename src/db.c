@@ -60,10 +60,21 @@ db_errno_disconnected(unsigned e)
 }
 
 void
+db_idle(struct db *db)
+{
+	if (db->conn == NULL || !db->open || db->in_tx)
+		return;
+	db->open = 0; /* First: db_fail may close, which comes back here. */
+	if (mysql_commit(db->conn) != 0)
+		db_fail(db, mysql_errno(db->conn), "commit");
+}
+
+void
 db_close(struct db *db)
 {
 	size_t i;
 
+	db_idle(db);
 	for (i = 0; i < db->nstmts; i++)
 		mysql_stmt_close(db->stmts[i].st);
 	db->nstmts = 0;
@@ -98,7 +109,7 @@ db_connect(struct db *db)
 	mysql_options(
 	    m, MYSQL_INIT_COMMAND,
 	    "SET SESSION time_zone = '+00:00', SESSION tx_isolation = "
-	    "'READ-COMMITTED'");
+	    "'READ-COMMITTED', SESSION autocommit = 0");
 	if (mysql_real_connect(
 		m, *sock ? NULL : config_str("database.host"),
 		config_str("database.user"), config_str("database.password"),
@@ -111,6 +122,7 @@ db_connect(struct db *db)
 		return ERR_DATABASE_UNAVAILABLE;
 	}
 	db->conn = m;
+	db->open = 0;
 	if (db->ever_connected) {
 		metrics_inc(MET_DB_RECONNECTS);
 		log_info("database reconnected");
@@ -210,17 +222,18 @@ bind_and_run(struct db *db, MYSQL_STMT *st, const struct db_val *p, size_t n)
 }
 
 /*
- * Prepares (or finds) and executes sql. Outside a transaction, a connection
- * found dead (the server restarted since its last use) is replaced once and
- * the statement run again: outside db_tx only reads run, so this repeats
- * nothing. Inside a transaction the caller's retry decides.
+ * Prepares (or finds) and executes sql. A connection found dead (the server
+ * restarted since its last use) is replaced once and the statement run
+ * again, unless a statement of the current db_tx attempt ran on it (then
+ * the caller's retry decides): outside db_tx writes are committed at once
+ * and the rest are reads, so this repeats nothing.
  */
 static enum err
 run(struct db *db, const char *sql, const struct db_val *p, size_t n,
     MYSQL_STMT **st)
 {
 	enum err e;
-	int tries = db->in_tx ? 1 : 2;
+	int tries = db->in_tx && db->tx_stmts > 0 ? 1 : 2;
 
 	do {
 		int had_conn = db->conn != NULL;
@@ -231,7 +244,18 @@ run(struct db *db, const char *sql, const struct db_val *p, size_t n,
 		if (e != ERR_DATABASE_UNAVAILABLE || !had_conn)
 			break;
 	} while (--tries > 0);
-	return e;
+	if (e != ERR_OK)
+		return e;
+	db->open = 1;
+	if (db->in_tx) {
+		db->tx_stmts++;
+	} else if (mysql_stmt_field_count(*st) == 0) {
+		/* A write outside db_tx: committed now, as autocommit would. */
+		db->open = 0;
+		if (mysql_commit(db->conn) != 0)
+			return db_fail(db, mysql_errno(db->conn), "commit");
+	}
+	return ERR_OK;
 }
 
 /* Runs a statement that returns no rows; either out may be NULL. */
@@ -414,8 +438,6 @@ db_query_ref(struct db *db, const char *ref, const char *sql_id,
 			nextra + 1, row, arg);
 }
 
-static const char sql_begin[] = "START TRANSACTION";
-
 struct tx_ctx {
 	struct db *db;
 	enum err (*fn)(struct db *db, void *arg);
@@ -428,15 +450,18 @@ tx_attempt(void *p)
 	struct tx_ctx *c = p;
 	enum err e;
 
-	e = db_exec(c->db, sql_begin, NULL, 0, NULL);
-	if (e != ERR_OK)
-		return e;
+	/* No START TRANSACTION: autocommit is off, the first statement opens
+	 * it (continuing reads made before, which changes nothing under READ
+	 * COMMITTED). */
 	c->db->in_tx = 1;
+	c->db->tx_stmts = 0;
 	e = c->fn(c->db, c->arg);
 	if (e == ERR_OK && c->db->precommit != NULL)
 		e = c->db->precommit(c->db, c->db->precommit_arg);
 	c->db->in_tx = 0;
-	if (e == ERR_OK && mysql_commit(c->db->conn) != 0)
+	c->db->open = 0; /* Before db_fail, which may close the connection. */
+	if (e == ERR_OK && c->db->conn != NULL &&
+	    mysql_commit(c->db->conn) != 0)
 		e = db_fail(c->db, mysql_errno(c->db->conn), "commit");
 	if (e != ERR_OK && c->db->conn != NULL)
 		mysql_rollback(c->db->conn);
@@ -468,7 +493,7 @@ db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg), void *arg)
 	int retries = 0, i;
 	enum err e;
 
-	/* A dead connection is found (and replaced) before BEGIN. */
+	/* A dead connection is replaced at the first statement (run()). */
 	e = db_connect(db);
 	if (e != ERR_OK)
 		return e;

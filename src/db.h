@@ -3,6 +3,13 @@
  * kept for the life of the connection, transactions retried on deadlock
  * (1213) and lock wait timeout (1205), reconnection after a loss. Every
  * statement is prepared; nothing builds SQL from input.
+ *
+ * Sessions run with autocommit off, so a transaction needs no START
+ * TRANSACTION round trip: db_tx's first statement opens it, its COMMIT
+ * ends it. Outside db_tx a statement that returns no rows (a write) is
+ * committed at once, as autocommit would; reads leave a read-only
+ * transaction open (READ COMMITTED: it holds no read view and no row
+ * lock), which the next db_tx continues or db_idle ends.
  */
 #ifndef CHECKOUTD_DB_H
 #define CHECKOUTD_DB_H
@@ -23,7 +30,10 @@
 struct db {
 	MYSQL *conn; /* NULL while disconnected. */
 	int ever_connected;
-	int in_tx; /* Inside db_tx: a lost connection is not retried. */
+	int in_tx;    /* Inside db_tx. */
+	int tx_stmts; /* Statements run by this db_tx attempt: once one has,
+			 a lost connection is not retried. */
+	int open;     /* A statement ran since the last COMMIT/ROLLBACK. */
 	/* Called by db_tx after the work succeeded, before COMMIT, so that
 	 * what it writes commits or rolls back with the work (the request
 	 * layer stores idempotent responses this way). */
@@ -62,8 +72,12 @@ void db_thread_end(void);
 
 /* Connects if not connected. ERR_DATABASE_UNAVAILABLE when it cannot. */
 enum err db_connect(struct db *db);
-/* Closes the connection and its statements. */
+/* Closes the connection and its statements (outside db_tx, after ending
+ * the open read-only transaction). */
 void db_close(struct db *db);
+/* Ends the open read-only transaction, if any, so that an idle connection
+ * holds no metadata lock (which would hold up a migration's ALTER). */
+void db_idle(struct db *db);
 
 /*
  * Classifies the connection's last error (logged once here): ERR_DB_RETRY
@@ -113,7 +127,7 @@ enum err db_query_ref(struct db *db, const char *ref, const char *sql_id,
 		      void *arg);
 
 /*
- * Runs fn(db, arg) inside START TRANSACTION ... COMMIT, rolling back when fn
+ * Runs fn(db, arg) in one transaction, then COMMIT, rolling back when fn
  * fails, and retrying the whole transaction up to database.tx_retries
  * times on ERR_DB_RETRY.
  */

@@ -247,8 +247,10 @@ worker_main(void *arg)
 		int n = epoll_wait(srv.epfd, &ev, 1, 0), fd;
 
 		if (n == 0) {
-			/* Nothing ready: write the log before sleeping. */
+			/* Nothing ready: write the log and end the read-only
+			 * transaction before sleeping. */
 			log_flush();
+			db_idle(&db);
 			n = epoll_wait(srv.epfd, &ev, 1, -1);
 		}
 		if (n < 0 && errno == EINTR)
