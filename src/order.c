@@ -207,6 +207,7 @@ after_edit(struct db *db, const struct order_head *h, int64_t *applied,
 
 struct variant {
 	int64_t id, tracked, available, price;
+	int64_t in_cart; /* Units of it the cart has already. */
 	char name[256], product[256];
 };
 
@@ -215,33 +216,32 @@ variant_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct variant *v = arg;
 
-	if (n != 3 && n != 6)
+	if (n != 3 && n != 7)
 		return ERR_INTERNAL;
 	v->id = c[0].i;
 	v->tracked = c[1].i;
 	v->available = c[2].i;
-	if (n == 6) {
+	if (n == 7) {
 		v->price = c[3].i;
 		snprintf(v->name, sizeof(v->name), "%s", c[4].s);
 		snprintf(v->product, sizeof(v->product), "%s", c[5].s);
+		v->in_cart = c[6].type == DB_I64 ? c[6].i : 0;
 	}
 	return ERR_OK;
 }
 
-/* Plain (non-locking) reads: the binding stock check is at completion. */
-static const char sql_variant_id[] =
-    "SELECT v.id, v.tracked, COALESCE(s.on_hand - s.on_hold, 0), v.price, "
-    "v.name, p.name FROM product_variants v LEFT JOIN variant_stock s ON "
-    "s.variant_id = v.id JOIN products p ON p.id = "
-    "v.product_id WHERE v.id = ? AND v.enabled = 1 AND p.enabled = 1";
-static const char sql_variant_code[] =
-    "SELECT v.id, v.tracked, COALESCE(s.on_hand - s.on_hold, 0), v.price, "
-    "v.name, p.name FROM product_variants v LEFT JOIN variant_stock s ON "
-    "s.variant_id = v.id JOIN products p ON p.id = "
-    "v.product_id WHERE v.code = ? AND v.enabled = 1 AND p.enabled = 1";
-static const char sql_line[] =
-    "SELECT quantity FROM order_items WHERE order_id = ? AND "
-    "variant_id = ?";
+/* Plain (non-locking) reads: the binding stock check is at completion.
+ * With the quantity the cart already has of the variant (order id, then
+ * the variant's id or code). */
+#define SQL_VARIANT                                                            \
+	"SELECT v.id, v.tracked, COALESCE(s.on_hand - s.on_hold, 0), "         \
+	"v.price, v.name, p.name, CAST(i.quantity AS SIGNED) FROM "            \
+	"product_variants v LEFT JOIN variant_stock s ON s.variant_id = v.id " \
+	"JOIN products p ON p.id = v.product_id LEFT JOIN order_items i ON "   \
+	"i.order_id = ? AND i.variant_id = v.id WHERE v.enabled = 1 AND "      \
+	"p.enabled = 1 AND "
+static const char sql_variant_id[] = SQL_VARIANT "v.id = ?";
+static const char sql_variant_code[] = SQL_VARIANT "v.code = ?";
 static const char sql_line_update[] =
     "UPDATE order_items SET quantity = ? WHERE order_id = ? AND "
     "variant_id = ?";
@@ -271,29 +271,25 @@ enum err
 cart_add_item(struct db *db, const struct order_head *h, const char *variant,
 	      int64_t quantity, struct verr *ve)
 {
-	int64_t id = h->id;
+	int64_t id = h->id, have, vid = 0;
+	int by_id = str_is_id(variant) && parse_i64(variant, &vid) == 0;
 	struct variant v = {0};
-	int64_t have = 0;
-	struct db_val p[4];
+	struct db_val p[4] = {DB_I(id), by_id ? DB_I(vid) : DB_S(variant)};
 	char uuid[37];
 	enum err e;
 
 	e = require_cart(h);
 	if (e != ERR_OK)
 		return e;
-	e = db_query_ref(db, variant, sql_variant_id, sql_variant_code, NULL, 0,
-			 variant_row, &v);
+	e = db_query(db, by_id ? sql_variant_id : sql_variant_code, p, 2,
+		     variant_row, &v);
 	if (e != ERR_OK)
 		return e;
 	if (v.id == 0) {
 		verr_add(ve, "variant", "no such variant");
 		return ERR_VALIDATION_FAILED;
 	}
-	p[0] = DB_I(id);
-	p[1] = DB_I(v.id);
-	e = db_query(db, sql_line, p, 2, db_row_int, &have);
-	if (e != ERR_OK)
-		return e;
+	have = v.in_cart;
 	if (check_stock(&v, have + quantity, ve) != 0)
 		return ERR_VALIDATION_FAILED;
 	if (have > 0) {

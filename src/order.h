@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "db.h"
+#include "pricing.h"
 #include "valid.h"
 
 /* What a request presents: the cart token and/or a customer session. */
@@ -85,6 +86,23 @@ enum err order_recompute(struct db *db, int64_t id, const char *checkout,
 
 /* The snapshot of order id (SPEC 2.5) into *out, owned by the caller. */
 enum err order_snapshot(struct db *db, int64_t id, struct json_object **out);
+
+/* An order line as completion holds its stock. */
+struct order_line {
+	int64_t item, variant, quantity, tracked;
+	char code[72]; /* The variant's. */
+};
+
+struct order_lines {
+	struct order_line l[PRICE_MAX_ITEMS];
+	size_t n;
+};
+
+/* order_snapshot, and the order's lines (sorted by variant id) in *lines
+ * from the same query. */
+enum err order_snapshot_lines(struct db *db, int64_t id,
+			      struct json_object **out,
+			      struct order_lines *lines);
 
 /* Writes an outbox event of type for order id carrying snapshot snap
  * (SPEC 2.10), in the caller's transaction. */

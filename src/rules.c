@@ -27,27 +27,60 @@ struct rules {
 
 static _Thread_local struct rules cache;
 
-static const char sql_promotions[] =
-    "SELECT id, name, priority, exclusive, coupon_based, "
-    "CAST(COALESCE(usage_limit, 0) AS SIGNED), CAST(used AS SIGNED), "
-    "CAST(COALESCE(UNIX_TIMESTAMP(starts_at), 0) AS SIGNED), "
-    "CAST(COALESCE(UNIX_TIMESTAMP(ends_at), 0) AS SIGNED), "
-    "COALESCE(rule_min_item_total, 0), "
-    "CAST(COALESCE(rule_min_quantity, 0) AS SIGNED), action, "
-    "action_amount, CAST(action_bp AS SIGNED) FROM promotions ORDER BY id "
-    "LIMIT 33";
-static const char sql_rates[] =
-    "SELECT zone_id, id, tax_category_id, CAST(bp AS SIGNED), included, "
-    "name FROM tax_rates ORDER BY id LIMIT 129";
+/*
+ * Promotions (kind 1) and tax rates (kind 2) in one query, each part in id
+ * order (a LIMIT keeps a union part's ORDER BY) and one row past what the
+ * arrays hold, to notice an overflow. A rate row: id, name, zone, tax
+ * category, included, and its basis points in the last column.
+ */
+/* clang-format off */
+static const char sql_rules[] =
+    "(SELECT 1, CAST(id AS SIGNED), name, CAST(priority AS SIGNED), "
+	"CAST(exclusive AS SIGNED), CAST(coupon_based AS SIGNED), "
+	"CAST(COALESCE(usage_limit, 0) AS SIGNED), CAST(used AS SIGNED), "
+	"CAST(COALESCE(UNIX_TIMESTAMP(starts_at), 0) AS SIGNED), "
+	"CAST(COALESCE(UNIX_TIMESTAMP(ends_at), 0) AS SIGNED), "
+	"CAST(COALESCE(rule_min_item_total, 0) AS SIGNED), "
+	"CAST(COALESCE(rule_min_quantity, 0) AS SIGNED), action, "
+	"CAST(action_amount AS SIGNED), CAST(action_bp AS SIGNED) "
+    "FROM promotions ORDER BY id LIMIT 33) "
+    "UNION ALL "
+    "(SELECT 2, CAST(id AS SIGNED), name, CAST(zone_id AS SIGNED), "
+	"CAST(tax_category_id AS SIGNED), CAST(included AS SIGNED), NULL, "
+	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(bp AS SIGNED) "
+    "FROM tax_rates ORDER BY id LIMIT 129)";
+/* clang-format on */
 
 static enum err
-promotion_row(void *arg, const struct db_val *c, size_t n)
+rate_row(struct rules *r, const struct db_val *c)
+{
+	struct zone_rate *z;
+
+	if (r->nrates == RULES_MAX_RATES) {
+		r->overflow = 1;
+		return ERR_OK;
+	}
+	z = &r->rates[r->nrates++];
+	z->zone = c[2].i;
+	z->r.id = c[0].i;
+	z->r.category = c[3].type == DB_I64 ? c[3].i : 0;
+	z->r.bp = c[13].i;
+	z->r.included = c[4].i != 0;
+	snprintf(z->r.name, sizeof(z->r.name), "%s", c[1].s);
+	return ERR_OK;
+}
+
+static enum err
+rule_row(void *arg, const struct db_val *all, size_t n)
 {
 	struct rules *r = arg;
+	const struct db_val *c = all + 1; /* After the kind. */
 	struct promotion *p;
 
-	if (n != 14)
+	if (n != 15 || all[0].type != DB_I64)
 		return ERR_INTERNAL;
+	if (all[0].i == 2)
+		return rate_row(r, c);
 	if (r->npromotions == PRICE_MAX_PROMOTIONS) {
 		r->overflow = 1;
 		return ERR_OK;
@@ -76,28 +109,6 @@ promotion_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-static enum err
-rate_row(void *arg, const struct db_val *c, size_t n)
-{
-	struct rules *r = arg;
-	struct zone_rate *z;
-
-	if (n != 6)
-		return ERR_INTERNAL;
-	if (r->nrates == RULES_MAX_RATES) {
-		r->overflow = 1;
-		return ERR_OK;
-	}
-	z = &r->rates[r->nrates++];
-	z->zone = c[0].i;
-	z->r.id = c[1].i;
-	z->r.category = c[2].i;
-	z->r.bp = c[3].i;
-	z->r.included = c[4].i != 0;
-	snprintf(z->r.name, sizeof(z->r.name), "%s", c[5].s);
-	return ERR_OK;
-}
-
 static int
 fresh(const struct rules *r)
 {
@@ -118,9 +129,7 @@ reload(struct db *db, struct rules *r)
 	r->valid = 0;
 	r->npromotions = r->nrates = 0;
 	r->overflow = 0;
-	e = db_query(db, sql_promotions, NULL, 0, promotion_row, r);
-	if (e == ERR_OK)
-		e = db_query(db, sql_rates, NULL, 0, rate_row, r);
+	e = db_query(db, sql_rules, NULL, 0, rule_row, r);
 	if (e != ERR_OK)
 		return e;
 	if (r->overflow) {

@@ -34,44 +34,53 @@
 #define NULL25                                                                 \
 	NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3           \
 	      ", " NULL3 ", " NULL3 ", NULL"
-static const char sql_snapshot
-    [] = "SELECT 0, 0, " I("o.id") ", " I("o.items_total") ", " I("o."
-								  "adjustments_"
-								  "total") ","
-									   " " I("o.tax_total") ", " I(
-									       "o.shipping_total") ", " I("o.promotion_total") ", " I("o.total") ", " I("o.shipping_address_id") ", " I("o.billing_address_id") ", o.uuid, "
-																										"o.number, o.state, o.checkout_state, o.payment_state, "
-																										"o.shipping_state, o.email, o.currency, o.notes, " TS("o.created_at") ", " TS("o.updated_at") ", " TS("o.expires_at") ", " TS("o.completed_at") ", " ADDR("sa") ", " ADDR("ba") " FROM orders o "
-																																																"LEFT JOIN addresses sa ON sa.id = o.shipping_address_id LEFT JOIN "
-																																																"addresses ba ON ba.id = o.billing_address_id WHERE o.id = ? "
-																																																"UNION ALL SELECT 1, " I("i.id") ", " I("i.id") ", " I("i.quantity") ", " I(
-																																																    "i.unit_price") ", " I("i.total") ", " I("i.adjustments_total") ", " I("v.id") ", " NULL3
-																																																										   ", v.code, "
-																																																										   "i.variant_name, i.product_name, NULL, NULL, NULL, " NULL25
-																																																										   " "
-																																																										   "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
-																																																										   "WHERE i.order_id = ? "
-																																																										   "UNION ALL SELECT 2, " I("id") ", " I("order_item_id") ", " I(
-																																																										       "amount") ", " I("neutral") ", " I("locked") ", NULL, NULL, " NULL3
-																																																																    ", "
-																																																																    "type, label, NULL, NULL, NULL, NULL, " NULL25
-																																																																    " FROM adjustments "
-																																																																    "WHERE order_id = ? "
-																																																																    "UNION ALL SELECT 3, " I("s.id") ", " I("s.id") ", " I(
-																																																																	"m.id") ", NULL, NULL, NULL, NULL, " NULL3
-																																																																		", s.state, s.tracking, "
-																																																																		"IF(q.id IS NULL, m.code, CONCAT('carrier:', q.token)), COALESCE(q.name, "
-																																																																		"m.name), NULL, NULL, " NULL25
-																																																																		" FROM shipments s LEFT JOIN "
-																																																																		"shipping_methods m ON m.id = s.method_id LEFT JOIN carrier_quotes q ON "
-																																																																		"q.id = s.carrier_quote_id WHERE s.order_id = ? "
-																																																																		"UNION ALL SELECT 4, " I("p.id") ", " I(
-																																																																		    "p.id") ", " I("p.amount") ", " I("m.id") ", NULL, NULL, NULL, " NULL3
-																																																																							      ", p.state, "
-																																																																							      "m.code, m.name, p.card_brand, p.card_last4, p.next_action, " NULL25
-																																																																							      " "
-																																																																							      "FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id "
-																																																																							      "WHERE p.order_id = ?";
+/* clang-format off */
+static const char sql_snapshot[] =
+    "SELECT 0, 0, " I("o.id") ", " I("o.items_total") ", "
+	I("o.adjustments_total") ", " I("o.tax_total") ", "
+	I("o.shipping_total") ", " I("o.promotion_total") ", "
+	I("o.total") ", " I("o.shipping_address_id") ", "
+	I("o.billing_address_id") ", "
+	"o.uuid, o.number, o.state, o.checkout_state, o.payment_state, "
+	"o.shipping_state, o.email, o.currency, o.notes, "
+	TS("o.created_at") ", " TS("o.updated_at") ", "
+	TS("o.expires_at") ", " TS("o.completed_at") ", "
+	ADDR("sa") ", " ADDR("ba") " "
+    "FROM orders o "
+    "LEFT JOIN addresses sa ON sa.id = o.shipping_address_id "
+    "LEFT JOIN addresses ba ON ba.id = o.billing_address_id "
+    "WHERE o.id = ? "
+    "UNION ALL "
+    "SELECT 1, " I("i.id") ", " I("i.id") ", " I("i.quantity") ", "
+	I("i.unit_price") ", " I("i.total") ", " I("i.adjustments_total") ", "
+	I("v.id") ", " I("v.tracked") ", NULL, NULL, "
+	"v.code, i.variant_name, i.product_name, NULL, NULL, NULL, "
+	NULL25 " "
+    "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
+    "WHERE i.order_id = ? "
+    "UNION ALL "
+    "SELECT 2, " I("id") ", " I("order_item_id") ", " I("amount") ", "
+	I("neutral") ", " I("locked") ", NULL, NULL, " NULL3 ", "
+	"type, label, NULL, NULL, NULL, NULL, " NULL25 " "
+    "FROM adjustments WHERE order_id = ? "
+    "UNION ALL "
+    "SELECT 3, " I("s.id") ", " I("s.id") ", " I("m.id") ", "
+	"NULL, NULL, NULL, NULL, " NULL3 ", "
+	"s.state, s.tracking, "
+	"IF(q.id IS NULL, m.code, CONCAT('carrier:', q.token)), "
+	"COALESCE(q.name, m.name), NULL, NULL, " NULL25 " "
+    "FROM shipments s "
+    "LEFT JOIN shipping_methods m ON m.id = s.method_id "
+    "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id "
+    "WHERE s.order_id = ? "
+    "UNION ALL "
+    "SELECT 4, " I("p.id") ", " I("p.id") ", " I("p.amount") ", "
+	I("m.id") ", NULL, NULL, NULL, " NULL3 ", "
+	"p.state, m.code, m.name, p.card_brand, p.card_last4, "
+	"p.next_action, " NULL25 " "
+    "FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id "
+    "WHERE p.order_id = ?";
+/* clang-format on */
 
 /* A column as JSON: integer, string, or null. */
 static struct json_object *
@@ -141,7 +150,8 @@ struct part {
 };
 
 struct parts {
-	struct snap s; /* The order row, when found. */
+	struct snap s;		   /* The order row, when found. */
+	struct order_lines *lines; /* When wanted. */
 	struct json_object *items, *adjustments, *shipments, *payments;
 	struct part rows[SNAP_MAX_PARTS];
 	size_t n;
@@ -278,6 +288,18 @@ part_row(void *arg, const struct db_val *c, size_t n)
 		order_row(&a->s, c);
 		return ERR_OK;
 	}
+	if (c[P_KIND].i == 1 && a->lines != NULL) {
+		struct order_line *l;
+
+		if (a->lines->n == PRICE_MAX_ITEMS)
+			return ERR_INTERNAL;
+		l = &a->lines->l[a->lines->n++];
+		l->item = c[P_I1].i;
+		l->quantity = c[P_I1 + 1].i;
+		l->variant = c[P_I1 + 5].i;
+		l->tracked = c[P_I1 + 6].i;
+		snprintf(l->code, sizeof(l->code), "%s", c[P_S1].s);
+	}
 	if (a->n == SNAP_MAX_PARTS) {
 		log_error("order has more than %d lines, adjustments, "
 			  "shipments and payments",
@@ -336,8 +358,17 @@ parts_place(struct parts *a)
 	}
 }
 
+static int
+line_cmp(const void *x, const void *y)
+{
+	const struct order_line *a = x, *b = y;
+
+	return a->variant < b->variant ? -1 : a->variant > b->variant;
+}
+
 enum err
-order_snapshot(struct db *db, int64_t id, struct json_object **out)
+order_snapshot_lines(struct db *db, int64_t id, struct json_object **out,
+		     struct order_lines *lines)
 {
 	struct db_val p[5] = {DB_I(id), DB_I(id), DB_I(id), DB_I(id), DB_I(id)};
 	struct parts *parts;
@@ -353,7 +384,12 @@ order_snapshot(struct db *db, int64_t id, struct json_object **out)
 	parts->adjustments = json_object_new_array();
 	parts->shipments = json_object_new_array();
 	parts->payments = json_object_new_array();
+	parts->lines = lines;
+	if (lines != NULL)
+		lines->n = 0;
 	e = db_query(db, sql_snapshot, p, 5, part_row, parts);
+	if (e == ERR_OK && lines != NULL)
+		qsort(lines->l, lines->n, sizeof(lines->l[0]), line_cmp);
 	if (e == ERR_OK && parts->s.o == NULL)
 		e = ERR_NOT_FOUND;
 	if (e == ERR_OK)
@@ -382,4 +418,10 @@ order_snapshot(struct db *db, int64_t id, struct json_object **out)
 	}
 	free(parts);
 	return e;
+}
+
+enum err
+order_snapshot(struct db *db, int64_t id, struct json_object **out)
+{
+	return order_snapshot_lines(db, id, out, NULL);
 }

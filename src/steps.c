@@ -430,16 +430,18 @@ static const char sql_pay_method_id[] =
     "SELECT id FROM payment_methods WHERE id = ? AND enabled = 1";
 static const char sql_pay_method_code[] =
     "SELECT id FROM payment_methods WHERE code = ? AND enabled = 1";
+/* The new checkout state and the cart payment's method at once. */
 static const char sql_set_pay_method[] =
-    "UPDATE payments SET method_id = ? WHERE order_id = ? AND "
-    "state = 'cart'";
+    "UPDATE orders o LEFT JOIN payments p ON p.order_id = o.id AND "
+    "p.state = 'cart' SET o.checkout_state = ?, o.updated_at = "
+    "UTC_TIMESTAMP(), p.method_id = ? WHERE o.id = ?";
 
 enum err
 step_payment(struct db *db, struct order_head *o, struct json_object *body,
 	     struct verr *v, struct step_out *out)
 {
 	int64_t id = o->id, method = 0;
-	struct db_val p[2];
+	struct db_val p[3];
 	char ref[72];
 	enum err e;
 
@@ -456,48 +458,17 @@ step_payment(struct db *db, struct order_head *o, struct json_object *body,
 		verr_add(v, "payments[0].method", "no such method");
 		return ERR_VALIDATION_FAILED;
 	}
-	e = apply(db, id, o, T_SELECT_PAYMENT, out);
-	p[0] = DB_I(method);
-	p[1] = DB_I(id);
+	e = advance(o, T_SELECT_PAYMENT, out);
+	p[0] = DB_S(o->checkout);
+	p[1] = DB_I(method);
+	p[2] = DB_I(id);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_set_pay_method, p, 2, NULL);
+		e = db_exec(db, sql_set_pay_method, p, 3, NULL);
 	return e;
 }
 
 /* Completion. */
 
-struct line {
-	int64_t item, variant, quantity, tracked;
-	char code[72];
-};
-
-struct lines {
-	struct line l[PRICE_MAX_ITEMS];
-	size_t n;
-};
-
-static enum err
-line_row(void *arg, const struct db_val *c, size_t n)
-{
-	struct lines *ls = arg;
-	struct line *l;
-
-	if (n != 5 || ls->n >= PRICE_MAX_ITEMS)
-		return ERR_INTERNAL;
-	l = &ls->l[ls->n++];
-	l->item = c[0].i;
-	l->variant = c[1].i;
-	l->quantity = c[2].i;
-	snprintf(l->code, sizeof(l->code), "%s", c[3].s);
-	l->tracked = c[4].i;
-	return ERR_OK;
-}
-
-/* Ordered by variant so that two orders hold stock in the same order. */
-static const char sql_lines[] =
-    "SELECT i.id, i.variant_id, i.quantity, v.code, v.tracked FROM "
-    "order_items i JOIN product_variants v ON v.id = i.variant_id WHERE "
-    "i.order_id = ? ORDER BY i.variant_id";
 static const char sql_hold[] =
     "UPDATE variant_stock SET on_hold = on_hold + ? WHERE variant_id = ? "
     "AND on_hand - on_hold >= ?";
@@ -528,22 +499,20 @@ static const char sql_place[] =
     "UTC_TIMESTAMP(), o.updated_at = UTC_TIMESTAMP(), p.state = 'new', "
     "p.updated_at = UTC_TIMESTAMP(), s.state = 'ready' WHERE o.id = ?";
 
-/* Holds stock for every tracked line: one conditional UPDATE each. The
- * lines that cannot be held go to out->extra (409 out_of_stock). */
+/* Holds stock for every tracked line of ls (in variant order, so that
+ * completions lock the stock rows in one order): one conditional UPDATE
+ * each. The lines that cannot be held go to out->extra (409
+ * out_of_stock). */
 static enum err
-hold_stock(struct db *db, int64_t id, struct step_out *out)
+hold_stock(struct db *db, const struct order_lines *ls, struct step_out *out)
 {
-	struct lines *ls = calloc(1, sizeof(*ls));
 	struct json_object *short_items = NULL;
-	struct db_val p[3] = {DB_I(id)};
-	enum err e;
+	struct db_val p[3];
+	enum err e = ERR_OK;
 	size_t i;
 
-	if (ls == NULL)
-		return ERR_NOMEM;
-	e = db_query(db, sql_lines, p, 1, line_row, ls);
 	for (i = 0; e == ERR_OK && i < ls->n; i++) {
-		const struct line *l = &ls->l[i];
+		const struct order_line *l = &ls->l[i];
 		uint64_t held = 0;
 		int64_t available = 0;
 		struct json_object *it;
@@ -572,7 +541,6 @@ hold_stock(struct db *db, int64_t id, struct step_out *out)
 		    json_object_new_int64(available < 0 ? 0 : available));
 		json_object_array_add(short_items, it);
 	}
-	free(ls);
 	if (e != ERR_OK) {
 		json_object_put(short_items);
 		return e;
@@ -593,6 +561,7 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	int64_t id = o->id, expected, before, next = 0;
 	int64_t applied[PRICE_MAX_PROMOTIONS];
 	size_t napplied = 0;
+	struct order_lines *ls;
 	char number[24];
 	struct db_val p[4];
 	int paid;
@@ -642,11 +611,16 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	p[2] = DB_I(id);
 	if (e == ERR_OK)
 		e = db_exec(db, sql_place, p, 3, NULL);
-	/* The answer's snapshot; only its number is still to come. */
+	/* The answer's snapshot (only its number is still to come), and
+	 * the lines whose stock is held. */
+	ls = e == ERR_OK ? malloc(sizeof(*ls)) : NULL;
+	if (e == ERR_OK && ls == NULL)
+		e = ERR_NOMEM;
 	if (e == ERR_OK)
-		e = order_snapshot(db, id, &out->snapshot);
+		e = order_snapshot_lines(db, id, &out->snapshot, ls);
 	if (e == ERR_OK)
-		e = hold_stock(db, id, out);
+		e = hold_stock(db, ls, out);
+	free(ls);
 	if (e == ERR_OK)
 		e = db_insert(db, sql_next_number, NULL, 0, &next);
 	if (e != ERR_OK)
@@ -668,29 +642,32 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 
 /* GET /api/checkouts/{id}. */
 
+/* Each shipment, with the order's units that need shipping. */
 static const char sql_view_shipment[] =
-    "SELECT id, state FROM shipments WHERE order_id = ? ORDER BY id";
+    "SELECT s.id, s.state, (SELECT CAST(COALESCE(SUM(i.quantity), 0) AS "
+    "SIGNED) FROM order_items i JOIN product_variants v ON v.id = "
+    "i.variant_id WHERE i.order_id = s.order_id AND v.needs_shipping = 1) "
+    "FROM shipments s WHERE s.order_id = ? ORDER BY s.id";
 static const char sql_view_methods[] =
     "SELECT m.id, m.code, m.name, m.calculator, m.amount, "
     "m.first_item_cost, m.additional_item_cost, m.additional_item_limit "
     "FROM shipping_methods m JOIN zone_countries z ON z.zone_id = "
     "m.zone_id WHERE z.country_code = ? AND m.enabled = 1 ORDER BY "
     "m.position, m.id";
-static const char sql_view_units[] =
-    "SELECT CAST(COALESCE(SUM(i.quantity), 0) AS SIGNED) FROM order_items "
-    "i JOIN product_variants v ON v.id = i.variant_id WHERE i.order_id = "
-    "? AND v.needs_shipping = 1";
+/* The cart payment (kind 1) and the enabled methods (kind 2), in order:
+ * each part has its ORDER BY and a LIMIT, without which a union's part
+ * is not kept in order. */
 static const char sql_view_payment[] =
-    "SELECT id, amount, state FROM payments WHERE order_id = ? AND state "
-    "= 'cart' ORDER BY id DESC LIMIT 1";
-static const char sql_view_pay_methods[] =
-    "SELECT id, code, name FROM payment_methods WHERE enabled = 1 ORDER "
-    "BY position, id";
+    "(SELECT 1, CAST(id AS SIGNED), CAST(amount AS SIGNED), state, NULL "
+    "FROM payments WHERE order_id = ? AND state = 'cart' ORDER BY id DESC "
+    "LIMIT 1) UNION ALL (SELECT 2, CAST(id AS SIGNED), NULL, code, name "
+    "FROM payment_methods WHERE enabled = 1 ORDER BY position, id LIMIT "
+    "1000)";
 
 struct view {
 	struct json_object *list;
-	int64_t units;
-	int carrier; /* A carrier method is eligible: its quotes are added. */
+	int64_t units; /* That need shipping. */
+	int carrier;   /* A carrier method is eligible: its quotes are added. */
 };
 
 static enum err
@@ -738,45 +715,43 @@ view_method_row(void *arg, const struct db_val *c, size_t n)
 static enum err
 view_shipment_row(void *arg, const struct db_val *c, size_t n)
 {
-	struct json_object *s = json_object_new_object(), *e;
+	struct view *vw = arg;
+	struct json_object *s, *e;
 
-	if (n != 2)
+	if (n != 3)
 		return ERR_INTERNAL;
+	vw->units = c[2].i;
+	s = json_object_new_object();
 	json_object_object_add(s, "id", json_object_new_int64(c[0].i));
 	json_object_object_add(s, "state", json_object_new_string(c[1].s));
 	e = json_object_new_object();
 	json_object_object_add(e, "shipment", s);
-	json_object_array_add(arg, e);
+	json_object_array_add(vw->list, e);
 	return ERR_OK;
 }
 
+/* The payment view: r's "payment", and its "methods" keyed by id. */
 static enum err
 view_payment_row(void *arg, const struct db_val *c, size_t n)
 {
-	struct json_object *p = json_object_new_object();
-
-	if (n != 3)
-		return ERR_INTERNAL;
-	json_object_object_add(p, "id", json_object_new_int64(c[0].i));
-	json_object_object_add(p, "amount", json_object_new_int64(c[1].i));
-	json_object_object_add(p, "state", json_object_new_string(c[2].s));
-	json_object_object_add(arg, "payment", p);
-	return ERR_OK;
-}
-
-static enum err
-view_pay_method_row(void *arg, const struct db_val *c, size_t n)
-{
-	struct json_object *m = json_object_new_object();
+	struct json_object *r = arg, *o = json_object_new_object();
 	char key[24];
 
-	if (n != 3)
+	if (n != 5)
 		return ERR_INTERNAL;
-	json_object_object_add(m, "id", json_object_new_int64(c[0].i));
-	json_object_object_add(m, "code", json_object_new_string(c[1].s));
-	json_object_object_add(m, "name", json_object_new_string(c[2].s));
-	snprintf(key, sizeof(key), "%lld", (long long)c[0].i);
-	json_object_object_add(arg, key, m);
+	json_object_object_add(o, "id", json_object_new_int64(c[1].i));
+	if (c[0].i == 1) {
+		json_object_object_add(o, "amount",
+				       json_object_new_int64(c[2].i));
+		json_object_object_add(o, "state",
+				       json_object_new_string(c[3].s));
+		json_object_object_add(r, "payment", o);
+		return ERR_OK;
+	}
+	json_object_object_add(o, "code", json_object_new_string(c[3].s));
+	json_object_object_add(o, "name", json_object_new_string(c[4].s));
+	snprintf(key, sizeof(key), "%lld", (long long)c[1].i);
+	json_object_object_add(json_object_object_get(r, "methods"), key, o);
 	return ERR_OK;
 }
 
@@ -789,21 +764,19 @@ step_view(struct db *db, void *curl, const struct order_head *o,
 
 	*out = NULL;
 	if (strcmp(o->checkout, "addressed") == 0) {
-		struct json_object *list = json_object_new_array();
+		struct view sv = {json_object_new_array(), 0, 0};
+		struct json_object *list = sv.list;
 		size_t i;
 
 		e = db_query(db, sql_view_shipment, &p, 1, view_shipment_row,
-			     list);
+			     &sv);
 		for (i = 0; e == ERR_OK && i < json_object_array_length(list);
 		     i++) {
-			struct view vw = {json_object_new_array(), 0, 0};
+			struct view vw = {json_object_new_array(), sv.units, 0};
 			struct db_val c = DB_S(o->country);
 
-			e = db_query(db, sql_view_units, &p, 1, db_row_int,
-				     &vw.units);
-			if (e == ERR_OK)
-				e = db_query(db, sql_view_methods, &c, 1,
-					     view_method_row, &vw);
+			e = db_query(db, sql_view_methods, &c, 1,
+				     view_method_row, &vw);
 			/* Not in a transaction: the carrier may be asked. A
 			 * carrier that fails hides only its own entries. */
 			if (e == ERR_OK && vw.carrier) {
@@ -831,11 +804,8 @@ step_view(struct db *db, void *curl, const struct order_head *o,
 		struct json_object *methods = json_object_new_object();
 
 		json_object_object_add(r, "payment", NULL);
-		e = db_query(db, sql_view_payment, &p, 1, view_payment_row, r);
-		if (e == ERR_OK)
-			e = db_query(db, sql_view_pay_methods, NULL, 0,
-				     view_pay_method_row, methods);
 		json_object_object_add(r, "methods", methods);
+		e = db_query(db, sql_view_payment, &p, 1, view_payment_row, r);
 		if (e != ERR_OK) {
 			json_object_put(r);
 			return e;
