@@ -38,6 +38,8 @@ static const struct err_info errs[ERR__MAX] = {
     [ERR_PROVIDER_TIMEOUT] = {"provider_timeout", 504, "Provider timeout"},
     /* A retry that ran out is reported as the database failing. */
     [ERR_DB_RETRY] = {"database_unavailable", 503, "Database unavailable"},
+    /* Reaches a client only when a fresh quote expired at once. */
+    [ERR_QUOTE_EXPIRED] = {"provider_error", 502, "Provider error"},
     [ERR_NOMEM] = {"internal_error", 500, "Internal error"},
 };
 

@@ -30,6 +30,9 @@ enum err {
 	ERR_PROVIDER_TIMEOUT,
 	ERR_DB_RETRY, /* Deadlock or lock wait timeout: retry the transaction.
 		       */
+	/* Completion found the shipment's carrier quote expired: the caller
+	 * asks the carrier (outside the transaction) and tries again. */
+	ERR_QUOTE_EXPIRED,
 	ERR_NOMEM,
 	ERR__MAX
 };

@@ -187,8 +187,7 @@ static const char sql_step_reset[] =
     "'payment_selected', 'payment_skipped')";
 
 static enum err
-after_edit(struct db *db, const struct order_head *h, int64_t *applied,
-	   size_t *napplied)
+after_edit(struct db *db, const struct order_head *h, struct recompute *rc)
 {
 	static const char *const past[] = {
 	    "shipping_selected", "shipping_skipped", "payment_selected",
@@ -201,7 +200,7 @@ after_edit(struct db *db, const struct order_head *h, int64_t *applied,
 		if (strcmp(h->checkout, past[i]) == 0)
 			e = db_exec(db, sql_step_reset, &p, 1, NULL);
 	if (e == ERR_OK)
-		e = order_recompute(db, h->id, NULL, applied, napplied, NULL);
+		e = order_recompute(db, h->id, rc);
 	return e;
 }
 
@@ -245,9 +244,12 @@ static const char sql_variant_code[] = SQL_VARIANT "v.code = ?";
 static const char sql_line_update[] =
     "UPDATE order_items SET quantity = ? WHERE order_id = ? AND "
     "variant_id = ?";
+/* The line's total before adjustments, which is what the chain stores
+ * when none applies to it (then it need not write the line again). */
 static const char sql_line_insert[] =
     "INSERT INTO order_items (uuid, order_id, variant_id, quantity, "
-    "unit_price, product_name, variant_name) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    "unit_price, product_name, variant_name, total) VALUES (?, ?, ?, ?, "
+    "?, ?, ?, ?)";
 
 static int
 check_stock(const struct variant *v, int64_t quantity, struct verr *ve)
@@ -300,15 +302,21 @@ cart_add_item(struct db *db, const struct order_head *h, const char *variant,
 	} else {
 		if (uuid_v4(uuid) != 0)
 			return ERR_INTERNAL;
-		struct db_val q[7] = {
-		    DB_S(uuid),	   DB_I(id),	    DB_I(v.id),	 DB_I(quantity),
-		    DB_I(v.price), DB_S(v.product), DB_S(v.name)};
+		/* 0 where it would overflow: the chain has the last word. */
+		int64_t total = quantity > 0 && v.price >= 0 &&
+					v.price <= INT64_MAX / quantity
+				    ? v.price * quantity
+				    : 0;
+		struct db_val q[8] = {DB_S(uuid),    DB_I(id),
+				      DB_I(v.id),    DB_I(quantity),
+				      DB_I(v.price), DB_S(v.product),
+				      DB_S(v.name),  DB_I(total)};
 
-		e = db_exec(db, sql_line_insert, q, 7, NULL);
+		e = db_exec(db, sql_line_insert, q, 8, NULL);
 	}
 	if (e != ERR_OK)
 		return e;
-	return after_edit(db, h, NULL, NULL);
+	return after_edit(db, h, NULL);
 }
 
 static const char sql_item_variant[] =
@@ -351,7 +359,7 @@ cart_set_quantity(struct db *db, const struct order_head *h, int64_t item_id,
 	}
 	if (e != ERR_OK)
 		return e;
-	return after_edit(db, h, NULL, NULL);
+	return after_edit(db, h, NULL);
 }
 
 static const char sql_coupon[] =
@@ -376,8 +384,9 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 		struct verr *ve)
 {
 	int64_t id = h->id;
-	int64_t coupon[2] = {0, 0}, applied[PRICE_MAX_PROMOTIONS];
-	size_t napplied = 0, i;
+	int64_t coupon[2] = {0, 0};
+	struct recompute rc[1] = {{0}};
+	size_t i;
 	struct db_val p[2];
 	enum err e;
 
@@ -398,11 +407,11 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 	p[1] = DB_I(id);
 	e = db_exec(db, sql_set_coupon, p, 2, NULL);
 	if (e == ERR_OK)
-		e = after_edit(db, h, applied, &napplied);
+		e = after_edit(db, h, rc);
 	if (e != ERR_OK || code == NULL)
 		return e;
-	for (i = 0; i < napplied; i++)
-		if (applied[i] == coupon[1])
+	for (i = 0; i < rc->napplied; i++)
+		if (rc->applied[i] == coupon[1])
 			return ERR_OK;
 	/* The transaction rolls back: the cart keeps its old coupon. */
 	verr_add(ve, "code", "this coupon does not apply to the cart");
@@ -412,34 +421,58 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 /* Recomputation: load, run the chain, store. */
 
 /*
- * The order, with its tax zone (SPEC 1: the shipping address's zone, else
- * the billing address's, else checkout.default_tax_zone), its shipment's
- * method, its coupon, and what the payment sync needs (its cart payments),
- * in one query. Promotions and rates come from rules.c.
+ * The order (kind 0), with its tax zone (SPEC 1: the shipping address's
+ * zone, else the billing address's, else checkout.default_tax_zone), its
+ * shipment's method, its coupon, and what the payment sync needs (its cart
+ * payments); and its lines (kind 1, in id order: a union part keeps its
+ * ORDER BY with a LIMIT, one past what the chain takes). One query; its
+ * integer columns cast to SIGNED (a union of signed and unsigned columns
+ * would be DECIMAL); a line's nine integers sit in the order row's integer
+ * columns listed in item_cols. Promotions and rates come from rules.c.
  */
-static const char sql_rc_order[] =
-    "SELECT o.coupon_id, COALESCE((SELECT MIN(zc.zone_id) FROM "
-    "zone_countries zc WHERE zc.country_code = o.ship_country), (SELECT "
-    "MIN(zc.zone_id) FROM zone_countries zc WHERE zc.country_code = "
-    "o.bill_country), (SELECT z.id FROM zones z WHERE z.code = ?)), "
-    "o.checkout_state, o.state, o.currency, (SELECT COUNT(*) FROM payments "
-    "p WHERE p.order_id = o.id AND p.state = 'cart'), (SELECT MIN(p.amount) "
-    "FROM payments p WHERE p.order_id = o.id AND p.state = 'cart'), m.id, "
-    "COALESCE(q.name, m.name), m.calculator, IF(m.calculator = 'carrier', "
-    "COALESCE(q.amount, 0), m.amount), m.first_item_cost, "
-    "m.additional_item_cost, m.additional_item_limit, m.tax_category_id, "
-    "c.promotion_id, CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "
-    "CAST(COALESCE(c.used, 0) AS SIGNED), o.adj_digest "
-    "FROM orders o LEFT JOIN "
-    "shipments s ON s.id = (SELECT MIN(s2.id) FROM shipments s2 WHERE "
-    "s2.order_id = o.id) LEFT JOIN shipping_methods m ON m.id = s.method_id "
-    "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id LEFT JOIN "
-    "promotion_coupons c ON c.id = o.coupon_id WHERE o.id = ?";
-static const char sql_rc_items[] =
-    "SELECT i.id, i.quantity, i.unit_price, i.immutable, v.price, "
-    "v.tax_category_id, v.needs_shipping, i.adjustments_total, i.total "
+/* clang-format off */
+static const char sql_rc[] =
+    "(SELECT 0, CAST(o.coupon_id AS SIGNED), "
+	"CAST(COALESCE("
+	    "(SELECT MIN(zc.zone_id) FROM zone_countries zc "
+	    "WHERE zc.country_code = o.ship_country), "
+	    "(SELECT MIN(zc.zone_id) FROM zone_countries zc "
+	    "WHERE zc.country_code = o.bill_country), "
+	    "(SELECT z.id FROM zones z WHERE z.code = ?)) AS SIGNED), "
+	"o.checkout_state, o.state, o.currency, "
+	"CAST((SELECT COUNT(*) FROM payments p "
+	    "WHERE p.order_id = o.id AND p.state = 'cart') AS SIGNED), "
+	"CAST((SELECT MIN(p.amount) FROM payments p "
+	    "WHERE p.order_id = o.id AND p.state = 'cart') AS SIGNED), "
+	"CAST(m.id AS SIGNED), COALESCE(q.name, m.name), m.calculator, "
+	"CAST(IF(m.calculator = 'carrier', COALESCE(q.amount, 0), m.amount) "
+	    "AS SIGNED), "
+	"CAST(m.first_item_cost AS SIGNED), "
+	"CAST(m.additional_item_cost AS SIGNED), "
+	"CAST(m.additional_item_limit AS SIGNED), "
+	"CAST(m.tax_category_id AS SIGNED), CAST(c.promotion_id AS SIGNED), "
+	"CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "
+	"CAST(COALESCE(c.used, 0) AS SIGNED), CAST(o.adj_digest AS SIGNED), "
+	"CAST(q.expires_at <= UTC_TIMESTAMP() AS SIGNED) "
+    "FROM orders o "
+    "LEFT JOIN shipments s ON s.id = "
+	"(SELECT MIN(s2.id) FROM shipments s2 WHERE s2.order_id = o.id) "
+    "LEFT JOIN shipping_methods m ON m.id = s.method_id "
+    "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id "
+    "LEFT JOIN promotion_coupons c ON c.id = o.coupon_id "
+    "WHERE o.id = ?) "
+    "UNION ALL "
+    "(SELECT 1, CAST(i.id AS SIGNED), CAST(i.quantity AS SIGNED), "
+	"NULL, NULL, NULL, CAST(i.unit_price AS SIGNED), "
+	"CAST(i.immutable AS SIGNED), CAST(v.price AS SIGNED), NULL, NULL, "
+	"CAST(v.tax_category_id AS SIGNED), CAST(v.needs_shipping AS SIGNED), "
+	"CAST(i.adjustments_total AS SIGNED), CAST(i.total AS SIGNED), "
+	"NULL, NULL, NULL, NULL, NULL, NULL "
     "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
-    "WHERE i.order_id = ? ORDER BY i.id";
+    "WHERE i.order_id = ? ORDER BY i.id LIMIT 101)";
+/* clang-format on */
+/* Where a line's columns are in a sql_rc row (after the kind). */
+static const int item_cols[9] = {0, 1, 5, 6, 7, 10, 11, 12, 13};
 static const char sql_del_adj[] = "DELETE FROM adjustments WHERE order_id = ?";
 /* Every adjustment of the order in one statement, from a JSON array. */
 static const char sql_ins_adj[] =
@@ -467,6 +500,7 @@ struct rc {
 	/* The adjustments' digest as stored; has_digest 0: not known. */
 	int64_t digest;
 	int has_digest;
+	int quote_expired; /* The shipment's carrier quote. */
 	char checkout[24], state[16], currency[4];
 	/* Each item's stored unit price, adjustments total and total: lines
 	 * whose values do not change are not written again. */
@@ -479,7 +513,7 @@ rc_order_row(void *arg, const struct db_val *c, size_t n)
 	struct rc *r = arg;
 	struct shipping_method *m = &r->o->method;
 
-	if (n != 19)
+	if (n != 20)
 		return ERR_INTERNAL;
 	r->coupon = c[0].type == DB_I64 ? c[0].i : 0;
 	r->zone = c[1].type == DB_I64 ? c[1].i : 0;
@@ -493,6 +527,7 @@ rc_order_row(void *arg, const struct db_val *c, size_t n)
 	r->coupon_used = c[17].i;
 	r->has_digest = c[18].type == DB_I64;
 	r->digest = r->has_digest ? c[18].i : 0;
+	r->quote_expired = c[19].type == DB_I64 && c[19].i != 0;
 	if (c[7].type != DB_I64)
 		return ERR_OK;
 	r->o->has_shipment = 1;
@@ -530,6 +565,21 @@ rc_item_row(void *arg, const struct db_val *c, size_t n)
 	it->tax_category = c[5].type == DB_I64 ? c[5].i : 0;
 	it->needs_shipping = c[6].i != 0;
 	return ERR_OK;
+}
+
+static enum err
+rc_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct db_val item[9];
+	size_t i;
+
+	if (n != 21 || c[0].type != DB_I64)
+		return ERR_INTERNAL;
+	if (c[0].i == 0)
+		return rc_order_row(arg, c + 1, n - 1);
+	for (i = 0; i < 9; i++)
+		item[i] = c[1 + item_cols[i]];
+	return rc_item_row(arg, item, 9);
 }
 
 /* The order's coupon belongs to one promotion: mark it there. */
@@ -693,11 +743,10 @@ sync_payment(struct db *db, int64_t id, const struct rc *r)
 }
 
 enum err
-order_recompute(struct db *db, int64_t id, const char *checkout,
-		int64_t *applied, size_t *napplied, int64_t *total)
+order_recompute(struct db *db, int64_t id, struct recompute *rc)
 {
 	struct rc *r = calloc(1, sizeof(*r));
-	struct db_val p, q[2];
+	struct db_val q[3];
 	enum err e;
 
 	if (r == NULL)
@@ -708,14 +757,12 @@ order_recompute(struct db *db, int64_t id, const char *checkout,
 		return ERR_NOMEM;
 	}
 	r->o->now = (int64_t)time(NULL);
-	p = DB_I(id);
 	q[0] = DB_S(config_str("checkout.default_tax_zone"));
 	q[1] = DB_I(id);
-	e = db_query(db, sql_rc_order, q, 2, rc_order_row, r);
-	if (e == ERR_OK && checkout != NULL)
-		snprintf(r->checkout, sizeof(r->checkout), "%s", checkout);
-	if (e == ERR_OK)
-		e = db_query(db, sql_rc_items, &p, 1, rc_item_row, r);
+	q[2] = DB_I(id);
+	e = db_query(db, sql_rc, q, 3, rc_row, r);
+	if (e == ERR_OK && rc != NULL && rc->checkout != NULL)
+		snprintf(r->checkout, sizeof(r->checkout), "%s", rc->checkout);
 	if (e == ERR_OK)
 		e = rules_load(db, r->zone, r->o);
 	if (e == ERR_OK)
@@ -726,13 +773,13 @@ order_recompute(struct db *db, int64_t id, const char *checkout,
 		e = store_prices(db, id, r);
 	if (e == ERR_OK)
 		e = sync_payment(db, id, r);
-	if (e == ERR_OK && applied != NULL) {
-		memcpy(applied, r->o->applied,
+	if (e == ERR_OK && rc != NULL) {
+		memcpy(rc->applied, r->o->applied,
 		       r->o->napplied * sizeof(r->o->applied[0]));
-		*napplied = r->o->napplied;
+		rc->napplied = r->o->napplied;
+		rc->total = r->o->total;
+		rc->quote_expired = r->quote_expired;
 	}
-	if (e == ERR_OK && total != NULL)
-		*total = r->o->total;
 	free(r->o);
 	free(r);
 	return e;

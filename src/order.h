@@ -73,16 +73,25 @@ enum err cart_set_quantity(struct db *db, const struct order_head *h,
 enum err cart_set_coupon(struct db *db, const struct order_head *h,
 			 const char *code, struct verr *v);
 
+/* What order_recompute takes and gives. */
+struct recompute {
+	/* In: the checkout state the order moves to (written in the same
+	 * UPDATE), or NULL. */
+	const char *checkout;
+	/* Out: the promotions applied, the new total, and whether the
+	 * shipment's carrier quote has expired. */
+	int64_t applied[PRICE_MAX_PROMOTIONS];
+	size_t napplied;
+	int64_t total;
+	int quote_expired;
+};
+
 /*
  * Runs the processor chain over order id (row locked by the caller) and
  * stores prices, adjustments, totals and line counts; moves a cart's
- * expiry. checkout, when not NULL, is the checkout state the order moves
- * to (written in the same UPDATE). Applied promotion ids are written to
- * applied (may be NULL, room for 32), the new total to *total (may be
- * NULL).
+ * expiry. rc may be NULL.
  */
-enum err order_recompute(struct db *db, int64_t id, const char *checkout,
-			 int64_t *applied, size_t *napplied, int64_t *total);
+enum err order_recompute(struct db *db, int64_t id, struct recompute *rc);
 
 /* The snapshot of order id (SPEC 2.5) into *out, owned by the caller. */
 enum err order_snapshot(struct db *db, int64_t id, struct json_object **out);

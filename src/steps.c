@@ -89,14 +89,22 @@ static enum err
 auto_skip(struct db *db, int64_t id, struct order_head *o, int64_t shipping,
 	  struct step_out *out)
 {
+	struct recompute *rc;
 	enum checkout_state to;
 	enum err e = ERR_OK;
 
 	if (shipping == 0 && checkout_can(checkout_state_parse(o->checkout),
 					  T_SKIP_SHIPPING, &to))
 		e = advance(o, T_SKIP_SHIPPING, out);
-	if (e == ERR_OK)
-		e = order_recompute(db, id, o->checkout, NULL, NULL, &o->total);
+	if (e != ERR_OK)
+		return e;
+	rc = calloc(1, sizeof(*rc));
+	if (rc == NULL)
+		return ERR_NOMEM;
+	rc->checkout = o->checkout;
+	e = order_recompute(db, id, rc);
+	o->total = rc->total;
+	free(rc);
 	if (e == ERR_OK && o->total == 0 &&
 	    checkout_can(checkout_state_parse(o->checkout), T_SKIP_PAYMENT,
 			 &to))
@@ -559,8 +567,7 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 {
 	const char *notes = NULL;
 	int64_t id = o->id, expected, before, next = 0;
-	int64_t applied[PRICE_MAX_PROMOTIONS];
-	size_t napplied = 0;
+	struct recompute rc = {0};
 	struct order_lines *ls;
 	char number[24];
 	struct db_val p[4];
@@ -585,9 +592,13 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	/* Re-run the chain on fresh rules: prices may have moved since the
 	 * client looked. */
 	rules_expire();
-	e = order_recompute(db, id, NULL, applied, &napplied, &o->total);
+	e = order_recompute(db, id, &rc);
 	if (e != ERR_OK)
 		return e;
+	/* The carrier is asked outside the transaction (SPEC 2.9). */
+	if (rc.quote_expired)
+		return ERR_QUOTE_EXPIRED;
+	o->total = rc.total;
 	if (o->total != expected) {
 		/* The new totals are committed; the next finalize compares
 		 * against them. */
@@ -602,9 +613,9 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	 */
 	paid = strcmp(o->checkout, "payment_skipped") == 0;
 	p[0] = DB_I(id);
-	if (napplied > 0)
+	if (rc.napplied > 0)
 		e = db_exec(db, sql_promotion_usage, p, 1, NULL);
-	if (e == ERR_OK && napplied > 0 && o->coupon != 0)
+	if (e == ERR_OK && rc.napplied > 0 && o->coupon != 0)
 		e = db_exec(db, sql_coupon_usage, p, 1, NULL);
 	p[0] = DB_S(paid ? "paid" : "awaiting_payment");
 	p[1] = notes != NULL ? DB_S(notes) : DB_N;

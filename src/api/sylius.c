@@ -350,11 +350,13 @@ put_tx(struct db *db, void *arg)
 /*
  * The carrier is asked outside the step's transaction (SPEC 2.9): for a
  * shipping step naming a `carrier:<service>` method, the quotes for the
- * current address and items; before a finalize, a fresh quote when the
- * chosen one has expired. The order is checked to be the caller's first.
+ * current address and items, before the step; for a finalize, a fresh
+ * quote when the finalize found the chosen one expired
+ * (ERR_QUOTE_EXPIRED), before it runs again. The order is checked to be
+ * the caller's first.
  */
 static enum err
-carrier_before(struct request *req, struct put_ctx *c)
+carrier_before(struct request *req, struct put_ctx *c, int expired)
 {
 	struct json_object *list =
 	    json_object_object_get(req->json, "shipments");
@@ -374,7 +376,7 @@ carrier_before(struct request *req, struct put_ctx *c)
 
 	if (!(c->step == STEP_SHIPPING && ref != NULL &&
 	      strncmp(ref, "carrier:", 8) == 0) &&
-	    c->step != STEP_FINALIZE)
+	    !(c->step == STEP_FINALIZE && expired))
 		return ERR_OK;
 	e = order_authorize(req->db, c->id, &c->creds, 0, &h);
 	if (e != ERR_OK || strcmp(h.state, "cart") != 0)
@@ -452,9 +454,14 @@ api_checkout_put(struct request *req)
 		return ERR_OK;
 	if (c.step == STEP_PURCHASE)
 		return answer_purchase(req, c.id, &c.creds);
-	e = carrier_before(req, &c);
+	e = carrier_before(req, &c, 0);
 	if (e == ERR_OK)
 		e = db_tx(req->db, put_tx, &c);
+	if (e == ERR_QUOTE_EXPIRED) {
+		e = carrier_before(req, &c, 1);
+		if (e == ERR_OK)
+			e = db_tx(req->db, put_tx, &c);
+	}
 	if (e == ERR_OK && c.out.total_changed) {
 		struct json_object *extra = json_object_new_object();
 
