@@ -215,8 +215,8 @@ cmd_deliver(struct db *db)
 		curl_easy_cleanup(curl);
 		return 1;
 	}
-	while (curl != NULL && (n = outbox_deliver_one(db, curl)) == 1)
-		tried++;
+	while (curl != NULL && (n = outbox_deliver(db, curl)) > 0)
+		tried += n;
 	curl_easy_cleanup(curl);
 	printf("%ld events tried\n", tried);
 	return n == 0 ? 0 : 1;

@@ -15,13 +15,22 @@
 #include "str.h"
 #include "stripe.h"
 
+/* Events claimed at once: at most one per order (the claim takes only an
+ * order's oldest undelivered event), recorded together. */
+#define OUTBOX_BATCH 16
+
 struct event {
 	int64_t id, attempts, created;
 	char uuid[37], type[33];
 	struct buf payload;
 };
 
-/* The oldest due event whose order has no earlier undelivered event;
+struct batch {
+	struct event ev[OUTBOX_BATCH];
+	size_t n;
+};
+
+/* The oldest due events whose orders have no earlier undelivered event;
  * rows another deliverer holds are skipped, not waited for. */
 static const char sql_claim[] =
     "SELECT e.id, e.uuid, e.type, e.payload, e.attempts, "
@@ -29,14 +38,18 @@ static const char sql_claim[] =
     "WHERE e.delivered_at IS NULL AND e.next_attempt_at <= UTC_TIMESTAMP() "
     "AND (e.lease_until IS NULL OR e.lease_until < UTC_TIMESTAMP()) AND NOT "
     "EXISTS (SELECT 1 FROM outbox_events p WHERE p.order_id = e.order_id "
-    "AND p.id < e.id AND p.delivered_at IS NULL) ORDER BY e.id LIMIT 1 FOR "
+    "AND p.id < e.id AND p.delivered_at IS NULL) ORDER BY e.id LIMIT 16 FOR "
     "UPDATE SKIP LOCKED";
+/* The ids as a JSON array: a join, so each row is found by its key. */
+#define BY_IDS                                                                 \
+	"JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j JOIN "           \
+	"outbox_events e ON e.id = j.id"
 static const char sql_lease[] =
-    "UPDATE outbox_events SET lease_until = UTC_TIMESTAMP() + INTERVAL ? "
-    "SECOND, attempts = attempts + 1 WHERE id = ?";
+    "UPDATE " BY_IDS " SET e.lease_until = UTC_TIMESTAMP() + INTERVAL ? "
+    "SECOND, e.attempts = e.attempts + 1";
 static const char sql_delivered[] =
-    "UPDATE outbox_events SET delivered_at = UTC_TIMESTAMP(), lease_until "
-    "= NULL WHERE id = ?";
+    "UPDATE " BY_IDS " SET e.delivered_at = UTC_TIMESTAMP(), "
+    "e.lease_until = NULL";
 static const char sql_retry[] =
     "UPDATE outbox_events SET next_attempt_at = UTC_TIMESTAMP() + INTERVAL "
     "? SECOND, lease_until = NULL WHERE id = ?";
@@ -44,10 +57,12 @@ static const char sql_retry[] =
 static enum err
 event_row(void *arg, const struct db_val *c, size_t n)
 {
-	struct event *ev = arg;
+	struct batch *b = arg;
+	struct event *ev;
 
-	if (n != 6)
+	if (n != 6 || b->n == OUTBOX_BATCH)
 		return ERR_INTERNAL;
+	ev = &b->ev[b->n++];
 	ev->id = c[0].i;
 	snprintf(ev->uuid, sizeof(ev->uuid), "%s", c[1].s);
 	snprintf(ev->type, sizeof(ev->type), "%s", c[2].s);
@@ -58,22 +73,49 @@ event_row(void *arg, const struct db_val *c, size_t n)
 	return ev->payload.failed ? ERR_NOMEM : ERR_OK;
 }
 
+/* The ids of b's events, as a JSON array: all of them when sent is NULL,
+ * else those whose sent[i] is want. */
+static void
+ids_json(const struct batch *b, const int *sent, int want, struct buf *out)
+{
+	size_t i;
+	int first = 1;
+
+	buf_reset(out);
+	buf_puts(out, "[");
+	for (i = 0; i < b->n; i++) {
+		if (sent != NULL && sent[i] != want)
+			continue;
+		buf_printf(out, "%s%lld", first ? "" : ",",
+			   (long long)b->ev[i].id);
+		first = 0;
+	}
+	buf_puts(out, "]");
+}
+
 static enum err
 claim_tx(struct db *db, void *arg)
 {
-	struct event *ev = arg;
+	struct batch *b = arg;
+	struct buf ids = {0};
 	struct db_val p[2];
+	size_t i;
 	enum err e;
 
-	ev->id = 0;
-	e = db_query(db, sql_claim, NULL, 0, event_row, ev);
-	if (e != ERR_OK || ev->id == 0)
+	for (i = 0; i < b->n; i++)
+		buf_free(&b->ev[i].payload);
+	b->n = 0;
+	e = db_query(db, sql_claim, NULL, 0, event_row, b);
+	if (e != ERR_OK || b->n == 0)
 		return e;
-	/* Long enough for a whole attempt: a crashed deliverer's claim
-	 * expires and another takes the event over. */
-	p[0] = DB_I(2 * config_int("outbox.timeout"));
-	p[1] = DB_I(ev->id);
-	return db_exec(db, sql_lease, p, 2, NULL);
+	/* Long enough for a whole batch of attempts: a crashed deliverer's
+	 * claim expires and another takes the events over. */
+	ids_json(b, NULL, 0, &ids);
+	p[0] = DB_S(ids.data);
+	p[1] = DB_I((int64_t)(OUTBOX_BATCH + 1) * config_int("outbox.timeout"));
+	e = ids.failed ? ERR_NOMEM : db_exec(db, sql_lease, p, 2, NULL);
+	buf_free(&ids);
+	return e;
 }
 
 /* The delay before attempt n + 1 after n failed ones: the nth of
@@ -152,33 +194,47 @@ send_event(void *curl, const struct event *ev)
 }
 
 int
-outbox_deliver_one(struct db *db, void *curl)
+outbox_deliver(struct db *db, void *curl)
 {
-	struct event ev = {0};
+	struct batch *b;
+	struct buf ids = {0};
+	int sent[OUTBOX_BATCH], delivered = 0, n;
 	struct db_val p[2];
 	enum err e;
-	int sent;
+	size_t i;
 
 	if (config_str("outbox.url")[0] == '\0')
 		return 0;
-	e = db_tx(db, claim_tx, &ev);
-	if (e != ERR_OK || ev.id == 0) {
-		buf_free(&ev.payload);
-		return e == ERR_OK ? 0 : -1;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return -1;
+	e = db_tx(db, claim_tx, b);
+	for (i = 0; e == ERR_OK && i < b->n; i++) {
+		sent[i] = send_event(curl, &b->ev[i]) == 0;
+		delivered += sent[i];
+		metrics_inc(sent[i] ? MET_EVENTS_DELIVERED : MET_EVENTS_FAILED);
 	}
-	sent = send_event(curl, &ev);
-	buf_free(&ev.payload);
-	if (sent == 0) {
-		metrics_inc(MET_EVENTS_DELIVERED);
-		p[0] = DB_I(ev.id);
-		e = db_exec(db, sql_delivered, p, 1, NULL);
-	} else {
-		metrics_inc(MET_EVENTS_FAILED);
-		p[0] = DB_I(backoff(ev.attempts));
-		p[1] = DB_I(ev.id);
+	/* The delivered ones in one statement; each failure with its own
+	 * delay. */
+	if (e == ERR_OK && delivered > 0) {
+		ids_json(b, sent, 1, &ids);
+		p[0] = DB_S(ids.data);
+		e = ids.failed ? ERR_NOMEM
+			       : db_exec(db, sql_delivered, p, 1, NULL);
+	}
+	for (i = 0; e == ERR_OK && i < b->n; i++) {
+		if (sent[i])
+			continue;
+		p[0] = DB_I(backoff(b->ev[i].attempts));
+		p[1] = DB_I(b->ev[i].id);
 		e = db_exec(db, sql_retry, p, 2, NULL);
 	}
-	return e == ERR_OK ? 1 : -1;
+	n = e == ERR_OK ? (int)b->n : -1;
+	for (i = 0; i < b->n; i++)
+		buf_free(&b->ev[i].payload);
+	buf_free(&ids);
+	free(b);
+	return n;
 }
 
 void
@@ -192,10 +248,10 @@ outbox_run(int stop_fd)
 	db_thread_init();
 	for (;;) {
 		if (poll(&pfd, 1,
-			 n == 1 ? 0 : (int)(1000 * config_int("outbox.poll"))) >
+			 n > 0 ? 0 : (int)(1000 * config_int("outbox.poll"))) >
 		    0)
 			break;
-		n = outbox_deliver_one(&db, curl);
+		n = outbox_deliver(&db, curl);
 	}
 	db_close(&db);
 	curl_easy_cleanup(curl);

@@ -1,11 +1,12 @@
 /*
  * Delivering the outbox (SPEC 2.10): events written with the change they
  * describe are POSTed to outbox.url, signed, at least once, in order per
- * order, retried with the delays of outbox.backoff. A delivery claims its
- * event in a short transaction (SELECT ... FOR UPDATE SKIP LOCKED, then a
- * lease), sends outside any transaction, then records the outcome, so any
- * number of deliverers (checkoutd's thread, `checkoutctl deliver` from
- * cron) may run at once.
+ * order, retried with the delays of outbox.backoff. A delivery claims up
+ * to 16 due events, at most one per order, in a short transaction (SELECT
+ * ... FOR UPDATE SKIP LOCKED, then a lease), sends them one after another
+ * outside any transaction, then records the outcomes (the delivered ones
+ * in one UPDATE), so any number of deliverers (checkoutd's thread,
+ * `checkoutctl deliver` from cron) may run at once.
  */
 #ifndef CHECKOUTD_OUTBOX_H
 #define CHECKOUTD_OUTBOX_H
@@ -13,11 +14,11 @@
 #include "db.h"
 
 /*
- * Claims and delivers the oldest due event. Returns 1 when one was tried
- * (delivered or put back for later), 0 when none is due (or no URL is
- * configured), -1 on a database error.
+ * Claims and delivers the oldest due events (one batch). Returns how many
+ * were tried (delivered or put back for later): 0 when none is due (or no
+ * URL is configured), -1 on a database error.
  */
-int outbox_deliver_one(struct db *db, void *curl);
+int outbox_deliver(struct db *db, void *curl);
 
 /* The delivery thread's loop: delivers until stop_fd is readable, waiting
  * outbox.poll seconds between empty rounds. */
