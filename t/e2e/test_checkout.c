@@ -144,6 +144,96 @@ test_seed_walk_json(void **state)
 }
 
 /* The checkout_state and allowed_steps of a 409 answer. */
+/* o (a step's answer, owned) is the order as GET /api/orders/{id} shows
+ * it right after. */
+static void
+same_as_order(struct cart *c, struct json_object *o, const char *what)
+{
+	char path[64];
+	struct json_object *g;
+
+	snprintf(path, sizeof(path), "/api/orders/%ld", c->id);
+	g = call(c, "GET", path, NULL, NULL, 200);
+	if (!json_object_equal(o, g))
+		fail_msg("%s answered\n%s\nbut the order is\n%s", what,
+			 json_object_to_json_string(o),
+			 json_object_to_json_string(g));
+	json_object_put(g);
+	json_object_put(o);
+}
+
+/* Every answer that carries the order is the order as stored: through
+ * lines added, changed and removed, a coupon on and off (adjustments
+ * rewritten or kept), addresses with and without a billing address of
+ * their own, shipping, payment and completion. */
+static void
+test_answers_are_the_stored_order(void **state)
+{
+	struct cart c;
+	struct json_object *o, *items;
+	char path[96];
+	long item;
+
+	(void)state;
+	new_cart(&c);
+	same_as_order(&c,
+		      call(&c, "POST", sub(&c, "/items"), FORM,
+			   "variant=sofa&quantity=1", 201),
+		      "add sofa");
+	o = call(&c, "POST", sub(&c, "/items"), FORM,
+		 "variant=tshirt-m&quantity=2", 201);
+	items = json_object_object_get(o, "items");
+	item = (long)num(json_object_array_get_idx(items, 1), "id");
+	same_as_order(&c, o, "add t-shirts");
+	same_as_order(&c,
+		      call(&c, "POST", sub(&c, "/coupon"), JSON,
+			   "{\"code\": \"WELCOME10\"}", 200),
+		      "coupon");
+	snprintf(path, sizeof(path), "%s/items/%ld", c.path, item);
+	same_as_order(&c,
+		      call(&c, "PATCH", path, JSON, "{\"quantity\": 3}", 200),
+		      "quantity");
+	same_as_order(&c, call(&c, "PUT", co(&c), FORM, ADDRESS_FORM, 200),
+		      "address");
+	same_as_order(&c,
+		      call(&c, "PUT", co(&c), JSON,
+			   "{\"shippingAddress\": {\"firstName\": \"Ann\", "
+			   "\"lastName\": \"Lee\", \"city\": \"Paris\", "
+			   "\"postcode\": \"75001\", \"street\": \"Rue 1\", "
+			   "\"country\": \"FR\"}, \"billingAddress\": "
+			   "{\"firstName\": \"Bo\", \"lastName\": \"Lee\", "
+			   "\"city\": \"Berlin\", \"postcode\": \"10115\", "
+			   "\"street\": \"Weg 2\", \"country\": \"DE\"}}",
+			   200),
+		      "re-address with billing");
+	same_as_order(&c, call(&c, "PUT", co(&c), FORM, ADDRESS_FORM, 200),
+		      "re-address");
+	same_as_order(&c,
+		      call(&c, "DELETE", sub(&c, "/coupon"), NULL, NULL, 200),
+		      "coupon off");
+	same_as_order(
+	    &c,
+	    call(&c, "PUT", co(&c), FORM, "shipments[0][method]=flat_eu", 200),
+	    "shipping");
+	same_as_order(&c, call(&c, "DELETE", path, NULL, NULL, 200),
+		      "line removed");
+	same_as_order(&c, call(&c, "PUT", co(&c), FORM, ADDRESS_FORM, 200),
+		      "address again");
+	same_as_order(&c,
+		      call(&c, "PUT", co(&c), FORM,
+			   "shipments[0][method]=flexible_eu", 200),
+		      "shipping again");
+	same_as_order(
+	    &c,
+	    call(&c, "PUT", co(&c), FORM, "payments[0][method]=offline", 200),
+	    "payment");
+	o = call(&c, "PUT", co(&c), NULL, NULL, 200);
+	assert_string_equal(text(o, "checkout_state"), "completed");
+	same_as_order(&c, o, "finalize");
+	same_as_order(&c, call(&c, "PUT", co(&c), NULL, NULL, 200),
+		      "finalize again");
+}
+
 static void
 assert_refused(struct json_object *o, const char *state)
 {
@@ -685,6 +775,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_seed_walk_form),
 	    cmocka_unit_test(test_seed_walk_json),
+	    cmocka_unit_test(test_answers_are_the_stored_order),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_digital_and_free_carts_skip_steps),
 	    cmocka_unit_test(test_total_changed),
