@@ -70,6 +70,18 @@ db_idle(struct db *db)
 }
 
 void
+db_idle_after(struct db *db, int seconds)
+{
+	struct timespec now;
+
+	if (!db->open)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - db->opened >= seconds)
+		db_idle(db);
+}
+
+void
 db_close(struct db *db)
 {
 	size_t i;
@@ -246,7 +258,13 @@ run(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	} while (--tries > 0);
 	if (e != ERR_OK)
 		return e;
-	db->open = 1;
+	if (!db->open) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		db->opened = now.tv_sec;
+		db->open = 1;
+	}
 	if (db->in_tx) {
 		db->tx_stmts++;
 	} else if (mysql_stmt_field_count(*st) == 0) {

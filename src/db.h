@@ -9,13 +9,15 @@
  * ends it. Outside db_tx a statement that returns no rows (a write) is
  * committed at once, as autocommit would; reads leave a read-only
  * transaction open (READ COMMITTED: it holds no read view and no row
- * lock), which the next db_tx continues or db_idle ends.
+ * lock), which the next db_tx continues or db_idle ends (a worker calls
+ * it before it sleeps, and db_idle_after after each request).
  */
 #ifndef CHECKOUTD_DB_H
 #define CHECKOUTD_DB_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <mysql.h>
 
@@ -30,10 +32,11 @@
 struct db {
 	MYSQL *conn; /* NULL while disconnected. */
 	int ever_connected;
-	int in_tx;    /* Inside db_tx. */
-	int tx_stmts; /* Statements run by this db_tx attempt: once one has,
-			 a lost connection is not retried. */
-	int open;     /* A statement ran since the last COMMIT/ROLLBACK. */
+	int in_tx;     /* Inside db_tx. */
+	int tx_stmts;  /* Statements run by this db_tx attempt: once one has,
+			  a lost connection is not retried. */
+	int open;      /* A statement ran since the last COMMIT/ROLLBACK. */
+	time_t opened; /* When (CLOCK_MONOTONIC seconds) it became open. */
 	/* Called by db_tx after the work succeeded, before COMMIT, so that
 	 * what it writes commits or rolls back with the work (the request
 	 * layer stores idempotent responses this way). */
@@ -78,6 +81,9 @@ void db_close(struct db *db);
 /* Ends the open read-only transaction, if any, so that an idle connection
  * holds no metadata lock (which would hold up a migration's ALTER). */
 void db_idle(struct db *db);
+/* db_idle when the transaction has been open at least seconds: a worker
+ * that never sleeps (a stream of reads) still ends it now and then. */
+void db_idle_after(struct db *db, int seconds);
 
 /*
  * Classifies the connection's last error (logged once here): ERR_DB_RETRY

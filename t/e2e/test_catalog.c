@@ -210,6 +210,25 @@ test_malformed_query_is_400(void **state)
 	json_object_put(o);
 }
 
+/* Workers read with autocommit off: a read leaves a read-only transaction
+ * open, which holds a metadata lock on the tables it read. A worker ends it
+ * before it sleeps, so a migration's ALTER right after a burst of reads
+ * does not wait (the mariadb client gives up after lock_wait_timeout, 3 s,
+ * and sql() fails on its exit status). */
+static void
+test_reads_leave_no_lock_behind(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		json_object_put(get_json("/api/products?limit=2", 200));
+	sql("SET SESSION lock_wait_timeout = 3; ALTER TABLE products "
+	    "COMMENT = 'e2e'");
+	sql("SET SESSION lock_wait_timeout = 3; ALTER TABLE products "
+	    "COMMENT = ''");
+}
+
 int
 main(void)
 {
@@ -221,6 +240,7 @@ main(void)
 	    cmocka_unit_test(test_unknown_products_are_404),
 	    cmocka_unit_test(test_bad_paging_is_422_naming_the_field),
 	    cmocka_unit_test(test_malformed_query_is_400),
+	    cmocka_unit_test(test_reads_leave_no_lock_behind),
 	};
 	curl_global_init(CURL_GLOBAL_ALL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
