@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Compares checkoutd binaries on one stack: the ./run stack (var/) runs
+# each in turn, round after round, and the full-checkout walk
+# (build/release/bench/checkout-bench) measures each at the same client
+# count. The machine's speed moves by ±10 % from run to run; alternating
+# on one stack is what makes two builds comparable.
+#
+#   bench/ab.sh [rounds] [seconds] [clients] DIR_A DIR_B [DIR...]
+#
+# Each DIR holds a checkoutd and a checkoutctl (copy them out of
+# build/release before and after a change). Before each run the events
+# left undelivered are marked delivered, so that a deliverer does not spend
+# the run on an earlier backlog. Carrier methods are off while it runs, as
+# in bench/checkout.sh; at the end the stack runs build/release again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+num='^[0-9]+$'
+rounds=3 secs=10 clients=16
+[[ ${1:-} =~ $num ]] && { rounds=$1; shift; }
+[[ ${1:-} =~ $num ]] && { secs=$1; shift; }
+[[ ${1:-} =~ $num ]] && { clients=$1; shift; }
+if [ $# -lt 2 ]; then
+	echo "usage: bench/ab.sh [rounds] [seconds] [clients] DIR_A DIR_B [DIR...]" >&2
+	exit 2
+fi
+for d in "$@"; do
+	[ -x "$d/checkoutd" ] && [ -x "$d/checkoutctl" ] ||
+		{ echo "bench/ab.sh: $d has no checkoutd and checkoutctl" >&2; exit 2; }
+done
+
+./run >/dev/null
+(cd build/release && make -s bench/checkout-bench >/dev/null)
+sock=$PWD/var/run/mysql.sock
+q() { mariadb --no-defaults -uroot --socket="$sock" -N -e "$1"; }
+restore() {
+	q "UPDATE checkoutd.shipping_methods SET enabled = 1 WHERE calculator = 'carrier'" || true
+	t/stack.sh checkoutd-stop var >/dev/null 2>&1 || true
+	sed -i "s|^BIN=.*|BIN=$PWD/build/release|" var/stack.env
+	t/stack.sh up var >/dev/null 2>&1 || true
+}
+trap restore EXIT
+q "UPDATE checkoutd.shipping_methods SET enabled = 0 WHERE calculator = 'carrier'"
+for ((r = 1; r <= rounds; r++)); do
+	for d in "$@"; do
+		t/stack.sh checkoutd-stop var >/dev/null 2>&1
+		q "UPDATE checkoutd.outbox_events SET delivered_at = UTC_TIMESTAMP() WHERE delivered_at IS NULL"
+		sed -i "s|^BIN=.*|BIN=$(cd "$d" && pwd)|" var/stack.env
+		t/stack.sh up var >/dev/null
+		pid=$(cat var/run/checkoutd.pid)
+		# shellcheck disable=SC1091
+		port=$(. var/stack.env && echo "$PORT")
+		# A short warm-up: the first requests prepare the statements.
+		build/release/bench/checkout-bench "http://127.0.0.1:$port" 2 "$clients" "$sock" "$pid" >/dev/null 2>&1 || true
+		line=$(build/release/bench/checkout-bench "http://127.0.0.1:$port" "$secs" "$clients" "$sock" "$pid" 2>&1 | grep '^clients' || true)
+		echo "round $r  $d: $line"
+	done
+done
