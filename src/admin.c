@@ -93,6 +93,16 @@ refuse(struct op *c, const char *why)
 	return ERR_INVALID_TRANSITION;
 }
 
+/* The opening of each attempt of an admin transaction: the previous
+ * attempt's snapshot dropped, the order locked. */
+static enum err
+op_begin(struct db *db, struct op *c, struct ord *o)
+{
+	json_object_put(c->snapshot);
+	c->snapshot = NULL;
+	return lock_order(db, c->id, o);
+}
+
 static enum err
 mark_paid_tx(struct db *db, void *arg)
 {
@@ -102,9 +112,7 @@ mark_paid_tx(struct db *db, void *arg)
 	int64_t pid = 0;
 	enum err e;
 
-	json_object_put(c->snapshot);
-	c->snapshot = NULL;
-	e = lock_order(db, c->id, &o);
+	e = op_begin(db, c, &o);
 	if (e != ERR_OK)
 		return e;
 	if (strcmp(o.state, "cancelled") == 0 ||
@@ -171,9 +179,7 @@ ship_tx(struct db *db, void *arg)
 	struct ord o;
 	enum err e;
 
-	json_object_put(c->snapshot);
-	c->snapshot = NULL;
-	e = lock_order(db, c->id, &o);
+	e = op_begin(db, c, &o);
 	if (e != ERR_OK)
 		return e;
 	if (strcmp(o.state, "new") != 0 || strcmp(o.shipping, "ready") != 0)
@@ -297,9 +303,7 @@ refund_tx(struct db *db, void *arg)
 	int64_t amount = c->amount, before = c->refunded;
 	enum err e;
 
-	json_object_put(c->snapshot);
-	c->snapshot = NULL;
-	e = lock_order(db, c->id, &o);
+	e = op_begin(db, c, &o);
 	if (e == ERR_OK)
 		e = refundable(db, c);
 	if (e != ERR_OK)
@@ -413,9 +417,7 @@ cancel_tx(struct db *db, void *arg)
 	int64_t pid = 0;
 	enum err e;
 
-	json_object_put(c->snapshot);
-	c->snapshot = NULL;
-	e = lock_order(db, c->id, &o);
+	e = op_begin(db, c, &o);
 	if (e != ERR_OK)
 		return e;
 	if (strcmp(o.state, "new") != 0 || strcmp(o.shipping, "shipped") == 0)

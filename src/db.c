@@ -433,6 +433,19 @@ db_row_int(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
+int
+db_ref(const char *ref, struct db_val *out)
+{
+	int64_t id = 0;
+
+	if (str_is_id(ref) && parse_i64(ref, &id) == 0) {
+		*out = DB_I(id);
+		return 1;
+	}
+	*out = DB_S(ref);
+	return 0;
+}
+
 enum err
 db_query_ref(struct db *db, const char *ref, const char *sql_id,
 	     const char *sql_code, const struct db_val *extra, size_t nextra,
@@ -441,19 +454,14 @@ db_query_ref(struct db *db, const char *ref, const char *sql_id,
 	     void *arg)
 {
 	struct db_val p[4];
-	int64_t id = 0;
+	int by_id = db_ref(ref, &p[0]);
 	size_t i;
 
 	if (nextra > 3)
 		return ERR_INTERNAL;
-	if (str_is_id(ref) && parse_i64(ref, &id) == 0)
-		p[0] = DB_I(id);
-	else
-		p[0] = DB_S(ref);
 	for (i = 0; i < nextra; i++)
 		p[i + 1] = extra[i];
-	return db_query(db, p[0].type == DB_I64 ? sql_id : sql_code, p,
-			nextra + 1, row, arg);
+	return db_query(db, by_id ? sql_id : sql_code, p, nextra + 1, row, arg);
 }
 
 struct tx_ctx {

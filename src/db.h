@@ -120,10 +120,14 @@ enum err db_row_int(void *arg, const struct db_val *cols, size_t ncols);
  * (NULL as 0), into ((int64_t *)arg)[0] and [1]. */
 enum err db_row_two_ints(void *arg, const struct db_val *cols, size_t ncols);
 
+/* "An id or a code" (SPEC 1): ref as an integer parameter when it is all
+ * digits (returns 1), else as the code (returns 0). */
+int db_ref(const char *ref, struct db_val *out);
+
 /*
- * For "an id or a code" (SPEC 1): runs sql_id with ref as an integer when
- * ref is all digits, else sql_code with ref as the code; extra[0..nextra)
- * are bound after it.
+ * For "an id or a code": runs sql_id with ref as an integer when ref is
+ * all digits, else sql_code with ref as the code (db_ref);
+ * extra[0..nextra) are bound after it.
  */
 enum err db_query_ref(struct db *db, const char *ref, const char *sql_id,
 		      const char *sql_code, const struct db_val *extra,

@@ -273,10 +273,10 @@ enum err
 cart_add_item(struct db *db, const struct order_head *h, const char *variant,
 	      int64_t quantity, struct verr *ve)
 {
-	int64_t id = h->id, have, vid = 0;
-	int by_id = str_is_id(variant) && parse_i64(variant, &vid) == 0;
+	int64_t id = h->id, have;
 	struct variant v = {0};
-	struct db_val p[4] = {DB_I(id), by_id ? DB_I(vid) : DB_S(variant)};
+	struct db_val p[4] = {DB_I(id)};
+	int by_id = db_ref(variant, &p[1]);
 	char uuid[37];
 	enum err e;
 
@@ -385,7 +385,7 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 {
 	int64_t id = h->id;
 	int64_t coupon[2] = {0, 0};
-	struct recompute rc[1] = {{0}};
+	struct recompute rc = {0};
 	size_t i;
 	struct db_val p[2];
 	enum err e;
@@ -407,11 +407,11 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 	p[1] = DB_I(id);
 	e = db_exec(db, sql_set_coupon, p, 2, NULL);
 	if (e == ERR_OK)
-		e = after_edit(db, h, rc);
+		e = after_edit(db, h, &rc);
 	if (e != ERR_OK || code == NULL)
 		return e;
-	for (i = 0; i < rc->napplied; i++)
-		if (rc->applied[i] == coupon[1])
+	for (i = 0; i < rc.napplied; i++)
+		if (rc.applied[i] == coupon[1])
 			return ERR_OK;
 	/* The transaction rolls back: the cart keeps its old coupon. */
 	verr_add(ve, "code", "this coupon does not apply to the cart");

@@ -89,22 +89,17 @@ static enum err
 auto_skip(struct db *db, int64_t id, struct order_head *o, int64_t shipping,
 	  struct step_out *out)
 {
-	struct recompute *rc;
+	struct recompute rc = {.checkout = o->checkout};
 	enum checkout_state to;
 	enum err e = ERR_OK;
 
 	if (shipping == 0 && checkout_can(checkout_state_parse(o->checkout),
 					  T_SKIP_SHIPPING, &to))
 		e = advance(o, T_SKIP_SHIPPING, out);
-	if (e != ERR_OK)
-		return e;
-	rc = calloc(1, sizeof(*rc));
-	if (rc == NULL)
-		return ERR_NOMEM;
-	rc->checkout = o->checkout;
-	e = order_recompute(db, id, rc);
-	o->total = rc->total;
-	free(rc);
+	if (e == ERR_OK)
+		e = order_recompute(db, id, &rc);
+	if (e == ERR_OK)
+		o->total = rc.total;
 	if (e == ERR_OK && o->total == 0 &&
 	    checkout_can(checkout_state_parse(o->checkout), T_SKIP_PAYMENT,
 			 &to))

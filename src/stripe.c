@@ -278,16 +278,17 @@ signature_ok(const char *header, const char *body, size_t len,
 	     const char *secret, const char *previous, long long now,
 	     long long tolerance)
 {
+	/* 1024 bytes hold at most 15 "v1=<64 hex>" parts. */
+	const char *v1[16];
 	char want[2][65], *copy, *save = NULL, *part;
 	long long t = -1;
-	int ok = 0, nsecrets = 0, i, has_t = 0;
+	int ok = 0, nsecrets = 0, nv1 = 0, has_t = 0, i, k;
 
 	if (header == NULL || strlen(header) > 1024)
 		return 0;
 	copy = strdup(header);
 	if (copy == NULL)
 		return 0;
-	/* The timestamp first: it is part of what is signed. */
 	for (part = strtok_r(copy, ",", &save); part != NULL;
 	     part = strtok_r(NULL, ",", &save)) {
 		while (*part == ' ')
@@ -297,28 +298,21 @@ signature_ok(const char *header, const char *body, size_t len,
 
 			t = strtoll(part + 2, &end, 10);
 			has_t = *end == '\0' && end != part + 2;
+		} else if (strncmp(part, "v1=", 3) == 0 &&
+			   strlen(part + 3) == 64 && nv1 < 16) {
+			v1[nv1++] = part + 3;
 		}
 	}
-	free(copy);
-	if (!has_t || t < 0 || llabs(now - t) > tolerance)
-		return 0;
-	if (secret != NULL && secret[0] != '\0')
-		signature_v1(secret, t, body, len, want[nsecrets++]);
-	if (previous != NULL && previous[0] != '\0')
-		signature_v1(previous, t, body, len, want[nsecrets++]);
-	copy = strdup(header);
-	if (copy == NULL)
-		return 0;
-	for (part = strtok_r(copy, ",", &save); part != NULL;
-	     part = strtok_r(NULL, ",", &save)) {
-		while (*part == ' ')
-			part++;
-		if (strncmp(part, "v1=", 3) != 0 || strlen(part + 3) != 64)
-			continue;
-		for (i = 0; i < nsecrets; i++)
-			if (want[i][0] != '\0' &&
-			    ct_compare(part + 3, want[i], 64) == 0)
-				ok = 1;
+	/* The timestamp is part of what is signed. */
+	if (has_t && t >= 0 && llabs(now - t) <= tolerance) {
+		if (secret != NULL && secret[0] != '\0')
+			signature_v1(secret, t, body, len, want[nsecrets++]);
+		if (previous != NULL && previous[0] != '\0')
+			signature_v1(previous, t, body, len, want[nsecrets++]);
+		for (k = 0; k < nv1; k++)
+			for (i = 0; i < nsecrets; i++)
+				if (ct_compare(v1[k], want[i], 64) == 0)
+					ok = 1;
 	}
 	free(copy);
 	return ok;

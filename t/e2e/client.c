@@ -418,6 +418,22 @@ put(struct cart *c, const char *ctype, const char *body, long want)
 	json_object_put(call(c, "PUT", co(c), ctype, body, want));
 }
 
+long
+post_json(const char *path, const char *header, const char *body,
+	  struct json_object **out)
+{
+	struct req_opts o = {.ctype = JSON, .body = body, .headers = {header}};
+	struct resp r;
+	long status;
+
+	assert_int_equal(e2e_request("POST", path, &o, &r), 0);
+	status = r.status;
+	assert_string_equal(r.content_type, "application/json");
+	*out = parse(&r);
+	resp_free(&r);
+	return status;
+}
+
 struct json_object *
 other_json(const char *env, const char *method, const char *path,
 	   const char *body)

@@ -103,6 +103,10 @@ char *co(struct cart *c);
 /* PUT co(c) with body; fails unless the status is want. */
 void put(struct cart *c, const char *ctype, const char *body, long want);
 
+/* POSTs the JSON body to checkoutd with one extra header (may be NULL);
+ * the answer must be JSON, parsed into *out. Returns the status. */
+long post_json(const char *path, const char *header, const char *body,
+	       struct json_object **out);
 /* A request to another server of the stack (a fake), whose base URL is
  * in environment variable env; its parsed JSON answer. */
 struct json_object *other_json(const char *env, const char *method,

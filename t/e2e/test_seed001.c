@@ -23,22 +23,6 @@
 	"\"items\": [{\"product\": {\"id\": " product                          \
 	"}, \"quantity\": " quantity "}]}}"
 
-static long
-create(const char *path, const char *auth, const char *body,
-       struct json_object **out)
-{
-	struct req_opts o = {.ctype = JSON, .body = body, .headers = {auth}};
-	struct resp r;
-	long status;
-
-	assert_int_equal(e2e_request("POST", path, &o, &r), 0);
-	status = r.status;
-	assert_string_equal(r.content_type, "application/json");
-	*out = parse(&r);
-	resp_free(&r);
-	return status;
-}
-
 static double
 dbl(struct json_object *o, const char *key)
 {
@@ -53,7 +37,7 @@ test_create(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    create("/api/checkouts?account=2", TOKEN2, BODY("7", "2"), &o),
+	    post_json("/api/checkouts?account=2", TOKEN2, BODY("7", "2"), &o),
 	    201);
 	assert_string_equal(text(o, "object"), "checkout");
 	assert_int_equal(num(json_object_object_get(o, "buyer"), "id"), 2);
@@ -100,10 +84,11 @@ test_create(void **state)
 	json_object_put(o);
 	/* POST /checkouts with ?account= and OAuth is seed 001 too. */
 	assert_int_equal(
-	    create("/checkouts?account=2", TOKEN2,
-		   "{\"checkout\": {\"payment_token\": \"tok_1\", \"items\": "
-		   "[{\"product\": {\"id\": 7}, \"quantity\": 1}]}}",
-		   &o),
+	    post_json(
+		"/checkouts?account=2", TOKEN2,
+		"{\"checkout\": {\"payment_token\": \"tok_1\", \"items\": "
+		"[{\"product\": {\"id\": 7}, \"quantity\": 1}]}}",
+		&o),
 	    201);
 	assert_string_equal(text(o, "object"), "checkout");
 	assert_string_equal(text(o, "payment_token"), "tok_1");
@@ -125,28 +110,28 @@ test_errors(void **state)
 	long st;
 
 	(void)state;
-	st = create("/api/checkouts?account=2", TOKEN3, BODY("7", "1"), &o);
+	st = post_json("/api/checkouts?account=2", TOKEN3, BODY("7", "1"), &o);
 	expect(st, o, 401, "invalid_token");
-	st = create("/api/checkouts?account=2", "Authorization: OAuth nope",
-		    BODY("7", "1"), &o);
+	st = post_json("/api/checkouts?account=2", "Authorization: OAuth nope",
+		       BODY("7", "1"), &o);
 	expect(st, o, 401, "invalid_token");
-	st =
-	    create("/api/checkouts?account=2", "X-None: 1", BODY("7", "1"), &o);
+	st = post_json("/api/checkouts?account=2", "X-None: 1", BODY("7", "1"),
+		       &o);
 	expect(st, o, 401, "invalid_token");
-	st =
-	    create("/api/checkouts?account=2", TOKEN2, BODY("999999", "1"), &o);
+	st = post_json("/api/checkouts?account=2", TOKEN2, BODY("999999", "1"),
+		       &o);
 	expect(st, o, 404, "product_not_found");
 	/* A product no provider sells is not sold here. */
-	st = create("/api/checkouts?account=2", TOKEN2, BODY("2", "1"), &o);
+	st = post_json("/api/checkouts?account=2", TOKEN2, BODY("2", "1"), &o);
 	expect(st, o, 404, "product_not_found");
-	st =
-	    create("/api/checkouts?account=2", TOKEN2, "{\"checkout\": 1}", &o);
+	st = post_json("/api/checkouts?account=2", TOKEN2, "{\"checkout\": 1}",
+		       &o);
 	expect(st, o, 400, "invalid_request");
-	st = create("/api/checkouts?account=2", TOKEN2, "not json", &o);
+	st = post_json("/api/checkouts?account=2", TOKEN2, "not json", &o);
 	expect(st, o, 400, "invalid_request");
-	st = create("/api/checkouts", TOKEN2, BODY("7", "1"), &o);
+	st = post_json("/api/checkouts", TOKEN2, BODY("7", "1"), &o);
 	expect(st, o, 400, "invalid_request");
-	st = create("/api/checkouts?account=2", TOKEN2, BODY("7", "0"), &o);
+	st = post_json("/api/checkouts?account=2", TOKEN2, BODY("7", "0"), &o);
 	expect(st, o, 400, "invalid_request");
 }
 

@@ -17,21 +17,6 @@
 
 #include "client.h"
 
-static long
-post(const char *path, const char *body, struct json_object **out)
-{
-	struct req_opts o = {.ctype = JSON, .body = body};
-	struct resp r;
-	long status;
-
-	assert_int_equal(e2e_request("POST", path, &o, &r), 0);
-	status = r.status;
-	assert_string_equal(r.content_type, "application/json");
-	*out = parse(&r);
-	resp_free(&r);
-	return status;
-}
-
 /* The uuid of a seat nobody holds, the k-th one from the end (so that
  * the tests and the documented examples take different seats). */
 static void
@@ -79,7 +64,7 @@ add(const char *owner_key, const char *owner, const char *seat,
 		 "{\"reservationId\": \"res-%s\", \"seatId\": \"%s\", "
 		 "\"price\": %s, \"%s\": \"%s\"}",
 		 owner, seat, price, owner_key, owner);
-	return post("/cart/add", body, out);
+	return post_json("/cart/add", NULL, body, out);
 }
 
 static long
@@ -90,7 +75,7 @@ checkout(const char *order, const char *owner_key, const char *owner,
 
 	snprintf(body, sizeof(body), "{\"orderId\": \"%s\", \"%s\": \"%s\"}",
 		 order, owner_key, owner);
-	return post("/orders/checkout", body, out);
+	return post_json("/orders/checkout", NULL, body, out);
 }
 
 static void
@@ -175,14 +160,15 @@ test_owners(void **state)
 	who(name, "same-name");
 	free_seat(2, seat);
 	EXPECT_ERROR(
-	    post("/cart/add",
-		 "{\"seatId\": \"6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e610\", "
-		 "\"price\": 50}",
-		 &o),
+	    post_json("/cart/add", NULL,
+		      "{\"seatId\": \"6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e610\", "
+		      "\"price\": 50}",
+		      &o),
 	    400, "Either UserId or GuestToken must be provided");
 	EXPECT_ERROR(
-	    post("/orders/checkout",
-		 "{\"orderId\": \"6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e610\"}", &o),
+	    post_json("/orders/checkout", NULL,
+		      "{\"orderId\": \"6f1c2b3a-4d5e-4f60-8a71-92b3c4d5e610\"}",
+		      &o),
 	    400, "Either UserId or GuestToken must be provided");
 	/* A user id and a guest token with the same text: two drafts. */
 	assert_int_equal(add("userId", name, seat, "50.00", &o), 200);
