@@ -309,7 +309,7 @@ db_insert(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	return exec_stmt(db, sql, p, n, NULL, id);
 }
 
-#define DB_MAX_COLS 48
+#define DB_MAX_COLS 64
 
 enum err
 db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,

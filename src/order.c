@@ -187,7 +187,8 @@ static const char sql_step_reset[] =
     "'payment_selected', 'payment_skipped')";
 
 static enum err
-after_edit(struct db *db, const struct order_head *h, struct recompute *rc)
+after_edit(struct db *db, const struct order_head *h, struct recompute *rc,
+	   struct json_object **snap)
 {
 	static const char *const past[] = {
 	    "shipping_selected", "shipping_skipped", "payment_selected",
@@ -201,6 +202,12 @@ after_edit(struct db *db, const struct order_head *h, struct recompute *rc)
 			e = db_exec(db, sql_step_reset, &p, 1, NULL);
 	if (e == ERR_OK)
 		e = order_recompute(db, h->id, rc);
+	if (e == ERR_OK && snap != NULL) {
+		*snap = rc->snapshot;
+		rc->snapshot = NULL;
+	}
+	json_object_put(rc->snapshot);
+	rc->snapshot = NULL;
 	return e;
 }
 
@@ -271,8 +278,9 @@ check_stock(const struct variant *v, int64_t quantity, struct verr *ve)
 
 enum err
 cart_add_item(struct db *db, const struct order_head *h, const char *variant,
-	      int64_t quantity, struct verr *ve)
+	      int64_t quantity, struct verr *ve, struct json_object **snap)
 {
+	struct recompute rc = {0};
 	int64_t id = h->id, have;
 	struct variant v = {0};
 	struct db_val p[4] = {DB_I(id)};
@@ -316,7 +324,7 @@ cart_add_item(struct db *db, const struct order_head *h, const char *variant,
 	}
 	if (e != ERR_OK)
 		return e;
-	return after_edit(db, h, NULL);
+	return after_edit(db, h, &rc, snap);
 }
 
 static const char sql_item_variant[] =
@@ -332,8 +340,9 @@ static const char sql_item_quantity[] =
 
 enum err
 cart_set_quantity(struct db *db, const struct order_head *h, int64_t item_id,
-		  int64_t quantity, struct verr *ve)
+		  int64_t quantity, struct verr *ve, struct json_object **snap)
 {
+	struct recompute rc = {0};
 	struct db_val p[3] = {DB_I(item_id), DB_I(h->id)};
 	int64_t id = h->id;
 	struct variant v = {0};
@@ -359,7 +368,7 @@ cart_set_quantity(struct db *db, const struct order_head *h, int64_t item_id,
 	}
 	if (e != ERR_OK)
 		return e;
-	return after_edit(db, h, NULL);
+	return after_edit(db, h, &rc, snap);
 }
 
 static const char sql_coupon[] =
@@ -381,7 +390,7 @@ coupon_row(void *arg, const struct db_val *c, size_t n)
 
 enum err
 cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
-		struct verr *ve)
+		struct verr *ve, struct json_object **snap)
 {
 	int64_t id = h->id;
 	int64_t coupon[2] = {0, 0};
@@ -407,7 +416,7 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 	p[1] = DB_I(id);
 	e = db_exec(db, sql_set_coupon, p, 2, NULL);
 	if (e == ERR_OK)
-		e = after_edit(db, h, &rc);
+		e = after_edit(db, h, &rc, snap);
 	if (e != ERR_OK || code == NULL)
 		return e;
 	for (i = 0; i < rc.napplied; i++)
@@ -421,57 +430,15 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 /* Recomputation: load, run the chain, store. */
 
 /*
- * The order (kind 0), with its tax zone (SPEC 1: the shipping address's
- * zone, else the billing address's, else checkout.default_tax_zone), its
- * shipment's method, its coupon, and what the payment sync needs (its cart
- * payments); and its lines (kind 1, in id order: a union part keeps its
- * ORDER BY with a LIMIT, one past what the chain takes). One query; its
- * integer columns cast to SIGNED (a union of signed and unsigned columns
- * would be DECIMAL); a line's nine integers sit in the order row's integer
+ * The chain reads the order with the snapshot (snapshot.c,
+ * sql_snapshot_chain): its tax zone (SPEC 1: the shipping address's zone,
+ * else the billing address's, else checkout.default_tax_zone), its
+ * shipment's method, its coupon, what the payment sync needs (its cart
+ * payments), and its lines, whose nine integers sit in the order's
  * columns listed in item_cols. Promotions and rates come from rules.c.
+ * The step's answer is that snapshot with what the chain wrote: no
+ * second read.
  */
-/* clang-format off */
-static const char sql_rc[] =
-    "(SELECT 0, CAST(o.coupon_id AS SIGNED), "
-	"CAST(COALESCE("
-	    "(SELECT MIN(zc.zone_id) FROM zone_countries zc "
-	    "WHERE zc.country_code = o.ship_country), "
-	    "(SELECT MIN(zc.zone_id) FROM zone_countries zc "
-	    "WHERE zc.country_code = o.bill_country), "
-	    "(SELECT z.id FROM zones z WHERE z.code = ?)) AS SIGNED), "
-	"o.checkout_state, o.state, o.currency, "
-	"CAST((SELECT COUNT(*) FROM payments p "
-	    "WHERE p.order_id = o.id AND p.state = 'cart') AS SIGNED), "
-	"CAST((SELECT MIN(p.amount) FROM payments p "
-	    "WHERE p.order_id = o.id AND p.state = 'cart') AS SIGNED), "
-	"CAST(m.id AS SIGNED), COALESCE(q.name, m.name), m.calculator, "
-	"CAST(IF(m.calculator = 'carrier', COALESCE(q.amount, 0), m.amount) "
-	    "AS SIGNED), "
-	"CAST(m.first_item_cost AS SIGNED), "
-	"CAST(m.additional_item_cost AS SIGNED), "
-	"CAST(m.additional_item_limit AS SIGNED), "
-	"CAST(m.tax_category_id AS SIGNED), CAST(c.promotion_id AS SIGNED), "
-	"CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "
-	"CAST(COALESCE(c.used, 0) AS SIGNED), CAST(o.adj_digest AS SIGNED), "
-	"CAST(q.expires_at <= UTC_TIMESTAMP() AS SIGNED) "
-    "FROM orders o "
-    "LEFT JOIN shipments s ON s.id = "
-	"(SELECT MIN(s2.id) FROM shipments s2 WHERE s2.order_id = o.id) "
-    "LEFT JOIN shipping_methods m ON m.id = s.method_id "
-    "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id "
-    "LEFT JOIN promotion_coupons c ON c.id = o.coupon_id "
-    "WHERE o.id = ?) "
-    "UNION ALL "
-    "(SELECT 1, CAST(i.id AS SIGNED), CAST(i.quantity AS SIGNED), "
-	"NULL, NULL, NULL, CAST(i.unit_price AS SIGNED), "
-	"CAST(i.immutable AS SIGNED), CAST(v.price AS SIGNED), NULL, NULL, "
-	"CAST(v.tax_category_id AS SIGNED), CAST(v.needs_shipping AS SIGNED), "
-	"CAST(i.adjustments_total AS SIGNED), CAST(i.total AS SIGNED), "
-	"NULL, NULL, NULL, NULL, NULL, NULL "
-    "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
-    "WHERE i.order_id = ? ORDER BY i.id LIMIT 101)";
-/* clang-format on */
-/* Where a line's columns are in a sql_rc row (after the kind). */
 static const int item_cols[9] = {0, 1, 5, 6, 7, 10, 11, 12, 13};
 static const char sql_del_adj[] = "DELETE FROM adjustments WHERE order_id = ?";
 /* Every adjustment of the order in one statement, from a JSON array. */
@@ -488,9 +455,8 @@ static const char sql_upd_order[] =
     "UPDATE orders SET items_total = ?, adjustments_total = ?, "
     "tax_total = ?, shipping_total = ?, promotion_total = ?, total = ?, "
     "item_lines = ?, shipping_lines = ?, adj_digest = ?, "
-    "checkout_state = ?, updated_at = UTC_TIMESTAMP(), expires_at = "
-    "IF(state = 'cart', UTC_TIMESTAMP() + INTERVAL ? SECOND, expires_at) "
-    "WHERE id = ?";
+    "checkout_state = ?, updated_at = CAST(? AS DATETIME), expires_at = "
+    "IF(state = 'cart', CAST(? AS DATETIME), expires_at) WHERE id = ?";
 
 struct rc {
 	struct price_order *o;
@@ -502,6 +468,8 @@ struct rc {
 	int has_digest;
 	int quote_expired; /* The shipment's carrier quote. */
 	char checkout[24], state[16], currency[4];
+	/* The server's time, and a cart's expiry from now (DATETIME). */
+	char now[24], expires[24];
 	/* Each item's stored unit price, adjustments total and total: lines
 	 * whose values do not change are not written again. */
 	int64_t stored[PRICE_MAX_ITEMS][3];
@@ -513,7 +481,7 @@ rc_order_row(void *arg, const struct db_val *c, size_t n)
 	struct rc *r = arg;
 	struct shipping_method *m = &r->o->method;
 
-	if (n != 20)
+	if (n != SNAPSHOT_CHAIN_COLS)
 		return ERR_INTERNAL;
 	r->coupon = c[0].type == DB_I64 ? c[0].i : 0;
 	r->zone = c[1].type == DB_I64 ? c[1].i : 0;
@@ -528,6 +496,8 @@ rc_order_row(void *arg, const struct db_val *c, size_t n)
 	r->has_digest = c[18].type == DB_I64;
 	r->digest = r->has_digest ? c[18].i : 0;
 	r->quote_expired = c[19].type == DB_I64 && c[19].i != 0;
+	snprintf(r->now, sizeof(r->now), "%s", c[20].s);
+	snprintf(r->expires, sizeof(r->expires), "%s", c[21].s);
 	if (c[7].type != DB_I64)
 		return ERR_OK;
 	r->o->has_shipment = 1;
@@ -567,19 +537,44 @@ rc_item_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
+/* The chain's columns of a snapshot row (snapshot.c's
+ * sql_snapshot_chain). */
 static enum err
-rc_row(void *arg, const struct db_val *c, size_t n)
+rc_row(void *arg, int64_t kind, const struct db_val *c, size_t n)
 {
 	struct db_val item[9];
 	size_t i;
 
-	if (n != 21 || c[0].type != DB_I64)
+	if (n != SNAPSHOT_CHAIN_COLS)
 		return ERR_INTERNAL;
-	if (c[0].i == 0)
-		return rc_order_row(arg, c + 1, n - 1);
+	if (kind == 0)
+		return rc_order_row(arg, c, n);
+	if (kind != 1)
+		return ERR_OK;
 	for (i = 0; i < 9; i++)
-		item[i] = c[1 + item_cols[i]];
+		item[i] = c[item_cols[i]];
 	return rc_item_row(arg, item, 9);
+}
+
+/* The lines in id order (the snapshot's rows come unsorted), with their
+ * stored prices. */
+static void
+rc_sort_items(struct rc *r)
+{
+	struct price_order *o = r->o;
+	size_t i, j;
+
+	for (i = 1; i < o->nitems; i++)
+		for (j = i; j > 0 && o->items[j - 1].id > o->items[j].id; j--) {
+			struct price_item t = o->items[j];
+			int64_t st[3];
+
+			o->items[j] = o->items[j - 1];
+			o->items[j - 1] = t;
+			memcpy(st, r->stored[j], sizeof(st));
+			memcpy(r->stored[j], r->stored[j - 1], sizeof(st));
+			memcpy(r->stored[j - 1], st, sizeof(st));
+		}
 }
 
 /* The order's coupon belongs to one promotion: mark it there. */
@@ -640,7 +635,7 @@ store_prices(struct db *db, int64_t id, const struct rc *r)
 {
 	const struct price_order *o = r->o;
 	struct json_object *adj = json_object_new_array();
-	struct db_val p[12];
+	struct db_val p[13];
 	const char *json;
 	int64_t digest, none = digest_of("[]"), shipping_lines = 0;
 	enum err e = ERR_OK;
@@ -691,9 +686,10 @@ store_prices(struct db *db, int64_t id, const struct rc *r)
 	p[7] = DB_I(shipping_lines);
 	p[8] = DB_I(digest);
 	p[9] = DB_S(r->checkout);
-	p[10] = DB_I(config_int("cart.ttl"));
-	p[11] = DB_I(id);
-	return db_exec(db, sql_upd_order, p, 12, NULL);
+	p[10] = DB_S(r->now);
+	p[11] = DB_S(r->expires);
+	p[12] = DB_I(id);
+	return db_exec(db, sql_upd_order, p, 13, NULL);
 }
 
 static const char sql_pay_drop[] =
@@ -712,41 +708,50 @@ static const char sql_pay_insert[] =
  * or at a total of 0, it has none (Sylius's OrderPaymentProcessor).
  */
 static enum err
-sync_payment(struct db *db, int64_t id, const struct rc *r)
+sync_payment(struct db *db, int64_t id, const struct rc *r,
+	     struct json_object *snap)
 {
 	struct db_val p[4] = {DB_I(id)};
-	int64_t total = r->o->total;
+	int64_t total = r->o->total, pay = 0;
 	char uuid[37];
+	enum err e;
 
 	if (strcmp(r->state, "cart") != 0)
 		return ERR_OK;
 	if (total == 0 || strcmp(r->checkout, "cart") == 0 ||
-	    strcmp(r->checkout, "addressed") == 0)
-		return r->cart_payments == 0
-			   ? ERR_OK
-			   : db_exec(db, sql_pay_drop, p, 1, NULL);
+	    strcmp(r->checkout, "addressed") == 0) {
+		if (r->cart_payments == 0)
+			return ERR_OK;
+		snapshot_set_payments(snap, "cart", NULL, -1);
+		return db_exec(db, sql_pay_drop, p, 1, NULL);
+	}
 	if (r->cart_payments == 1 && r->cart_amount == total)
 		return ERR_OK;
 	p[0] = DB_I(total);
 	p[1] = DB_S(r->currency);
 	p[2] = DB_I(id);
 	/* The order row is locked: the count read with it still holds. */
-	if (r->cart_payments > 0)
+	if (r->cart_payments > 0) {
+		snapshot_set_payments(snap, "cart", "cart", total);
 		return db_exec(db, sql_pay_amount, p, 3, NULL);
+	}
 	if (uuid_v4(uuid) != 0)
 		return ERR_INTERNAL;
 	p[0] = DB_S(uuid);
 	p[1] = DB_I(id);
 	p[2] = DB_I(total);
 	p[3] = DB_S(r->currency);
-	return db_exec(db, sql_pay_insert, p, 4, NULL);
+	e = db_insert(db, sql_pay_insert, p, 4, &pay);
+	if (e == ERR_OK)
+		snapshot_add_payment(snap, pay, total);
+	return e;
 }
 
 enum err
 order_recompute(struct db *db, int64_t id, struct recompute *rc)
 {
 	struct rc *r = calloc(1, sizeof(*r));
-	struct db_val q[3];
+	struct json_object *snap = NULL;
 	enum err e;
 
 	if (r == NULL)
@@ -757,10 +762,13 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 		return ERR_NOMEM;
 	}
 	r->o->now = (int64_t)time(NULL);
-	q[0] = DB_S(config_str("checkout.default_tax_zone"));
-	q[1] = DB_I(id);
-	q[2] = DB_I(id);
-	e = db_query(db, sql_rc, q, 3, rc_row, r);
+	e = snapshot_chain_read(db, id, config_str("checkout.default_tax_zone"),
+				config_int("cart.ttl"), rc_row, r, &snap,
+				rc != NULL ? rc->lines : NULL);
+	if (e == ERR_OK && r->now[0] == '\0')
+		e = ERR_INTERNAL; /* no order row */
+	if (e == ERR_OK)
+		rc_sort_items(r);
 	if (e == ERR_OK && rc != NULL && rc->checkout != NULL)
 		snprintf(r->checkout, sizeof(r->checkout), "%s", rc->checkout);
 	if (e == ERR_OK)
@@ -772,14 +780,26 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 	if (e == ERR_OK)
 		e = store_prices(db, id, r);
 	if (e == ERR_OK)
-		e = sync_payment(db, id, r);
+		e = sync_payment(db, id, r, snap);
+	/* The answer's snapshot: as read, with what was just written. */
+	if (e == ERR_OK) {
+		snapshot_set_prices(snap, r->o);
+		snapshot_set_str(snap, "checkout_state", r->checkout);
+		snapshot_set_time(snap, "updated_at", r->now);
+		if (strcmp(r->state, "cart") == 0)
+			snapshot_set_time(snap, "expires_at", r->expires);
+	}
 	if (e == ERR_OK && rc != NULL) {
+		rc->snapshot = snap;
+		snap = NULL;
+		snprintf(rc->now, sizeof(rc->now), "%s", r->now);
 		memcpy(rc->applied, r->o->applied,
 		       r->o->napplied * sizeof(r->o->applied[0]));
 		rc->napplied = r->o->napplied;
 		rc->total = r->o->total;
 		rc->quote_expired = r->quote_expired;
 	}
+	json_object_put(snap);
 	free(r->o);
 	free(r);
 	return e;

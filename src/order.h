@@ -60,24 +60,35 @@ enum err order_head_load(struct db *db, int64_t id, struct order_head *h);
 /*
  * Adds quantity of a variant (id or code) to cart id, merging into its
  * line; 422 (field "variant" or "quantity") for an unknown or disabled
- * variant or more than the available stock. Recomputes.
+ * variant or more than the available stock. Recomputes. Each cart
+ * operation sets *snap (when snap is not NULL) to the order afterwards,
+ * owned by the caller, who frees it whatever the result.
  */
 enum err cart_add_item(struct db *db, const struct order_head *h,
-		       const char *variant, int64_t quantity, struct verr *v);
+		       const char *variant, int64_t quantity, struct verr *v,
+		       struct json_object **snap);
 /* Sets a line's quantity (0 removes it); ERR_NOT_FOUND for another's
  * line. Recomputes. */
 enum err cart_set_quantity(struct db *db, const struct order_head *h,
-			   int64_t item_id, int64_t quantity, struct verr *v);
+			   int64_t item_id, int64_t quantity, struct verr *v,
+			   struct json_object **snap);
 /* Applies coupon code, or removes the coupon when code is NULL; 422
  * (field "code") for an unknown coupon or one that does not apply. */
 enum err cart_set_coupon(struct db *db, const struct order_head *h,
-			 const char *code, struct verr *v);
+			 const char *code, struct verr *v,
+			 struct json_object **snap);
 
 /* What order_recompute takes and gives. */
 struct recompute {
 	/* In: the checkout state the order moves to (written in the same
-	 * UPDATE), or NULL. */
+	 * UPDATE), or NULL; lines: filled with the order's lines (sorted by
+	 * variant id), or NULL. */
 	const char *checkout;
+	struct order_lines *lines;
+	/* Out: the order afterwards (owned by the caller), and the server's
+	 * time the chain wrote as updated_at ("YYYY-MM-DD HH:MM:SS"). */
+	struct json_object *snapshot;
+	char now[24];
 	/* Out: the promotions applied, the new total, and whether the
 	 * shipment's carrier quote has expired. */
 	int64_t applied[PRICE_MAX_PROMOTIONS];
@@ -112,6 +123,35 @@ struct order_lines {
 enum err order_snapshot_lines(struct db *db, int64_t id,
 			      struct json_object **out,
 			      struct order_lines *lines);
+
+/*
+ * The core's own: the snapshot read with the processor chain's columns
+ * (order_recompute), and the changes a step makes to it afterwards, so
+ * that its answer needs no second read. Each row's SNAPSHOT_CHAIN_COLS
+ * chain columns go to extra (kind 0: the order, 1: an item; others all
+ * NULL); zone is the default tax zone's code, ttl a cart's lifetime.
+ */
+#define SNAPSHOT_CHAIN_COLS 22
+typedef enum err (*snapshot_extra_fn)(void *arg, int64_t kind,
+				      const struct db_val *c, size_t n);
+enum err snapshot_chain_read(struct db *db, int64_t id, const char *zone,
+			     int64_t ttl, snapshot_extra_fn extra, void *arg,
+			     struct json_object **out,
+			     struct order_lines *lines);
+/* Totals, lines and adjustments as the chain computed them in o. */
+void snapshot_set_prices(struct json_object *snap, const struct price_order *o);
+/* key: a string; a time as MariaDB writes a DATETIME, or NULL. */
+void snapshot_set_str(struct json_object *snap, const char *key, const char *s);
+void snapshot_set_time(struct json_object *snap, const char *key,
+		       const char *dt);
+/* Payments in state from: to state (amount too, when >= 0), or dropped
+ * when state is NULL. A new payment in state `cart`. Shipments in state
+ * from: to state. */
+void snapshot_set_payments(struct json_object *snap, const char *from,
+			   const char *state, int64_t amount);
+void snapshot_add_payment(struct json_object *snap, int64_t id, int64_t amount);
+void snapshot_set_shipments(struct json_object *snap, const char *from,
+			    const char *state);
 
 /* Writes an outbox event of type for order id carrying snapshot snap
  * (SPEC 2.10), in the caller's transaction. */

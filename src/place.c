@@ -59,7 +59,8 @@ place_order(struct db *db, const struct place_req *r, int64_t *id,
 			 (long long)r->lines[i].variant);
 		e = order_head_load(db, *id, &h);
 		if (e == ERR_OK)
-			e = cart_add_item(db, &h, ref, r->lines[i].quantity, v);
+			e = cart_add_item(db, &h, ref, r->lines[i].quantity, v,
+					  NULL);
 		if (e == ERR_OK && r->lines[i].price >= 0) {
 			struct db_val p[3] = {DB_I(r->lines[i].price),
 					      DB_I(*id),

@@ -34,52 +34,114 @@
 #define NULL25                                                                 \
 	NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3           \
 	      ", " NULL3 ", " NULL3 ", NULL"
+/* Kind 0: the order row and its addresses, then X0's columns from J0's
+ * joins; kind 1: the items, then X1's columns; kinds 2 to 4: XN's. */
 /* clang-format off */
-static const char sql_snapshot[] =
-    "SELECT 0, 0, " I("o.id") ", " I("o.items_total") ", "
-	I("o.adjustments_total") ", " I("o.tax_total") ", "
-	I("o.shipping_total") ", " I("o.promotion_total") ", "
-	I("o.total") ", " I("o.shipping_address_id") ", "
-	I("o.billing_address_id") ", "
-	"o.uuid, o.number, o.state, o.checkout_state, o.payment_state, "
-	"o.shipping_state, o.email, o.currency, o.notes, "
-	TS("o.created_at") ", " TS("o.updated_at") ", "
-	TS("o.expires_at") ", " TS("o.completed_at") ", "
-	ADDR("sa") ", " ADDR("ba") " "
-    "FROM orders o "
-    "LEFT JOIN addresses sa ON sa.id = o.shipping_address_id "
-    "LEFT JOIN addresses ba ON ba.id = o.billing_address_id "
-    "WHERE o.id = ? "
-    "UNION ALL "
-    "SELECT 1, " I("i.id") ", " I("i.id") ", " I("i.quantity") ", "
-	I("i.unit_price") ", " I("i.total") ", " I("i.adjustments_total") ", "
-	I("v.id") ", " I("v.tracked") ", NULL, NULL, "
-	"v.code, i.variant_name, i.product_name, NULL, NULL, NULL, "
-	NULL25 " "
-    "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "
-    "WHERE i.order_id = ? "
-    "UNION ALL "
-    "SELECT 2, " I("id") ", " I("order_item_id") ", " I("amount") ", "
-	I("neutral") ", " I("locked") ", NULL, NULL, " NULL3 ", "
-	"type, label, NULL, NULL, NULL, NULL, " NULL25 " "
-    "FROM adjustments WHERE order_id = ? "
-    "UNION ALL "
-    "SELECT 3, " I("s.id") ", " I("s.id") ", " I("m.id") ", "
-	"NULL, NULL, NULL, NULL, " NULL3 ", "
-	"s.state, s.tracking, "
-	"IF(q.id IS NULL, m.code, CONCAT('carrier:', q.token)), "
-	"COALESCE(q.name, m.name), NULL, NULL, " NULL25 " "
-    "FROM shipments s "
-    "LEFT JOIN shipping_methods m ON m.id = s.method_id "
-    "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id "
-    "WHERE s.order_id = ? "
-    "UNION ALL "
-    "SELECT 4, " I("p.id") ", " I("p.id") ", " I("p.amount") ", "
-	I("m.id") ", NULL, NULL, NULL, " NULL3 ", "
-	"p.state, m.code, m.name, p.card_brand, p.card_last4, "
-	"p.next_action, " NULL25 " "
-    "FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id "
-    "WHERE p.order_id = ?";
+#define SNAPSHOT_SQL(X0, J0, X1, XN)					\
+    "SELECT 0, 0, " I("o.id") ", " I("o.items_total") ", "		\
+	I("o.adjustments_total") ", " I("o.tax_total") ", "		\
+	I("o.shipping_total") ", " I("o.promotion_total") ", "		\
+	I("o.total") ", " I("o.shipping_address_id") ", "		\
+	I("o.billing_address_id") ", "					\
+	"o.uuid, o.number, o.state, o.checkout_state, o.payment_state, "\
+	"o.shipping_state, o.email, o.currency, o.notes, "		\
+	TS("o.created_at") ", " TS("o.updated_at") ", "			\
+	TS("o.expires_at") ", " TS("o.completed_at") ", "		\
+	ADDR("sa") ", " ADDR("ba") X0 " "				\
+    "FROM orders o "							\
+    "LEFT JOIN addresses sa ON sa.id = o.shipping_address_id "		\
+    "LEFT JOIN addresses ba ON ba.id = o.billing_address_id " J0	\
+    "WHERE o.id = ? "							\
+    "UNION ALL "							\
+    "SELECT 1, " I("i.id") ", " I("i.id") ", " I("i.quantity") ", "	\
+	I("i.unit_price") ", " I("i.total") ", " I("i.adjustments_total")\
+	", " I("v.id") ", " I("v.tracked") ", NULL, NULL, "		\
+	"v.code, i.variant_name, i.product_name, NULL, NULL, NULL, "	\
+	NULL25 X1 " "							\
+    "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "\
+    "WHERE i.order_id = ? "						\
+    "UNION ALL "							\
+    "SELECT 2, " I("id") ", " I("order_item_id") ", " I("amount") ", "	\
+	I("neutral") ", " I("locked") ", NULL, NULL, " NULL3 ", "	\
+	"type, label, NULL, NULL, NULL, NULL, " NULL25 XN " "		\
+    "FROM adjustments WHERE order_id = ? "				\
+    "UNION ALL "							\
+    "SELECT 3, " I("s.id") ", " I("s.id") ", " I("m.id") ", "		\
+	"NULL, NULL, NULL, NULL, " NULL3 ", "				\
+	"s.state, s.tracking, "						\
+	"IF(q.id IS NULL, m.code, CONCAT('carrier:', q.token)), "	\
+	"COALESCE(q.name, m.name), NULL, NULL, " NULL25 XN " "		\
+    "FROM shipments s "							\
+    "LEFT JOIN shipping_methods m ON m.id = s.method_id "		\
+    "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id "		\
+    "WHERE s.order_id = ? "						\
+    "UNION ALL "							\
+    "SELECT 4, " I("p.id") ", " I("p.id") ", " I("p.amount") ", "	\
+	I("m.id") ", NULL, NULL, NULL, " NULL3 ", "			\
+	"p.state, m.code, m.name, p.card_brand, p.card_last4, "		\
+	"p.next_action, " NULL25 XN " "					\
+    "FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id "\
+    "WHERE p.order_id = ?"
+
+static const char sql_snapshot[] = SNAPSHOT_SQL("", "", "", "");
+
+/*
+ * The same with what the processor chain reads (order.c's rc_row), 22
+ * columns more. Kind 0: coupon, tax zone (shipping address, else billing
+ * address, else the default zone: parameter 1), checkout state, state,
+ * currency, count and amount of the payments in state `cart`, the
+ * shipment's method (id, name, calculator, amount or carrier quote,
+ * first, additional, limit, tax category), the coupon's promotion, usage
+ * limit and uses, the adjustments' digest, whether the quote has expired,
+ * and the server's time now and a cart's expiry from now (parameter 2,
+ * seconds). Kind 1, at the same places: item id, quantity, unit price,
+ * immutable, the variant's price, tax category, needs shipping,
+ * adjustments total and total.
+ */
+#define CHAIN_X0							\
+    ", CAST(o.coupon_id AS SIGNED), "					\
+	"CAST(COALESCE("						\
+	    "(SELECT MIN(zc.zone_id) FROM zone_countries zc "		\
+	    "WHERE zc.country_code = o.ship_country), "			\
+	    "(SELECT MIN(zc.zone_id) FROM zone_countries zc "		\
+	    "WHERE zc.country_code = o.bill_country), "			\
+	    "(SELECT z.id FROM zones z WHERE z.code = ?)) AS SIGNED), "	\
+	"o.checkout_state, o.state, o.currency, "			\
+	"CAST((SELECT COUNT(*) FROM payments p "			\
+	    "WHERE p.order_id = o.id AND p.state = 'cart') AS SIGNED), "\
+	"CAST((SELECT MIN(p.amount) FROM payments p "			\
+	    "WHERE p.order_id = o.id AND p.state = 'cart') AS SIGNED), "\
+	"CAST(m.id AS SIGNED), COALESCE(q.name, m.name), m.calculator, "\
+	"CAST(IF(m.calculator = 'carrier', COALESCE(q.amount, 0), m.amount) "\
+	    "AS SIGNED), "						\
+	"CAST(m.first_item_cost AS SIGNED), "				\
+	"CAST(m.additional_item_cost AS SIGNED), "			\
+	"CAST(m.additional_item_limit AS SIGNED), "			\
+	"CAST(m.tax_category_id AS SIGNED), CAST(c.promotion_id AS SIGNED), "\
+	"CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "			\
+	"CAST(COALESCE(c.used, 0) AS SIGNED), CAST(o.adj_digest AS SIGNED), "\
+	"CAST(q.expires_at <= UTC_TIMESTAMP() AS SIGNED), "		\
+	"CAST(UTC_TIMESTAMP() AS CHAR), "				\
+	"CAST(UTC_TIMESTAMP() + INTERVAL ? SECOND AS CHAR)"
+#define CHAIN_J0							\
+    "LEFT JOIN shipments s ON s.id = "					\
+	"(SELECT MIN(s2.id) FROM shipments s2 WHERE s2.order_id = o.id) "\
+    "LEFT JOIN shipping_methods m ON m.id = s.method_id "		\
+    "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id "		\
+    "LEFT JOIN promotion_coupons c ON c.id = o.coupon_id "
+#define CHAIN_X1							\
+    ", CAST(i.id AS SIGNED), CAST(i.quantity AS SIGNED), "		\
+	"NULL, NULL, NULL, CAST(i.unit_price AS SIGNED), "		\
+	"CAST(i.immutable AS SIGNED), CAST(v.price AS SIGNED), NULL, NULL, "\
+	"CAST(v.tax_category_id AS SIGNED), "				\
+	"CAST(v.needs_shipping AS SIGNED), "				\
+	"CAST(i.adjustments_total AS SIGNED), CAST(i.total AS SIGNED), "\
+	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+#define CHAIN_XN ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", "	\
+	NULL3 ", " NULL3 ", " NULL3 ", NULL"
+
+static const char sql_snapshot_chain[] =
+    SNAPSHOT_SQL(CHAIN_X0, CHAIN_J0, CHAIN_X1, CHAIN_XN);
 /* clang-format on */
 
 /* A column as JSON: integer, string, or null. */
@@ -152,6 +214,9 @@ struct part {
 struct parts {
 	struct snap s;		   /* The order row, when found. */
 	struct order_lines *lines; /* When wanted. */
+	/* The chain's columns of each row (sql_snapshot_chain), or NULL. */
+	snapshot_extra_fn extra;
+	void *arg;
 	struct json_object *items, *adjustments, *shipments, *payments;
 	struct part rows[SNAP_MAX_PARTS];
 	size_t n;
@@ -213,20 +278,29 @@ item_row(const struct db_val *c)
 	return item;
 }
 
+/* An adjustment as the snapshot shows it. */
 static struct json_object *
-adjustment_row(const struct db_val *c)
+adjustment(const char *type, const char *label, int64_t amount, int neutral,
+	   int locked)
 {
 	struct json_object *adj = json_object_new_object();
 
-	put(adj, "type", &c[P_S1]);
-	put(adj, "label", &c[P_S2]);
-	put(adj, "description", &c[P_S2]);
-	put(adj, "amount", &c[P_I2]);
+	json_object_object_add(adj, "type", json_object_new_string(type));
+	json_object_object_add(adj, "label", json_object_new_string(label));
+	json_object_object_add(adj, "description",
+			       json_object_new_string(label));
+	json_object_object_add(adj, "amount", json_object_new_int64(amount));
 	json_object_object_add(adj, "neutral",
-			       json_object_new_boolean(c[P_I3].i != 0));
-	json_object_object_add(adj, "locked",
-			       json_object_new_boolean(c[P_I4].i != 0));
+			       json_object_new_boolean(neutral));
+	json_object_object_add(adj, "locked", json_object_new_boolean(locked));
 	return adj;
+}
+
+static struct json_object *
+adjustment_row(const struct db_val *c)
+{
+	return adjustment(c[P_S1].s, c[P_S2].s, c[P_I2].i, c[P_I3].i != 0,
+			  c[P_I4].i != 0);
 }
 
 /* {"id", "code", "name"} of a method, or null. */
@@ -280,10 +354,15 @@ part_row(void *arg, const struct db_val *c, size_t n)
 	    item_row, adjustment_row, shipment_row, payment_row};
 	struct parts *a = arg;
 	struct part *r;
+	enum err e;
 
-	if (n != P_NCOLS || c[P_KIND].type != DB_I64 || c[P_KIND].i < 0 ||
-	    c[P_KIND].i > 4 || (c[P_KIND].i == 0 && a->s.o != NULL))
+	if (n != P_NCOLS + (a->extra != NULL ? SNAPSHOT_CHAIN_COLS : 0) ||
+	    c[P_KIND].type != DB_I64 || c[P_KIND].i < 0 || c[P_KIND].i > 4 ||
+	    (c[P_KIND].i == 0 && a->s.o != NULL))
 		return ERR_INTERNAL;
+	if (a->extra != NULL && (e = a->extra(a->arg, c[P_KIND].i, c + P_NCOLS,
+					      n - P_NCOLS)) != ERR_OK)
+		return e;
 	if (c[P_KIND].i == 0) {
 		order_row(&a->s, c);
 		return ERR_OK;
@@ -366,11 +445,13 @@ line_cmp(const void *x, const void *y)
 	return a->variant < b->variant ? -1 : a->variant > b->variant;
 }
 
-enum err
-order_snapshot_lines(struct db *db, int64_t id, struct json_object **out,
-		     struct order_lines *lines)
+/* The snapshot through sql (sql_snapshot or sql_snapshot_chain, whose
+ * parameters p[0..np) come before the ids). */
+static enum err
+snapshot_read(struct db *db, int64_t id, const char *sql, struct db_val *p,
+	      size_t np, snapshot_extra_fn extra, void *arg,
+	      struct json_object **out, struct order_lines *lines)
 {
-	struct db_val p[5] = {DB_I(id), DB_I(id), DB_I(id), DB_I(id), DB_I(id)};
 	struct parts *parts;
 	struct snap s;
 	enum err e;
@@ -385,9 +466,13 @@ order_snapshot_lines(struct db *db, int64_t id, struct json_object **out,
 	parts->shipments = json_object_new_array();
 	parts->payments = json_object_new_array();
 	parts->lines = lines;
+	parts->extra = extra;
+	parts->arg = arg;
 	if (lines != NULL)
 		lines->n = 0;
-	e = db_query(db, sql_snapshot, p, 5, part_row, parts);
+	for (i = 0; i < 5; i++)
+		p[np + i] = DB_I(id);
+	e = db_query(db, sql, p, np + 5, part_row, parts);
 	if (e == ERR_OK && lines != NULL)
 		qsort(lines->l, lines->n, sizeof(lines->l[0]), line_cmp);
 	if (e == ERR_OK && parts->s.o == NULL)
@@ -421,7 +506,160 @@ order_snapshot_lines(struct db *db, int64_t id, struct json_object **out,
 }
 
 enum err
+order_snapshot_lines(struct db *db, int64_t id, struct json_object **out,
+		     struct order_lines *lines)
+{
+	struct db_val p[5];
+
+	return snapshot_read(db, id, sql_snapshot, p, 0, NULL, NULL, out,
+			     lines);
+}
+
+enum err
 order_snapshot(struct db *db, int64_t id, struct json_object **out)
 {
 	return order_snapshot_lines(db, id, out, NULL);
+}
+
+enum err
+snapshot_chain_read(struct db *db, int64_t id, const char *zone, int64_t ttl,
+		    snapshot_extra_fn extra, void *arg,
+		    struct json_object **out, struct order_lines *lines)
+{
+	struct db_val p[7] = {DB_S(zone), DB_I(ttl)};
+
+	return snapshot_read(db, id, sql_snapshot_chain, p, 2, extra, arg, out,
+			     lines);
+}
+
+/* A DATETIME as MariaDB writes it ("2026-11-23 07:29:31") in the
+ * snapshot's form ("2026-11-23T07:29:31Z"). */
+static struct json_object *
+timestamp(const char *dt)
+{
+	char s[32];
+
+	if (strlen(dt) < 19)
+		return json_object_new_string(dt);
+	snprintf(s, sizeof(s), "%.10sT%.8sZ", dt, dt + 11);
+	return json_object_new_string(s);
+}
+
+void
+snapshot_set_time(struct json_object *snap, const char *key, const char *dt)
+{
+	json_object_object_add(snap, key, dt != NULL ? timestamp(dt) : NULL);
+}
+
+void
+snapshot_set_str(struct json_object *snap, const char *key, const char *s)
+{
+	json_object_object_add(snap, key, json_object_new_string(s));
+}
+
+static void
+adjustments_of(struct json_object *list, const struct adjustment *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(
+		    list, adjustment(adj_type_names[a[i].type], a[i].label,
+				     a[i].amount, a[i].neutral, 0));
+}
+
+static void
+set_int(struct json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+void
+snapshot_set_prices(struct json_object *snap, const struct price_order *o)
+{
+	struct json_object *items = json_object_object_get(snap, "items");
+	struct json_object *adj = json_object_new_array();
+	size_t i, j;
+
+	set_int(snap, "items_total", o->items_total);
+	set_int(snap, "adjustments_total", o->adjustments_total);
+	set_int(snap, "tax_total", o->tax_total);
+	set_int(snap, "shipping_total", o->shipping_total);
+	set_int(snap, "promotion_total", o->promotion_total);
+	set_int(snap, "total", o->total);
+	for (i = 0; i < json_object_array_length(items); i++) {
+		struct json_object *it = json_object_array_get_idx(items, i);
+		int64_t id =
+		    json_object_get_int64(json_object_object_get(it, "id"));
+		struct json_object *list;
+
+		for (j = 0; j < o->nitems && o->items[j].id != id; j++)
+			;
+		if (j == o->nitems)
+			continue;
+		set_int(it, "unit_price", o->items[j].unit_price);
+		set_int(it, "total", o->items[j].total);
+		list = json_object_new_array();
+		adjustments_of(list, o->items[j].adj, o->items[j].nadj);
+		json_object_object_add(it, "adjustments", list);
+		set_int(it, "adjustments_total", o->items[j].adjustments_total);
+	}
+	adjustments_of(adj, o->adj, o->nadj);
+	json_object_object_add(snap, "adjustments", adj);
+}
+
+void
+snapshot_set_payments(struct json_object *snap, const char *from,
+		      const char *state, int64_t amount)
+{
+	struct json_object *list = json_object_object_get(snap, "payments");
+	size_t i = json_object_array_length(list);
+
+	while (i-- > 0) {
+		struct json_object *p = json_object_array_get_idx(list, i);
+
+		if (strcmp(json_object_get_string(
+			       json_object_object_get(p, "state")),
+			   from) != 0)
+			continue;
+		if (state == NULL) {
+			json_object_array_del_idx(list, i, 1);
+			continue;
+		}
+		snapshot_set_str(p, "state", state);
+		if (amount >= 0)
+			set_int(p, "amount", amount);
+	}
+}
+
+void
+snapshot_add_payment(struct json_object *snap, int64_t id, int64_t amount)
+{
+	struct json_object *p = json_object_new_object();
+
+	set_int(p, "id", id);
+	set_int(p, "amount", amount);
+	snapshot_set_str(p, "state", "cart");
+	json_object_object_add(p, "method", NULL);
+	json_object_object_add(p, "card_brand", NULL);
+	json_object_object_add(p, "card_last4", NULL);
+	json_object_object_add(p, "next_action", NULL);
+	json_object_array_add(json_object_object_get(snap, "payments"), p);
+}
+
+void
+snapshot_set_shipments(struct json_object *snap, const char *from,
+		       const char *state)
+{
+	struct json_object *list = json_object_object_get(snap, "shipments");
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *s = json_object_array_get_idx(list, i);
+
+		if (strcmp(json_object_get_string(
+			       json_object_object_get(s, "state")),
+			   from) == 0)
+			snapshot_set_str(s, "state", state);
+	}
 }

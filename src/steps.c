@@ -67,6 +67,14 @@ advance(struct order_head *o, enum transition t, struct step_out *out)
 	return ERR_OK;
 }
 
+/* The order as the step leaves it, for the answer (or NULL: read it). */
+static void
+set_snapshot(struct step_out *out, struct json_object *snap)
+{
+	json_object_put(out->snapshot);
+	out->snapshot = snap;
+}
+
 /* Applies t from the order's state and writes it. */
 static enum err
 apply(struct db *db, int64_t id, struct order_head *o, enum transition t,
@@ -100,10 +108,14 @@ auto_skip(struct db *db, int64_t id, struct order_head *o, int64_t shipping,
 		e = order_recompute(db, id, &rc);
 	if (e == ERR_OK)
 		o->total = rc.total;
+	/* Skipping payment writes the state again: the answer reads it. */
+	set_snapshot(out, rc.snapshot);
 	if (e == ERR_OK && o->total == 0 &&
 	    checkout_can(checkout_state_parse(o->checkout), T_SKIP_PAYMENT,
-			 &to))
+			 &to)) {
+		set_snapshot(out, NULL);
 		e = apply(db, id, o, T_SKIP_PAYMENT, out);
+	}
 	return e;
 }
 
@@ -112,6 +124,7 @@ auto_skip(struct db *db, int64_t id, struct order_head *o, int64_t shipping,
 static enum err
 begin(const struct order_head *o, enum transition t, struct step_out *out)
 {
+	set_snapshot(out, NULL);
 	return may(o, t) ? ERR_OK : refuse(out, o->checkout);
 }
 
@@ -429,23 +442,24 @@ step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 	return e;
 }
 
-static const char sql_pay_method_id[] =
-    "SELECT id FROM payment_methods WHERE id = ? AND enabled = 1";
-static const char sql_pay_method_code[] =
-    "SELECT id FROM payment_methods WHERE code = ? AND enabled = 1";
-/* The new checkout state and the cart payment's method at once. */
-static const char sql_set_pay_method[] =
-    "UPDATE orders o LEFT JOIN payments p ON p.order_id = o.id AND "
-    "p.state = 'cart' SET o.checkout_state = ?, o.updated_at = "
-    "UTC_TIMESTAMP(), p.method_id = ? WHERE o.id = ?";
+/* The new checkout state and the cart payment's method (an enabled one,
+ * by id or code) at once: no row matched, no such method. */
+#define SQL_SET_PAY_METHOD(key)                                                \
+	"UPDATE orders o JOIN payment_methods m ON m." key " = ? AND "         \
+	"m.enabled = 1 LEFT JOIN payments p ON p.order_id = o.id AND "         \
+	"p.state = 'cart' SET o.checkout_state = ?, o.updated_at = "           \
+	"UTC_TIMESTAMP(), p.method_id = m.id WHERE o.id = ?"
+static const char sql_pay_method_id[] = SQL_SET_PAY_METHOD("id");
+static const char sql_pay_method_code[] = SQL_SET_PAY_METHOD("code");
 
 enum err
 step_payment(struct db *db, struct order_head *o, struct json_object *body,
 	     struct verr *v, struct step_out *out)
 {
-	int64_t id = o->id, method = 0;
 	struct db_val p[3];
+	uint64_t matched = 0;
 	char ref[72];
+	int by_id;
 	enum err e;
 
 	e = begin(o, T_SELECT_PAYMENT, out);
@@ -453,20 +467,18 @@ step_payment(struct db *db, struct order_head *o, struct json_object *body,
 		return e;
 	if (method_ref(body, "payments", ref, sizeof(ref), v) == NULL)
 		return ERR_VALIDATION_FAILED;
-	e = db_query_ref(db, ref, sql_pay_method_id, sql_pay_method_code, NULL,
-			 0, db_row_int, &method);
-	if (e != ERR_OK)
-		return e;
-	if (method == 0) {
+	e = advance(o, T_SELECT_PAYMENT, out);
+	by_id = db_ref(ref, &p[0]);
+	p[1] = DB_S(o->checkout);
+	p[2] = DB_I(o->id);
+	if (e == ERR_OK)
+		e = db_exec(db, by_id ? sql_pay_method_id : sql_pay_method_code,
+			    p, 3, &matched);
+	if (e == ERR_OK && matched == 0) {
+		/* The transaction rolls back: nothing was written. */
 		verr_add(v, "payments[0].method", "no such method");
 		return ERR_VALIDATION_FAILED;
 	}
-	e = advance(o, T_SELECT_PAYMENT, out);
-	p[0] = DB_S(o->checkout);
-	p[1] = DB_I(method);
-	p[2] = DB_I(id);
-	if (e == ERR_OK)
-		e = db_exec(db, sql_set_pay_method, p, 3, NULL);
 	return e;
 }
 
@@ -499,8 +511,9 @@ static const char sql_place[] =
     "s.state = 'cart' SET o.state = 'new', o.checkout_state = "
     "'completed', o.payment_state = ?, o.shipping_state = 'ready', "
     "o.notes = COALESCE(?, o.notes), o.expires_at = NULL, o.completed_at = "
-    "UTC_TIMESTAMP(), o.updated_at = UTC_TIMESTAMP(), p.state = 'new', "
-    "p.updated_at = UTC_TIMESTAMP(), s.state = 'ready' WHERE o.id = ?";
+    "CAST(? AS DATETIME), o.updated_at = CAST(? AS DATETIME), p.state = "
+    "'new', p.updated_at = UTC_TIMESTAMP(), s.state = 'ready' WHERE o.id "
+    "= ?";
 
 /* Holds stock for every tracked line of ls (in variant order, so that
  * completions lock the stock rows in one order): one conditional UPDATE
@@ -565,10 +578,12 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	struct recompute rc = {0};
 	struct order_lines *ls;
 	char number[24];
-	struct db_val p[4];
+	struct db_val p[5];
+	struct json_object *snap;
 	int paid;
 	enum err e;
 
+	set_snapshot(out, NULL);
 	/* A second finalize is harmless: the snapshot, unchanged. */
 	if (strcmp(o->checkout, "completed") == 0)
 		return ERR_OK;
@@ -585,20 +600,26 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
 	/* Re-run the chain on fresh rules: prices may have moved since the
-	 * client looked. */
+	 * client looked. It reads the lines whose stock is held, and the
+	 * answer's snapshot (only what placing writes is still to come). */
 	rules_expire();
+	ls = malloc(sizeof(*ls));
+	if (ls == NULL)
+		return ERR_NOMEM;
+	rc.lines = ls;
 	e = order_recompute(db, id, &rc);
-	if (e != ERR_OK)
-		return e;
+	set_snapshot(out, rc.snapshot);
+	snap = rc.snapshot;
 	/* The carrier is asked outside the transaction (SPEC 2.9). */
-	if (rc.quote_expired)
-		return ERR_QUOTE_EXPIRED;
+	if (e == ERR_OK && rc.quote_expired)
+		e = ERR_QUOTE_EXPIRED;
 	o->total = rc.total;
-	if (o->total != expected) {
+	if (e != ERR_OK || o->total != expected) {
 		/* The new totals are committed; the next finalize compares
 		 * against them. */
-		out->total_changed = 1;
-		return ERR_OK;
+		out->total_changed = e == ERR_OK;
+		free(ls);
+		return e;
 	}
 	/*
 	 * Everything that does not touch a row shared between orders comes
@@ -614,16 +635,25 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 		e = db_exec(db, sql_coupon_usage, p, 1, NULL);
 	p[0] = DB_S(paid ? "paid" : "awaiting_payment");
 	p[1] = notes != NULL ? DB_S(notes) : DB_N;
-	p[2] = DB_I(id);
+	p[2] = DB_S(rc.now);
+	p[3] = DB_S(rc.now);
+	p[4] = DB_I(id);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_place, p, 3, NULL);
-	/* The answer's snapshot (only its number is still to come), and
-	 * the lines whose stock is held. */
-	ls = e == ERR_OK ? malloc(sizeof(*ls)) : NULL;
-	if (e == ERR_OK && ls == NULL)
-		e = ERR_NOMEM;
-	if (e == ERR_OK)
-		e = order_snapshot_lines(db, id, &out->snapshot, ls);
+		e = db_exec(db, sql_place, p, 5, NULL);
+	if (e == ERR_OK) {
+		snapshot_set_str(snap, "state", "new");
+		snapshot_set_str(snap, "checkout_state", "completed");
+		snapshot_set_str(snap, "payment_state",
+				 paid ? "paid" : "awaiting_payment");
+		snapshot_set_str(snap, "shipping_state", "ready");
+		if (notes != NULL)
+			snapshot_set_str(snap, "notes", notes);
+		snapshot_set_time(snap, "updated_at", rc.now);
+		snapshot_set_time(snap, "expires_at", NULL);
+		snapshot_set_time(snap, "completed_at", rc.now);
+		snapshot_set_payments(snap, "cart", "new", -1);
+		snapshot_set_shipments(snap, "cart", "ready");
+	}
 	if (e == ERR_OK)
 		e = hold_stock(db, ls, out);
 	free(ls);
@@ -828,6 +858,7 @@ step_place_skip(struct db *db, struct order_head *o, struct step_out *out)
 	struct db_val p = DB_I(o->id);
 	enum err e = ERR_OK;
 
+	set_snapshot(out, NULL);
 	/* No address step: a customer's order takes the customer's email. */
 	if (o->customer != 0)
 		e = db_exec(db, sql_customer_email, &p, 1, NULL);

@@ -286,7 +286,7 @@ create_tx(struct db *db, void *arg)
 		e = order_head_load(db, c->order, &h);
 		if (e == ERR_OK)
 			e = cart_add_item(db, &h, ref, c->items[i].quantity,
-					  &c->v);
+					  &c->v, NULL);
 	}
 	if (e == ERR_VALIDATION_FAILED) {
 		c->refusal = E_STOCK;

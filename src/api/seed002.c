@@ -210,7 +210,7 @@ add_tx(struct db *db, void *arg)
 		return ERR_OK;
 	}
 	snprintf(ref, sizeof(ref), "%lld", (long long)a->variant);
-	e = cart_add_item(db, &h, ref, 1, &a->v);
+	e = cart_add_item(db, &h, ref, 1, &a->v, NULL);
 	if (e == ERR_VALIDATION_FAILED) {
 		/* The only check a seat fails here is its stock. */
 		a->status = 409;

@@ -106,17 +106,17 @@ cart_op_tx(struct db *db, void *arg)
 		return e;
 	switch (c->op) {
 	case OP_ADD:
-		e = cart_add_item(db, &h, c->variant, c->quantity, &c->v);
+		e = cart_add_item(db, &h, c->variant, c->quantity, &c->v,
+				  &c->snapshot);
 		break;
 	case OP_SET:
-		e = cart_set_quantity(db, &h, c->item_id, c->quantity, &c->v);
+		e = cart_set_quantity(db, &h, c->item_id, c->quantity, &c->v,
+				      &c->snapshot);
 		break;
 	case OP_COUPON:
-		e = cart_set_coupon(db, &h, c->code, &c->v);
+		e = cart_set_coupon(db, &h, c->code, &c->v, &c->snapshot);
 		break;
 	}
-	if (e == ERR_OK)
-		e = order_snapshot(db, c->id, &c->snapshot);
 	/* Answered inside the transaction: an idempotent response is stored
 	 * with the work (idem.c). */
 	if (e == ERR_OK)

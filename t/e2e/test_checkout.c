@@ -165,7 +165,8 @@ same_as_order(struct cart *c, struct json_object *o, const char *what)
 /* Every answer that carries the order is the order as stored: through
  * lines added, changed and removed, a coupon on and off (adjustments
  * rewritten or kept), addresses with and without a billing address of
- * their own, shipping, payment and completion. */
+ * their own, shipping (and a change of it, which moves the cart payment's
+ * amount), payment and completion. */
 static void
 test_answers_are_the_stored_order(void **state)
 {
@@ -223,6 +224,11 @@ test_answers_are_the_stored_order(void **state)
 		      call(&c, "PUT", co(&c), FORM,
 			   "shipments[0][method]=flexible_eu", 200),
 		      "shipping again");
+	/* From shipping_selected: the cart payment's amount follows. */
+	same_as_order(
+	    &c,
+	    call(&c, "PUT", co(&c), FORM, "shipments[0][method]=flat_eu", 200),
+	    "shipping changed");
 	same_as_order(
 	    &c,
 	    call(&c, "PUT", co(&c), FORM, "payments[0][method]=offline", 200),
