@@ -431,15 +431,13 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 
 /*
  * The chain reads the order with the snapshot (snapshot.c,
- * sql_snapshot_chain): its tax zone (SPEC 1: the shipping address's zone,
- * else the billing address's, else checkout.default_tax_zone), its
- * shipment's method, its coupon, what the payment sync needs (its cart
- * payments), and its lines, whose nine integers sit in the order's
- * columns listed in item_cols. Promotions and rates come from rules.c.
+ * sql_snapshot_chain): its addresses' countries, coupon, lines, first
+ * shipment's method and cart payments. The tax zone (SPEC 1: the shipping
+ * address's zone, else the billing address's, else
+ * checkout.default_tax_zone), promotions and rates come from rules.c.
  * The step's answer is that snapshot with what the chain wrote: no
  * second read.
  */
-static const int item_cols[9] = {0, 1, 5, 6, 7, 10, 11, 12, 13};
 static const char sql_del_adj[] = "DELETE FROM adjustments WHERE order_id = ?";
 /* Every adjustment of the order in one statement, from a JSON array. */
 static const char sql_ins_adj[] =
@@ -460,7 +458,7 @@ static const char sql_upd_order[] =
 
 struct rc {
 	struct price_order *o;
-	int64_t coupon, zone;
+	int64_t coupon, shipment; /* The first shipment's id, or 0. */
 	int64_t coupon_promotion, coupon_limit, coupon_used;
 	int64_t cart_payments, cart_amount; /* Payments in state `cart`. */
 	/* The adjustments' digest as stored; has_digest 0: not known. */
@@ -468,6 +466,7 @@ struct rc {
 	int has_digest;
 	int quote_expired; /* The shipment's carrier quote. */
 	char checkout[24], state[16], currency[4];
+	char ship_country[3], bill_country[3];
 	/* The server's time, and a cart's expiry from now (DATETIME). */
 	char now[24], expires[24];
 	/* Each item's stored unit price, adjustments total and total: lines
@@ -475,52 +474,46 @@ struct rc {
 	int64_t stored[PRICE_MAX_ITEMS][3];
 };
 
-static enum err
-rc_order_row(void *arg, const struct db_val *c, size_t n)
-{
-	struct rc *r = arg;
-	struct shipping_method *m = &r->o->method;
+/* The chain's columns: nine integers, then seven strings. */
+#define RC_S 9
 
-	if (n != SNAPSHOT_CHAIN_COLS)
-		return ERR_INTERNAL;
-	r->coupon = c[0].type == DB_I64 ? c[0].i : 0;
-	r->zone = c[1].type == DB_I64 ? c[1].i : 0;
-	snprintf(r->checkout, sizeof(r->checkout), "%s", c[2].s);
-	snprintf(r->state, sizeof(r->state), "%s", c[3].s);
-	snprintf(r->currency, sizeof(r->currency), "%s", c[4].s);
-	r->cart_payments = c[5].i;
-	r->cart_amount = c[6].type == DB_I64 ? c[6].i : 0;
-	r->coupon_promotion = c[15].type == DB_I64 ? c[15].i : 0;
-	r->coupon_limit = c[16].i;
-	r->coupon_used = c[17].i;
-	r->has_digest = c[18].type == DB_I64;
-	r->digest = r->has_digest ? c[18].i : 0;
-	r->quote_expired = c[19].type == DB_I64 && c[19].i != 0;
-	snprintf(r->now, sizeof(r->now), "%s", c[20].s);
-	snprintf(r->expires, sizeof(r->expires), "%s", c[21].s);
-	if (c[7].type != DB_I64)
-		return ERR_OK;
-	r->o->has_shipment = 1;
-	m->id = c[7].i;
-	snprintf(m->name, sizeof(m->name), "%s", c[8].s);
-	m->calc = calculator_parse(c[9].s);
-	m->amount = c[10].i;
-	m->carrier_price = c[10].i; /* The stored quote (carrier). */
-	m->first_item_cost = c[11].i;
-	m->additional_item_cost = c[12].i;
-	m->additional_item_limit = c[13].i;
-	m->tax_category = c[14].type == DB_I64 ? c[14].i : 0;
-	return ERR_OK;
+static int64_t
+int_or(const struct db_val *c, int64_t none)
+{
+	return c->type == DB_I64 ? c->i : none;
+}
+
+static void
+str_to(char *out, size_t size, const struct db_val *c)
+{
+	snprintf(out, size, "%s", c->type == DB_STR ? c->s : "");
+}
+
+static void
+rc_order_row(struct rc *r, const struct db_val *c)
+{
+	r->coupon = int_or(&c[0], 0);
+	r->coupon_promotion = int_or(&c[1], 0);
+	r->coupon_limit = int_or(&c[2], 0);
+	r->coupon_used = int_or(&c[3], 0);
+	r->has_digest = c[4].type == DB_I64;
+	r->digest = int_or(&c[4], 0);
+	str_to(r->ship_country, sizeof(r->ship_country), &c[RC_S]);
+	str_to(r->bill_country, sizeof(r->bill_country), &c[RC_S + 1]);
+	str_to(r->checkout, sizeof(r->checkout), &c[RC_S + 2]);
+	str_to(r->state, sizeof(r->state), &c[RC_S + 3]);
+	str_to(r->currency, sizeof(r->currency), &c[RC_S + 4]);
+	str_to(r->now, sizeof(r->now), &c[RC_S + 5]);
+	str_to(r->expires, sizeof(r->expires), &c[RC_S + 6]);
 }
 
 static enum err
-rc_item_row(void *arg, const struct db_val *c, size_t n)
+rc_item_row(struct rc *r, const struct db_val *c)
 {
-	struct rc *r = arg;
 	struct price_order *o = r->o;
 	struct price_item *it;
 
-	if (n != 9 || o->nitems >= PRICE_MAX_ITEMS)
+	if (o->nitems >= PRICE_MAX_ITEMS)
 		return ERR_INTERNAL;
 	r->stored[o->nitems][0] = c[2].i;
 	r->stored[o->nitems][1] = c[7].i;
@@ -532,9 +525,34 @@ rc_item_row(void *arg, const struct db_val *c, size_t n)
 	it->immutable = c[3].i != 0;
 	/* Items placed at a given price keep it; others follow the catalog. */
 	it->unit_price = it->immutable ? c[2].i : c[4].i;
-	it->tax_category = c[5].type == DB_I64 ? c[5].i : 0;
+	it->tax_category = int_or(&c[5], 0);
 	it->needs_shipping = c[6].i != 0;
 	return ERR_OK;
+}
+
+/* The method of the order's first shipment (by id) is the one charged. */
+static void
+rc_shipment_row(struct rc *r, const struct db_val *c)
+{
+	struct shipping_method *m = &r->o->method;
+
+	if (r->shipment != 0 && r->shipment < c[7].i)
+		return;
+	r->shipment = c[7].i;
+	r->o->has_shipment = c[0].type == DB_I64;
+	r->quote_expired = c[6].type == DB_I64 && c[6].i != 0;
+	memset(m, 0, sizeof(*m));
+	if (!r->o->has_shipment)
+		return;
+	m->id = c[0].i;
+	str_to(m->name, sizeof(m->name), &c[RC_S]);
+	m->calc = calculator_parse(c[RC_S + 1].s);
+	m->amount = int_or(&c[1], 0);
+	m->carrier_price = m->amount; /* The stored quote (carrier). */
+	m->first_item_cost = int_or(&c[2], 0);
+	m->additional_item_cost = int_or(&c[3], 0);
+	m->additional_item_limit = int_or(&c[4], 0);
+	m->tax_category = int_or(&c[5], 0);
 }
 
 /* The chain's columns of a snapshot row (snapshot.c's
@@ -542,18 +560,29 @@ rc_item_row(void *arg, const struct db_val *c, size_t n)
 static enum err
 rc_row(void *arg, int64_t kind, const struct db_val *c, size_t n)
 {
-	struct db_val item[9];
-	size_t i;
+	struct rc *r = arg;
 
 	if (n != SNAPSHOT_CHAIN_COLS)
 		return ERR_INTERNAL;
-	if (kind == 0)
-		return rc_order_row(arg, c, n);
-	if (kind != 1)
+	switch (kind) {
+	case 0:
+		rc_order_row(r, c);
 		return ERR_OK;
-	for (i = 0; i < 9; i++)
-		item[i] = c[item_cols[i]];
-	return rc_item_row(arg, item, 9);
+	case 1:
+		return rc_item_row(r, c);
+	case 3:
+		rc_shipment_row(r, c);
+		return ERR_OK;
+	case 4:
+		if (c[1].i == 0)
+			return ERR_OK;
+		if (r->cart_payments == 0 || c[0].i < r->cart_amount)
+			r->cart_amount = c[0].i;
+		r->cart_payments++;
+		return ERR_OK;
+	default:
+		return ERR_INTERNAL;
+	}
 }
 
 /* The lines in id order (the snapshot's rows come unsorted), with their
@@ -762,9 +791,8 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 		return ERR_NOMEM;
 	}
 	r->o->now = (int64_t)time(NULL);
-	e = snapshot_chain_read(db, id, config_str("checkout.default_tax_zone"),
-				config_int("cart.ttl"), rc_row, r, &snap,
-				rc != NULL ? rc->lines : NULL);
+	e = snapshot_chain_read(db, id, config_int("cart.ttl"), rc_row, r,
+				&snap, rc != NULL ? rc->lines : NULL);
 	if (e == ERR_OK && r->now[0] == '\0')
 		e = ERR_INTERNAL; /* no order row */
 	if (e == ERR_OK)
@@ -772,7 +800,7 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 	if (e == ERR_OK && rc != NULL && rc->checkout != NULL)
 		snprintf(r->checkout, sizeof(r->checkout), "%s", rc->checkout);
 	if (e == ERR_OK)
-		e = rules_load(db, r->zone, r->o);
+		e = rules_load(db, r->ship_country, r->bill_country, r->o);
 	if (e == ERR_OK)
 		apply_coupon(r);
 	if (e == ERR_OK)

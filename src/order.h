@@ -128,14 +128,15 @@ enum err order_snapshot_lines(struct db *db, int64_t id,
  * The core's own: the snapshot read with the processor chain's columns
  * (order_recompute), and the changes a step makes to it afterwards, so
  * that its answer needs no second read. Each row's SNAPSHOT_CHAIN_COLS
- * chain columns go to extra (kind 0: the order, 1: an item; others all
- * NULL); zone is the default tax zone's code, ttl a cart's lifetime.
+ * chain columns (snapshot.c says which) go to extra with the row's kind
+ * (0 order, 1 item, 3 shipment, 4 payment; the adjustments are not read:
+ * the chain computes them). ttl: a cart's lifetime in seconds.
  */
-#define SNAPSHOT_CHAIN_COLS 22
+#define SNAPSHOT_CHAIN_COLS 16
 typedef enum err (*snapshot_extra_fn)(void *arg, int64_t kind,
 				      const struct db_val *c, size_t n);
-enum err snapshot_chain_read(struct db *db, int64_t id, const char *zone,
-			     int64_t ttl, snapshot_extra_fn extra, void *arg,
+enum err snapshot_chain_read(struct db *db, int64_t id, int64_t ttl,
+			     snapshot_extra_fn extra, void *arg,
 			     struct json_object **out,
 			     struct order_lines *lines);
 /* Totals, lines and adjustments as the chain computed them in o. */

@@ -7,8 +7,22 @@
 #include "config.h"
 #include "log.h"
 
-/* At most this many rates over all zones are cached; more is an error. */
-#define RULES_MAX_RATES 128
+/* At most this many rates over all zones, zones, and zone memberships
+ * are cached; more is an error. */
+#define RULES_MAX_RATES	  128
+#define RULES_MAX_ZONES	  64
+#define RULES_MAX_MEMBERS 1024
+
+/* A zone and one of its countries. */
+struct member {
+	int64_t zone;
+	char country[3];
+};
+
+struct zone {
+	int64_t id;
+	char code[65];
+};
 
 struct zone_rate {
 	int64_t zone;
@@ -22,16 +36,22 @@ struct rules {
 	size_t npromotions;
 	struct zone_rate rates[RULES_MAX_RATES];
 	size_t nrates;
+	struct member members[RULES_MAX_MEMBERS]; /* In zone id order. */
+	size_t nmembers;
+	struct zone zones[RULES_MAX_ZONES];
+	size_t nzones;
 	int overflow; /* A table held more rows than the arrays. */
 };
 
 static _Thread_local struct rules cache;
 
 /*
- * Promotions (kind 1) and tax rates (kind 2) in one query, each part in id
- * order (a LIMIT keeps a union part's ORDER BY) and one row past what the
- * arrays hold, to notice an overflow. A rate row: id, name, zone, tax
- * category, included, and its basis points in the last column.
+ * Promotions (kind 1), tax rates (kind 2) and zones with their countries
+ * (kind 3) in one query, each part in id order (a LIMIT keeps a union
+ * part's ORDER BY) and one row past what the arrays hold, to notice an
+ * overflow. A rate row: id, name, zone, tax category, included, and its
+ * basis points in the last column. A zone row: id, code, and a country
+ * where a promotion has its action.
  */
 /* clang-format off */
 static const char sql_rules[] =
@@ -48,7 +68,13 @@ static const char sql_rules[] =
     "(SELECT 2, CAST(id AS SIGNED), name, CAST(zone_id AS SIGNED), "
 	"CAST(tax_category_id AS SIGNED), CAST(included AS SIGNED), NULL, "
 	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, CAST(bp AS SIGNED) "
-    "FROM tax_rates ORDER BY id LIMIT 129)";
+    "FROM tax_rates ORDER BY id LIMIT 129) "
+    "UNION ALL "
+    "(SELECT 3, CAST(z.id AS SIGNED), z.code, NULL, NULL, NULL, NULL, "
+	"NULL, NULL, NULL, NULL, NULL, COALESCE(zc.country_code, ''), "
+	"NULL, NULL "
+    "FROM zones z LEFT JOIN zone_countries zc ON zc.zone_id = z.id "
+    "ORDER BY z.id, zc.country_code LIMIT 1089)";
 /* clang-format on */
 
 static enum err
@@ -70,6 +96,35 @@ rate_row(struct rules *r, const struct db_val *c)
 	return ERR_OK;
 }
 
+/* A zone with one of its countries ("" when it has none); rows come in
+ * zone id order. */
+static enum err
+zone_row(struct rules *r, const struct db_val *c)
+{
+	struct member *m;
+
+	if (r->nzones == 0 || r->zones[r->nzones - 1].id != c[0].i) {
+		if (r->nzones == RULES_MAX_ZONES) {
+			r->overflow = 1;
+			return ERR_OK;
+		}
+		r->zones[r->nzones].id = c[0].i;
+		snprintf(r->zones[r->nzones].code,
+			 sizeof(r->zones[r->nzones].code), "%s", c[1].s);
+		r->nzones++;
+	}
+	if (c[11].s[0] == '\0')
+		return ERR_OK;
+	if (r->nmembers == RULES_MAX_MEMBERS) {
+		r->overflow = 1;
+		return ERR_OK;
+	}
+	m = &r->members[r->nmembers++];
+	m->zone = c[0].i;
+	snprintf(m->country, sizeof(m->country), "%s", c[11].s);
+	return ERR_OK;
+}
+
 static enum err
 rule_row(void *arg, const struct db_val *all, size_t n)
 {
@@ -81,6 +136,8 @@ rule_row(void *arg, const struct db_val *all, size_t n)
 		return ERR_INTERNAL;
 	if (all[0].i == 2)
 		return rate_row(r, c);
+	if (all[0].i == 3)
+		return zone_row(r, c);
 	if (r->npromotions == PRICE_MAX_PROMOTIONS) {
 		r->overflow = 1;
 		return ERR_OK;
@@ -127,15 +184,16 @@ reload(struct db *db, struct rules *r)
 	enum err e;
 
 	r->valid = 0;
-	r->npromotions = r->nrates = 0;
+	r->npromotions = r->nrates = r->nmembers = r->nzones = 0;
 	r->overflow = 0;
 	e = db_query(db, sql_rules, NULL, 0, rule_row, r);
 	if (e != ERR_OK)
 		return e;
 	if (r->overflow) {
-		log_error("more than %d promotions or %d tax rates: not "
-			  "supported",
-			  PRICE_MAX_PROMOTIONS, RULES_MAX_RATES);
+		log_error("more than %d promotions, %d tax rates, %d zones or "
+			  "%d zone countries: not supported",
+			  PRICE_MAX_PROMOTIONS, RULES_MAX_RATES,
+			  RULES_MAX_ZONES, RULES_MAX_MEMBERS);
 		return ERR_INTERNAL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &r->loaded);
@@ -143,10 +201,25 @@ reload(struct db *db, struct rules *r)
 	return ERR_OK;
 }
 
+/* The first (lowest id) zone holding country, or 0. */
+static int64_t
+zone_of(const struct rules *r, const char *country)
+{
+	size_t i;
+
+	for (i = 0; country[0] != '\0' && i < r->nmembers; i++)
+		if (strcmp(r->members[i].country, country) == 0)
+			return r->members[i].zone;
+	return 0;
+}
+
 enum err
-rules_load(struct db *db, int64_t zone, struct price_order *o)
+rules_load(struct db *db, const char *ship_country, const char *bill_country,
+	   struct price_order *o)
 {
 	struct rules *r = &cache;
+	const char *fallback = config_str("checkout.default_tax_zone");
+	int64_t zone;
 	enum err e;
 	size_t i;
 
@@ -155,6 +228,12 @@ rules_load(struct db *db, int64_t zone, struct price_order *o)
 		if (e != ERR_OK)
 			return e;
 	}
+	zone = zone_of(r, ship_country);
+	if (zone == 0)
+		zone = zone_of(r, bill_country);
+	for (i = 0; zone == 0 && i < r->nzones; i++)
+		if (strcmp(r->zones[i].code, fallback) == 0)
+			zone = r->zones[i].id;
 	memcpy(o->promotions, r->promotions,
 	       r->npromotions * sizeof(r->promotions[0]));
 	o->npromotions = r->npromotions;

@@ -34,10 +34,10 @@
 #define NULL25                                                                 \
 	NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3           \
 	      ", " NULL3 ", " NULL3 ", NULL"
-/* Kind 0: the order row and its addresses, then X0's columns from J0's
- * joins; kind 1: the items, then X1's columns; kinds 2 to 4: XN's. */
+/* The five parts; X: more columns at the end of each row, J: more joins
+ * of the order's part. */
 /* clang-format off */
-#define SNAPSHOT_SQL(X0, J0, X1, XN)					\
+#define PART_ORDER(X, J)						\
     "SELECT 0, 0, " I("o.id") ", " I("o.items_total") ", "		\
 	I("o.adjustments_total") ", " I("o.tax_total") ", "		\
 	I("o.shipping_total") ", " I("o.promotion_total") ", "		\
@@ -47,101 +47,99 @@
 	"o.shipping_state, o.email, o.currency, o.notes, "		\
 	TS("o.created_at") ", " TS("o.updated_at") ", "			\
 	TS("o.expires_at") ", " TS("o.completed_at") ", "		\
-	ADDR("sa") ", " ADDR("ba") X0 " "				\
+	ADDR("sa") ", " ADDR("ba") X " "				\
     "FROM orders o "							\
     "LEFT JOIN addresses sa ON sa.id = o.shipping_address_id "		\
-    "LEFT JOIN addresses ba ON ba.id = o.billing_address_id " J0	\
-    "WHERE o.id = ? "							\
-    "UNION ALL "							\
+    "LEFT JOIN addresses ba ON ba.id = o.billing_address_id " J		\
+    "WHERE o.id = ?"
+#define PART_ITEMS(X)							\
     "SELECT 1, " I("i.id") ", " I("i.id") ", " I("i.quantity") ", "	\
 	I("i.unit_price") ", " I("i.total") ", " I("i.adjustments_total")\
 	", " I("v.id") ", " I("v.tracked") ", NULL, NULL, "		\
 	"v.code, i.variant_name, i.product_name, NULL, NULL, NULL, "	\
-	NULL25 X1 " "							\
+	NULL25 X " "							\
     "FROM order_items i JOIN product_variants v ON v.id = i.variant_id "\
-    "WHERE i.order_id = ? "						\
-    "UNION ALL "							\
+    "WHERE i.order_id = ?"
+#define PART_ADJUSTMENTS						\
     "SELECT 2, " I("id") ", " I("order_item_id") ", " I("amount") ", "	\
 	I("neutral") ", " I("locked") ", NULL, NULL, " NULL3 ", "	\
-	"type, label, NULL, NULL, NULL, NULL, " NULL25 XN " "		\
-    "FROM adjustments WHERE order_id = ? "				\
-    "UNION ALL "							\
+	"type, label, NULL, NULL, NULL, NULL, " NULL25 " "		\
+    "FROM adjustments WHERE order_id = ?"
+#define PART_SHIPMENTS(X)						\
     "SELECT 3, " I("s.id") ", " I("s.id") ", " I("m.id") ", "		\
 	"NULL, NULL, NULL, NULL, " NULL3 ", "				\
 	"s.state, s.tracking, "						\
 	"IF(q.id IS NULL, m.code, CONCAT('carrier:', q.token)), "	\
-	"COALESCE(q.name, m.name), NULL, NULL, " NULL25 XN " "		\
+	"COALESCE(q.name, m.name), NULL, NULL, " NULL25 X " "		\
     "FROM shipments s "							\
     "LEFT JOIN shipping_methods m ON m.id = s.method_id "		\
     "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id "		\
-    "WHERE s.order_id = ? "						\
-    "UNION ALL "							\
+    "WHERE s.order_id = ?"
+#define PART_PAYMENTS(X)						\
     "SELECT 4, " I("p.id") ", " I("p.id") ", " I("p.amount") ", "	\
 	I("m.id") ", NULL, NULL, NULL, " NULL3 ", "			\
 	"p.state, m.code, m.name, p.card_brand, p.card_last4, "		\
-	"p.next_action, " NULL25 XN " "					\
+	"p.next_action, " NULL25 X " "					\
     "FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id "\
     "WHERE p.order_id = ?"
 
-static const char sql_snapshot[] = SNAPSHOT_SQL("", "", "", "");
+static const char sql_snapshot[] =
+    PART_ORDER("", "") " UNION ALL " PART_ITEMS("") " UNION ALL "
+    PART_ADJUSTMENTS " UNION ALL " PART_SHIPMENTS("") " UNION ALL "
+    PART_PAYMENTS("");
 
 /*
- * The same with what the processor chain reads (order.c's rc_row), 22
- * columns more. Kind 0: coupon, tax zone (shipping address, else billing
- * address, else the default zone: parameter 1), checkout state, state,
- * currency, count and amount of the payments in state `cart`, the
- * shipment's method (id, name, calculator, amount or carrier quote,
- * first, additional, limit, tax category), the coupon's promotion, usage
- * limit and uses, the adjustments' digest, whether the quote has expired,
- * and the server's time now and a cart's expiry from now (parameter 2,
- * seconds). Kind 1, at the same places: item id, quantity, unit price,
- * immutable, the variant's price, tax category, needs shipping,
- * adjustments total and total.
+ * What the processor chain reads besides (order.c's rc_row): 16 columns
+ * more on each row, nine integers then seven strings. The adjustments
+ * are not read: the chain computes them anew.
+ * Order (kind 0): coupon, its promotion, usage limit and uses, the
+ * adjustments' digest; shipping and billing countries (the tax zone is
+ * found from them, rules.c), checkout state, state, currency, the
+ * server's time now and a cart's expiry from now (parameter 1, seconds).
+ * Item (1): id, quantity, unit price, immutable, the variant's price, tax
+ * category, needs shipping, adjustments total, total.
+ * Shipment (3): its method's id, amount (a carrier's: the quote's), first,
+ * additional, limit, tax category, whether the quote has expired, the
+ * shipment's id; the method's (or quote's) name and calculator.
+ * Payment (4): amount, whether it is the cart payment.
  */
-#define CHAIN_X0							\
-    ", CAST(o.coupon_id AS SIGNED), "					\
-	"CAST(COALESCE("						\
-	    "(SELECT MIN(zc.zone_id) FROM zone_countries zc "		\
-	    "WHERE zc.country_code = o.ship_country), "			\
-	    "(SELECT MIN(zc.zone_id) FROM zone_countries zc "		\
-	    "WHERE zc.country_code = o.bill_country), "			\
-	    "(SELECT z.id FROM zones z WHERE z.code = ?)) AS SIGNED), "	\
-	"o.checkout_state, o.state, o.currency, "			\
-	"CAST((SELECT COUNT(*) FROM payments p "			\
-	    "WHERE p.order_id = o.id AND p.state = 'cart') AS SIGNED), "\
-	"CAST((SELECT MIN(p.amount) FROM payments p "			\
-	    "WHERE p.order_id = o.id AND p.state = 'cart') AS SIGNED), "\
-	"CAST(m.id AS SIGNED), COALESCE(q.name, m.name), m.calculator, "\
+#define NULL7 NULL3 ", " NULL3 ", NULL"
+#define CHAIN_ORDER							\
+    ", CAST(o.coupon_id AS SIGNED), CAST(c.promotion_id AS SIGNED), "	\
+	"CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "			\
+	"CAST(COALESCE(c.used, 0) AS SIGNED), "				\
+	"CAST(o.adj_digest AS SIGNED), NULL, NULL, NULL, NULL, "	\
+	"o.ship_country, o.bill_country, o.checkout_state, o.state, "	\
+	"o.currency, CAST(UTC_TIMESTAMP() AS CHAR), "			\
+	"CAST(UTC_TIMESTAMP() + INTERVAL ? SECOND AS CHAR)"
+#define CHAIN_ORDER_JOIN						\
+    "LEFT JOIN promotion_coupons c ON c.id = o.coupon_id "
+#define CHAIN_ITEM							\
+    ", CAST(i.id AS SIGNED), CAST(i.quantity AS SIGNED), "		\
+	"CAST(i.unit_price AS SIGNED), CAST(i.immutable AS SIGNED), "	\
+	"CAST(v.price AS SIGNED), CAST(v.tax_category_id AS SIGNED), "	\
+	"CAST(v.needs_shipping AS SIGNED), "				\
+	"CAST(i.adjustments_total AS SIGNED), CAST(i.total AS SIGNED), "\
+	NULL7
+#define CHAIN_SHIPMENT							\
+    ", CAST(m.id AS SIGNED), "						\
 	"CAST(IF(m.calculator = 'carrier', COALESCE(q.amount, 0), m.amount) "\
 	    "AS SIGNED), "						\
 	"CAST(m.first_item_cost AS SIGNED), "				\
 	"CAST(m.additional_item_cost AS SIGNED), "			\
 	"CAST(m.additional_item_limit AS SIGNED), "			\
-	"CAST(m.tax_category_id AS SIGNED), CAST(c.promotion_id AS SIGNED), "\
-	"CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "			\
-	"CAST(COALESCE(c.used, 0) AS SIGNED), CAST(o.adj_digest AS SIGNED), "\
+	"CAST(m.tax_category_id AS SIGNED), "				\
 	"CAST(q.expires_at <= UTC_TIMESTAMP() AS SIGNED), "		\
-	"CAST(UTC_TIMESTAMP() AS CHAR), "				\
-	"CAST(UTC_TIMESTAMP() + INTERVAL ? SECOND AS CHAR)"
-#define CHAIN_J0							\
-    "LEFT JOIN shipments s ON s.id = "					\
-	"(SELECT MIN(s2.id) FROM shipments s2 WHERE s2.order_id = o.id) "\
-    "LEFT JOIN shipping_methods m ON m.id = s.method_id "		\
-    "LEFT JOIN carrier_quotes q ON q.id = s.carrier_quote_id "		\
-    "LEFT JOIN promotion_coupons c ON c.id = o.coupon_id "
-#define CHAIN_X1							\
-    ", CAST(i.id AS SIGNED), CAST(i.quantity AS SIGNED), "		\
-	"NULL, NULL, NULL, CAST(i.unit_price AS SIGNED), "		\
-	"CAST(i.immutable AS SIGNED), CAST(v.price AS SIGNED), NULL, NULL, "\
-	"CAST(v.tax_category_id AS SIGNED), "				\
-	"CAST(v.needs_shipping AS SIGNED), "				\
-	"CAST(i.adjustments_total AS SIGNED), CAST(i.total AS SIGNED), "\
-	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-#define CHAIN_XN ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", "	\
-	NULL3 ", " NULL3 ", " NULL3 ", NULL"
+	"CAST(s.id AS SIGNED), NULL, "					\
+	"COALESCE(q.name, m.name), m.calculator, NULL, NULL, NULL, NULL, NULL"
+#define CHAIN_PAYMENT							\
+    ", CAST(p.amount AS SIGNED), CAST(p.state = 'cart' AS SIGNED), "	\
+	NULL7 ", " NULL7
 
 static const char sql_snapshot_chain[] =
-    SNAPSHOT_SQL(CHAIN_X0, CHAIN_J0, CHAIN_X1, CHAIN_XN);
+    PART_ORDER(CHAIN_ORDER, CHAIN_ORDER_JOIN) " UNION ALL "
+    PART_ITEMS(CHAIN_ITEM) " UNION ALL " PART_SHIPMENTS(CHAIN_SHIPMENT)
+    " UNION ALL " PART_PAYMENTS(CHAIN_PAYMENT);
 /* clang-format on */
 
 /* A column as JSON: integer, string, or null. */
@@ -449,7 +447,7 @@ line_cmp(const void *x, const void *y)
  * parameters p[0..np) come before the ids). */
 static enum err
 snapshot_read(struct db *db, int64_t id, const char *sql, struct db_val *p,
-	      size_t np, snapshot_extra_fn extra, void *arg,
+	      size_t np, size_t nids, snapshot_extra_fn extra, void *arg,
 	      struct json_object **out, struct order_lines *lines)
 {
 	struct parts *parts;
@@ -470,9 +468,9 @@ snapshot_read(struct db *db, int64_t id, const char *sql, struct db_val *p,
 	parts->arg = arg;
 	if (lines != NULL)
 		lines->n = 0;
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < nids; i++)
 		p[np + i] = DB_I(id);
-	e = db_query(db, sql, p, np + 5, part_row, parts);
+	e = db_query(db, sql, p, np + nids, part_row, parts);
 	if (e == ERR_OK && lines != NULL)
 		qsort(lines->l, lines->n, sizeof(lines->l[0]), line_cmp);
 	if (e == ERR_OK && parts->s.o == NULL)
@@ -511,7 +509,7 @@ order_snapshot_lines(struct db *db, int64_t id, struct json_object **out,
 {
 	struct db_val p[5];
 
-	return snapshot_read(db, id, sql_snapshot, p, 0, NULL, NULL, out,
+	return snapshot_read(db, id, sql_snapshot, p, 0, 5, NULL, NULL, out,
 			     lines);
 }
 
@@ -522,14 +520,14 @@ order_snapshot(struct db *db, int64_t id, struct json_object **out)
 }
 
 enum err
-snapshot_chain_read(struct db *db, int64_t id, const char *zone, int64_t ttl,
+snapshot_chain_read(struct db *db, int64_t id, int64_t ttl,
 		    snapshot_extra_fn extra, void *arg,
 		    struct json_object **out, struct order_lines *lines)
 {
-	struct db_val p[7] = {DB_S(zone), DB_I(ttl)};
+	struct db_val p[5] = {DB_I(ttl)};
 
-	return snapshot_read(db, id, sql_snapshot_chain, p, 2, extra, arg, out,
-			     lines);
+	return snapshot_read(db, id, sql_snapshot_chain, p, 1, 4, extra, arg,
+			     out, lines);
 }
 
 /* A DATETIME as MariaDB writes it ("2026-11-23 07:29:31") in the
