@@ -26,9 +26,26 @@ session_customer(struct db *db, const char *session, int64_t *customer)
 	return db_query(db, sql_session, &p, 1, db_row_int, customer);
 }
 
+/* The first 8 bytes of the SHA-256 of s, as an integer. */
+static int64_t
+digest_of(const char *s)
+{
+	unsigned char h[32];
+	uint64_t d = 0;
+	size_t i;
+
+	sha256(s, strlen(s), h);
+	for (i = 0; i < 8; i++)
+		d = d << 8 | h[i];
+	return (int64_t)d;
+}
+
+/* A new cart stores the digest of no adjustments: its first run of the
+ * chain has none to delete. */
 static const char sql_insert_order[] =
     "INSERT INTO orders (uuid, token_sha256, customer_id, currency, "
-    "expires_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP() + INTERVAL ? SECOND)";
+    "expires_at, adj_digest) VALUES (?, ?, ?, ?, UTC_TIMESTAMP() + "
+    "INTERVAL ? SECOND, ?)";
 
 enum err
 order_create(struct db *db, const struct creds *c, int64_t *id, char *token)
@@ -36,7 +53,7 @@ order_create(struct db *db, const struct creds *c, int64_t *id, char *token)
 	unsigned char hash[32];
 	char uuid[37];
 	int64_t customer = 0;
-	struct db_val p[5];
+	struct db_val p[6];
 	enum err e;
 
 	token[0] = '\0';
@@ -61,7 +78,8 @@ order_create(struct db *db, const struct creds *c, int64_t *id, char *token)
 	p[2] = DB_ID(customer);
 	p[3] = DB_S(config_str("store.currency"));
 	p[4] = DB_I(config_int("cart.ttl"));
-	return db_insert(db, sql_insert_order, p, 5, id);
+	p[5] = DB_I(digest_of("[]"));
+	return db_insert(db, sql_insert_order, p, 6, id);
 }
 
 struct owner {
@@ -455,6 +473,19 @@ static const char sql_upd_order[] =
     "item_lines = ?, shipping_lines = ?, adj_digest = ?, "
     "checkout_state = ?, updated_at = CAST(? AS DATETIME), expires_at = "
     "IF(state = 'cart', CAST(? AS DATETIME), expires_at) WHERE id = ?";
+/* The same, placing the order (SPEC 1, "Completing"): its payment `new`
+ * and its shipment `ready` at once. */
+static const char sql_upd_order_place[] =
+    "UPDATE orders o LEFT JOIN payments p ON p.order_id = o.id AND "
+    "p.state = 'cart' LEFT JOIN shipments s ON s.order_id = o.id AND "
+    "s.state = 'cart' SET o.items_total = ?, o.adjustments_total = ?, "
+    "o.tax_total = ?, o.shipping_total = ?, o.promotion_total = ?, "
+    "o.total = ?, o.item_lines = ?, o.shipping_lines = ?, o.adj_digest = "
+    "?, o.checkout_state = 'completed', o.updated_at = CAST(? AS "
+    "DATETIME), o.completed_at = CAST(? AS DATETIME), o.expires_at = NULL, "
+    "o.state = 'new', o.payment_state = ?, o.shipping_state = 'ready', "
+    "o.notes = COALESCE(?, o.notes), p.state = 'new', p.updated_at = "
+    "UTC_TIMESTAMP(), s.state = 'ready' WHERE o.id = ?";
 
 struct rc {
 	struct price_order *o;
@@ -639,20 +670,6 @@ adj_json(struct json_object *arr, int64_t item_id, const struct adjustment *a)
 	json_object_array_add(arr, o);
 }
 
-/* The first 8 bytes of the SHA-256 of s, as an integer. */
-static int64_t
-digest_of(const char *s)
-{
-	unsigned char h[32];
-	uint64_t d = 0;
-	size_t i;
-
-	sha256(s, strlen(s), h);
-	for (i = 0; i < 8; i++)
-		d = d << 8 | h[i];
-	return (int64_t)d;
-}
-
 /*
  * Writes what the chain computed: the adjustments (all of them in one
  * INSERT, and not at all when their digest is the stored one), the lines
@@ -660,11 +677,12 @@ digest_of(const char *s)
  * digest and checkout state.
  */
 static enum err
-store_prices(struct db *db, int64_t id, const struct rc *r)
+store_prices(struct db *db, int64_t id, const struct rc *r,
+	     const struct placing *pl)
 {
 	const struct price_order *o = r->o;
 	struct json_object *adj = json_object_new_array();
-	struct db_val p[13];
+	struct db_val p[14];
 	const char *json;
 	int64_t digest, none = digest_of("[]"), shipping_lines = 0;
 	enum err e = ERR_OK;
@@ -714,6 +732,14 @@ store_prices(struct db *db, int64_t id, const struct rc *r)
 	p[6] = DB_I((int64_t)o->nitems);
 	p[7] = DB_I(shipping_lines);
 	p[8] = DB_I(digest);
+	if (pl != NULL) {
+		p[9] = DB_S(r->now);
+		p[10] = DB_S(r->now);
+		p[11] = DB_S(pl->payment_state);
+		p[12] = pl->notes != NULL ? DB_S(pl->notes) : DB_N;
+		p[13] = DB_I(id);
+		return db_exec(db, sql_upd_order_place, p, 14, NULL);
+	}
 	p[9] = DB_S(r->checkout);
 	p[10] = DB_S(r->now);
 	p[11] = DB_S(r->expires);
@@ -805,10 +831,15 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 		apply_coupon(r);
 	if (e == ERR_OK)
 		e = pricing_compute(r->o);
-	if (e == ERR_OK)
-		e = store_prices(db, id, r);
+	/* The cart payment first: placing turns it `new`. */
 	if (e == ERR_OK)
 		e = sync_payment(db, id, r, snap);
+	if (e == ERR_OK && rc != NULL && rc->place != NULL)
+		rc->placed =
+		    !r->quote_expired && r->o->total == rc->place->expected;
+	if (e == ERR_OK)
+		e = store_prices(db, id, r,
+				 rc != NULL && rc->placed ? rc->place : NULL);
 	/* The answer's snapshot: as read, with what was just written. */
 	if (e == ERR_OK) {
 		snapshot_set_prices(snap, r->o);

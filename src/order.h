@@ -78,6 +78,14 @@ enum err cart_set_coupon(struct db *db, const struct order_head *h,
 			 const char *code, struct verr *v,
 			 struct json_object **snap);
 
+/* Placing an order (completion) in the chain's own UPDATE: done only when
+ * the new total is expected (and the carrier quote has not expired). */
+struct placing {
+	int64_t expected;
+	const char *payment_state; /* `paid` or `awaiting_payment`. */
+	const char *notes;	   /* Or NULL: kept. */
+};
+
 /* What order_recompute takes and gives. */
 struct recompute {
 	/* In: the checkout state the order moves to (written in the same
@@ -85,6 +93,9 @@ struct recompute {
 	 * variant id), or NULL. */
 	const char *checkout;
 	struct order_lines *lines;
+	/* In: place the order (or NULL); out: whether it was placed. */
+	const struct placing *place;
+	int placed;
 	/* Out: the order afterwards (owned by the caller), and the server's
 	 * time the chain wrote as updated_at ("YYYY-MM-DD HH:MM:SS"). */
 	struct json_object *snapshot;

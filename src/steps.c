@@ -393,6 +393,16 @@ static const char sql_carrier_choice[] =
 static const char sql_choose_method[] =
     "UPDATE shipments SET method_id = ?, carrier_quote_id = ? WHERE "
     "order_id = ?";
+/* A method of the address's zone (by id or code), chosen in the same
+ * statement that finds it: no row matched, no such method, or no
+ * shipment. */
+#define SQL_SET_SHIP_METHOD(key)                                               \
+	"UPDATE shipments s JOIN shipping_methods m ON m." key " = ? AND "     \
+	"m.enabled = 1 JOIN zone_countries z ON z.zone_id = m.zone_id AND "    \
+	"z.country_code = ? SET s.method_id = m.id, s.carrier_quote_id = "     \
+	"NULL WHERE s.order_id = ?"
+static const char sql_set_ship_method_id[] = SQL_SET_SHIP_METHOD("id");
+static const char sql_set_ship_method_code[] = SQL_SET_SHIP_METHOD("code");
 
 enum err
 step_shipping(struct db *db, struct order_head *o, struct json_object *body,
@@ -418,10 +428,24 @@ step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 		method = r[0];
 		quote = r[1];
 	} else {
+		struct db_val u[3];
+		uint64_t matched = 0;
+		int by_id = db_ref(ref, &u[0]);
+
+		u[1] = DB_S(o->country);
+		u[2] = DB_I(id);
+		e = db_exec(db,
+			    by_id ? sql_set_ship_method_id
+				  : sql_set_ship_method_code,
+			    u, 3, &matched);
+		method = matched > 0;
+		/* Nothing matched: an unknown method, or an order without a
+		 * shipment (which the method does not change). */
 		p[0] = DB_S(o->country);
-		e = db_query_ref(db, ref, sql_ship_method_id,
-				 sql_ship_method_code, p, 1, db_row_int,
-				 &method);
+		if (e == ERR_OK && matched == 0)
+			e = db_query_ref(db, ref, sql_ship_method_id,
+					 sql_ship_method_code, p, 1, db_row_int,
+					 &method);
 	}
 	if (e != ERR_OK)
 		return e;
@@ -430,8 +454,8 @@ step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 			 "no such method for this address");
 		return ERR_VALIDATION_FAILED;
 	}
-	{
-		struct db_val q[3] = {DB_I(method), DB_ID(quote), DB_I(id)};
+	if (quote != 0) {
+		struct db_val q[3] = {DB_I(method), DB_I(quote), DB_I(id)};
 
 		e = db_exec(db, sql_choose_method, q, 3, NULL);
 	}
@@ -504,16 +528,6 @@ static const char sql_coupon_usage[] =
     "'shipping_promotion'))";
 static const char sql_set_number[] =
     "UPDATE orders SET number = ? WHERE id = ?";
-/* The order, its payment (`new`) and its shipment (`ready`) at once. */
-static const char sql_place[] =
-    "UPDATE orders o LEFT JOIN payments p ON p.order_id = o.id AND "
-    "p.state = 'cart' LEFT JOIN shipments s ON s.order_id = o.id AND "
-    "s.state = 'cart' SET o.state = 'new', o.checkout_state = "
-    "'completed', o.payment_state = ?, o.shipping_state = 'ready', "
-    "o.notes = COALESCE(?, o.notes), o.expires_at = NULL, o.completed_at = "
-    "CAST(? AS DATETIME), o.updated_at = CAST(? AS DATETIME), p.state = "
-    "'new', p.updated_at = UTC_TIMESTAMP(), s.state = 'ready' WHERE o.id "
-    "= ?";
 
 /* Holds stock for every tracked line of ls (in variant order, so that
  * completions lock the stock rows in one order): one conditional UPDATE
@@ -576,9 +590,10 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	const char *notes = NULL;
 	int64_t id = o->id, expected, before, next = 0;
 	struct recompute rc = {0};
+	struct placing pl = {0};
 	struct order_lines *ls;
 	char number[24];
-	struct db_val p[5];
+	struct db_val p[2];
 	struct json_object *snap;
 	int paid;
 	enum err e;
@@ -607,6 +622,12 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	if (ls == NULL)
 		return ERR_NOMEM;
 	rc.lines = ls;
+	/* The chain's UPDATE places the order when the total is expected. */
+	paid = strcmp(o->checkout, "payment_skipped") == 0;
+	pl.expected = expected;
+	pl.payment_state = paid ? "paid" : "awaiting_payment";
+	pl.notes = notes;
+	rc.place = &pl;
 	e = order_recompute(db, id, &rc);
 	set_snapshot(out, rc.snapshot);
 	snap = rc.snapshot;
@@ -621,25 +642,21 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 		free(ls);
 		return e;
 	}
+	if (!rc.placed) {
+		free(ls);
+		return ERR_INTERNAL;
+	}
 	/*
 	 * Everything that does not touch a row shared between orders comes
 	 * first. The shared rows — the variants' stock and the order-number
 	 * sequence — are locked last, so they are held for a few statements
 	 * and the COMMIT, not for the whole placement.
 	 */
-	paid = strcmp(o->checkout, "payment_skipped") == 0;
 	p[0] = DB_I(id);
 	if (rc.napplied > 0)
 		e = db_exec(db, sql_promotion_usage, p, 1, NULL);
 	if (e == ERR_OK && rc.napplied > 0 && o->coupon != 0)
 		e = db_exec(db, sql_coupon_usage, p, 1, NULL);
-	p[0] = DB_S(paid ? "paid" : "awaiting_payment");
-	p[1] = notes != NULL ? DB_S(notes) : DB_N;
-	p[2] = DB_S(rc.now);
-	p[3] = DB_S(rc.now);
-	p[4] = DB_I(id);
-	if (e == ERR_OK)
-		e = db_exec(db, sql_place, p, 5, NULL);
 	if (e == ERR_OK) {
 		snapshot_set_str(snap, "state", "new");
 		snapshot_set_str(snap, "checkout_state", "completed");
