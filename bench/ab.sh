@@ -3,7 +3,9 @@
 # each in turn, round after round, and the full-checkout walk
 # (build/release/bench/checkout-bench) measures each at the same client
 # count. The machine's speed moves by ±10 % from run to run; alternating
-# on one stack is what makes two builds comparable.
+# on one stack is what makes two builds comparable, and the CPU time
+# MariaDB and checkoutd spend per checkout (printed after each run) moves
+# less than the rate does.
 #
 #   bench/ab.sh [rounds] [seconds] [clients] DIR_A DIR_B [DIR...]
 #
@@ -51,7 +53,9 @@ for ((r = 1; r <= rounds; r++)); do
 		port=$(. var/stack.env && echo "$PORT")
 		# A short warm-up: the first requests prepare the statements.
 		build/release/bench/checkout-bench "http://127.0.0.1:$port" 2 "$clients" "$sock" "$pid" >/dev/null 2>&1 || true
-		line=$(build/release/bench/checkout-bench "http://127.0.0.1:$port" "$secs" "$clients" "$sock" "$pid" 2>&1 | grep '^clients' || true)
-		echo "round $r  $d: $line"
+		out=$(build/release/bench/checkout-bench "http://127.0.0.1:$port" "$secs" "$clients" "$sock" "$pid" 2>&1 || true)
+		line=$(printf '%s\n' "$out" | grep '^clients' || true)
+		cpu=$(printf '%s\n' "$out" | sed -n 's/^CPU per checkout: //p')
+		echo "round $r  $d: $line; CPU per checkout: $cpu"
 	done
 done

@@ -6,6 +6,7 @@
  *
  * usage: checkout-bench URL SECONDS CLIENTS MYSQL_SOCKET CHECKOUTD_PID
  */
+
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <mysql.h>
@@ -14,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *base;
 static const char *dbsock;
@@ -241,9 +245,56 @@ vm_hwm_kb(const char *pid)
 	return kb;
 }
 
+/* CPU seconds (user + system) process pid has used so far, or -1. */
+static double
+cpu_seconds(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	size_t len;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	/* Fields 14 and 15, counted after the command's closing paren. */
+	p = strrchr(buf, ')');
+	for (i = 2; p != NULL && i < 14; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p, " %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The pid of the process serving the unix socket path (MariaDB), or 0. */
+static long
+socket_peer(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	long pid = 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
+		pid = cr.pid;
+	if (fd >= 0)
+		close(fd);
+	return pid;
+}
+
 int
 main(int argc, char **argv)
 {
+	long db_pid, co_pid;
+	double db_cpu, co_cpu;
 	struct client *c;
 	pthread_t *t;
 	double secs, t0, elapsed, *all;
@@ -266,6 +317,10 @@ main(int argc, char **argv)
 	mysql_library_init(0, NULL, NULL);
 	c = calloc((size_t)clients, sizeof(*c));
 	t = calloc((size_t)clients, sizeof(*t));
+	db_pid = socket_peer(dbsock);
+	co_pid = atol(argv[5]);
+	db_cpu = cpu_seconds(db_pid);
+	co_cpu = cpu_seconds(co_pid);
 	t0 = now();
 	deadline = t0 + secs;
 	for (i = 0; i < clients; i++)
@@ -278,6 +333,8 @@ main(int argc, char **argv)
 		n += c[i].nlat;
 	}
 	elapsed = now() - t0;
+	db_cpu = cpu_seconds(db_pid) - db_cpu;
+	co_cpu = cpu_seconds(co_pid) - co_cpu;
 	all = malloc((n ? n : 1) * sizeof(*all));
 	for (i = 0, n = 0; i < clients; i++) {
 		for (k = 0; k < c[i].nlat; k++)
@@ -292,6 +349,12 @@ main(int argc, char **argv)
 	    (double)requests / elapsed, n ? all[n / 2] * 1e3 : 0,
 	    n ? all[(size_t)((double)n * 0.99)] * 1e3 : 0, errors,
 	    vm_hwm_kb(argv[5]));
+	/* CPU time per checkout moves far less between runs than the rate
+	 * (docs/performance.md): the figure to compare two builds by. */
+	if (checkouts > 0)
+		printf("CPU per checkout: MariaDB %.2f ms, checkoutd %.2f ms\n",
+		       db_cpu * 1e3 / (double)checkouts,
+		       co_cpu * 1e3 / (double)checkouts);
 	printf("MariaDB one-row INSERT commit ceiling, %d connections: %.0f "
 	       "commits/s\n",
 	       clients, commit_ceiling(clients, 3.0));
