@@ -446,6 +446,19 @@ db_ref(const char *ref, struct db_val *out)
 	return 0;
 }
 
+/* ref (db_ref) then extra[0..nextra) into p; the statement to run. */
+static const char *
+bind_ref(const char *ref, const char *sql_id, const char *sql_code,
+	 const struct db_val *extra, size_t nextra, struct db_val *p)
+{
+	int by_id = db_ref(ref, &p[0]);
+	size_t i;
+
+	for (i = 0; i < nextra; i++)
+		p[i + 1] = extra[i];
+	return by_id ? sql_id : sql_code;
+}
+
 enum err
 db_query_ref(struct db *db, const char *ref, const char *sql_id,
 	     const char *sql_code, const struct db_val *extra, size_t nextra,
@@ -454,14 +467,26 @@ db_query_ref(struct db *db, const char *ref, const char *sql_id,
 	     void *arg)
 {
 	struct db_val p[4];
-	int by_id = db_ref(ref, &p[0]);
-	size_t i;
+	const char *sql;
 
 	if (nextra > 3)
 		return ERR_INTERNAL;
-	for (i = 0; i < nextra; i++)
-		p[i + 1] = extra[i];
-	return db_query(db, by_id ? sql_id : sql_code, p, nextra + 1, row, arg);
+	sql = bind_ref(ref, sql_id, sql_code, extra, nextra, p);
+	return db_query(db, sql, p, nextra + 1, row, arg);
+}
+
+enum err
+db_exec_ref(struct db *db, const char *ref, const char *sql_id,
+	    const char *sql_code, const struct db_val *extra, size_t nextra,
+	    uint64_t *affected)
+{
+	struct db_val p[4];
+	const char *sql;
+
+	if (nextra > 3)
+		return ERR_INTERNAL;
+	sql = bind_ref(ref, sql_id, sql_code, extra, nextra, p);
+	return db_exec(db, sql, p, nextra + 1, affected);
 }
 
 struct tx_ctx {

@@ -135,6 +135,11 @@ enum err db_query_ref(struct db *db, const char *ref, const char *sql_id,
 		      enum err (*row)(void *arg, const struct db_val *cols,
 				      size_t ncols),
 		      void *arg);
+/* The same for a statement without rows: *affected (rows matched, with
+ * CLIENT_FOUND_ROWS) when affected is not NULL. */
+enum err db_exec_ref(struct db *db, const char *ref, const char *sql_id,
+		     const char *sql_code, const struct db_val *extra,
+		     size_t nextra, uint64_t *affected);
 
 /*
  * Runs fn(db, arg) in one transaction, then COMMIT, rolling back when fn

@@ -428,16 +428,11 @@ step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 		method = r[0];
 		quote = r[1];
 	} else {
-		struct db_val u[3];
+		struct db_val u[2] = {DB_S(o->country), DB_I(id)};
 		uint64_t matched = 0;
-		int by_id = db_ref(ref, &u[0]);
 
-		u[1] = DB_S(o->country);
-		u[2] = DB_I(id);
-		e = db_exec(db,
-			    by_id ? sql_set_ship_method_id
-				  : sql_set_ship_method_code,
-			    u, 3, &matched);
+		e = db_exec_ref(db, ref, sql_set_ship_method_id,
+				sql_set_ship_method_code, u, 2, &matched);
 		method = matched > 0;
 		/* Nothing matched: an unknown method, or an order without a
 		 * shipment (which the method does not change). */
@@ -480,10 +475,9 @@ enum err
 step_payment(struct db *db, struct order_head *o, struct json_object *body,
 	     struct verr *v, struct step_out *out)
 {
-	struct db_val p[3];
+	struct db_val p[2];
 	uint64_t matched = 0;
 	char ref[72];
-	int by_id;
 	enum err e;
 
 	e = begin(o, T_SELECT_PAYMENT, out);
@@ -492,12 +486,11 @@ step_payment(struct db *db, struct order_head *o, struct json_object *body,
 	if (method_ref(body, "payments", ref, sizeof(ref), v) == NULL)
 		return ERR_VALIDATION_FAILED;
 	e = advance(o, T_SELECT_PAYMENT, out);
-	by_id = db_ref(ref, &p[0]);
-	p[1] = DB_S(o->checkout);
-	p[2] = DB_I(o->id);
+	p[0] = DB_S(o->checkout);
+	p[1] = DB_I(o->id);
 	if (e == ERR_OK)
-		e = db_exec(db, by_id ? sql_pay_method_id : sql_pay_method_code,
-			    p, 3, &matched);
+		e = db_exec_ref(db, ref, sql_pay_method_id, sql_pay_method_code,
+				p, 2, &matched);
 	if (e == ERR_OK && matched == 0) {
 		/* The transaction rolls back: nothing was written. */
 		verr_add(v, "payments[0].method", "no such method");
