@@ -366,13 +366,17 @@ test_total_changed(void **state)
 	assert_string_equal(
 	    text(json_object_object_get(o, "order"), "checkout_state"),
 	    "payment_selected");
+	/* The order in the answer is the one stored (repriced lines, the
+	 * cart payment's new amount). */
+	same_as_order(&c, json_object_get(json_object_object_get(o, "order")),
+		      "total_changed");
 	json_object_put(o);
 	/* The client saw the new total: finalizing with it succeeds. */
 	o = call(&c, "PUT", co(&c), JSON, "{\"expectedTotal\": 2500}", 200);
 	sql("UPDATE product_variants SET price = 900 WHERE code = 'poster'");
 	assert_string_equal(text(o, "checkout_state"), "completed");
 	assert_int_equal(num(o, "total"), 2500);
-	json_object_put(o);
+	same_as_order(&c, o, "finalize at the new total");
 }
 
 /*
