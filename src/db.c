@@ -446,14 +446,18 @@ db_ref(const char *ref, struct db_val *out)
 	return 0;
 }
 
-/* ref (db_ref) then extra[0..nextra) into p; the statement to run. */
+/* ref (db_ref) then extra[0..nextra) into p (4 values); the statement to
+ * run, or NULL when they do not fit. */
 static const char *
 bind_ref(const char *ref, const char *sql_id, const char *sql_code,
 	 const struct db_val *extra, size_t nextra, struct db_val *p)
 {
-	int by_id = db_ref(ref, &p[0]);
+	int by_id;
 	size_t i;
 
+	if (nextra > 3)
+		return NULL;
+	by_id = db_ref(ref, &p[0]);
 	for (i = 0; i < nextra; i++)
 		p[i + 1] = extra[i];
 	return by_id ? sql_id : sql_code;
@@ -467,12 +471,10 @@ db_query_ref(struct db *db, const char *ref, const char *sql_id,
 	     void *arg)
 {
 	struct db_val p[4];
-	const char *sql;
+	const char *sql = bind_ref(ref, sql_id, sql_code, extra, nextra, p);
 
-	if (nextra > 3)
-		return ERR_INTERNAL;
-	sql = bind_ref(ref, sql_id, sql_code, extra, nextra, p);
-	return db_query(db, sql, p, nextra + 1, row, arg);
+	return sql != NULL ? db_query(db, sql, p, nextra + 1, row, arg)
+			   : ERR_INTERNAL;
 }
 
 enum err
@@ -481,12 +483,10 @@ db_exec_ref(struct db *db, const char *ref, const char *sql_id,
 	    uint64_t *affected)
 {
 	struct db_val p[4];
-	const char *sql;
+	const char *sql = bind_ref(ref, sql_id, sql_code, extra, nextra, p);
 
-	if (nextra > 3)
-		return ERR_INTERNAL;
-	sql = bind_ref(ref, sql_id, sql_code, extra, nextra, p);
-	return db_exec(db, sql, p, nextra + 1, affected);
+	return sql != NULL ? db_exec(db, sql, p, nextra + 1, affected)
+			   : ERR_INTERNAL;
 }
 
 struct tx_ctx {

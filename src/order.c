@@ -445,6 +445,23 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 	return ERR_VALIDATION_FAILED;
 }
 
+/* What sql_upd_order_place writes, in the answer's snapshot. */
+static void
+snapshot_placed(struct json_object *snap, const struct placing *pl,
+		const char *now)
+{
+	snapshot_set_str(snap, "state", "new");
+	snapshot_set_str(snap, "checkout_state", "completed");
+	snapshot_set_str(snap, "payment_state", pl->payment_state);
+	snapshot_set_str(snap, "shipping_state", "ready");
+	if (pl->notes != NULL)
+		snapshot_set_str(snap, "notes", pl->notes);
+	snapshot_set_time(snap, "completed_at", now);
+	snapshot_set_time(snap, "expires_at", NULL);
+	snapshot_set_states(snap, "payments", "cart", "new", -1);
+	snapshot_set_states(snap, "shipments", "cart", "ready", -1);
+}
+
 /* Recomputation: load, run the chain, store. */
 
 /*
@@ -777,7 +794,7 @@ sync_payment(struct db *db, int64_t id, const struct rc *r,
 	    strcmp(r->checkout, "addressed") == 0) {
 		if (r->cart_payments == 0)
 			return ERR_OK;
-		snapshot_set_payments(snap, "cart", NULL, -1);
+		snapshot_set_states(snap, "payments", "cart", NULL, -1);
 		return db_exec(db, sql_pay_drop, p, 1, NULL);
 	}
 	if (r->cart_payments == 1 && r->cart_amount == total)
@@ -787,7 +804,7 @@ sync_payment(struct db *db, int64_t id, const struct rc *r,
 	p[2] = DB_I(id);
 	/* The order row is locked: the count read with it still holds. */
 	if (r->cart_payments > 0) {
-		snapshot_set_payments(snap, "cart", "cart", total);
+		snapshot_set_states(snap, "payments", "cart", "cart", total);
 		return db_exec(db, sql_pay_amount, p, 3, NULL);
 	}
 	if (uuid_v4(uuid) != 0)
@@ -848,10 +865,11 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 		if (strcmp(r->state, "cart") == 0)
 			snapshot_set_time(snap, "expires_at", r->expires);
 	}
+	if (e == ERR_OK && rc != NULL && rc->placed)
+		snapshot_placed(snap, rc->place, r->now);
 	if (e == ERR_OK && rc != NULL) {
 		rc->snapshot = snap;
 		snap = NULL;
-		snprintf(rc->now, sizeof(rc->now), "%s", r->now);
 		memcpy(rc->applied, r->o->applied,
 		       r->o->napplied * sizeof(r->o->applied[0]));
 		rc->napplied = r->o->napplied;

@@ -96,10 +96,8 @@ struct recompute {
 	/* In: place the order (or NULL); out: whether it was placed. */
 	const struct placing *place;
 	int placed;
-	/* Out: the order afterwards (owned by the caller), and the server's
-	 * time the chain wrote as updated_at ("YYYY-MM-DD HH:MM:SS"). */
+	/* Out: the order afterwards, as written (owned by the caller). */
 	struct json_object *snapshot;
-	char now[24];
 	/* Out: the promotions applied, the new total, and whether the
 	 * shipment's carrier quote has expired. */
 	int64_t applied[PRICE_MAX_PROMOTIONS];
@@ -156,14 +154,12 @@ void snapshot_set_prices(struct json_object *snap, const struct price_order *o);
 void snapshot_set_str(struct json_object *snap, const char *key, const char *s);
 void snapshot_set_time(struct json_object *snap, const char *key,
 		       const char *dt);
-/* Payments in state from: to state (amount too, when >= 0), or dropped
- * when state is NULL. A new payment in state `cart`. Shipments in state
- * from: to state. */
-void snapshot_set_payments(struct json_object *snap, const char *from,
-			   const char *state, int64_t amount);
+/* The entries of list_key ("payments", "shipments") in state from: to
+ * state (amount too, when >= 0), or dropped when state is NULL. */
+void snapshot_set_states(struct json_object *snap, const char *list_key,
+			 const char *from, const char *state, int64_t amount);
+/* A new payment in state `cart`. */
 void snapshot_add_payment(struct json_object *snap, int64_t id, int64_t amount);
-void snapshot_set_shipments(struct json_object *snap, const char *from,
-			    const char *state);
 
 /* Writes an outbox event of type for order id carrying snapshot snap
  * (SPEC 2.10), in the caller's transaction. */

@@ -607,10 +607,10 @@ snapshot_set_prices(struct json_object *snap, const struct price_order *o)
 }
 
 void
-snapshot_set_payments(struct json_object *snap, const char *from,
-		      const char *state, int64_t amount)
+snapshot_set_states(struct json_object *snap, const char *list_key,
+		    const char *from, const char *state, int64_t amount)
 {
-	struct json_object *list = json_object_object_get(snap, "payments");
+	struct json_object *list = json_object_object_get(snap, list_key);
 	size_t i = json_object_array_length(list);
 
 	while (i-- > 0) {
@@ -643,21 +643,4 @@ snapshot_add_payment(struct json_object *snap, int64_t id, int64_t amount)
 	json_object_object_add(p, "card_last4", NULL);
 	json_object_object_add(p, "next_action", NULL);
 	json_object_array_add(json_object_object_get(snap, "payments"), p);
-}
-
-void
-snapshot_set_shipments(struct json_object *snap, const char *from,
-		       const char *state)
-{
-	struct json_object *list = json_object_object_get(snap, "shipments");
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(list); i++) {
-		struct json_object *s = json_object_array_get_idx(list, i);
-
-		if (strcmp(json_object_get_string(
-			       json_object_object_get(s, "state")),
-			   from) == 0)
-			snapshot_set_str(s, "state", state);
-	}
 }

@@ -587,7 +587,6 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	struct order_lines *ls;
 	char number[24];
 	struct db_val p[2];
-	struct json_object *snap;
 	int paid;
 	enum err e;
 
@@ -608,8 +607,8 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
 	/* Re-run the chain on fresh rules: prices may have moved since the
-	 * client looked. It reads the lines whose stock is held, and the
-	 * answer's snapshot (only what placing writes is still to come). */
+	 * client looked. It reads the lines whose stock is held and gives the
+	 * answer's snapshot, placed (only the number is still to come). */
 	rules_expire();
 	ls = malloc(sizeof(*ls));
 	if (ls == NULL)
@@ -623,7 +622,6 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	rc.place = &pl;
 	e = order_recompute(db, id, &rc);
 	set_snapshot(out, rc.snapshot);
-	snap = rc.snapshot;
 	/* The carrier is asked outside the transaction (SPEC 2.9). */
 	if (e == ERR_OK && rc.quote_expired)
 		e = ERR_QUOTE_EXPIRED;
@@ -650,20 +648,6 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 		e = db_exec(db, sql_promotion_usage, p, 1, NULL);
 	if (e == ERR_OK && rc.napplied > 0 && o->coupon != 0)
 		e = db_exec(db, sql_coupon_usage, p, 1, NULL);
-	if (e == ERR_OK) {
-		snapshot_set_str(snap, "state", "new");
-		snapshot_set_str(snap, "checkout_state", "completed");
-		snapshot_set_str(snap, "payment_state",
-				 paid ? "paid" : "awaiting_payment");
-		snapshot_set_str(snap, "shipping_state", "ready");
-		if (notes != NULL)
-			snapshot_set_str(snap, "notes", notes);
-		snapshot_set_time(snap, "updated_at", rc.now);
-		snapshot_set_time(snap, "expires_at", NULL);
-		snapshot_set_time(snap, "completed_at", rc.now);
-		snapshot_set_payments(snap, "cart", "new", -1);
-		snapshot_set_shipments(snap, "cart", "ready");
-	}
 	if (e == ERR_OK)
 		e = hold_stock(db, ls, out);
 	free(ls);
