@@ -198,13 +198,17 @@ stmt_get(struct db *db, const char *sql, MYSQL_STMT **out)
 	return ERR_OK;
 }
 
+/* Design limits of one statement: parameters, result columns. */
+#define DB_MAX_PARAMS 24
+#define DB_MAX_COLS   64
+
 static enum err
 bind_and_run(struct db *db, MYSQL_STMT *st, const struct db_val *p, size_t n)
 {
-	MYSQL_BIND b[16];
+	MYSQL_BIND b[DB_MAX_PARAMS];
 	size_t i;
 
-	if (n > 16 || mysql_stmt_param_count(st) != n) {
+	if (n > DB_MAX_PARAMS || mysql_stmt_param_count(st) != n) {
 		log_error("statement takes %lu parameters, %zu given",
 			  mysql_stmt_param_count(st), n);
 		return ERR_INTERNAL;
@@ -309,7 +313,42 @@ db_insert(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	return exec_stmt(db, sql, p, n, NULL, id);
 }
 
-#define DB_MAX_COLS 64
+/* Bytes kept per string column of a row; longer values are fetched
+ * again (fetch_long), up to DB_MAX_VALUE bytes (more is cut). */
+#define DB_COL_BUF   1024
+#define DB_MAX_VALUE (1u << 20)
+
+/* Column i of the current row, len bytes long, into *out (grown as
+ * needed, NUL-terminated). */
+static enum err
+fetch_long(struct db *db, MYSQL_STMT *st, size_t i, unsigned long len,
+	   char **out, size_t *cap)
+{
+	MYSQL_BIND b;
+	unsigned long got = 0;
+	my_bool null = 0;
+
+	if (len > DB_MAX_VALUE)
+		len = DB_MAX_VALUE;
+	if (*cap < len + 1) {
+		char *p = realloc(*out, len + 1);
+
+		if (p == NULL)
+			return ERR_NOMEM;
+		*out = p;
+		*cap = len + 1;
+	}
+	memset(&b, 0, sizeof(b));
+	b.buffer_type = MYSQL_TYPE_STRING;
+	b.buffer = *out;
+	b.buffer_length = len;
+	b.length = &got;
+	b.is_null = &null;
+	if (mysql_stmt_fetch_column(st, &b, (unsigned)i, 0) != 0)
+		return db_fail(db, mysql_stmt_errno(st), "fetch column");
+	(*out)[got < len ? got : len] = '\0';
+	return ERR_OK;
+}
 
 enum err
 db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
@@ -321,11 +360,13 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	unsigned long lens[DB_MAX_COLS];
 	my_bool nulls[DB_MAX_COLS];
 	int64_t ints[DB_MAX_COLS];
-	char *strs[DB_MAX_COLS] = {0};
-	size_t ncols, i;
+	size_t off[DB_MAX_COLS];
+	char *buf = NULL, *big[DB_MAX_COLS] = {0};
+	size_t bigcap[DB_MAX_COLS] = {0};
+	size_t ncols, i, total = 0;
 	MYSQL_RES *meta;
 	MYSQL_STMT *st;
-	enum err e;
+	enum err e = ERR_OK;
 	int rc;
 
 	e = run(db, sql, p, n, &st);
@@ -345,6 +386,13 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 		return ERR_INTERNAL;
 	}
 	memset(b, 0, sizeof(b));
+	/*
+	 * Strings land in one buffer, DB_COL_BUF bytes at most per column
+	 * (the column's width when less); a longer value (a TEXT column's) is
+	 * fetched again into a buffer of its own. Reserving the declared
+	 * width of every TEXT column (up to 1 MiB) for each query made glibc
+	 * map and unmap memory on every snapshot.
+	 */
 	for (i = 0; i < ncols; i++) {
 		MYSQL_FIELD *f = mysql_fetch_field_direct(meta, (unsigned)i);
 		int is_int =
@@ -359,22 +407,21 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 			b[i].buffer = &ints[i];
 			cols[i].type = DB_I64;
 		} else {
-			/* Column width bounds the value; +1 for a NUL. Blobs
-			 * (stored responses) get up to 1 MiB. */
-			size_t cap = f->length < (1u << 20) ? f->length + 1
-							    : (1u << 20) + 1;
-
-			strs[i] = malloc(cap);
-			if (strs[i] == NULL) {
-				e = ERR_NOMEM;
-				goto out;
-			}
 			b[i].buffer_type = MYSQL_TYPE_STRING;
-			b[i].buffer = strs[i];
-			b[i].buffer_length = cap - 1;
+			b[i].buffer_length =
+			    f->length < DB_COL_BUF ? f->length : DB_COL_BUF;
+			off[i] = total;
+			total += b[i].buffer_length + 1;
 			cols[i].type = DB_STR;
 		}
 	}
+	if (total > 0 && (buf = malloc(total)) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < ncols; i++)
+		if (cols[i].type == DB_STR)
+			b[i].buffer = buf + off[i];
 	if (mysql_stmt_bind_result(st, b) != 0) {
 		e = db_fail(db, mysql_stmt_errno(st), "bind result");
 		goto out;
@@ -388,14 +435,19 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 				row_cols[i].type = DB_NULL;
 			} else if (cols[i].type == DB_I64) {
 				row_cols[i].i = ints[i];
+			} else if (lens[i] <= b[i].buffer_length) {
+				row_cols[i].s = buf + off[i];
+				buf[off[i] + lens[i]] = '\0';
+				row_cols[i].len = lens[i];
 			} else {
-				size_t len = lens[i] < b[i].buffer_length
-						 ? lens[i]
-						 : b[i].buffer_length;
-
-				strs[i][len] = '\0';
-				row_cols[i].s = strs[i];
-				row_cols[i].len = len;
+				e = fetch_long(db, st, i, lens[i], &big[i],
+					       &bigcap[i]);
+				if (e != ERR_OK)
+					goto out;
+				row_cols[i].s = big[i];
+				row_cols[i].len = lens[i] < DB_MAX_VALUE
+						      ? lens[i]
+						      : DB_MAX_VALUE;
 			}
 		}
 		e = row(arg, row_cols, ncols);
@@ -406,7 +458,8 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 		e = db_fail(db, mysql_stmt_errno(st), "fetch");
 out:
 	for (i = 0; i < ncols; i++)
-		free(strs[i]);
+		free(big[i]);
+	free(buf);
 	mysql_free_result(meta);
 	if (db->conn != NULL)
 		mysql_stmt_free_result(st);

@@ -40,16 +40,11 @@ digest_of(const char *s)
 	return (int64_t)d;
 }
 
-/* A new cart stores the digest of no adjustments: its first run of the
- * chain has none to delete. */
-static const char sql_insert_order[] =
-    "INSERT INTO orders (uuid, token_sha256, customer_id, currency, "
-    "expires_at, adj_digest) VALUES (?, ?, ?, ?, UTC_TIMESTAMP() + "
-    "INTERVAL ? SECOND, ?)";
-
 enum err
-order_create(struct db *db, const struct creds *c, int64_t *id, char *token)
+order_create(struct db *db, const struct creds *c, int64_t *id, char *token,
+	     struct json_object **snap)
 {
+	struct json_object *own = NULL;
 	unsigned char hash[32];
 	char uuid[37];
 	int64_t customer = 0;
@@ -79,8 +74,52 @@ order_create(struct db *db, const struct creds *c, int64_t *id, char *token)
 	p[3] = DB_S(config_str("store.currency"));
 	p[4] = DB_I(config_int("cart.ttl"));
 	p[5] = DB_I(digest_of("[]"));
-	return db_insert(db, sql_insert_order, p, 6, id);
+	e = snapshot_insert_order(db, p, id, snap != NULL ? snap : &own);
+	json_object_put(own);
+	return e;
 }
+
+struct variant {
+	int64_t id, tracked, available, price;
+	int64_t in_cart; /* Units of it the cart has already. */
+	char name[256], product[256];
+};
+
+static enum err
+variant_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct variant *v = arg;
+
+	if (n != 3 && n != 7)
+		return ERR_INTERNAL;
+	v->id = c[0].i;
+	v->tracked = c[1].i;
+	v->available = c[2].i;
+	if (n == 7) {
+		v->price = c[3].i;
+		snprintf(v->name, sizeof(v->name), "%s", c[4].s);
+		snprintf(v->product, sizeof(v->product), "%s", c[5].s);
+		v->in_cart = c[6].type == DB_I64 ? c[6].i : 0;
+	}
+	return ERR_OK;
+}
+
+/* Plain (non-locking) reads: the binding stock check is at completion.
+ * With the quantity the cart already has of the variant (order id, then
+ * the variant's id or code). */
+/* clang-format off */
+#define SQL_VARIANT_COLS						\
+    "CAST(v.id AS SIGNED), v.tracked, "					\
+    "COALESCE(s.on_hand - s.on_hold, 0), v.price, v.name, p.name, "	\
+    "CAST(i.quantity AS SIGNED)"
+#define SQL_VARIANT_FROM						\
+    " FROM product_variants v "						\
+    "LEFT JOIN variant_stock s ON s.variant_id = v.id "			\
+    "JOIN products p ON p.id = v.product_id "				\
+    "LEFT JOIN order_items i ON i.order_id = ? AND i.variant_id = v.id "\
+    "WHERE v.enabled = 1 AND p.enabled = 1 AND "
+#define SQL_VARIANT "SELECT " SQL_VARIANT_COLS SQL_VARIANT_FROM
+/* clang-format on */
 
 struct owner {
 	int found;
@@ -88,6 +127,7 @@ struct owner {
 	int has_hash;
 	int expired;
 	struct order_head *h;
+	struct variant *v; /* The variant read beside it, or NULL. */
 };
 
 static enum err
@@ -121,16 +161,46 @@ owner_row(void *arg, const struct db_val *c, size_t n)
 }
 
 /* One primary-key read: the line counts and the shipping country are kept
- * on the order row (migration 0011; the chain writes the counts). */
-#define SQL_OWNER                                                              \
-	"SELECT o.token_sha256, o.customer_id, o.state = 'cart' AND "          \
-	"o.expires_at < UTC_TIMESTAMP(), o.state, o.checkout_state, o.email, " \
-	"o.total, o.ship_country, o.shipping_address_id, "                     \
-	"o.billing_address_id, CAST(o.item_lines AS SIGNED), "                 \
-	"CAST(o.shipping_lines AS SIGNED), o.coupon_id, o.payment_state "      \
-	"FROM orders o WHERE o.id = ?"
+ * on the order row (migration 0011; the chain writes the counts). Integer
+ * columns are signed: in a union (SQL_OWNER_VARIANT), NULL and an unsigned
+ * column make a DECIMAL. */
+/* clang-format off */
+#define SQL_OWNER_COLS							\
+    "o.token_sha256, CAST(o.customer_id AS SIGNED), "			\
+    "o.state = 'cart' AND o.expires_at < UTC_TIMESTAMP(), o.state, "	\
+    "o.checkout_state, o.email, o.total, o.ship_country, "		\
+    "CAST(o.shipping_address_id AS SIGNED), "				\
+    "CAST(o.billing_address_id AS SIGNED), "				\
+    "CAST(o.item_lines AS SIGNED), CAST(o.shipping_lines AS SIGNED), "	\
+    "CAST(o.coupon_id AS SIGNED), o.payment_state"
+/* clang-format on */
+#define SQL_OWNER "SELECT " SQL_OWNER_COLS " FROM orders o WHERE o.id = ?"
 static const char sql_owner[] = SQL_OWNER;
 static const char sql_owner_lock[] = SQL_OWNER " FOR UPDATE";
+/* Adding an item: the order row locked (kind 0) and the variant (kind 1)
+ * in one statement; only the order's part locks. Parameters: the order
+ * id, the order id again, the variant's id or code. */
+/* clang-format off */
+#define NULL7 "NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+#define SQL_OWNER_VARIANT						\
+    "(SELECT 0, " SQL_OWNER_COLS ", " NULL7				\
+    " FROM orders o WHERE o.id = ? FOR UPDATE) UNION ALL "		\
+    "(SELECT 1, " NULL7 ", " NULL7 ", " SQL_VARIANT_COLS SQL_VARIANT_FROM
+/* clang-format on */
+static const char sql_owner_variant_id[] = SQL_OWNER_VARIANT "v.id = ?)";
+static const char sql_owner_variant_code[] = SQL_OWNER_VARIANT "v.code = ?)";
+
+/* A row of sql_owner_variant_*. */
+static enum err
+owner_variant_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct owner *o = arg;
+
+	if (n != 22 || c[0].type != DB_I64)
+		return ERR_INTERNAL;
+	return c[0].i == 0 ? owner_row(o, c + 1, 14)
+			   : variant_row(o->v, c + 15, 7);
+}
 
 enum err
 order_head_load(struct db *db, int64_t id, struct order_head *h)
@@ -147,42 +217,60 @@ order_head_load(struct db *db, int64_t id, struct order_head *h)
 	return e;
 }
 
-enum err
-order_authorize(struct db *db, int64_t id, const struct creds *c, int lock,
-		struct order_head *h)
+/* The ownership check of order_authorize on the order's row o. */
+static enum err
+owner_check(struct db *db, const struct creds *c, const struct owner *o)
 {
-	struct db_val p = DB_I(id);
-	struct owner o = {.h = h};
 	int64_t customer = 0;
 	enum err e;
 
-	memset(h, 0, sizeof(*h));
-	h->id = id;
-	if (c->token == NULL && c->session == NULL)
-		return ERR_UNAUTHENTICATED;
-	e = db_query(db, lock ? sql_owner_lock : sql_owner, &p, 1, owner_row,
-		     &o);
-	if (e != ERR_OK)
-		return e;
-	if (!o.found || o.expired)
+	if (!o->found || o->expired)
 		return ERR_NOT_FOUND;
-	if (h->customer != 0) {
+	if (o->h->customer != 0) {
 		/* Only the customer's own valid session reaches it. */
 		if (c->session == NULL)
 			return ERR_NOT_FOUND;
 		e = session_customer(db, c->session, &customer);
 		if (e != ERR_OK)
 			return e;
-		return customer == h->customer ? ERR_OK : ERR_NOT_FOUND;
+		return customer == o->h->customer ? ERR_OK : ERR_NOT_FOUND;
 	}
-	if (c->token != NULL && o.has_hash) {
+	if (c->token != NULL && o->has_hash) {
 		unsigned char hash[32];
 
 		sha256(c->token, strlen(c->token), hash);
-		if (ct_compare(hash, o.hash, 32) == 0)
+		if (ct_compare(hash, o->hash, 32) == 0)
 			return ERR_OK;
 	}
 	return ERR_NOT_FOUND;
+}
+
+/* Reads the order's row with sql (and more, for row), then checks c. */
+static enum err
+authorize_read(struct db *db, int64_t id, const struct creds *c,
+	       const char *sql, const struct db_val *p, size_t n,
+	       enum err (*row)(void *, const struct db_val *, size_t),
+	       struct owner *o)
+{
+	enum err e;
+
+	memset(o->h, 0, sizeof(*o->h));
+	o->h->id = id;
+	if (c->token == NULL && c->session == NULL)
+		return ERR_UNAUTHENTICATED;
+	e = db_query(db, sql, p, n, row, o);
+	return e != ERR_OK ? e : owner_check(db, c, o);
+}
+
+enum err
+order_authorize(struct db *db, int64_t id, const struct creds *c, int lock,
+		struct order_head *h)
+{
+	struct db_val p = DB_I(id);
+	struct owner o = {.h = h};
+
+	return authorize_read(db, id, c, lock ? sql_owner_lock : sql_owner, &p,
+			      1, owner_row, &o);
 }
 
 /* Items and coupons change only while the order is a cart. */
@@ -229,41 +317,6 @@ after_edit(struct db *db, const struct order_head *h, struct recompute *rc,
 	return e;
 }
 
-struct variant {
-	int64_t id, tracked, available, price;
-	int64_t in_cart; /* Units of it the cart has already. */
-	char name[256], product[256];
-};
-
-static enum err
-variant_row(void *arg, const struct db_val *c, size_t n)
-{
-	struct variant *v = arg;
-
-	if (n != 3 && n != 7)
-		return ERR_INTERNAL;
-	v->id = c[0].i;
-	v->tracked = c[1].i;
-	v->available = c[2].i;
-	if (n == 7) {
-		v->price = c[3].i;
-		snprintf(v->name, sizeof(v->name), "%s", c[4].s);
-		snprintf(v->product, sizeof(v->product), "%s", c[5].s);
-		v->in_cart = c[6].type == DB_I64 ? c[6].i : 0;
-	}
-	return ERR_OK;
-}
-
-/* Plain (non-locking) reads: the binding stock check is at completion.
- * With the quantity the cart already has of the variant (order id, then
- * the variant's id or code). */
-#define SQL_VARIANT                                                            \
-	"SELECT v.id, v.tracked, COALESCE(s.on_hand - s.on_hold, 0), "         \
-	"v.price, v.name, p.name, CAST(i.quantity AS SIGNED) FROM "            \
-	"product_variants v LEFT JOIN variant_stock s ON s.variant_id = v.id " \
-	"JOIN products p ON p.id = v.product_id LEFT JOIN order_items i ON "   \
-	"i.order_id = ? AND i.variant_id = v.id WHERE v.enabled = 1 AND "      \
-	"p.enabled = 1 AND "
 static const char sql_variant_id[] = SQL_VARIANT "v.id = ?";
 static const char sql_variant_code[] = SQL_VARIANT "v.code = ?";
 static const char sql_line_update[] =
@@ -294,55 +347,81 @@ check_stock(const struct variant *v, int64_t quantity, struct verr *ve)
 	return 0;
 }
 
-enum err
-cart_add_item(struct db *db, const struct order_head *h, const char *variant,
-	      int64_t quantity, struct verr *ve, struct json_object **snap)
+/* Adds quantity of variant v (read with the cart's units of it). */
+static enum err
+add_line(struct db *db, const struct order_head *h, const struct variant *v,
+	 int64_t quantity, struct verr *ve, struct json_object **snap)
 {
 	struct recompute rc = {0};
-	int64_t id = h->id, have;
-	struct variant v = {0};
-	struct db_val p[4] = {DB_I(id)};
-	int by_id = db_ref(variant, &p[1]);
+	int64_t id = h->id, have = v->in_cart;
 	char uuid[37];
 	enum err e;
 
-	e = require_cart(h);
-	if (e != ERR_OK)
-		return e;
-	e = db_query(db, by_id ? sql_variant_id : sql_variant_code, p, 2,
-		     variant_row, &v);
-	if (e != ERR_OK)
-		return e;
-	if (v.id == 0) {
+	if (v->id == 0) {
 		verr_add(ve, "variant", "no such variant");
 		return ERR_VALIDATION_FAILED;
 	}
-	have = v.in_cart;
-	if (check_stock(&v, have + quantity, ve) != 0)
+	if (check_stock(v, have + quantity, ve) != 0)
 		return ERR_VALIDATION_FAILED;
 	if (have > 0) {
-		p[0] = DB_I(have + quantity);
-		p[1] = DB_I(id);
-		p[2] = DB_I(v.id);
+		struct db_val p[3] = {DB_I(have + quantity), DB_I(id),
+				      DB_I(v->id)};
+
 		e = db_exec(db, sql_line_update, p, 3, NULL);
 	} else {
 		if (uuid_v4(uuid) != 0)
 			return ERR_INTERNAL;
 		/* 0 where it would overflow: the chain has the last word. */
-		int64_t total = quantity > 0 && v.price >= 0 &&
-					v.price <= INT64_MAX / quantity
-				    ? v.price * quantity
+		int64_t total = quantity > 0 && v->price >= 0 &&
+					v->price <= INT64_MAX / quantity
+				    ? v->price * quantity
 				    : 0;
-		struct db_val q[8] = {DB_S(uuid),    DB_I(id),
-				      DB_I(v.id),    DB_I(quantity),
-				      DB_I(v.price), DB_S(v.product),
-				      DB_S(v.name),  DB_I(total)};
+		struct db_val q[8] = {DB_S(uuid),     DB_I(id),
+				      DB_I(v->id),    DB_I(quantity),
+				      DB_I(v->price), DB_S(v->product),
+				      DB_S(v->name),  DB_I(total)};
 
 		e = db_exec(db, sql_line_insert, q, 8, NULL);
 	}
 	if (e != ERR_OK)
 		return e;
 	return after_edit(db, h, &rc, snap);
+}
+
+enum err
+cart_add_item(struct db *db, const struct order_head *h, const char *variant,
+	      int64_t quantity, struct verr *ve, struct json_object **snap)
+{
+	struct variant v = {0};
+	struct db_val p[2] = {DB_I(h->id)};
+	int by_id = db_ref(variant, &p[1]);
+	enum err e;
+
+	e = require_cart(h);
+	if (e == ERR_OK)
+		e = db_query(db, by_id ? sql_variant_id : sql_variant_code, p,
+			     2, variant_row, &v);
+	return e != ERR_OK ? e : add_line(db, h, &v, quantity, ve, snap);
+}
+
+enum err
+cart_authorize_add_item(struct db *db, int64_t id, const struct creds *c,
+			const char *variant, int64_t quantity, struct verr *ve,
+			struct json_object **snap)
+{
+	struct order_head h;
+	struct variant v = {0};
+	struct owner o = {.h = &h, .v = &v};
+	struct db_val p[3] = {DB_I(id), DB_I(id)};
+	int by_id = db_ref(variant, &p[2]);
+	enum err e;
+
+	e = authorize_read(
+	    db, id, c, by_id ? sql_owner_variant_id : sql_owner_variant_code, p,
+	    3, owner_variant_row, &o);
+	if (e == ERR_OK)
+		e = require_cart(&h);
+	return e != ERR_OK ? e : add_line(db, &h, &v, quantity, ve, snap);
 }
 
 static const char sql_item_variant[] =

@@ -28,10 +28,12 @@ struct creds {
  * Creates a cart: a guest cart with a new token (written to token, which
  * has ORDER_TOKEN_LEN + 1 bytes), or, with a valid session, a cart of that
  * customer (token set to ""). ERR_UNAUTHENTICATED for a session that is
- * not valid. *id gets the new order's id.
+ * not valid. *id gets the new order's id and, when snap is not NULL,
+ * *snap its snapshot (SPEC 2.5, owned by the caller), from the INSERT's
+ * own answer.
  */
 enum err order_create(struct db *db, const struct creds *c, int64_t *id,
-		      char *token);
+		      char *token, struct json_object **snap);
 
 /* What the steps and cart operations need of an order, read with its
  * ownership check. */
@@ -67,6 +69,12 @@ enum err order_head_load(struct db *db, int64_t id, struct order_head *h);
 enum err cart_add_item(struct db *db, const struct order_head *h,
 		       const char *variant, int64_t quantity, struct verr *v,
 		       struct json_object **snap);
+/* cart_add_item with order_authorize's check (the row locked) in its
+ * first statement, which also reads the variant. */
+enum err cart_authorize_add_item(struct db *db, int64_t id,
+				 const struct creds *c, const char *variant,
+				 int64_t quantity, struct verr *v,
+				 struct json_object **snap);
 /* Sets a line's quantity (0 removes it); ERR_NOT_FOUND for another's
  * line. Recomputes. */
 enum err cart_set_quantity(struct db *db, const struct order_head *h,
@@ -133,6 +141,10 @@ enum err order_snapshot_lines(struct db *db, int64_t id,
 			      struct json_object **out,
 			      struct order_lines *lines);
 
+/* The INSERT of a new cart (order.c's parameters p[0..6)), *id and *out
+ * set from the row it returns. */
+enum err snapshot_insert_order(struct db *db, struct db_val *p, int64_t *id,
+			       struct json_object **out);
 /*
  * The core's own: the snapshot read with the processor chain's columns
  * (order_recompute), and the changes a step makes to it afterwards, so

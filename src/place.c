@@ -53,7 +53,7 @@ place_order(struct db *db, const struct place_req *r, int64_t *id,
 		verr_add(v, "items", "the order is empty");
 		return ERR_VALIDATION_FAILED;
 	}
-	e = order_create(db, &c, id, token);
+	e = order_create(db, &c, id, token, NULL);
 	for (i = 0; e == ERR_OK && i < r->nlines; i++) {
 		snprintf(ref, sizeof(ref), "%lld",
 			 (long long)r->lines[i].variant);

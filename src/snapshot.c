@@ -37,17 +37,20 @@
 /* The five parts; X: more columns at the end of each row, J: more joins
  * of the order's part. */
 /* clang-format off */
+/* The order part's columns but its addresses; o: the table's prefix. */
+#define ORDER_COLS(o)							\
+    "0, 0, " I(o "id") ", " I(o "items_total") ", "			\
+	I(o "adjustments_total") ", " I(o "tax_total") ", "		\
+	I(o "shipping_total") ", " I(o "promotion_total") ", "		\
+	I(o "total") ", " I(o "shipping_address_id") ", "		\
+	I(o "billing_address_id") ", "					\
+	o "uuid, " o "number, " o "state, " o "checkout_state, "	\
+	o "payment_state, " o "shipping_state, " o "email, "		\
+	o "currency, " o "notes, "					\
+	TS(o "created_at") ", " TS(o "updated_at") ", "			\
+	TS(o "expires_at") ", " TS(o "completed_at")
 #define PART_ORDER(X, J)						\
-    "SELECT 0, 0, " I("o.id") ", " I("o.items_total") ", "		\
-	I("o.adjustments_total") ", " I("o.tax_total") ", "		\
-	I("o.shipping_total") ", " I("o.promotion_total") ", "		\
-	I("o.total") ", " I("o.shipping_address_id") ", "		\
-	I("o.billing_address_id") ", "					\
-	"o.uuid, o.number, o.state, o.checkout_state, o.payment_state, "\
-	"o.shipping_state, o.email, o.currency, o.notes, "		\
-	TS("o.created_at") ", " TS("o.updated_at") ", "			\
-	TS("o.expires_at") ", " TS("o.completed_at") ", "		\
-	ADDR("sa") ", " ADDR("ba") X " "				\
+    "SELECT " ORDER_COLS("o.") ", " ADDR("sa") ", " ADDR("ba") X " "	\
     "FROM orders o "							\
     "LEFT JOIN addresses sa ON sa.id = o.shipping_address_id "		\
     "LEFT JOIN addresses ba ON ba.id = o.billing_address_id " J		\
@@ -82,6 +85,15 @@
 	"p.next_action, " NULL25 X " "					\
     "FROM payments p LEFT JOIN payment_methods m ON m.id = p.method_id "\
     "WHERE p.order_id = ?"
+
+/* A new cart, answered with its snapshot's order row (it has no
+ * addresses and no other rows). It stores the digest of no adjustments:
+ * its first run of the chain has none to delete. */
+static const char sql_insert_order[] =
+    "INSERT INTO orders (uuid, token_sha256, customer_id, currency, "
+    "expires_at, adj_digest) VALUES (?, ?, ?, ?, UTC_TIMESTAMP() + "
+    "INTERVAL ? SECOND, ?) RETURNING " ORDER_COLS("") ", "
+    NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3 ", " NULL3;
 
 static const char sql_snapshot[] =
     PART_ORDER("", "") " UNION ALL " PART_ITEMS("") " UNION ALL "
@@ -517,6 +529,18 @@ enum err
 order_snapshot(struct db *db, int64_t id, struct json_object **out)
 {
 	return order_snapshot_lines(db, id, out, NULL);
+}
+
+enum err
+snapshot_insert_order(struct db *db, struct db_val *p, int64_t *id,
+		      struct json_object **out)
+{
+	enum err e = snapshot_read(db, 0, sql_insert_order, p, 6, 0, NULL, NULL,
+				   out, NULL);
+
+	if (e == ERR_OK)
+		*id = json_object_get_int64(json_object_object_get(*out, "id"));
+	return e;
 }
 
 enum err

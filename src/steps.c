@@ -201,10 +201,15 @@ read_address(struct json_object *a, const char *name, struct addr *out,
 	}
 }
 
-static const char sql_ins_addr[] =
-    "INSERT INTO addresses (first_name, last_name, company, street, city, "
-    "postcode, country_code, province_code, phone) VALUES (?, ?, ?, ?, ?, "
-    "?, ?, ?, ?)";
+/* The shipping and billing addresses in one statement (or the billing
+ * one alone), their ids in that order. */
+#define SQL_INS_ADDR                                                           \
+	"INSERT INTO addresses (first_name, last_name, company, street, "      \
+	"city, postcode, country_code, province_code, phone) VALUES (?, ?, "   \
+	"?, ?, ?, ?, ?, ?, ?)"
+static const char sql_ins_addr[] = SQL_INS_ADDR " RETURNING id";
+static const char sql_ins_addrs[] =
+    SQL_INS_ADDR ", (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 static const char sql_set_addr[] =
     "UPDATE orders SET shipping_address_id = ?, billing_address_id = ?, "
     "ship_country = ?, bill_country = ?, email = COALESCE(?, email) WHERE "
@@ -214,15 +219,44 @@ static const char sql_customer_email[] =
     "UPDATE orders o JOIN customers c ON c.id = o.customer_id SET "
     "o.email = c.email WHERE o.id = ? AND o.email IS NULL";
 
-static enum err
-insert_address(struct db *db, const struct addr *a, int64_t *id)
-{
-	struct db_val p[9];
-	size_t i;
+struct addr_ids {
+	int64_t id[2];
+	size_t n;
+};
 
-	for (i = 0; i < 9; i++)
-		p[i] = a->f[i] != NULL ? DB_S(a->f[i]) : DB_N;
-	return db_insert(db, sql_ins_addr, p, 9, id);
+static enum err
+addr_id_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct addr_ids *a = arg;
+
+	if (n != 1 || c[0].type != DB_I64 || a->n == 2)
+		return ERR_INTERNAL;
+	a->id[a->n++] = c[0].i;
+	return ERR_OK;
+}
+
+/* Inserts ship (when not NULL) and bill; *sid and *bid get their ids. */
+static enum err
+insert_addresses(struct db *db, const struct addr *ship,
+		 const struct addr *bill, int64_t *sid, int64_t *bid)
+{
+	const struct addr *a[2] = {ship != NULL ? ship : bill, bill};
+	size_t i, k, n = ship != NULL ? 2 : 1;
+	struct addr_ids ids = {{0, 0}, 0};
+	struct db_val p[18];
+	enum err e;
+
+	for (k = 0; k < n; k++)
+		for (i = 0; i < 9; i++)
+			p[k * 9 + i] =
+			    a[k]->f[i] != NULL ? DB_S(a[k]->f[i]) : DB_N;
+	e = db_query(db, n == 2 ? sql_ins_addrs : sql_ins_addr, p, n * 9,
+		     addr_id_row, &ids);
+	if (e == ERR_OK && ids.n != n)
+		e = ERR_INTERNAL;
+	*sid = n == 2 ? ids.id[0] : 0;
+	*bid = ids.id[n - 1];
+	return e;
 }
 
 static const char sql_shipments[] =
@@ -313,10 +347,8 @@ step_address(struct db *db, struct order_head *o, struct json_object *body,
 		verr_add(v, "items", "the cart is empty");
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
-	if (ship != NULL)
-		e = insert_address(db, &sa, &sid);
-	if (e == ERR_OK)
-		e = insert_address(db, bill != NULL ? &ba : &sa, &bid);
+	e = insert_addresses(db, ship != NULL ? &sa : NULL,
+			     bill != NULL ? &ba : &sa, &sid, &bid);
 	p[0] = DB_ID(sid);
 	p[1] = DB_I(bid);
 	p[2] = ship != NULL ? DB_S(sa.f[6]) : DB_N;
@@ -672,18 +704,22 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 
 /* GET /api/checkouts/{id}. */
 
-/* Each shipment, with the order's units that need shipping. */
-static const char sql_view_shipment[] =
-    "SELECT s.id, s.state, (SELECT CAST(COALESCE(SUM(i.quantity), 0) AS "
-    "SIGNED) FROM order_items i JOIN product_variants v ON v.id = "
-    "i.variant_id WHERE i.order_id = s.order_id AND v.needs_shipping = 1) "
-    "FROM shipments s WHERE s.order_id = ? ORDER BY s.id";
-static const char sql_view_methods[] =
-    "SELECT m.id, m.code, m.name, m.calculator, m.amount, "
-    "m.first_item_cost, m.additional_item_cost, m.additional_item_limit "
-    "FROM shipping_methods m JOIN zone_countries z ON z.zone_id = "
-    "m.zone_id WHERE z.country_code = ? AND m.enabled = 1 ORDER BY "
-    "m.position, m.id";
+/* The shipments (kind 1) with the order's units that need shipping, then
+ * the enabled methods of the address's zone (kind 2), in order: each part
+ * has its ORDER BY and a LIMIT, without which a union's part is not kept
+ * in order. */
+static const char sql_view_shipping[] =
+    "(SELECT 1, CAST(s.id AS SIGNED), s.state, NULL, NULL, (SELECT "
+    "CAST(COALESCE(SUM(i.quantity), 0) AS SIGNED) FROM order_items i JOIN "
+    "product_variants v ON v.id = i.variant_id WHERE i.order_id = "
+    "s.order_id AND v.needs_shipping = 1), NULL, NULL, NULL FROM shipments "
+    "s WHERE s.order_id = ? ORDER BY s.id LIMIT 1000) UNION ALL (SELECT 2, "
+    "CAST(m.id AS SIGNED), m.code, m.name, m.calculator, CAST(m.amount AS "
+    "SIGNED), CAST(m.first_item_cost AS SIGNED), CAST(m.additional_item_cost "
+    "AS SIGNED), CAST(m.additional_item_limit AS SIGNED) FROM "
+    "shipping_methods m JOIN zone_countries z ON z.zone_id = m.zone_id "
+    "WHERE z.country_code = ? AND m.enabled = 1 ORDER BY m.position, m.id "
+    "LIMIT 1000)";
 /* The cart payment (kind 1) and the enabled methods (kind 2), in order:
  * each part has its ORDER BY and a LIMIT, without which a union's part
  * is not kept in order. */
@@ -695,68 +731,68 @@ static const char sql_view_payment[] =
     "1000)";
 
 struct view {
-	struct json_object *list;
+	struct json_object *shipments, *methods;
 	int64_t units; /* That need shipping. */
 	int carrier;   /* A carrier method is eligible: its quotes are added. */
 };
 
-static enum err
-view_method_row(void *arg, const struct db_val *c, size_t n)
+static void
+view_method(struct view *vw, const struct db_val *c)
 {
-	struct view *vw = arg;
 	struct shipping_method m = {0};
 	struct json_object *o, *conf;
 
-	if (n != 8)
-		return ERR_INTERNAL;
-	m.calc = calculator_parse(c[3].s);
+	m.calc = calculator_parse(c[4].s);
 	if (m.calc == CALC_CARRIER) {
 		vw->carrier = 1;
-		return ERR_OK;
+		return;
 	}
-	m.amount = c[4].i;
-	m.first_item_cost = c[5].i;
-	m.additional_item_cost = c[6].i;
-	m.additional_item_limit = c[7].i;
+	m.amount = c[5].i;
+	m.first_item_cost = c[6].i;
+	m.additional_item_cost = c[7].i;
+	m.additional_item_limit = c[8].i;
 	conf = json_object_new_object();
 	if (m.calc == CALC_FLEXIBLE_RATE) {
 		json_object_object_add(conf, "first_item_cost",
-				       json_object_new_int64(c[5].i));
-		json_object_object_add(conf, "additional_item_cost",
 				       json_object_new_int64(c[6].i));
-		json_object_object_add(conf, "additional_item_limit",
+		json_object_object_add(conf, "additional_item_cost",
 				       json_object_new_int64(c[7].i));
+		json_object_object_add(conf, "additional_item_limit",
+				       json_object_new_int64(c[8].i));
 	} else {
 		json_object_object_add(conf, "amount",
-				       json_object_new_int64(c[4].i));
+				       json_object_new_int64(c[5].i));
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "id", json_object_new_int64(c[0].i));
-	json_object_object_add(o, "code", json_object_new_string(c[1].s));
-	json_object_object_add(o, "name", json_object_new_string(c[2].s));
-	json_object_object_add(o, "calculator", json_object_new_string(c[3].s));
+	json_object_object_add(o, "id", json_object_new_int64(c[1].i));
+	json_object_object_add(o, "code", json_object_new_string(c[2].s));
+	json_object_object_add(o, "name", json_object_new_string(c[3].s));
+	json_object_object_add(o, "calculator", json_object_new_string(c[4].s));
 	json_object_object_add(o, "configuration", conf);
 	json_object_object_add(
 	    o, "price", json_object_new_int64(shipping_charge(&m, vw->units)));
-	json_object_array_add(vw->list, o);
-	return ERR_OK;
+	json_object_array_add(vw->methods, o);
 }
 
 static enum err
-view_shipment_row(void *arg, const struct db_val *c, size_t n)
+view_shipping_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct view *vw = arg;
 	struct json_object *s, *e;
 
-	if (n != 3)
+	if (n != 9)
 		return ERR_INTERNAL;
-	vw->units = c[2].i;
+	if (c[0].i == 2) {
+		view_method(vw, c);
+		return ERR_OK;
+	}
+	vw->units = c[5].i;
 	s = json_object_new_object();
-	json_object_object_add(s, "id", json_object_new_int64(c[0].i));
-	json_object_object_add(s, "state", json_object_new_string(c[1].s));
+	json_object_object_add(s, "id", json_object_new_int64(c[1].i));
+	json_object_object_add(s, "state", json_object_new_string(c[2].s));
 	e = json_object_new_object();
 	json_object_object_add(e, "shipment", s);
-	json_object_array_add(vw->list, e);
+	json_object_array_add(vw->shipments, e);
 	return ERR_OK;
 }
 
@@ -794,38 +830,35 @@ step_view(struct db *db, void *curl, const struct order_head *o,
 
 	*out = NULL;
 	if (strcmp(o->checkout, "addressed") == 0) {
-		struct view sv = {json_object_new_array(), 0, 0};
-		struct json_object *list = sv.list;
-		size_t i;
+		struct view vw = {json_object_new_array(),
+				  json_object_new_array(), 0, 0};
+		struct db_val p2[2] = {DB_I(o->id), DB_S(o->country)};
+		size_t i, n;
 
-		e = db_query(db, sql_view_shipment, &p, 1, view_shipment_row,
-			     &sv);
-		for (i = 0; e == ERR_OK && i < json_object_array_length(list);
-		     i++) {
-			struct view vw = {json_object_new_array(), sv.units, 0};
-			struct db_val c = DB_S(o->country);
+		e = db_query(db, sql_view_shipping, p2, 2, view_shipping_row,
+			     &vw);
+		n = json_object_array_length(vw.shipments);
+		/* Not in a transaction: the carrier may be asked. A carrier
+		 * that fails hides only its own entries. */
+		if (e == ERR_OK && n > 0 && vw.carrier) {
+			struct quotes *q = calloc(1, sizeof(*q));
 
-			e = db_query(db, sql_view_methods, &c, 1,
-				     view_method_row, &vw);
-			/* Not in a transaction: the carrier may be asked. A
-			 * carrier that fails hides only its own entries. */
-			if (e == ERR_OK && vw.carrier) {
-				struct quotes *q = calloc(1, sizeof(*q));
-
-				if (q != NULL && carrier_quotes(db, curl, o->id,
-								0, q) == ERR_OK)
-					carrier_entries(q, vw.list);
-				free(q);
-			}
-			json_object_object_add(
-			    json_object_array_get_idx(list, i), "methods",
-			    vw.list);
+			if (q != NULL &&
+			    carrier_quotes(db, curl, o->id, 0, q) == ERR_OK)
+				carrier_entries(q, vw.methods);
+			free(q);
 		}
+		/* Every shipment is offered the same methods. */
+		for (i = 0; e == ERR_OK && i < n; i++)
+			json_object_object_add(
+			    json_object_array_get_idx(vw.shipments, i),
+			    "methods", json_object_get(vw.methods));
+		json_object_put(vw.methods);
 		if (e != ERR_OK) {
-			json_object_put(list);
+			json_object_put(vw.shipments);
 			return e;
 		}
-		*out = list;
+		*out = vw.shipments;
 		return ERR_OK;
 	}
 	if (strcmp(o->checkout, "shipping_selected") == 0 ||

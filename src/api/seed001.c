@@ -273,7 +273,7 @@ create_tx(struct db *db, void *arg)
 	c->answer = NULL;
 	c->refusal = NULL;
 	verr_free(&c->v);
-	e = order_create(db, &none, &c->order, token);
+	e = order_create(db, &none, &c->order, token, NULL);
 	p[0] = DB_I(c->account);
 	p[1] = c->has_service ? DB_I(c->service) : DB_N;
 	p[2] = c->payment_token ? DB_S(c->payment_token) : DB_N;

@@ -189,7 +189,7 @@ add_tx(struct db *db, void *arg)
 		 * which completion asks of every guest order. */
 		snprintf(email, sizeof(email), "%s@seed002.invalid",
 			 a->user != NULL ? "user" : "guest");
-		e = order_create(db, &none, &id, token);
+		e = order_create(db, &none, &id, token, NULL);
 		p[0] = DB_S(a->owner);
 		p[1] = DB_S(email);
 		p[2] = DB_I(id);

@@ -101,13 +101,15 @@ cart_op_tx(struct db *db, void *arg)
 	json_object_put(c->snapshot);
 	c->snapshot = NULL;
 	verr_free(&c->v);
-	e = order_authorize(db, c->id, &c->creds, 1, &h);
+	/* Adding reads the variant in the ownership check's statement. */
+	e = c->op == OP_ADD ? ERR_OK
+			    : order_authorize(db, c->id, &c->creds, 1, &h);
 	if (e != ERR_OK)
 		return e;
 	switch (c->op) {
 	case OP_ADD:
-		e = cart_add_item(db, &h, c->variant, c->quantity, &c->v,
-				  &c->snapshot);
+		e = cart_authorize_add_item(db, c->id, &c->creds, c->variant,
+					    c->quantity, &c->v, &c->snapshot);
 		break;
 	case OP_SET:
 		e = cart_set_quantity(db, &h, c->item_id, c->quantity, &c->v,
@@ -159,9 +161,7 @@ create_tx(struct db *db, void *arg)
 
 	json_object_put(c->snapshot);
 	c->snapshot = NULL;
-	e = order_create(db, &c->creds, &id, c->token);
-	if (e == ERR_OK)
-		e = order_snapshot(db, id, &c->snapshot);
+	e = order_create(db, &c->creds, &id, c->token, &c->snapshot);
 	if (e != ERR_OK)
 		return e;
 	/* The token is shown here only (and in an idempotent replay). */

@@ -240,6 +240,38 @@ test_ownership(void **state)
 	assert_int_equal(e2e_request("GET", a.path, &session, &r), 0);
 	assert_int_equal(r.status, 200);
 	resp_free(&r);
+	/* Adding an item checks ownership in the statement that reads the
+	 * variant: the session adds, anything else is refused. */
+	{
+		char items[96];
+		struct req_opts add = {
+		    .ctype = "application/json",
+		    .body = "{\"variant\":\"tshirt-m\",\"quantity\":2}",
+		    .headers = {"Authorization: Bearer " SESSION}};
+
+		snprintf(items, sizeof(items), "%s/items", a.path);
+		assert_int_equal(e2e_request("POST", items, &add, &r), 0);
+		assert_int_equal(r.status, 201);
+		o = parse(&r);
+		assert_int_equal(num(json_object_array_get_idx(
+					 json_object_object_get(o, "items"), 0),
+				     "quantity"),
+				 2);
+		json_object_put(o);
+		resp_free(&r);
+		add.headers[0] = b.token_header;
+		assert_int_equal(e2e_request("POST", items, &add, &r), 0);
+		assert_int_equal(r.status, 404);
+		resp_free(&r);
+		add.headers[0] = bad_session.headers[0];
+		assert_int_equal(e2e_request("POST", items, &add, &r), 0);
+		assert_int_equal(r.status, 404);
+		resp_free(&r);
+		add.headers[0] = NULL;
+		assert_int_equal(e2e_request("POST", items, &add, &r), 0);
+		assert_int_equal(r.status, 401);
+		resp_free(&r);
+	}
 	assert_int_equal(e2e_request("GET", a.path, &none, &r), 0);
 	assert_int_equal(r.status, 401);
 	resp_free(&r);
