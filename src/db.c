@@ -319,10 +319,10 @@ db_insert(struct db *db, const char *sql, const struct db_val *p, size_t n,
 #define DB_MAX_VALUE (1u << 20)
 
 /* Column i of the current row, len bytes long, into *out (grown as
- * needed, NUL-terminated). */
+ * needed, NUL-terminated); its length, cut to DB_MAX_VALUE, into col. */
 static enum err
 fetch_long(struct db *db, MYSQL_STMT *st, size_t i, unsigned long len,
-	   char **out, size_t *cap)
+	   char **out, size_t *cap, struct db_val *col)
 {
 	MYSQL_BIND b;
 	unsigned long got = 0;
@@ -346,7 +346,9 @@ fetch_long(struct db *db, MYSQL_STMT *st, size_t i, unsigned long len,
 	b.is_null = &null;
 	if (mysql_stmt_fetch_column(st, &b, (unsigned)i, 0) != 0)
 		return db_fail(db, mysql_stmt_errno(st), "fetch column");
-	(*out)[got < len ? got : len] = '\0';
+	col->len = got < len ? got : len;
+	(*out)[col->len] = '\0';
+	col->s = *out;
 	return ERR_OK;
 }
 
@@ -366,7 +368,7 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	size_t ncols, i, total = 0;
 	MYSQL_RES *meta;
 	MYSQL_STMT *st;
-	enum err e = ERR_OK;
+	enum err e;
 	int rc;
 
 	e = run(db, sql, p, n, &st);
@@ -441,13 +443,9 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 				row_cols[i].len = lens[i];
 			} else {
 				e = fetch_long(db, st, i, lens[i], &big[i],
-					       &bigcap[i]);
+					       &bigcap[i], &row_cols[i]);
 				if (e != ERR_OK)
 					goto out;
-				row_cols[i].s = big[i];
-				row_cols[i].len = lens[i] < DB_MAX_VALUE
-						      ? lens[i]
-						      : DB_MAX_VALUE;
 			}
 		}
 		e = row(arg, row_cols, ncols);
