@@ -81,18 +81,38 @@ db_idle_after(struct db *db, int seconds)
 		db_idle(db);
 }
 
-void
-db_close(struct db *db)
+/* Closes the connection and its statements; the held write's buffer
+ * stays (a statement being retried may be bound to it). */
+static void
+disconnect(struct db *db)
 {
 	size_t i;
 
 	db_idle(db);
+	/* A flush being retried keeps its parameters (passed to it). */
+	db->held.nsql = 0;
+	db->held.n = 0;
+	db->held.used = 0;
 	for (i = 0; i < db->nstmts; i++)
 		mysql_stmt_close(db->stmts[i].st);
 	db->nstmts = 0;
+	for (i = 0; i < db->nbatches; i++) {
+		mysql_stmt_close(db->batches[i].st);
+		free(db->batches[i].text);
+	}
+	db->nbatches = 0;
 	if (db->conn != NULL)
 		mysql_close(db->conn);
 	db->conn = NULL;
+}
+
+void
+db_close(struct db *db)
+{
+	disconnect(db);
+	free(db->held.buf);
+	db->held.buf = NULL;
+	db->held.cap = 0;
 }
 
 enum err
@@ -127,7 +147,7 @@ db_connect(struct db *db)
 		config_str("database.user"), config_str("database.password"),
 		config_str("database.name"),
 		(unsigned)config_int("database.port"), *sock ? sock : NULL,
-		CLIENT_FOUND_ROWS) == NULL) {
+		CLIENT_FOUND_ROWS | CLIENT_MULTI_RESULTS) == NULL) {
 		metrics_inc(MET_DB_ERRORS);
 		log_error("database connect failed: %s", mysql_error(m));
 		mysql_close(m);
@@ -151,12 +171,30 @@ db_fail(struct db *db, unsigned errnum, const char *what)
 		return ERR_DB_RETRY;
 	if (db_errno_disconnected(errnum)) {
 		log_error("database lost (%u) in %s", errnum, what);
-		db_close(db);
+		disconnect(db);
 		return ERR_DATABASE_UNAVAILABLE;
 	}
 	log_error("database error %u in %s: %s", errnum, what,
 		  db->conn != NULL ? mysql_error(db->conn) : "");
 	return ERR_INTERNAL;
+}
+
+/* A prepared statement for text; ERR_OK or db_fail's error. */
+static enum err
+prepare(struct db *db, const char *text, MYSQL_STMT **out)
+{
+	MYSQL_STMT *st = mysql_stmt_init(db->conn);
+
+	if (st == NULL)
+		return ERR_NOMEM;
+	if (mysql_stmt_prepare(st, text, strlen(text)) != 0) {
+		unsigned errnum = mysql_stmt_errno(st);
+
+		mysql_stmt_close(st);
+		return db_fail(db, errnum, "prepare");
+	}
+	*out = st;
+	return ERR_OK;
 }
 
 /* The cached statement for sql, preparing it on first use. */
@@ -167,48 +205,119 @@ stmt_get(struct db *db, const char *sql, MYSQL_STMT **out)
 	enum err e;
 	size_t i;
 
-	e = db_connect(db);
-	if (e != ERR_OK)
-		return e;
 	for (i = 0; i < db->nstmts; i++) {
 		if (db->stmts[i].sql == sql) {
 			*out = db->stmts[i].st;
 			return ERR_OK;
 		}
 	}
-	st = mysql_stmt_init(db->conn);
-	if (st == NULL)
-		return ERR_NOMEM;
-	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
-		unsigned errnum = mysql_stmt_errno(st);
-
-		mysql_stmt_close(st);
-		return db_fail(db, errnum, "prepare");
-	}
-	if (db->nstmts < DB_STMT_CACHE) {
-		db->stmts[db->nstmts].sql = sql;
-		db->stmts[db->nstmts++].st = st;
-	} else {
+	if (db->nstmts == DB_STMT_CACHE) {
 		/* Cache full: a design limit; raise DB_STMT_CACHE. */
 		log_error("statement cache full");
-		mysql_stmt_close(st);
 		return ERR_INTERNAL;
 	}
+	e = prepare(db, sql, &st);
+	if (e != ERR_OK)
+		return e;
+	db->stmts[db->nstmts].sql = sql;
+	db->stmts[db->nstmts++].st = st;
 	*out = st;
 	return ERR_OK;
 }
 
-/* Design limits of one statement: parameters, result columns. */
-#define DB_MAX_PARAMS 24
-#define DB_MAX_COLS   64
+/*
+ * The statements sql[0..n), then COMMIT when commit is set, as one
+ * compound statement (malloc'd). Each is static text of this program;
+ * a compound among them becomes a block of its own.
+ */
+static char *
+compound_text(const char *const *sql, size_t n, int commit)
+{
+	static const char head[] = "BEGIN NOT ATOMIC ";
+	size_t len = sizeof(head) + 32, off, i;
+	char *text;
+
+	for (i = 0; i < n; i++)
+		len += strlen(sql[i]) + 8;
+	text = malloc(len);
+	if (text == NULL)
+		return NULL;
+	off = (size_t)snprintf(text, len, "%s", head);
+	for (i = 0; i < n; i++) {
+		int nested = strncmp(sql[i], head, sizeof(head) - 1) == 0;
+
+		off += (size_t)snprintf(
+		    text + off, len - off, "%s%s; ", nested ? "BEGIN " : "",
+		    nested ? sql[i] + sizeof(head) - 1 : sql[i]);
+	}
+	snprintf(text + off, len - off, "%sEND", commit ? "COMMIT; " : "");
+	return text;
+}
+
+/* The cached compound of sql[0..n) (and COMMIT when commit is set),
+ * preparing it on first use. */
+static enum err
+batch_get(struct db *db, const char *const *sql, size_t n, int commit,
+	  MYSQL_STMT **out)
+{
+	MYSQL_STMT *st;
+	char *text;
+	enum err e;
+	size_t i;
+
+	for (i = 0; i < db->nbatches; i++) {
+		if (db->batches[i].nsql == n &&
+		    db->batches[i].commit == commit &&
+		    memcmp(db->batches[i].sql, sql, n * sizeof(*sql)) == 0) {
+			*out = db->batches[i].st;
+			return ERR_OK;
+		}
+	}
+	if (db->nbatches == DB_BATCH_CACHE) {
+		log_error("compound statement cache full");
+		return ERR_INTERNAL;
+	}
+	text = compound_text(sql, n, commit);
+	if (text == NULL)
+		return ERR_NOMEM;
+	e = prepare(db, text, &st);
+	if (e != ERR_OK) {
+		free(text);
+		return e;
+	}
+	memcpy(db->batches[db->nbatches].sql, sql, n * sizeof(*sql));
+	db->batches[db->nbatches].nsql = n;
+	db->batches[db->nbatches].commit = commit;
+	db->batches[db->nbatches].text = text;
+	db->batches[db->nbatches++].st = st;
+	*out = st;
+	return ERR_OK;
+}
+
+/* sql[0..n) (one statement, or a compound of held writes) prepared. */
+static enum err
+get(struct db *db, const char *const *sql, size_t n, int commit,
+    MYSQL_STMT **out)
+{
+	enum err e = db_connect(db);
+
+	if (e != ERR_OK)
+		return e;
+	if (n == 1 && !commit)
+		return stmt_get(db, sql[0], out);
+	return batch_get(db, sql, n, commit, out);
+}
+
+/* Design limit of one statement: result columns. */
+#define DB_MAX_COLS 64
 
 static enum err
 bind_and_run(struct db *db, MYSQL_STMT *st, const struct db_val *p, size_t n)
 {
-	MYSQL_BIND b[DB_MAX_PARAMS];
+	MYSQL_BIND b[DB_HELD_PARAMS];
 	size_t i;
 
-	if (n > DB_MAX_PARAMS || mysql_stmt_param_count(st) != n) {
+	if (n > DB_HELD_PARAMS || mysql_stmt_param_count(st) != n) {
 		log_error("statement takes %lu parameters, %zu given",
 			  mysql_stmt_param_count(st), n);
 		return ERR_INTERNAL;
@@ -245,8 +354,8 @@ bind_and_run(struct db *db, MYSQL_STMT *st, const struct db_val *p, size_t n)
  * and the rest are reads, so this repeats nothing.
  */
 static enum err
-run(struct db *db, const char *sql, const struct db_val *p, size_t n,
-    MYSQL_STMT **st)
+run_batch(struct db *db, const char *const *sql, size_t nsql, int commit,
+	  const struct db_val *p, size_t n, MYSQL_STMT **st)
 {
 	enum err e;
 	int tries = db->in_tx && db->tx_stmts > 0 ? 1 : 2;
@@ -254,7 +363,7 @@ run(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	do {
 		int had_conn = db->conn != NULL;
 
-		e = stmt_get(db, sql, st);
+		e = get(db, sql, nsql, commit, st);
 		if (e == ERR_OK)
 			e = bind_and_run(db, *st, p, n);
 		if (e != ERR_DATABASE_UNAVAILABLE || !had_conn)
@@ -280,6 +389,85 @@ run(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	return ERR_OK;
 }
 
+static enum err
+run(struct db *db, const char *sql, const struct db_val *p, size_t n,
+    MYSQL_STMT **st)
+{
+	return run_batch(db, &sql, 1, 0, p, n, st);
+}
+
+/* Sends the held writes (struct db's held) as one statement, followed
+ * by COMMIT when commit is set. */
+static enum err
+flush(struct db *db, int commit)
+{
+	size_t nsql = db->held.nsql;
+	MYSQL_STMT *st;
+	enum err e;
+
+	if (nsql == 0)
+		return ERR_OK;
+	db->held.nsql = 0;
+	db->held.used = 0;
+	e = run_batch(db, db->held.sql, nsql, commit, db->held.p, db->held.n,
+		      &st);
+	db->held.n = 0;
+	if (e == ERR_OK)
+		mysql_stmt_free_result(st);
+	return e;
+}
+
+/* Holds the write sql with p[0..n), its strings copied; sends the held
+ * ones first when there is no room for it. */
+static enum err
+hold(struct db *db, const char *sql, const struct db_val *p, size_t n)
+{
+	size_t i, need = 0, off;
+	enum err e;
+
+	if (n > DB_MAX_PARAMS)
+		return ERR_INTERNAL;
+	if (db->held.nsql == DB_HELD_MAX || db->held.n + n > DB_HELD_PARAMS) {
+		e = flush(db, 0);
+		if (e != ERR_OK)
+			return e;
+	}
+	for (i = 0; i < n; i++)
+		if (p[i].type == DB_STR)
+			need += p[i].len + 1;
+	/* Room for all: the strings held before are referred to by
+	 * offset until the buffer stops moving. */
+	if (db->held.used + need > db->held.cap) {
+		size_t cap = db->held.used + need + 4096;
+		char *buf = realloc(db->held.buf, cap);
+
+		if (buf == NULL)
+			return ERR_NOMEM;
+		for (i = 0; i < db->held.n; i++)
+			if (db->held.p[i].type == DB_STR)
+				db->held.p[i].s =
+				    buf + (db->held.p[i].s - db->held.buf);
+		db->held.buf = buf;
+		db->held.cap = cap;
+	}
+	off = db->held.used;
+	for (i = 0; i < n; i++) {
+		struct db_val *v = &db->held.p[db->held.n + i];
+
+		*v = p[i];
+		if (p[i].type != DB_STR)
+			continue;
+		memcpy(db->held.buf + off, p[i].s, p[i].len);
+		db->held.buf[off + p[i].len] = '\0';
+		v->s = db->held.buf + off;
+		off += p[i].len + 1;
+	}
+	db->held.used = off;
+	db->held.n += n;
+	db->held.sql[db->held.nsql++] = sql;
+	return ERR_OK;
+}
+
 /* Runs a statement that returns no rows; either out may be NULL. */
 static enum err
 exec_stmt(struct db *db, const char *sql, const struct db_val *p, size_t n,
@@ -288,7 +476,11 @@ exec_stmt(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	MYSQL_STMT *st;
 	enum err e;
 
-	e = run(db, sql, p, n, &st);
+	if (db->in_tx && affected == NULL && insert_id == NULL)
+		return hold(db, sql, p, n);
+	e = flush(db, 0);
+	if (e == ERR_OK)
+		e = run(db, sql, p, n, &st);
 	if (e != ERR_OK)
 		return e;
 	if (affected != NULL)
@@ -371,7 +563,9 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	enum err e;
 	int rc;
 
-	e = run(db, sql, p, n, &st);
+	e = flush(db, 0);
+	if (e == ERR_OK)
+		e = run(db, sql, p, n, &st);
 	if (e != ERR_OK)
 		return e;
 	meta = mysql_stmt_result_metadata(st);
@@ -550,6 +744,7 @@ static enum err
 tx_attempt(void *p)
 {
 	struct tx_ctx *c = p;
+	int committed = 0;
 	enum err e;
 
 	/* No START TRANSACTION: autocommit is off, the first statement opens
@@ -560,9 +755,17 @@ tx_attempt(void *p)
 	e = c->fn(c->db, c->arg);
 	if (e == ERR_OK && c->db->precommit != NULL)
 		e = c->db->precommit(c->db, c->db->precommit_arg);
+	/* The last write, if held, carries the COMMIT. */
+	if (e == ERR_OK && c->db->held.nsql > 0) {
+		e = flush(c->db, 1);
+		committed = e == ERR_OK;
+	}
+	c->db->held.nsql = 0;
+	c->db->held.n = 0;
+	c->db->held.used = 0;
 	c->db->in_tx = 0;
 	c->db->open = 0; /* Before db_fail, which may close the connection. */
-	if (e == ERR_OK && c->db->conn != NULL &&
+	if (e == ERR_OK && !committed && c->db->conn != NULL &&
 	    mysql_commit(c->db->conn) != 0)
 		e = db_fail(c->db, mysql_errno(c->db->conn), "commit");
 	if (e != ERR_OK && c->db->conn != NULL)

@@ -11,6 +11,9 @@
  * transaction open (READ COMMITTED: it holds no read view and no row
  * lock), which the next db_tx continues or db_idle ends (a worker calls
  * it before it sleeps, and db_idle_after after each request).
+ * Inside db_tx, writes whose answer is not needed are held and sent
+ * together (with the COMMIT, at the end) as one compound statement made
+ * of the program's static SQL texts (docs/architecture.md).
  */
 #ifndef CHECKOUTD_DB_H
 #define CHECKOUTD_DB_H
@@ -29,6 +32,24 @@
  * statements than this. */
 #define DB_STMT_CACHE 512
 
+/* Design limits: parameters of one statement; writes held together and
+ * their parameters (struct db's held); distinct compounds of held writes
+ * a connection keeps prepared. */
+#define DB_MAX_PARAMS  24
+#define DB_HELD_MAX    8
+#define DB_HELD_PARAMS 64
+#define DB_BATCH_CACHE 64
+
+enum db_type { DB_NULL, DB_I64, DB_STR };
+
+/* A statement parameter or result column. */
+struct db_val {
+	enum db_type type;
+	int64_t i;
+	const char *s; /* DB_STR parameters: not owned. */
+	size_t len;
+};
+
 struct db {
 	MYSQL *conn; /* NULL while disconnected. */
 	int ever_connected;
@@ -42,21 +63,35 @@ struct db {
 	 * layer stores idempotent responses this way). */
 	enum err (*precommit)(struct db *db, void *arg);
 	void *precommit_arg;
-	size_t nstmts;
+	/*
+	 * Writes of the transaction not yet sent (db_exec without
+	 * *affected), in order: the next statement that needs an answer
+	 * sends them first, and db_tx sends them with its COMMIT, as one
+	 * compound statement (BEGIN NOT ATOMIC ... END): one round trip for
+	 * all. Their string parameters are copied into buf.
+	 */
+	struct {
+		const char *sql[DB_HELD_MAX];
+		size_t nsql;
+		struct db_val p[DB_HELD_PARAMS];
+		size_t n;
+		char *buf;
+		size_t cap, used;
+	} held;
+	size_t nstmts, nbatches;
 	struct {
 		const char *sql; /* Cached by address: SQL is static text. */
 		MYSQL_STMT *st;
 	} stmts[DB_STMT_CACHE];
-};
-
-enum db_type { DB_NULL, DB_I64, DB_STR };
-
-/* A statement parameter or result column. */
-struct db_val {
-	enum db_type type;
-	int64_t i;
-	const char *s; /* DB_STR parameters: not owned. */
-	size_t len;
+	/* Compounds of held writes, by their statements and whether COMMIT
+	 * ends them; text is the compound's SQL (owned). */
+	struct {
+		const char *sql[DB_HELD_MAX];
+		size_t nsql;
+		int commit;
+		char *text;
+		MYSQL_STMT *st;
+	} batches[DB_BATCH_CACHE];
 };
 
 #define DB_I(v)	   ((struct db_val){.type = DB_I64, .i = (v)})
@@ -96,7 +131,9 @@ enum err db_fail(struct db *db, unsigned errnum, const char *what);
  * Runs a prepared statement with params p[0..n) and discards any rows;
  * *affected (may be NULL) gets the number of rows the statement matched
  * (the connection uses CLIENT_FOUND_ROWS: an UPDATE that changes nothing
- * still counts the rows it found).
+ * still counts the rows it found). Inside db_tx, without affected, the
+ * write is held until a statement that needs an answer or the COMMIT
+ * (struct db's held): its error, if any, comes from that call.
  */
 enum err db_exec(struct db *db, const char *sql, const struct db_val *p,
 		 size_t n, uint64_t *affected);
