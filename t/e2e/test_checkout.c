@@ -668,6 +668,87 @@ test_idempotency_key_in_use(void **state)
 	resp_free(&r);
 }
 
+/* Stock of variant code: on_hold, and on_hand set to on_hold + left
+ * (when left >= 0). */
+static int64_t
+stock(const char *code, int left)
+{
+	if (left >= 0)
+		sql("UPDATE variant_stock s JOIN product_variants v ON v.id = "
+		    "s.variant_id SET s.on_hand = s.on_hold + %d WHERE v.code "
+		    "= '%s'",
+		    left, code);
+	return sql("SELECT s.on_hold FROM variant_stock s JOIN "
+		   "product_variants v ON v.id = s.variant_id WHERE v.code = "
+		   "'%s'",
+		   code);
+}
+
+/*
+ * A line short of stock at completion: 409 out_of_stock naming it (its
+ * line, variant, quantity asked and what is left), nothing held for the
+ * other lines, no number taken; with the stock back, the same finalize
+ * completes and holds every tracked line.
+ */
+static void
+test_finalize_out_of_stock(void **state)
+{
+	struct cart c;
+	struct json_object *o, *items, *it;
+	int64_t lamp, tshirt, seq, line;
+
+	(void)state;
+	stock("lamp", 2);
+	new_cart(&c);
+	o = call(&c, "POST", sub(&c, "/items"), FORM, "variant=lamp&quantity=2",
+		 201);
+	line = num(
+	    json_object_array_get_idx(json_object_object_get(o, "items"), 0),
+	    "id");
+	json_object_put(o);
+	json_object_put(
+	    call(&c, "POST", sub(&c, "/items"), FORM, "variant=tshirt-m", 201));
+	json_object_put(
+	    call(&c, "POST", sub(&c, "/items"), FORM, "variant=poster", 201));
+	put(&c, FORM, ADDRESS_FORM, 200);
+	put(&c, FORM, "shipments[0][method]=flat_eu", 200);
+	put(&c, FORM, "payments[0][method]=offline", 200);
+	lamp = stock("lamp", 1);
+	tshirt = stock("tshirt-m", -1);
+	seq = sql("SELECT next_number FROM order_sequence WHERE id = 1");
+
+	o = call(&c, "PUT", co(&c), NULL, NULL, 409);
+	assert_string_equal(text(o, "code"), "out_of_stock");
+	items = json_object_object_get(o, "items");
+	assert_int_equal(json_object_array_length(items), 1);
+	it = json_object_array_get_idx(items, 0);
+	assert_int_equal(num(it, "id"), line);
+	assert_string_equal(text(it, "variant_code"), "lamp");
+	assert_int_equal(num(it, "requested"), 2);
+	assert_int_equal(num(it, "available"), 1);
+	json_object_put(o);
+	assert_int_equal(stock("lamp", -1), lamp);
+	assert_int_equal(stock("tshirt-m", -1), tshirt);
+	assert_int_equal(
+	    sql("SELECT next_number FROM order_sequence WHERE id = 1"), seq);
+	assert_int_equal(sql("SELECT COUNT(*) FROM orders WHERE id = %ld AND "
+			     "number IS NULL AND checkout_state = "
+			     "'payment_selected'",
+			     c.id),
+			 1);
+
+	stock("lamp", 2);
+	o = call(&c, "PUT", co(&c), NULL, NULL, 200);
+	assert_string_equal(text(o, "checkout_state"), "completed");
+	assert_int_equal(strlen(text(o, "number")), 9);
+	json_object_put(o);
+	assert_int_equal(stock("lamp", -1), lamp + 2);
+	assert_int_equal(stock("tshirt-m", -1), tshirt + 1);
+	assert_int_equal(
+	    sql("SELECT next_number FROM order_sequence WHERE id = 1"),
+	    seq + 1);
+}
+
 /* Completion under concurrency. */
 
 struct buyer {
@@ -794,6 +875,7 @@ main(void)
 	    cmocka_unit_test(test_idempotent_finalize),
 	    cmocka_unit_test(test_idempotent_add_item),
 	    cmocka_unit_test(test_idempotency_key_in_use),
+	    cmocka_unit_test(test_finalize_out_of_stock),
 	    cmocka_unit_test(test_twenty_buyers_one_lamp),
 	    cmocka_unit_test(test_three_buyers_two_lamps),
 	};
