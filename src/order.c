@@ -591,7 +591,8 @@ struct rc {
 	/* The adjustments' digest as stored; has_digest 0: not known. */
 	int64_t digest;
 	int has_digest;
-	int quote_expired; /* The shipment's carrier quote. */
+	int64_t rules_version; /* rules_version's counter, as read. */
+	int quote_expired;     /* The shipment's carrier quote. */
 	char checkout[24], state[16], currency[4];
 	char ship_country[3], bill_country[3];
 	/* The server's time, and a cart's expiry from now (DATETIME). */
@@ -625,6 +626,7 @@ rc_order_row(struct rc *r, const struct db_val *c)
 	r->coupon_used = int_or(&c[3], 0);
 	r->has_digest = c[4].type == DB_I64;
 	r->digest = int_or(&c[4], 0);
+	r->rules_version = int_or(&c[5], 0);
 	str_to(r->ship_country, sizeof(r->ship_country), &c[RC_S]);
 	str_to(r->bill_country, sizeof(r->bill_country), &c[RC_S + 1]);
 	str_to(r->checkout, sizeof(r->checkout), &c[RC_S + 2]);
@@ -922,7 +924,8 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 	if (e == ERR_OK && rc != NULL && rc->checkout != NULL)
 		snprintf(r->checkout, sizeof(r->checkout), "%s", rc->checkout);
 	if (e == ERR_OK)
-		e = rules_load(db, r->ship_country, r->bill_country, r->o);
+		e = rules_load(db, r->rules_version, r->ship_country,
+			       r->bill_country, r->o);
 	if (e == ERR_OK)
 		apply_coupon(r);
 	if (e == ERR_OK)

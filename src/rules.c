@@ -32,6 +32,7 @@ struct zone_rate {
 struct rules {
 	int valid;
 	struct timespec loaded; /* CLOCK_MONOTONIC */
+	int64_t version;	/* rules_version's counter when read. */
 	struct promotion promotions[PRICE_MAX_PROMOTIONS];
 	size_t npromotions;
 	struct zone_rate rates[RULES_MAX_RATES];
@@ -49,9 +50,12 @@ static _Thread_local struct rules cache;
  * Promotions (kind 1), tax rates (kind 2) and zones with their countries
  * (kind 3) in one query, each part in id order (a LIMIT keeps a union
  * part's ORDER BY) and one row past what the arrays hold, to notice an
- * overflow. A rate row: id, name, zone, tax category, included, and its
- * basis points in the last column. A zone row: id, code, and a country
- * where a promotion has its action.
+ * overflow, then the version counter (kind 4) the triggers of migration
+ * 0012 move on every change to those tables: one statement, so the rows
+ * and the version agree. A rate row: id, name, zone, tax category,
+ * included, and its basis points in the last column. A zone row: id,
+ * code, and a country where a promotion has its action. The version row:
+ * the counter.
  */
 /* clang-format off */
 static const char sql_rules[] =
@@ -74,7 +78,11 @@ static const char sql_rules[] =
 	"NULL, NULL, NULL, NULL, NULL, COALESCE(zc.country_code, ''), "
 	"NULL, NULL "
     "FROM zones z LEFT JOIN zone_countries zc ON zc.zone_id = z.id "
-    "ORDER BY z.id, zc.country_code LIMIT 1089)";
+    "ORDER BY z.id, zc.country_code LIMIT 1089) "
+    "UNION ALL "
+    "(SELECT 4, CAST(version AS SIGNED), NULL, NULL, NULL, NULL, NULL, "
+	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
+    "FROM rules_version WHERE id = 1)";
 /* clang-format on */
 
 static enum err
@@ -138,6 +146,10 @@ rule_row(void *arg, const struct db_val *all, size_t n)
 		return rate_row(r, c);
 	if (all[0].i == 3)
 		return zone_row(r, c);
+	if (all[0].i == 4) {
+		r->version = c[0].i;
+		return ERR_OK;
+	}
 	if (r->npromotions == PRICE_MAX_PROMOTIONS) {
 		r->overflow = 1;
 		return ERR_OK;
@@ -166,13 +178,15 @@ rule_row(void *arg, const struct db_val *all, size_t n)
 	return ERR_OK;
 }
 
+/* Whether the copy is current: no change since it was read (version, as
+ * the chain read it with the order), and not older than rules_ttl. */
 static int
-fresh(const struct rules *r)
+fresh(const struct rules *r, int64_t version)
 {
 	struct timespec now;
 	int64_t ttl = config_int("checkout.rules_ttl");
 
-	if (!r->valid || ttl <= 0)
+	if (!r->valid || ttl <= 0 || version != r->version)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec - r->loaded.tv_sec < ttl;
@@ -186,6 +200,7 @@ reload(struct db *db, struct rules *r)
 	r->valid = 0;
 	r->npromotions = r->nrates = r->nmembers = r->nzones = 0;
 	r->overflow = 0;
+	r->version = 0;
 	e = db_query(db, sql_rules, NULL, 0, rule_row, r);
 	if (e != ERR_OK)
 		return e;
@@ -214,8 +229,8 @@ zone_of(const struct rules *r, const char *country)
 }
 
 enum err
-rules_load(struct db *db, const char *ship_country, const char *bill_country,
-	   struct price_order *o)
+rules_load(struct db *db, int64_t version, const char *ship_country,
+	   const char *bill_country, struct price_order *o)
 {
 	struct rules *r = &cache;
 	const char *fallback = config_str("checkout.default_tax_zone");
@@ -223,7 +238,7 @@ rules_load(struct db *db, const char *ship_country, const char *bill_country,
 	enum err e;
 	size_t i;
 
-	if (!fresh(r)) {
+	if (!fresh(r, version)) {
 		e = reload(db, r);
 		if (e != ERR_OK)
 			return e;
@@ -249,10 +264,4 @@ rules_load(struct db *db, const char *ship_country, const char *bill_country,
 		o->rates[o->nrates++] = r->rates[i].r;
 	}
 	return ERR_OK;
-}
-
-void
-rules_expire(void)
-{
-	cache.valid = 0;
 }

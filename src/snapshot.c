@@ -105,7 +105,7 @@ static const char sql_snapshot[] =
  * more on each row, nine integers then seven strings. The adjustments
  * are not read: the chain computes them anew.
  * Order (kind 0): coupon, its promotion, usage limit and uses, the
- * adjustments' digest; shipping and billing countries (the tax zone is
+ * adjustments' digest, the pricing rules' version (rules.c); shipping and billing countries (the tax zone is
  * found from them, rules.c), checkout state, state, currency, the
  * server's time now and a cart's expiry from now (parameter 1, seconds).
  * Item (1): id, quantity, unit price, immutable, the variant's price, tax
@@ -120,7 +120,8 @@ static const char sql_snapshot[] =
     ", CAST(o.coupon_id AS SIGNED), CAST(c.promotion_id AS SIGNED), "	\
 	"CAST(COALESCE(c.usage_limit, 0) AS SIGNED), "			\
 	"CAST(COALESCE(c.used, 0) AS SIGNED), "				\
-	"CAST(o.adj_digest AS SIGNED), NULL, NULL, NULL, NULL, "	\
+	"CAST(o.adj_digest AS SIGNED), (SELECT CAST(version AS SIGNED) "\
+	"FROM rules_version WHERE id = 1), NULL, NULL, NULL, "		\
 	"o.ship_country, o.bill_country, o.checkout_state, o.state, "	\
 	"o.currency, CAST(UTC_TIMESTAMP() AS CHAR), "			\
 	"CAST(UTC_TIMESTAMP() + INTERVAL ? SECOND AS CHAR)"

@@ -8,7 +8,6 @@
 #include "checkout.h"
 #include "order.h"
 #include "pricing.h"
-#include "rules.h"
 #include "str.h"
 
 static const char sql_set_state[] =
@@ -638,10 +637,10 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 		verr_add(v, "items", "the cart is empty");
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
-	/* Re-run the chain on fresh rules: prices may have moved since the
-	 * client looked. It reads the lines whose stock is held and gives the
-	 * answer's snapshot, placed (only the number is still to come). */
-	rules_expire();
+	/* Re-run the chain: prices may have moved since the client looked
+	 * (the rules as of now: rules.c). It reads the lines whose stock is
+	 * held and gives the answer's snapshot, placed (only the number is
+	 * still to come). */
 	ls = malloc(sizeof(*ls));
 	if (ls == NULL)
 		return ERR_NOMEM;

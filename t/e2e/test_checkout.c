@@ -380,9 +380,11 @@ test_total_changed(void **state)
 }
 
 /*
- * Carts price on each worker's copy of the promotions (checkout.rules_ttl,
- * 1 s in the test stack); completing reads them fresh, so a promotion
- * changed after the client looked meets it as 409 total_changed.
+ * A promotion changed after the client looked meets it at completion as
+ * 409 total_changed; changed back, the very next finalize (whichever
+ * worker takes it, each with its own copy of the rules, kept for 1 s in
+ * the test stack) prices on it at once: the rules' version counter tells
+ * every worker its copy is stale.
  */
 static void
 test_promotion_changed_before_finalize(void **state)
@@ -409,13 +411,66 @@ test_promotion_changed_before_finalize(void **state)
 	assert_int_equal(num(json_object_object_get(o, "order"), "total"),
 			 499500);
 	json_object_put(o);
-	/* Until every worker's copy has expired, other tests would see the
-	 * changed promotion in their carts. */
-	usleep(1200 * 1000);
 	o = call(&c, "PUT", co(&c), JSON, "{\"expectedTotal\": 500250}", 200);
 	assert_string_equal(text(o, "checkout_state"), "completed");
 	assert_int_equal(num(o, "total"), 500250);
 	json_object_put(o);
+}
+
+/*
+ * The rules' version counter (migration 0012's triggers), which tells the
+ * workers their copy of the rules is stale: moved by a change to a
+ * promotion, a tax rate, a zone or a zone's countries, and by a use of a
+ * promotion with a usage limit; not by a use of one without a limit (every
+ * completion with a promotion adds one) nor by an UPDATE that changes
+ * nothing.
+ */
+static void
+test_rules_version(void **state)
+{
+	static const struct {
+		const char *sql;
+		int moves;
+	} rows[] = {
+	    {"UPDATE promotions SET used = used + 1 WHERE code = 'christmas'",
+	     0},
+	    {"UPDATE promotions SET priority = priority WHERE code = "
+	     "'christmas'",
+	     0},
+	    {"UPDATE promotions SET priority = priority + 1 WHERE code = "
+	     "'christmas'",
+	     1},
+	    {"UPDATE promotions SET priority = priority - 1 WHERE code = "
+	     "'christmas'",
+	     1},
+	    {"UPDATE promotions SET usage_limit = 1000000 WHERE code = "
+	     "'christmas'",
+	     1},
+	    {"UPDATE promotions SET used = used + 1 WHERE code = 'christmas'",
+	     1},
+	    {"UPDATE promotions SET usage_limit = NULL WHERE code = "
+	     "'christmas'",
+	     1},
+	    {"UPDATE tax_rates SET bp = bp + 1 WHERE id = 1", 1},
+	    {"UPDATE tax_rates SET bp = bp - 1 WHERE id = 1", 1},
+	    {"INSERT INTO zone_countries (zone_id, country_code) SELECT id, "
+	     "'ZZ' FROM zones WHERE code = 'US'",
+	     1},
+	    {"DELETE FROM zone_countries WHERE country_code = 'ZZ'", 1},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int64_t before =
+		    sql("SELECT version FROM rules_version WHERE id = 1");
+
+		sql("%s", rows[i].sql);
+		if (sql("SELECT version FROM rules_version WHERE id = 1") !=
+		    before + rows[i].moves)
+			fail_msg("%s: the version should %s", rows[i].sql,
+				 rows[i].moves ? "move" : "stay");
+	}
 }
 
 /* Whether one of the errors names field. */
@@ -871,6 +926,7 @@ main(void)
 	    cmocka_unit_test(test_digital_and_free_carts_skip_steps),
 	    cmocka_unit_test(test_total_changed),
 	    cmocka_unit_test(test_promotion_changed_before_finalize),
+	    cmocka_unit_test(test_rules_version),
 	    cmocka_unit_test(test_validation),
 	    cmocka_unit_test(test_idempotent_finalize),
 	    cmocka_unit_test(test_idempotent_add_item),
