@@ -306,6 +306,7 @@ after_edit(struct db *db, const struct order_head *h, struct recompute *rc,
 	for (i = 0; past[i] != NULL; i++)
 		if (strcmp(h->checkout, past[i]) == 0)
 			e = db_exec(db, sql_step_reset, &p, 1, NULL);
+	rc->unaddressed = strcmp(h->checkout, "cart") == 0;
 	if (e == ERR_OK)
 		e = order_recompute(db, h->id, rc);
 	if (e == ERR_OK && snap != NULL) {
@@ -915,8 +916,9 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 		return ERR_NOMEM;
 	}
 	r->o->now = (int64_t)time(NULL);
-	e = snapshot_chain_read(db, id, config_int("cart.ttl"), rc_row, r,
-				&snap, rc != NULL ? rc->lines : NULL);
+	e = snapshot_chain_read(db, id, config_int("cart.ttl"),
+				rc != NULL && rc->unaddressed, rc_row, r, &snap,
+				rc != NULL ? rc->lines : NULL);
 	if (e == ERR_OK && r->now[0] == '\0')
 		e = ERR_INTERNAL; /* no order row */
 	if (e == ERR_OK)

@@ -98,8 +98,10 @@ struct placing {
 struct recompute {
 	/* In: the checkout state the order moves to (written in the same
 	 * UPDATE), or NULL; lines: filled with the order's lines (sorted by
-	 * variant id), or NULL. */
+	 * variant id), or NULL; unaddressed: the order's checkout state is
+	 * `cart` (it has no shipments or payments to read). */
 	const char *checkout;
+	int unaddressed;
 	struct order_lines *lines;
 	/* In: place the order (or NULL); out: whether it was placed. */
 	const struct placing *place;
@@ -151,13 +153,15 @@ enum err snapshot_insert_order(struct db *db, struct db_val *p, int64_t *id,
  * that its answer needs no second read. Each row's SNAPSHOT_CHAIN_COLS
  * chain columns (snapshot.c says which) go to extra with the row's kind
  * (0 order, 1 item, 3 shipment, 4 payment; the adjustments are not read:
- * the chain computes them). ttl: a cart's lifetime in seconds.
+ * the chain computes them). ttl: a cart's lifetime in seconds. lines_only:
+ * the order was never addressed, so it has no shipments and no payments
+ * and those parts of the query are left out.
  */
 #define SNAPSHOT_CHAIN_COLS 16
 typedef enum err (*snapshot_extra_fn)(void *arg, int64_t kind,
 				      const struct db_val *c, size_t n);
 enum err snapshot_chain_read(struct db *db, int64_t id, int64_t ttl,
-			     snapshot_extra_fn extra, void *arg,
+			     int lines_only, snapshot_extra_fn extra, void *arg,
 			     struct json_object **out,
 			     struct order_lines *lines);
 /* Totals, lines and adjustments as the chain computed them in o. */

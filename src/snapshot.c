@@ -153,6 +153,11 @@ static const char sql_snapshot_chain[] =
     PART_ORDER(CHAIN_ORDER, CHAIN_ORDER_JOIN) " UNION ALL "
     PART_ITEMS(CHAIN_ITEM) " UNION ALL " PART_SHIPMENTS(CHAIN_SHIPMENT)
     " UNION ALL " PART_PAYMENTS(CHAIN_PAYMENT);
+/* A cart never addressed has no shipments and no payments: the order and
+ * its lines only. */
+static const char sql_snapshot_chain_lines[] =
+    PART_ORDER(CHAIN_ORDER, CHAIN_ORDER_JOIN) " UNION ALL "
+    PART_ITEMS(CHAIN_ITEM);
 /* clang-format on */
 
 /* A column as JSON: integer, string, or null. */
@@ -545,14 +550,15 @@ snapshot_insert_order(struct db *db, struct db_val *p, int64_t *id,
 }
 
 enum err
-snapshot_chain_read(struct db *db, int64_t id, int64_t ttl,
+snapshot_chain_read(struct db *db, int64_t id, int64_t ttl, int lines_only,
 		    snapshot_extra_fn extra, void *arg,
 		    struct json_object **out, struct order_lines *lines)
 {
 	struct db_val p[5] = {DB_I(ttl)};
 
-	return snapshot_read(db, id, sql_snapshot_chain, p, 1, 4, extra, arg,
-			     out, lines);
+	return snapshot_read(
+	    db, id, lines_only ? sql_snapshot_chain_lines : sql_snapshot_chain,
+	    p, 1, lines_only ? 2 : 4, extra, arg, out, lines);
 }
 
 /* A DATETIME as MariaDB writes it ("2026-11-23 07:29:31") in the
