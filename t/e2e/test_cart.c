@@ -272,6 +272,39 @@ test_ownership(void **state)
 		assert_int_equal(r.status, 401);
 		resp_free(&r);
 	}
+	/* The checkout view reads the order's owner in its own statement:
+	 * the same answers. */
+	{
+		char view[64];
+		struct req_opts o2 = {.headers = {b.token_header}};
+		static const struct {
+			const char *header;
+			long status;
+		} rows[] = {{"Authorization: Bearer " SESSION, 200},
+			    {NULL, 401},
+			    {"Authorization: Bearer "
+			     "00000000-0000-4000-8000-000000000000",
+			     404},
+			    {"X-Cart-Token: 00", 404}};
+		size_t i;
+
+		snprintf(view, sizeof(view), "/api/checkouts/%ld",
+			 strtol(a.path + strlen("/api/carts/"), NULL, 10));
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			struct req_opts ro = {.headers = {rows[i].header}};
+
+			assert_int_equal(e2e_request("GET", view, &ro, &r), 0);
+			if (r.status != rows[i].status)
+				fail_msg("GET %s with %s: %ld, want %ld", view,
+					 rows[i].header ? rows[i].header
+							: "nothing",
+					 r.status, rows[i].status);
+			resp_free(&r);
+		}
+		assert_int_equal(e2e_request("GET", view, &o2, &r), 0);
+		assert_int_equal(r.status, 404);
+		resp_free(&r);
+	}
 	assert_int_equal(e2e_request("GET", a.path, &none, &r), 0);
 	assert_int_equal(r.status, 401);
 	resp_free(&r);
