@@ -435,18 +435,21 @@ hold(struct db *db, const char *sql, const struct db_val *p, size_t n)
 	for (i = 0; i < n; i++)
 		if (p[i].type == DB_STR)
 			need += p[i].len + 1;
-	/* Room for all: the strings held before are referred to by
-	 * offset until the buffer stops moving. */
+	/* Room for all; the strings held before move with the buffer. */
 	if (db->held.used + need > db->held.cap) {
-		size_t cap = db->held.used + need + 4096;
-		char *buf = realloc(db->held.buf, cap);
+		size_t cap = db->held.used + need + 4096, at[DB_HELD_PARAMS];
+		char *buf;
 
+		for (i = 0; i < db->held.n; i++)
+			if (db->held.p[i].type == DB_STR)
+				at[i] =
+				    (size_t)(db->held.p[i].s - db->held.buf);
+		buf = realloc(db->held.buf, cap);
 		if (buf == NULL)
 			return ERR_NOMEM;
 		for (i = 0; i < db->held.n; i++)
 			if (db->held.p[i].type == DB_STR)
-				db->held.p[i].s =
-				    buf + (db->held.p[i].s - db->held.buf);
+				db->held.p[i].s = buf + at[i];
 		db->held.buf = buf;
 		db->held.cap = cap;
 	}
@@ -457,7 +460,8 @@ hold(struct db *db, const char *sql, const struct db_val *p, size_t n)
 		*v = p[i];
 		if (p[i].type != DB_STR)
 			continue;
-		memcpy(db->held.buf + off, p[i].s, p[i].len);
+		if (p[i].len > 0)
+			memcpy(db->held.buf + off, p[i].s, p[i].len);
 		db->held.buf[off + p[i].len] = '\0';
 		v->s = db->held.buf + off;
 		off += p[i].len + 1;
