@@ -105,9 +105,10 @@ static const char sql_snapshot[] =
  * more on each row, nine integers then seven strings. The adjustments
  * are not read: the chain computes them anew.
  * Order (kind 0): coupon, its promotion, usage limit and uses, the
- * adjustments' digest, the pricing rules' version (rules.c); shipping and billing countries (the tax zone is
- * found from them, rules.c), checkout state, state, currency, the
- * server's time now and a cart's expiry from now (parameter 1, seconds).
+ * adjustments' digest, the pricing rules' version (rules.c); shipping
+ * and billing countries (the tax zone is found from them, rules.c),
+ * checkout state, state, currency, the server's time now and a cart's
+ * expiry from now (parameter 1, seconds).
  * Item (1): id, quantity, unit price, immutable, the variant's price, tax
  * category, needs shipping, adjustments total, total.
  * Shipment (3): its method's id, amount (a carrier's: the quote's), first,
