@@ -273,10 +273,6 @@ batch_get(struct db *db, const char *const *sql, size_t n, int commit,
 			return ERR_OK;
 		}
 	}
-	if (db->nbatches == DB_BATCH_CACHE) {
-		log_error("compound statement cache full");
-		return ERR_INTERNAL;
-	}
 	text = compound_text(sql, n, commit);
 	if (text == NULL)
 		return ERR_NOMEM;
@@ -285,11 +281,20 @@ batch_get(struct db *db, const char *const *sql, size_t n, int commit,
 		free(text);
 		return e;
 	}
-	memcpy(db->batches[db->nbatches].sql, sql, n * sizeof(*sql));
-	db->batches[db->nbatches].nsql = n;
-	db->batches[db->nbatches].commit = commit;
-	db->batches[db->nbatches].text = text;
-	db->batches[db->nbatches++].st = st;
+	/* Which writes a transaction holds together depends on its path
+	 * and data: when the cache is full, the slots are reused in turn. */
+	if (db->nbatches < DB_BATCH_CACHE) {
+		i = db->nbatches++;
+	} else {
+		i = db->batch_next++ % DB_BATCH_CACHE;
+		mysql_stmt_close(db->batches[i].st);
+		free(db->batches[i].text);
+	}
+	memcpy(db->batches[i].sql, sql, n * sizeof(*sql));
+	db->batches[i].nsql = n;
+	db->batches[i].commit = commit;
+	db->batches[i].text = text;
+	db->batches[i].st = st;
 	*out = st;
 	return ERR_OK;
 }

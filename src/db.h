@@ -34,7 +34,8 @@
 
 /* Design limits: parameters of one statement; writes held together and
  * their parameters (struct db's held); distinct compounds of held writes
- * a connection keeps prepared. */
+ * a connection keeps prepared (more are prepared in turn in their
+ * slots). */
 #define DB_MAX_PARAMS  24
 #define DB_HELD_MAX    8
 #define DB_HELD_PARAMS 64
@@ -79,6 +80,7 @@ struct db {
 		size_t cap, used;
 	} held;
 	size_t nstmts, nbatches;
+	size_t batch_next; /* The batch slot reused next when all are. */
 	struct {
 		const char *sql; /* Cached by address: SQL is static text. */
 		MYSQL_STMT *st;

@@ -24,6 +24,8 @@ static const char sql_create[] =
     "ENGINE=InnoDB";
 static const char sql_insert[] = "INSERT INTO held_t (id, n) VALUES (?, ?)";
 static const char sql_bump[] = "UPDATE held_t SET n = n + 1 WHERE id = ?";
+static const char sql_bump2[] = "UPDATE held_t SET n = n + 2 WHERE id = ?";
+static const char sql_bump3[] = "UPDATE held_t SET n = n + 3 WHERE id = ?";
 static const char sql_n[] = "SELECT n FROM held_t WHERE id = ?";
 static const char sql_count[] = "SELECT COUNT(*) FROM held_t WHERE id = ?";
 static const char sql_executes[] =
@@ -138,6 +140,44 @@ test_failed_work_sends_nothing(void **state)
 	assert_int_equal(value(sql_count, 4), 0);
 }
 
+/* Four held writes picked by the base-3 digits of *(int *)arg. */
+static enum err
+four_bumps(struct db *d, void *arg)
+{
+	static const char *const bumps[] = {sql_bump, sql_bump2, sql_bump3};
+	struct db_val p = DB_I(5);
+	int k = *(int *)arg, i;
+	enum err e = ERR_OK;
+
+	for (i = 0; e == ERR_OK && i < 4; i++, k /= 3)
+		e = db_exec(d, bumps[k % 3], &p, 1, NULL);
+	return e;
+}
+
+/*
+ * More distinct compounds than a connection keeps (DB_BATCH_CACHE): 81
+ * orders of four writes, each with the COMMIT. Every one runs, and the
+ * row holds the sum of all.
+ */
+static void
+test_more_compounds_than_the_cache(void **state)
+{
+	int64_t want = 0;
+	int k, j, m;
+
+	(void)state;
+	assert_true(81 > DB_BATCH_CACHE);
+	assert_int_equal(db_exec(&db, sql_insert,
+				 (struct db_val[]){DB_I(5), DB_I(0)}, 2, NULL),
+			 ERR_OK);
+	for (k = 0; k < 81; k++) {
+		assert_int_equal(db_tx(&db, four_bumps, &k), ERR_OK);
+		for (j = 0, m = k; j < 4; j++, m /= 3)
+			want += m % 3 + 1;
+	}
+	assert_int_equal(value(sql_n, 5), want);
+}
+
 static int
 setup(void **state)
 {
@@ -177,6 +217,7 @@ main(void)
 	    cmocka_unit_test(test_held_writes_go_together),
 	    cmocka_unit_test(test_held_write_error_rolls_back),
 	    cmocka_unit_test(test_failed_work_sends_nothing),
+	    cmocka_unit_test(test_more_compounds_than_the_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
