@@ -81,18 +81,25 @@ db_idle_after(struct db *db, int seconds)
 		db_idle(db);
 }
 
-/* Closes the connection and its statements; the held write's buffer
- * stays (a statement being retried may be bound to it). */
+/* Forgets the held writes (sent, or gone with their transaction); their
+ * buffer stays for the next ones. */
+static void
+unhold(struct db *db)
+{
+	db->held.nsql = 0;
+	db->held.n = 0;
+	db->held.used = 0;
+}
+
+/* Closes the connection and its statements; the held writes' buffer
+ * stays (a flush being retried is bound to it). */
 static void
 disconnect(struct db *db)
 {
 	size_t i;
 
 	db_idle(db);
-	/* A flush being retried keeps its parameters (passed to it). */
-	db->held.nsql = 0;
-	db->held.n = 0;
-	db->held.used = 0;
+	unhold(db);
 	for (i = 0; i < db->nstmts; i++)
 		mysql_stmt_close(db->stmts[i].st);
 	db->nstmts = 0;
@@ -147,7 +154,7 @@ db_connect(struct db *db)
 		config_str("database.user"), config_str("database.password"),
 		config_str("database.name"),
 		(unsigned)config_int("database.port"), *sock ? sock : NULL,
-		CLIENT_FOUND_ROWS | CLIENT_MULTI_RESULTS) == NULL) {
+		CLIENT_FOUND_ROWS) == NULL) {
 		metrics_inc(MET_DB_ERRORS);
 		log_error("database connect failed: %s", mysql_error(m));
 		mysql_close(m);
@@ -227,29 +234,23 @@ stmt_get(struct db *db, const char *sql, MYSQL_STMT **out)
 
 /*
  * The statements sql[0..n), then COMMIT when commit is set, as one
- * compound statement (malloc'd). Each is static text of this program;
- * a compound among them becomes a block of its own.
+ * compound statement (malloc'd). Each is a single static statement of
+ * this program.
  */
 static char *
 compound_text(const char *const *sql, size_t n, int commit)
 {
-	static const char head[] = "BEGIN NOT ATOMIC ";
-	size_t len = sizeof(head) + 32, off, i;
+	size_t len = 64, off, i;
 	char *text;
 
 	for (i = 0; i < n; i++)
-		len += strlen(sql[i]) + 8;
+		len += strlen(sql[i]) + 2;
 	text = malloc(len);
 	if (text == NULL)
 		return NULL;
-	off = (size_t)snprintf(text, len, "%s", head);
-	for (i = 0; i < n; i++) {
-		int nested = strncmp(sql[i], head, sizeof(head) - 1) == 0;
-
-		off += (size_t)snprintf(
-		    text + off, len - off, "%s%s; ", nested ? "BEGIN " : "",
-		    nested ? sql[i] + sizeof(head) - 1 : sql[i]);
-	}
+	off = (size_t)snprintf(text, len, "BEGIN NOT ATOMIC ");
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(text + off, len - off, "%s; ", sql[i]);
 	snprintf(text + off, len - off, "%sEND", commit ? "COMMIT; " : "");
 	return text;
 }
@@ -394,32 +395,34 @@ run_batch(struct db *db, const char *const *sql, size_t nsql, int commit,
 	return ERR_OK;
 }
 
-static enum err
-run(struct db *db, const char *sql, const struct db_val *p, size_t n,
-    MYSQL_STMT **st)
-{
-	return run_batch(db, &sql, 1, 0, p, n, st);
-}
-
 /* Sends the held writes (struct db's held) as one statement, followed
  * by COMMIT when commit is set. */
 static enum err
 flush(struct db *db, int commit)
 {
-	size_t nsql = db->held.nsql;
+	size_t nsql = db->held.nsql, n = db->held.n;
 	MYSQL_STMT *st;
 	enum err e;
 
 	if (nsql == 0)
 		return ERR_OK;
-	db->held.nsql = 0;
-	db->held.used = 0;
-	e = run_batch(db, db->held.sql, nsql, commit, db->held.p, db->held.n,
-		      &st);
-	db->held.n = 0;
+	/* The statements and parameters stay where they are until the next
+	 * hold; a retry on a new connection is given them here. */
+	unhold(db);
+	e = run_batch(db, db->held.sql, nsql, commit, db->held.p, n, &st);
 	if (e == ERR_OK)
 		mysql_stmt_free_result(st);
 	return e;
+}
+
+/* Runs sql after sending the writes held before it. */
+static enum err
+run(struct db *db, const char *sql, const struct db_val *p, size_t n,
+    MYSQL_STMT **st)
+{
+	enum err e = flush(db, 0);
+
+	return e == ERR_OK ? run_batch(db, &sql, 1, 0, p, n, st) : e;
 }
 
 /* Holds the write sql with p[0..n), its strings copied; sends the held
@@ -487,9 +490,7 @@ exec_stmt(struct db *db, const char *sql, const struct db_val *p, size_t n,
 
 	if (db->in_tx && affected == NULL && insert_id == NULL)
 		return hold(db, sql, p, n);
-	e = flush(db, 0);
-	if (e == ERR_OK)
-		e = run(db, sql, p, n, &st);
+	e = run(db, sql, p, n, &st);
 	if (e != ERR_OK)
 		return e;
 	if (affected != NULL)
@@ -572,9 +573,7 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	enum err e;
 	int rc;
 
-	e = flush(db, 0);
-	if (e == ERR_OK)
-		e = run(db, sql, p, n, &st);
+	e = run(db, sql, p, n, &st);
 	if (e != ERR_OK)
 		return e;
 	meta = mysql_stmt_result_metadata(st);
@@ -769,9 +768,7 @@ tx_attempt(void *p)
 		e = flush(c->db, 1);
 		committed = e == ERR_OK;
 	}
-	c->db->held.nsql = 0;
-	c->db->held.n = 0;
-	c->db->held.used = 0;
+	unhold(c->db);
 	c->db->in_tx = 0;
 	c->db->open = 0; /* Before db_fail, which may close the connection. */
 	if (e == ERR_OK && !committed && c->db->conn != NULL &&

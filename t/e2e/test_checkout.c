@@ -834,17 +834,14 @@ finalize(void *arg)
 /* n buyers of one lamp each, with `stock` lamps left; all finalize at
  * once. Returns how many completed. */
 static int
-race(int n, int stock)
+race(int n, int left)
 {
 	pthread_barrier_t barrier;
 	struct buyer *b = calloc((size_t)n, sizeof(*b));
 	pthread_t *t = calloc((size_t)n, sizeof(*t));
 	int i, done = 0;
 
-	sql("UPDATE variant_stock s JOIN product_variants v ON v.id = "
-	    "s.variant_id SET s.on_hand = s.on_hold + %d WHERE v.code = "
-	    "'lamp'",
-	    stock);
+	stock("lamp", left);
 	for (i = 0; i < n; i++) {
 		new_cart(&b[i].c);
 		json_object_put(call(&b[i].c, "POST", sub(&b[i].c, "/items"),
@@ -890,18 +887,10 @@ test_twenty_buyers_one_lamp(void **state)
 
 	(void)state;
 	for (run = 0; run < 5; run++) {
-		int64_t hold =
-		    sql("SELECT s.on_hold FROM variant_stock s JOIN "
-			"product_variants v ON v.id = s.variant_id WHERE v."
-			"code = 'lamp'");
+		int64_t hold = stock("lamp", -1);
 
 		assert_int_equal(race(20, 1), 1);
-		assert_int_equal(
-		    sql("SELECT s.on_hold FROM variant_stock s JOIN "
-			"product_variants v ON v.id = "
-			"s.variant_id "
-			"WHERE code = 'lamp'"),
-		    hold + 1);
+		assert_int_equal(stock("lamp", -1), hold + 1);
 	}
 }
 

@@ -167,9 +167,7 @@ test_more_compounds_than_the_cache(void **state)
 
 	(void)state;
 	assert_true(81 > DB_BATCH_CACHE);
-	assert_int_equal(db_exec(&db, sql_insert,
-				 (struct db_val[]){DB_I(5), DB_I(0)}, 2, NULL),
-			 ERR_OK);
+	assert_int_equal(insert(&db, 5, 0), ERR_OK);
 	for (k = 0; k < 81; k++) {
 		assert_int_equal(db_tx(&db, four_bumps, &k), ERR_OK);
 		for (j = 0, m = k; j < 4; j++, m /= 3)
