@@ -40,6 +40,7 @@ now(void)
 struct client {
 	int fd; /* Kept-alive connection to nginx, or -1. */
 	char in[70000]; /* An answer as read: head and body. */
+	int closing;    /* The answer said Connection: close. */
 	char body[65536];
 	size_t len;
 	double *lat; /* Seconds per request. */
@@ -130,6 +131,9 @@ read_answer(struct client *c)
 	}
 	if (sscanf(buf, "HTTP/1.%*d %ld", &status) != 1)
 		return -1;
+	/* nginx ends a connection after keepalive_requests answers. */
+	h = strcasestr(buf, "\r\nconnection: close\r\n");
+	c->closing = h != NULL && h < end;
 	c->len = (size_t)clen < sizeof(c->body) ? (size_t)clen
 						 : sizeof(c->body) - 1;
 	memcpy(c->body, buf + head, c->len);
@@ -171,7 +175,7 @@ req(struct client *c, const char *method, const char *path, const char *token,
 	if (c->fd >= 0 && n > 0 && (size_t)n < sizeof(r) &&
 	    write_all(c->fd, r, (size_t)n) == 0)
 		status = read_answer(c);
-	if (status < 0 && c->fd >= 0) {
+	if ((status < 0 || c->closing) && c->fd >= 0) {
 		close(c->fd); /* Reconnects for the next request. */
 		c->fd = -1;
 	}
