@@ -53,7 +53,7 @@ for ((r = 1; r <= rounds; r++)); do
 		port=$(. var/stack.env && echo "$PORT")
 		# A short warm-up: the first requests prepare the statements.
 		build/release/bench/checkout-bench "http://127.0.0.1:$port" 2 "$clients" "$sock" "$pid" >/dev/null 2>&1 || true
-		out=$(build/release/bench/checkout-bench "http://127.0.0.1:$port" "$secs" "$clients" "$sock" "$pid" 2>&1 || true)
+		out=$(build/release/bench/checkout-bench "http://127.0.0.1:$port" "$secs" "$clients" "$sock" "$pid" "$(cat var/run/nginx.pid)" 2>&1 || true)
 		line=$(printf '%s\n' "$out" | grep '^clients' || true)
 		cpu=$(printf '%s\n' "$out" | sed -n 's/^CPU per checkout: //p')
 		echo "round $r  $d: $line; CPU per checkout: $cpu"

@@ -5,6 +5,7 @@
  * Also measures the one-row INSERT commit ceiling of the same MariaDB.
  *
  * usage: checkout-bench URL SECONDS CLIENTS MYSQL_SOCKET CHECKOUTD_PID
+ *        [NGINX_PID]
  */
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,9 +40,9 @@ now(void)
 }
 
 struct client {
-	int fd; /* Kept-alive connection to nginx, or -1. */
+	int fd;		/* Kept-alive connection to nginx, or -1. */
 	char in[70000]; /* An answer as read: head and body. */
-	int closing;    /* The answer said Connection: close. */
+	int closing;	/* The answer said Connection: close. */
 	char body[65536];
 	size_t len;
 	double *lat; /* Seconds per request. */
@@ -134,8 +136,8 @@ read_answer(struct client *c)
 	/* nginx ends a connection after keepalive_requests answers. */
 	h = strcasestr(buf, "\r\nconnection: close\r\n");
 	c->closing = h != NULL && h < end;
-	c->len = (size_t)clen < sizeof(c->body) ? (size_t)clen
-						 : sizeof(c->body) - 1;
+	c->len =
+	    (size_t)clen < sizeof(c->body) ? (size_t)clen : sizeof(c->body) - 1;
 	memcpy(c->body, buf + head, c->len);
 	c->body[c->len] = '\0';
 	return status;
@@ -356,6 +358,39 @@ cpu_seconds(long pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* CPU seconds of process pid and its children (nginx's master and
+ * workers), or -1. */
+static double
+tree_cpu_seconds(long pid)
+{
+	double sum = cpu_seconds(pid);
+	struct dirent *d;
+	DIR *proc;
+
+	if (sum < 0 || (proc = opendir("/proc")) == NULL)
+		return sum;
+	while ((d = readdir(proc)) != NULL) {
+		char path[300], buf[512], *p;
+		long ppid = 0;
+		FILE *f;
+
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		/* The parent's pid is the second field after the command. */
+		if (p != NULL && (p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p, ") %*c %ld", &ppid) == 1 && ppid == pid)
+			sum += cpu_seconds(atol(d->d_name));
+	}
+	closedir(proc);
+	return sum;
+}
+
 /* CPU seconds this process (all its clients) has used so far. */
 static double
 own_cpu_seconds(void)
@@ -389,8 +424,8 @@ socket_peer(const char *path)
 int
 main(int argc, char **argv)
 {
-	long db_pid, co_pid;
-	double db_cpu, co_cpu, my_cpu;
+	long db_pid, co_pid, ngx_pid;
+	double db_cpu, co_cpu, my_cpu, ngx_cpu;
 	struct client *c;
 	pthread_t *t;
 	double secs, t0, elapsed, *all;
@@ -398,10 +433,10 @@ main(int argc, char **argv)
 	size_t n = 0, k;
 	int clients, i, port;
 
-	if (argc != 6) {
+	if (argc != 6 && argc != 7) {
 		fprintf(stderr,
 			"usage: %s URL SECONDS CLIENTS MYSQL_SOCKET "
-			"CHECKOUTD_PID\n",
+			"CHECKOUTD_PID [NGINX_PID]\n",
 			argv[0]);
 		return 2;
 	}
@@ -421,6 +456,8 @@ main(int argc, char **argv)
 	t = calloc((size_t)clients, sizeof(*t));
 	db_pid = socket_peer(dbsock);
 	co_pid = atol(argv[5]);
+	ngx_pid = argc == 7 ? atol(argv[6]) : 0;
+	ngx_cpu = ngx_pid > 0 ? tree_cpu_seconds(ngx_pid) : -1;
 	db_cpu = cpu_seconds(db_pid);
 	co_cpu = cpu_seconds(co_pid);
 	my_cpu = own_cpu_seconds();
@@ -439,6 +476,8 @@ main(int argc, char **argv)
 	db_cpu = cpu_seconds(db_pid) - db_cpu;
 	co_cpu = cpu_seconds(co_pid) - co_cpu;
 	my_cpu = own_cpu_seconds() - my_cpu;
+	if (ngx_cpu >= 0)
+		ngx_cpu = tree_cpu_seconds(ngx_pid) - ngx_cpu;
 	all = malloc((n ? n : 1) * sizeof(*all));
 	for (i = 0, n = 0; i < clients; i++) {
 		for (k = 0; k < c[i].nlat; k++)
@@ -455,12 +494,16 @@ main(int argc, char **argv)
 	    vm_hwm_kb(argv[5]));
 	/* CPU time per checkout moves far less between runs than the rate
 	 * (docs/performance.md): the figure to compare two builds by. */
-	if (checkouts > 0)
+	if (checkouts > 0) {
+		double per = 1e3 / (double)checkouts;
+
 		printf("CPU per checkout: MariaDB %.2f ms, checkoutd %.2f ms, "
-		       "this client %.2f ms\n",
-		       db_cpu * 1e3 / (double)checkouts,
-		       co_cpu * 1e3 / (double)checkouts,
-		       my_cpu * 1e3 / (double)checkouts);
+		       "this client %.2f ms",
+		       db_cpu * per, co_cpu * per, my_cpu * per);
+		if (ngx_cpu >= 0)
+			printf(", nginx %.2f ms", ngx_cpu * per);
+		printf("\n");
+	}
 	printf("MariaDB one-row INSERT commit ceiling, %d connections: %.0f "
 	       "commits/s\n",
 	       clients, commit_ceiling(clients, 3.0));

@@ -34,6 +34,7 @@ trap 'q "UPDATE checkoutd.shipping_methods SET enabled = 1 WHERE calculator = '"
 pid=$(cat var/run/checkoutd.pid)
 echo "checkoutd pid $pid, $WORKERS workers, $(nproc) cores"
 for n in "${counts[@]}"; do
-	build/release/bench/checkout-bench "http://127.0.0.1:$PORT" "$secs" "$n" "$sock" "$pid" ||
+	build/release/bench/checkout-bench "http://127.0.0.1:$PORT" "$secs" "$n" "$sock" "$pid" \
+		"$(cat var/run/nginx.pid)" ||
 		echo "bench: errors at $n clients (see var/log/checkoutd.log)"
 done
