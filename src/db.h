@@ -10,7 +10,8 @@
  * committed at once, as autocommit would; reads leave a read-only
  * transaction open (READ COMMITTED: it holds no read view and no row
  * lock), which the next db_tx continues or db_idle ends (a worker calls
- * it before it sleeps, and db_idle_after after each request).
+ * it after a second with nothing to do, and db_idle_after after each
+ * request).
  * Inside db_tx, writes whose answer is not needed are held and sent
  * together (with the COMMIT, at the end) as one compound statement made
  * of the program's static SQL texts (docs/architecture.md).

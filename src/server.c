@@ -27,6 +27,9 @@
 #include "outbox.h"
 
 #define MAX_FD 65536
+/* How long a worker with nothing to do keeps a read-only transaction
+ * open for the next request (milliseconds). */
+#define IDLE_COMMIT_MS 1000
 
 int
 server_listen(const char *spec, const char *mode)
@@ -247,11 +250,19 @@ worker_main(void *arg)
 		int n = epoll_wait(srv.epfd, &ev, 1, 0), fd;
 
 		if (n == 0) {
-			/* Nothing ready: write the log and end the read-only
-			 * transaction before sleeping. */
+			/* Nothing ready: write the log and sleep. A read-only
+			 * transaction left open (READ COMMITTED: no read
+			 * view, no row lock) is what the next request
+			 * continues; it is ended only after IDLE_COMMIT_MS
+			 * without one, so that an idle worker holds no
+			 * metadata lock for long. */
 			log_flush();
-			db_idle(&db);
-			n = epoll_wait(srv.epfd, &ev, 1, -1);
+			n = epoll_wait(srv.epfd, &ev, 1,
+				       db.open ? IDLE_COMMIT_MS : -1);
+			if (n == 0) {
+				db_idle(&db);
+				n = epoll_wait(srv.epfd, &ev, 1, -1);
+			}
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
