@@ -5,7 +5,8 @@
 # count. The machine's speed moves by ±10 % from run to run; alternating
 # on one stack is what makes two builds comparable, and the CPU time
 # MariaDB and checkoutd spend per checkout (printed after each run) moves
-# less than the rate does.
+# less than the rate does. Every second round runs the DIRs in reverse
+# order; the means per DIR come last.
 #
 #   bench/ab.sh [rounds] [seconds] [clients] DIR_A DIR_B [DIR...]
 #
@@ -42,8 +43,17 @@ restore() {
 }
 trap restore EXIT
 q "UPDATE checkoutd.shipping_methods SET enabled = 0 WHERE calculator = 'carrier'"
+# Odd rounds run the DIRs in the order given, even rounds in reverse: the
+# machine's speed drifts within minutes, and a fixed order would hand one
+# binary the same share of the drift every round.
+declare -A rate cpu_db cpu_co
 for ((r = 1; r <= rounds; r++)); do
-	for d in "$@"; do
+	order=("$@")
+	if ((r % 2 == 0)); then
+		order=()
+		for ((i = $#; i >= 1; i--)); do order+=("${!i}"); done
+	fi
+	for d in "${order[@]}"; do
 		t/stack.sh checkoutd-stop var >/dev/null 2>&1
 		q "UPDATE checkoutd.outbox_events SET delivered_at = UTC_TIMESTAMP() WHERE delivered_at IS NULL"
 		sed -i "s|^BIN=.*|BIN=$(cd "$d" && pwd)|" var/stack.env
@@ -57,5 +67,12 @@ for ((r = 1; r <= rounds; r++)); do
 		line=$(printf '%s\n' "$out" | grep '^clients' || true)
 		cpu=$(printf '%s\n' "$out" | sed -n 's/^CPU per checkout: //p')
 		echo "round $r  $d: $line; CPU per checkout: $cpu"
+		rate[$d]+=" $(printf '%s\n' "$line" | sed -n 's/.*: \([0-9.]*\) checkouts\/s.*/\1/p')"
+		cpu_db[$d]+=" $(printf '%s\n' "$cpu" | sed -n 's/^MariaDB \([0-9.]*\) ms.*/\1/p')"
+		cpu_co[$d]+=" $(printf '%s\n' "$cpu" | sed -n 's/.*checkoutd \([0-9.]*\) ms.*/\1/p')"
 	done
+done
+mean() { awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; if (NF) printf "%.2f", s / NF; else printf "-" }' <<<"$1"; }
+for d in "$@"; do
+	echo "mean of $rounds: $d: $(mean "${rate[$d]}") checkouts/s, CPU per checkout MariaDB $(mean "${cpu_db[$d]}") ms, checkoutd $(mean "${cpu_co[$d]}") ms"
 done
