@@ -8,12 +8,13 @@
  *        [NGINX_PID]
  */
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <mysql.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +23,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,12 +40,10 @@ now(void)
 }
 
 struct client {
-	int fd;		/* Kept-alive connection to nginx, or -1. */
-	char in[70000]; /* An answer as read: head and body. */
-	int closing;	/* The answer said Connection: close. */
-	char body[65536];
-	size_t len;
-	double *lat; /* Seconds per request. */
+	int fd;		  /* Kept-alive connection to nginx, or -1. */
+	char in[70000];	  /* The last answer as read: head and body. */
+	const char *body; /* Its body, in in (NUL-terminated). */
+	double *lat;	  /* Seconds per request. */
 	size_t nlat, cap;
 	long checkouts, requests, errors;
 };
@@ -91,9 +89,11 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Reads one answer into c->body (its body only); its status, or -1. */
+/* Reads one answer into c->in, c->body pointing at its body; its status,
+ * or -1. *closing: the answer said Connection: close (nginx ends a
+ * connection after keepalive_requests answers). */
 static long
-read_answer(struct client *c)
+read_answer(struct client *c, int *closing)
 {
 	char *buf = c->in;
 	size_t have = 0, head, need;
@@ -133,13 +133,10 @@ read_answer(struct client *c)
 	}
 	if (sscanf(buf, "HTTP/1.%*d %ld", &status) != 1)
 		return -1;
-	/* nginx ends a connection after keepalive_requests answers. */
 	h = strcasestr(buf, "\r\nconnection: close\r\n");
-	c->closing = h != NULL && h < end;
-	c->len =
-	    (size_t)clen < sizeof(c->body) ? (size_t)clen : sizeof(c->body) - 1;
-	memcpy(c->body, buf + head, c->len);
-	c->body[c->len] = '\0';
+	*closing = h != NULL && h < end;
+	buf[need] = '\0';
+	c->body = buf + head;
 	return status;
 }
 
@@ -151,7 +148,7 @@ req(struct client *c, const char *method, const char *path, const char *token,
 	char r[2048], th[160] = "";
 	long status = -1;
 	double t0 = now();
-	int n;
+	int n, closing = 0;
 
 	if (token != NULL)
 		snprintf(th, sizeof(th), "X-Cart-Token: %s\r\n", token);
@@ -170,14 +167,13 @@ req(struct client *c, const char *method, const char *path, const char *token,
 			     "%s %s HTTP/1.1\r\nHost: %s\r\n%s"
 			     "Content-Length: 0\r\n\r\n",
 			     method, path, host, th);
-	c->len = 0;
-	c->body[0] = '\0';
+	c->body = "";
 	if (c->fd < 0)
 		c->fd = connect_to();
 	if (c->fd >= 0 && n > 0 && (size_t)n < sizeof(r) &&
 	    write_all(c->fd, r, (size_t)n) == 0)
-		status = read_answer(c);
-	if ((status < 0 || c->closing) && c->fd >= 0) {
+		status = read_answer(c, &closing);
+	if ((status < 0 || closing) && c->fd >= 0) {
 		close(c->fd); /* Reconnects for the next request. */
 		c->fd = -1;
 	}
@@ -332,30 +328,44 @@ vm_hwm_kb(const char *pid)
 	return kb;
 }
 
-/* CPU seconds (user + system) process pid has used so far, or -1. */
+/* From /proc/PID/stat: the CPU seconds (user + system) the process has
+ * used so far and, when ppid is not NULL, its parent's pid; -1 when it
+ * cannot be read. */
 static double
-cpu_seconds(long pid)
+proc_stat(const char *pid, long *ppid)
 {
-	char path[64], buf[1024], *p;
+	char path[300], buf[1024], *p;
 	unsigned long ut = 0, st = 0;
 	size_t len;
 	FILE *f;
 	int i;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
 	f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
 	len = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[len] = '\0';
-	/* Fields 14 and 15, counted after the command's closing paren. */
+	/* Fields counted after the command's closing paren: 4 is the
+	 * parent's pid, 14 and 15 the CPU times. */
 	p = strrchr(buf, ')');
+	if (p == NULL || (ppid != NULL && sscanf(p, ") %*c %ld", ppid) != 1))
+		return -1;
 	for (i = 2; p != NULL && i < 14; i++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL || sscanf(p, " %lu %lu", &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double
+cpu_seconds(long pid)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%ld", pid);
+	return proc_stat(s, NULL);
 }
 
 /* CPU seconds of process pid and its children (nginx's master and
@@ -370,22 +380,14 @@ tree_cpu_seconds(long pid)
 	if (sum < 0 || (proc = opendir("/proc")) == NULL)
 		return sum;
 	while ((d = readdir(proc)) != NULL) {
-		char path[300], buf[512], *p;
 		long ppid = 0;
-		FILE *f;
+		double cpu;
 
 		if (d->d_name[0] < '0' || d->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
-		f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		p = fgets(buf, sizeof(buf), f);
-		fclose(f);
-		/* The parent's pid is the second field after the command. */
-		if (p != NULL && (p = strrchr(buf, ')')) != NULL &&
-		    sscanf(p, ") %*c %ld", &ppid) == 1 && ppid == pid)
-			sum += cpu_seconds(atol(d->d_name));
+		cpu = proc_stat(d->d_name, &ppid);
+		if (cpu >= 0 && ppid == pid)
+			sum += cpu;
 	}
 	closedir(proc);
 	return sum;

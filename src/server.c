@@ -27,9 +27,10 @@
 #include "outbox.h"
 
 #define MAX_FD 65536
-/* How long a worker with nothing to do keeps a read-only transaction
- * open for the next request (milliseconds). */
-#define IDLE_COMMIT_MS 1000
+/* How long a read-only transaction stays open for the next request
+ * (seconds): a worker with nothing to do ends it after this long asleep,
+ * a busy one after a request once it has been open this long. */
+#define IDLE_COMMIT_S 1
 
 int
 server_listen(const char *spec, const char *mode)
@@ -253,12 +254,12 @@ worker_main(void *arg)
 			/* Nothing ready: write the log and sleep. A read-only
 			 * transaction left open (READ COMMITTED: no read
 			 * view, no row lock) is what the next request
-			 * continues; it is ended only after IDLE_COMMIT_MS
+			 * continues; it is ended only after IDLE_COMMIT_S
 			 * without one, so that an idle worker holds no
 			 * metadata lock for long. */
 			log_flush();
 			n = epoll_wait(srv.epfd, &ev, 1,
-				       db.open ? IDLE_COMMIT_MS : -1);
+				       db.open ? IDLE_COMMIT_S * 1000 : -1);
 			if (n == 0) {
 				db_idle(&db);
 				n = epoll_wait(srv.epfd, &ev, 1, -1);
@@ -291,7 +292,7 @@ worker_main(void *arg)
 		}
 		serve(&fr, &req, &out, fd);
 		/* Under a steady stream of reads the worker never sleeps. */
-		db_idle_after(&db, 1);
+		db_idle_after(&db, IDLE_COMMIT_S);
 	}
 	log_flush();
 	http_request_free(&req);
