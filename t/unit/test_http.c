@@ -11,22 +11,7 @@
 #include "config.h"
 #include "http.h"
 #include "metrics.h"
-
-struct mem {
-	const char *p;
-	size_t len, pos;
-};
-
-static int
-mem_read(void *ctx, char *p, int n)
-{
-	struct mem *m = ctx;
-	size_t k = m->len - m->pos < (size_t)n ? m->len - m->pos : (size_t)n;
-
-	memcpy(p, m->p + m->pos, k);
-	m->pos += k;
-	return (int)k;
-}
+#include "../memio.h"
 
 static struct request req;
 static struct buf wire;
@@ -35,8 +20,8 @@ static struct buf wire;
 static void
 run(char **env, const char *body)
 {
-	struct mem m = {body ? body : "", body ? strlen(body) : 0, 0};
-	struct http_io io = {mem_read, &m};
+	struct memio m = {body ? body : "", body ? strlen(body) : 0, 0};
+	struct http_io io = {memio_read, &m};
 
 	http_request_reset(&req);
 	http_handle(&req, env, &io);

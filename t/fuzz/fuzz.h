@@ -1,0 +1,33 @@
+/*
+ * What the request-level fuzz targets share: one request from text (CGI
+ * params as NAME=value lines, an empty line, the body) through
+ * http_handle, and the checks every answer must pass.
+ */
+#ifndef CHECKOUTD_FUZZ_H
+#define CHECKOUTD_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Logs to /dev/null, loads the configuration (path, or NULL for the
+ * defaults and CHECKOUTD_* variables) and the libraries; req gets a
+ * database handle (connected on first use) and a curl handle. */
+void fuzz_init(const char *config_path, struct request *req);
+
+/*
+ * Runs the request in text (size bytes) on req and checks the answer: a
+ * status from 200 to 599, never 500 (bad input gets a 4xx; a bug gets a
+ * 500), another 5xx only when dependency_5xx is set, a JSON body that
+ * parses, and total = items_total + adjustments_total in every object of
+ * it that has the three. Aborts (the fuzzer's crash) when one fails.
+ * FUZZ_VERBOSE in the environment prints each answer's start.
+ */
+void fuzz_request(struct request *req, const char *text, size_t size,
+		  int dependency_5xx);
+
+#endif
