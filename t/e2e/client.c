@@ -418,6 +418,38 @@ put(struct cart *c, const char *ctype, const char *body, long want)
 	json_object_put(call(c, "PUT", co(c), ctype, body, want));
 }
 
+void
+ready_to_finalize(struct cart *c, const char *variant)
+{
+	char item[96];
+
+	snprintf(item, sizeof(item), "variant=%s", variant);
+	new_cart(c);
+	json_object_put(call(c, "POST", sub(c, "/items"), FORM, item, 201));
+	put(c, FORM, ADDRESS_FORM, 200);
+	put(c, FORM, "shipments[0][method]=flat_eu", 200);
+	put(c, FORM, "payments[0][method]=offline", 200);
+}
+
+void *
+buyer_finalize(void *arg)
+{
+	struct buyer *b = arg;
+	struct req_opts o = {.headers = {b->c.token_header}};
+	struct resp r;
+
+	pthread_barrier_wait(b->barrier);
+	b->status = 0;
+	if (e2e_request("PUT", co(&b->c), &o, &r) == 0) {
+		const char *code = resp_json_str(&r, "code");
+
+		b->status = r.status;
+		snprintf(b->code, sizeof(b->code), "%s", code ? code : "");
+	}
+	resp_free(&r);
+	return NULL;
+}
+
 long
 post_json(const char *path, const char *header, const char *body,
 	  struct json_object **out)

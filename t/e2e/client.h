@@ -6,8 +6,8 @@
 #ifndef CHECKOUTD_E2E_CLIENT_H
 #define CHECKOUTD_E2E_CLIENT_H
 
+#include <pthread.h>
 #include <stddef.h>
-
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -102,6 +102,21 @@ int64_t sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *co(struct cart *c);
 /* PUT co(c) with body; fails unless the status is want. */
 void put(struct cart *c, const char *ctype, const char *body, long want);
+
+/* A cart of one unit of variant, addressed, shipping flat_eu, paying
+ * offline: ready to finalize. */
+void ready_to_finalize(struct cart *c, const char *variant);
+
+/* A buyer finalizing at a barrier: buyer_finalize (a thread's start
+ * routine) waits at barrier, sends the empty PUT and keeps the status (0
+ * when the transport failed) and the answer's code. */
+struct buyer {
+	struct cart c;
+	pthread_barrier_t *barrier;
+	long status;
+	char code[32];
+};
+void *buyer_finalize(void *arg);
 
 /* POSTs the JSON body to checkoutd with one extra header (may be NULL);
  * the answer must be JSON, parsed into *out. Returns the status. */

@@ -579,17 +579,6 @@ keyed(struct cart *c, const char *method, const char *path, const char *key,
 }
 
 static void
-ready_to_finalize(struct cart *c)
-{
-	new_cart(c);
-	json_object_put(
-	    call(c, "POST", sub(c, "/items"), FORM, "variant=tshirt-m", 201));
-	put(c, FORM, ADDRESS_FORM, 200);
-	put(c, FORM, "shipments[0][method]=flat_eu", 200);
-	put(c, FORM, "payments[0][method]=offline", 200);
-}
-
-static void
 test_idempotent_finalize(void **state)
 {
 	struct cart a, b;
@@ -597,7 +586,7 @@ test_idempotent_finalize(void **state)
 	char path[64];
 
 	(void)state;
-	ready_to_finalize(&a);
+	ready_to_finalize(&a, "tshirt-m");
 	snprintf(path, sizeof(path), "%s", co(&a));
 	r1 = keyed(&a, "PUT", path, "finalize-1", JSON, "{}");
 	r2 = keyed(&a, "PUT", path, "finalize-1", JSON, "{}");
@@ -616,7 +605,7 @@ test_idempotent_finalize(void **state)
 	assert_string_equal(resp_json_str(&r3, "code"),
 			    "idempotency_key_reused");
 	/* Another cart, the same key: its own answer. */
-	ready_to_finalize(&b);
+	ready_to_finalize(&b, "tshirt-m");
 	snprintf(path, sizeof(path), "%s", co(&b));
 	r4 = keyed(&b, "PUT", path, "finalize-1", JSON, "{}");
 	assert_int_equal(r4.status, 200);
@@ -806,31 +795,6 @@ test_finalize_out_of_stock(void **state)
 
 /* Completion under concurrency. */
 
-struct buyer {
-	struct cart c;
-	pthread_barrier_t *barrier;
-	long status;
-	char code[32];
-};
-
-static void *
-finalize(void *arg)
-{
-	struct buyer *b = arg;
-	struct req_opts o = {.headers = {b->c.token_header}};
-	struct resp r;
-
-	pthread_barrier_wait(b->barrier);
-	if (e2e_request("PUT", co(&b->c), &o, &r) == 0) {
-		const char *code = resp_json_str(&r, "code");
-
-		b->status = r.status;
-		snprintf(b->code, sizeof(b->code), "%s", code ? code : "");
-	}
-	resp_free(&r);
-	return NULL;
-}
-
 /* n buyers of one lamp each, with `stock` lamps left; all finalize at
  * once. Returns how many completed. */
 static int
@@ -842,18 +806,12 @@ race(int n, int left)
 	int i, done = 0;
 
 	stock("lamp", left);
-	for (i = 0; i < n; i++) {
-		new_cart(&b[i].c);
-		json_object_put(call(&b[i].c, "POST", sub(&b[i].c, "/items"),
-				     FORM, "variant=lamp", 201));
-		put(&b[i].c, FORM, ADDRESS_FORM, 200);
-		put(&b[i].c, FORM, "shipments[0][method]=flat_eu", 200);
-		put(&b[i].c, FORM, "payments[0][method]=offline", 200);
-	}
+	for (i = 0; i < n; i++)
+		ready_to_finalize(&b[i].c, "lamp");
 	pthread_barrier_init(&barrier, NULL, (unsigned)n);
 	for (i = 0; i < n; i++) {
 		b[i].barrier = &barrier;
-		pthread_create(&t[i], NULL, finalize, &b[i]);
+		pthread_create(&t[i], NULL, buyer_finalize, &b[i]);
 	}
 	for (i = 0; i < n; i++) {
 		pthread_join(t[i], NULL);

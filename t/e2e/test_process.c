@@ -1,7 +1,9 @@
 /*
- * End-to-end: checkoutd as a process. Plain CGI answers one request; SIGTERM
- * with requests in flight finishes them, refuses new connections and exits
- * 0 within the grace period. Runs last: it stops the stack's checkoutd.
+ * End-to-end: checkoutd as a process. Plain CGI answers one request;
+ * killed (SIGKILL) in the middle of concurrent finalizes, it leaves each
+ * order either placed whole or untouched; SIGTERM with requests in flight
+ * finishes them, refuses new connections and exits 0 within the grace
+ * period. Runs last: it stops the stack's checkoutd.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +143,105 @@ keep(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* SIGKILL in the middle of concurrent finalizes. */
+
+/* Of the orders of b[0..n), how many are placed whole (number, state new,
+ * stock held, payment new, shipment ready, one order.completed event);
+ * fails the test on any order that is neither that nor untouched. */
+static int
+placed(const struct buyer *b, int n)
+{
+	int i, done = 0;
+
+	for (i = 0; i < n; i++) {
+		long id = b[i].c.id;
+		int whole = (int)sql(
+		    "SELECT COUNT(*) FROM orders o JOIN payments p ON "
+		    "p.order_id = o.id JOIN shipments s ON s.order_id = o.id "
+		    "WHERE o.id = %ld AND o.checkout_state = 'completed' AND "
+		    "o.state = 'new' AND o.number IS NOT NULL AND "
+		    "o.payment_state = 'awaiting_payment' AND p.state = 'new' "
+		    "AND s.state = 'ready' AND (SELECT COUNT(*) FROM "
+		    "outbox_events e WHERE e.order_id = o.id AND e.type = "
+		    "'order.completed') = 1",
+		    id);
+		int untouched = (int)sql(
+		    "SELECT COUNT(*) FROM orders o WHERE o.id = %ld AND "
+		    "o.checkout_state = 'payment_selected' AND o.state = "
+		    "'cart' AND o.number IS NULL AND NOT EXISTS (SELECT 1 FROM "
+		    "outbox_events e WHERE e.order_id = o.id)",
+		    id);
+
+		if (whole + untouched != 1)
+			fail_msg("order %ld is half done", id);
+		/* An answered 200 is an order that exists. */
+		if (b[i].status == 200 && !whole)
+			fail_msg("order %ld answered 200 and is not placed",
+				 id);
+		done += whole;
+	}
+	return done;
+}
+
+static long
+held(void)
+{
+	return (long)sql("SELECT s.on_hold FROM variant_stock s JOIN "
+			 "product_variants v ON v.id = s.variant_id WHERE "
+			 "v.code = 'tshirt-m'");
+}
+
+static void
+test_sigkill_leaves_no_half_done_order(void **state)
+{
+	enum { N = 40 };
+	struct buyer *b = calloc(N, sizeof(*b));
+	pthread_t t[N];
+	pthread_barrier_t barrier;
+	long pid = stack_pid("checkoutd"), hold;
+	int i, done, answered = 0;
+
+	(void)state;
+	assert_true(pid > 0);
+	for (i = 0; i < N; i++)
+		ready_to_finalize(&b[i].c, "tshirt-m");
+	hold = held();
+	pthread_barrier_init(&barrier, NULL, N + 1);
+	for (i = 0; i < N; i++) {
+		b[i].barrier = &barrier;
+		pthread_create(&t[i], NULL, buyer_finalize, &b[i]);
+	}
+	pthread_barrier_wait(&barrier);
+	usleep(20000);
+	assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+	for (i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		answered += b[i].status == 200;
+	}
+	pthread_barrier_destroy(&barrier);
+	/* The run command's start step brings checkoutd back. */
+	assert_int_equal(stack("up", NULL), 0);
+	assert_true(stack_pid("checkoutd") != pid);
+	done = placed(b, N);
+	print_message("killed with %d of %d finalizes answered 200; %d "
+		      "placed\n",
+		      answered, N, done);
+	assert_int_equal(held(), hold + done);
+	/* What was cut short completes now; what was placed answers the
+	 * same order again. */
+	for (i = 0; i < N; i++) {
+		struct json_object *o =
+		    call(&b[i].c, "PUT", co(&b[i].c), NULL, NULL, 200);
+
+		assert_string_equal(text(o, "checkout_state"), "completed");
+		json_object_put(o);
+		b[i].status = 200;
+	}
+	assert_int_equal(placed(b, N), N);
+	assert_int_equal(held(), hold + N);
+	free(b);
+}
+
 static void
 test_sigterm_finishes_requests_in_flight(void **state)
 {
@@ -230,6 +332,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_cgi_answers_the_ping),
 	    cmocka_unit_test(test_migrate_is_safe_twice_and_concurrently),
+	    cmocka_unit_test(test_sigkill_leaves_no_half_done_order),
 	    cmocka_unit_test(test_sigterm_finishes_requests_in_flight),
 	};
 	curl_global_init(CURL_GLOBAL_ALL);
