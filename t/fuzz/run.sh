@@ -21,16 +21,21 @@ command -v clang >/dev/null || { echo "fuzz: clang is missing (apt-get install c
 	CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 for t in "${targets[@]}"; do
-	opts=(-max_len=8192)
-	if [ "$t" = walk ]; then
+	case $t in
+	body) opts=(-max_len=8192 -timeout=10) ;;
+	request) opts=(-max_len=8192 -timeout=10 -dict=t/fuzz/request.dict) ;;
+	walk)
 		[ -f var/checkoutd.conf ] || { echo "fuzz: walk needs the ./run stack (run ./run first)" >&2; exit 1; }
 		export FUZZ_CONFIG=$PWD/var/checkoutd.conf
-		opts=(-max_len=4096 -timeout=30)
-	fi
+		# Walks are long from the start: no slow ramp of the length.
+		opts=(-max_len=4096 -len_control=0 -timeout=30 -dict=t/fuzz/request.dict)
+		;;
+	*) echo "fuzz: no target $t (request, body, walk)" >&2; exit 2 ;;
+	esac
 	(cd build/fuzz && make -s "t/fuzz/fuzz_$t")
 	mkdir -p "build/fuzz/corpus/$t"
 	echo "fuzz: $t for $secs s"
-	build/fuzz/t/fuzz/fuzz_"$t" -max_total_time="$secs" -timeout=10 "${opts[@]}" \
+	build/fuzz/t/fuzz/fuzz_"$t" -max_total_time="$secs" "${opts[@]}" \
 		-artifact_prefix=build/fuzz/ -print_final_stats=1 \
 		"build/fuzz/corpus/$t" "t/fuzz/corpus/$t"
 done
