@@ -79,7 +79,108 @@ member(struct json_object *o, const char *key, int *found)
 	return json_object_get_int64(v);
 }
 
-/* total = items_total + adjustments_total wherever the three are. */
+static void
+totals_fail(const char *what, int64_t got, int64_t want)
+{
+	fprintf(stderr, "%s: %lld, expected %lld\n", what, (long long)got,
+		(long long)want);
+	abort();
+}
+
+/* The sum of the amounts of adjustments list: the non-neutral ones (type
+ * NULL), or those of the given type (neutral or not). */
+static int64_t
+adjustments_sum(struct json_object *list, const char *type)
+{
+	int64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *a = json_object_array_get_idx(list, i);
+		const char *t =
+		    json_object_get_string(json_object_object_get(a, "type"));
+
+		if (type == NULL ? !json_object_get_boolean(
+				       json_object_object_get(a, "neutral"))
+				 : t != NULL && strcmp(t, type) == 0)
+			sum += json_object_get_int64(
+			    json_object_object_get(a, "amount"));
+	}
+	return sum;
+}
+
+static int64_t
+at_least_0(int64_t v)
+{
+	return v < 0 ? 0 : v;
+}
+
+/*
+ * The totals of SPEC 1 in a snapshot (an object with items_total,
+ * adjustments_total and total): total = items_total + adjustments_total,
+ * never below 0; with its items and adjustments listed, each item's total
+ * is quantity x unit_price plus its non-neutral adjustments (never below
+ * 0), items_total their sum, adjustments_total the sum of the order's
+ * non-neutral adjustments, tax_total and promotion_total the sums of the
+ * adjustments of those types on both levels.
+ */
+static void
+check_snapshot(struct json_object *o)
+{
+	struct json_object *items = json_object_object_get(o, "items"),
+			   *adj = json_object_object_get(o, "adjustments");
+	int found = 1;
+	int64_t t = member(o, "total", &found),
+		it = member(o, "items_total", &found),
+		at = member(o, "adjustments_total", &found), sum = 0, tax,
+		promo;
+	size_t i;
+
+	if (!found)
+		return;
+	if (t != at_least_0(it + at))
+		totals_fail("total", t, at_least_0(it + at));
+	if (!json_object_is_type(items, json_type_array) ||
+	    !json_object_is_type(adj, json_type_array))
+		return;
+	tax = adjustments_sum(adj, "tax");
+	promo = adjustments_sum(adj, "shipping_promotion") +
+		adjustments_sum(adj, "order_promotion");
+	for (i = 0; i < json_object_array_length(items); i++) {
+		struct json_object *item = json_object_array_get_idx(items, i),
+				   *ia = json_object_object_get(item,
+								"adjustments");
+		int64_t q = member(item, "quantity", &found),
+			price = member(item, "unit_price", &found),
+			total = member(item, "total", &found),
+			iat = adjustments_sum(ia, NULL);
+
+		if (!found)
+			return;
+		if (member(item, "adjustments_total", &found) != iat)
+			totals_fail("an item's adjustments_total",
+				    member(item, "adjustments_total", &found),
+				    iat);
+		if (total != at_least_0(q * price + iat))
+			totals_fail("an item's total", total,
+				    at_least_0(q * price + iat));
+		sum += total;
+		tax += adjustments_sum(ia, "tax");
+		promo += adjustments_sum(ia, "order_promotion");
+	}
+	if (it != sum)
+		totals_fail("items_total", it, sum);
+	if (at != adjustments_sum(adj, NULL))
+		totals_fail("adjustments_total", at,
+			    adjustments_sum(adj, NULL));
+	if (member(o, "tax_total", &found) != tax && found)
+		totals_fail("tax_total", member(o, "tax_total", &found), tax);
+	if (member(o, "promotion_total", &found) != promo && found)
+		totals_fail("promotion_total",
+			    member(o, "promotion_total", &found), promo);
+}
+
+/* check_snapshot on every object in o, o included. */
 static void
 check_totals(struct json_object *o)
 {
@@ -92,18 +193,7 @@ check_totals(struct json_object *o)
 	}
 	if (!json_object_is_type(o, json_type_object))
 		return;
-	{
-		int found = 1;
-		int64_t t = member(o, "total", &found),
-			it = member(o, "items_total", &found),
-			at = member(o, "adjustments_total", &found);
-
-		if (found && t != it + at) {
-			fprintf(stderr, "total %lld != %lld + %lld\n",
-				(long long)t, (long long)it, (long long)at);
-			abort();
-		}
-	}
+	check_snapshot(o);
 	json_object_object_foreach(o, key, v)
 	{
 		(void)key;

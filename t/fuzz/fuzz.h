@@ -23,9 +23,11 @@ void fuzz_init(const char *config_path, struct request *req);
  * Runs the request in text (size bytes) on req and checks the answer: a
  * status from 200 to 599, never 500 (bad input gets a 4xx; a bug gets a
  * 500), another 5xx only when dependency_5xx is set, a JSON body that
- * parses, and total = items_total + adjustments_total in every object of
- * it that has the three. Aborts (the fuzzer's crash) when one fails.
- * FUZZ_VERBOSE in the environment prints each answer's start.
+ * parses, and the totals of SPEC 1 in every snapshot in it (total =
+ * items_total + adjustments_total, never below 0; items' totals, tax and
+ * promotion totals as the sums of their adjustments). Aborts (the fuzzer's
+ * crash) when one fails. FUZZ_VERBOSE in the environment prints each answer's
+ * start.
  */
 void fuzz_request(struct request *req, const char *text, size_t size,
 		  int dependency_5xx);
