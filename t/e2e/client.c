@@ -418,6 +418,22 @@ put(struct cart *c, const char *ctype, const char *body, long want)
 	json_object_put(call(c, "PUT", co(c), ctype, body, want));
 }
 
+/* Stock of variant code: on_hold, and on_hand set to on_hold + left
+ * (when left >= 0). */
+int64_t
+stock(const char *code, int left)
+{
+	if (left >= 0)
+		sql("UPDATE variant_stock s JOIN product_variants v ON v.id = "
+		    "s.variant_id SET s.on_hand = s.on_hold + %d WHERE v.code "
+		    "= '%s'",
+		    left, code);
+	return sql("SELECT s.on_hold FROM variant_stock s JOIN "
+		   "product_variants v ON v.id = s.variant_id WHERE v.code = "
+		   "'%s'",
+		   code);
+}
+
 void
 ready_to_finalize(struct cart *c, const char *variant)
 {

@@ -103,6 +103,10 @@ char *co(struct cart *c);
 /* PUT co(c) with body; fails unless the status is want. */
 void put(struct cart *c, const char *ctype, const char *body, long want);
 
+/* Stock of variant code: on_hold, and on_hand set to on_hold + left
+ * (when left >= 0). */
+int64_t stock(const char *code, int left);
+
 /* A cart of one unit of variant, addressed, shipping flat_eu, paying
  * offline: ready to finalize. */
 void ready_to_finalize(struct cart *c, const char *variant);

@@ -712,22 +712,6 @@ test_idempotency_key_in_use(void **state)
 	resp_free(&r);
 }
 
-/* Stock of variant code: on_hold, and on_hand set to on_hold + left
- * (when left >= 0). */
-static int64_t
-stock(const char *code, int left)
-{
-	if (left >= 0)
-		sql("UPDATE variant_stock s JOIN product_variants v ON v.id = "
-		    "s.variant_id SET s.on_hand = s.on_hold + %d WHERE v.code "
-		    "= '%s'",
-		    left, code);
-	return sql("SELECT s.on_hold FROM variant_stock s JOIN "
-		   "product_variants v ON v.id = s.variant_id WHERE v.code = "
-		   "'%s'",
-		   code);
-}
-
 /*
  * A line short of stock at completion: 409 out_of_stock naming it (its
  * line, variant, quantity asked and what is left), nothing held for the

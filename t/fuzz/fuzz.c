@@ -80,33 +80,44 @@ member(struct json_object *o, const char *key, int *found)
 }
 
 static void
-totals_fail(const char *what, int64_t got, int64_t want)
+must_equal(const char *what, int64_t got, int64_t want)
 {
+	if (got == want)
+		return;
 	fprintf(stderr, "%s: %lld, expected %lld\n", what, (long long)got,
 		(long long)want);
 	abort();
 }
 
-/* The sum of the amounts of adjustments list: the non-neutral ones (type
- * NULL), or those of the given type (neutral or not). */
-static int64_t
-adjustments_sum(struct json_object *list, const char *type)
+/* What a list of adjustments adds up to. */
+struct sums {
+	int64_t charged; /* The non-neutral ones. */
+	int64_t tax, promotion;
+};
+
+static void
+add_adjustments(struct json_object *list, struct sums *s)
 {
-	int64_t sum = 0;
 	size_t i;
 
 	for (i = 0; i < json_object_array_length(list); i++) {
 		struct json_object *a = json_object_array_get_idx(list, i);
-		const char *t =
+		const char *type =
 		    json_object_get_string(json_object_object_get(a, "type"));
+		int64_t amount =
+		    json_object_get_int64(json_object_object_get(a, "amount"));
 
-		if (type == NULL ? !json_object_get_boolean(
-				       json_object_object_get(a, "neutral"))
-				 : t != NULL && strcmp(t, type) == 0)
-			sum += json_object_get_int64(
-			    json_object_object_get(a, "amount"));
+		if (!json_object_get_boolean(
+			json_object_object_get(a, "neutral")))
+			s->charged += amount;
+		if (type == NULL)
+			continue;
+		if (strcmp(type, "tax") == 0)
+			s->tax += amount;
+		else if (strcmp(type, "order_promotion") == 0 ||
+			 strcmp(type, "shipping_promotion") == 0)
+			s->promotion += amount;
 	}
-	return sum;
 }
 
 static int64_t
@@ -129,55 +140,48 @@ check_snapshot(struct json_object *o)
 {
 	struct json_object *items = json_object_object_get(o, "items"),
 			   *adj = json_object_object_get(o, "adjustments");
+	struct sums order = {0}, all = {0};
 	int found = 1;
 	int64_t t = member(o, "total", &found),
 		it = member(o, "items_total", &found),
-		at = member(o, "adjustments_total", &found), sum = 0, tax,
-		promo;
+		at = member(o, "adjustments_total", &found), sum = 0, v;
 	size_t i;
 
 	if (!found)
 		return;
-	if (t != at_least_0(it + at))
-		totals_fail("total", t, at_least_0(it + at));
+	must_equal("total", t, at_least_0(it + at));
 	if (!json_object_is_type(items, json_type_array) ||
 	    !json_object_is_type(adj, json_type_array))
 		return;
-	tax = adjustments_sum(adj, "tax");
-	promo = adjustments_sum(adj, "shipping_promotion") +
-		adjustments_sum(adj, "order_promotion");
+	add_adjustments(adj, &order);
+	all = order;
 	for (i = 0; i < json_object_array_length(items); i++) {
-		struct json_object *item = json_object_array_get_idx(items, i),
-				   *ia = json_object_object_get(item,
-								"adjustments");
+		struct json_object *item = json_object_array_get_idx(items, i);
+		struct sums s = {0};
 		int64_t q = member(item, "quantity", &found),
 			price = member(item, "unit_price", &found),
 			total = member(item, "total", &found),
-			iat = adjustments_sum(ia, NULL);
+			iat = member(item, "adjustments_total", &found);
 
 		if (!found)
 			return;
-		if (member(item, "adjustments_total", &found) != iat)
-			totals_fail("an item's adjustments_total",
-				    member(item, "adjustments_total", &found),
-				    iat);
-		if (total != at_least_0(q * price + iat))
-			totals_fail("an item's total", total,
-				    at_least_0(q * price + iat));
+		add_adjustments(json_object_object_get(item, "adjustments"),
+				&s);
+		must_equal("an item's adjustments_total", iat, s.charged);
+		must_equal("an item's total", total,
+			   at_least_0(q * price + s.charged));
 		sum += total;
-		tax += adjustments_sum(ia, "tax");
-		promo += adjustments_sum(ia, "order_promotion");
+		all.tax += s.tax;
+		all.promotion += s.promotion;
 	}
-	if (it != sum)
-		totals_fail("items_total", it, sum);
-	if (at != adjustments_sum(adj, NULL))
-		totals_fail("adjustments_total", at,
-			    adjustments_sum(adj, NULL));
-	if (member(o, "tax_total", &found) != tax && found)
-		totals_fail("tax_total", member(o, "tax_total", &found), tax);
-	if (member(o, "promotion_total", &found) != promo && found)
-		totals_fail("promotion_total",
-			    member(o, "promotion_total", &found), promo);
+	must_equal("items_total", it, sum);
+	must_equal("adjustments_total", at, order.charged);
+	v = member(o, "tax_total", &found);
+	if (found)
+		must_equal("tax_total", v, all.tax);
+	v = member(o, "promotion_total", &found);
+	if (found)
+		must_equal("promotion_total", v, all.promotion);
 }
 
 /* check_snapshot on every object in o, o included. */
@@ -201,7 +205,8 @@ check_totals(struct json_object *o)
 	}
 }
 
-static void
+/* Checks req's answer; its JSON body parsed (the caller's), else NULL. */
+static struct json_object *
 check_answer(const struct request *req, int dependency_5xx)
 {
 	struct json_object *o;
@@ -215,40 +220,42 @@ check_answer(const struct request *req, int dependency_5xx)
 			(int)req->out.len, body);
 		abort();
 	}
-	if (req->content_type != NULL &&
-	    strstr(req->content_type, "json") != NULL && req->out.len > 0) {
-		o = json_tokener_parse(body);
-		if (o == NULL) {
-			fprintf(stderr, "not JSON: %s\n", body);
-			abort();
-		}
-		check_totals(o);
-		json_object_put(o);
+	if (req->content_type == NULL ||
+	    strstr(req->content_type, "json") == NULL || req->out.len == 0)
+		return NULL;
+	o = json_tokener_parse(body);
+	if (o == NULL) {
+		fprintf(stderr, "not JSON: %s\n", body);
+		abort();
 	}
+	check_totals(o);
+	return o;
 }
 
-void
+struct json_object *
 fuzz_request(struct request *req, const char *text, size_t size,
 	     int dependency_5xx)
 {
 	char *env[MAX_PARAMS + 1], *store = malloc(size + 1);
 	struct memio m;
 	struct http_io io = {memio_read, &m};
+	struct json_object *answer;
 	size_t body;
 
 	if (store == NULL)
-		return;
+		abort();
 	body = split(text, size, env, store);
 	m = (struct memio){text + body, size - body, 0};
 	http_request_reset(req);
 	http_handle(req, env, &io);
 	if (http_serialize(req, &wire) != 0)
 		abort();
-	check_answer(req, dependency_5xx);
+	answer = check_answer(req, dependency_5xx);
 	if (getenv("FUZZ_VERBOSE") != NULL)
 		fprintf(stderr, "%d %.*s\n", req->status,
 			(int)(req->out.len < 160 ? req->out.len : 160),
 			req->out.data != NULL ? req->out.data : "");
 	log_flush();
 	free(store);
+	return answer;
 }

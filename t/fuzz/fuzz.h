@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "http.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -26,10 +28,11 @@ void fuzz_init(const char *config_path, struct request *req);
  * parses, and the totals of SPEC 1 in every snapshot in it (total =
  * items_total + adjustments_total, never below 0; items' totals, tax and
  * promotion totals as the sums of their adjustments). Aborts (the fuzzer's
- * crash) when one fails. FUZZ_VERBOSE in the environment prints each answer's
- * start.
+ * crash) when one fails. Returns the answer's JSON body, parsed (the
+ * caller puts it), or NULL when it has none. FUZZ_VERBOSE in the environment
+ * prints each answer's start.
  */
-void fuzz_request(struct request *req, const char *text, size_t size,
-		  int dependency_5xx);
+struct json_object *fuzz_request(struct request *req, const char *text,
+				 size_t size, int dependency_5xx);
 
 #endif

@@ -35,6 +35,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_request(&req, (const char *)data, size, 0);
+	json_object_put(fuzz_request(&req, (const char *)data, size, 0));
 	return 0;
 }

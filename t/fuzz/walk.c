@@ -46,15 +46,12 @@ new_cart(char *id, size_t idlen, char *token, size_t toklen)
 {
 	static const char create[] = "REQUEST_METHOD=POST\n"
 				     "DOCUMENT_URI=/api/carts\n\n";
-	struct json_object *o, *i, *t;
-	int ok;
+	struct json_object *o = fuzz_request(&req, create, sizeof(create) - 1,
+					     1),
+			   *i, *t;
+	int ok = req.status == 201 && json_object_object_get_ex(o, "id", &i) &&
+		 json_object_object_get_ex(o, "token", &t);
 
-	fuzz_request(&req, create, sizeof(create) - 1, 1);
-	if (req.status != 201)
-		return -1;
-	o = json_tokener_parse(req.out.data);
-	ok = json_object_object_get_ex(o, "id", &i) &&
-	     json_object_object_get_ex(o, "token", &t);
 	if (ok) {
 		snprintf(id, idlen, "%s", json_object_get_string(i));
 		snprintf(token, toklen, "%s", json_object_get_string(t));
@@ -63,22 +60,20 @@ new_cart(char *id, size_t idlen, char *token, size_t toklen)
 	return ok ? 0 : -1;
 }
 
-/* The first item's id in the answer, when it lists items. */
+/* The first item's id in answer o of a 2xx, when it lists items. */
 static void
-first_item(char *item, size_t len)
+first_item(struct json_object *o, char *item, size_t len)
 {
-	struct json_object *o, *items;
+	struct json_object *items;
 
-	if (req.status < 200 || req.status > 299 || req.out.data == NULL)
+	if (req.status > 299 ||
+	    !json_object_object_get_ex(o, "items", &items) ||
+	    !json_object_is_type(items, json_type_array) ||
+	    json_object_array_length(items) == 0)
 		return;
-	o = json_tokener_parse(req.out.data);
-	if (json_object_object_get_ex(o, "items", &items) &&
-	    json_object_is_type(items, json_type_array) &&
-	    json_object_array_length(items) > 0)
-		snprintf(item, len, "%s",
-			 json_object_get_string(json_object_object_get(
-			     json_object_array_get_idx(items, 0), "id")));
-	json_object_put(o);
+	snprintf(item, len, "%s",
+		 json_object_get_string(json_object_object_get(
+		     json_object_array_get_idx(items, 0), "id")));
 }
 
 /* text[0..n) with @ID@, @TOKEN@ and @ITEM@ replaced, in out. */
@@ -118,7 +113,7 @@ check_cart(const char *id, const char *token, struct buf *text)
 		   "REQUEST_METHOD=GET\nDOCUMENT_URI=/api/orders/%s\n"
 		   "HTTP_X_CART_TOKEN=%s\n\n",
 		   id, token);
-	fuzz_request(&req, text->data, text->len, 1);
+	json_object_put(fuzz_request(&req, text->data, text->len, 1));
 	if (req.status != 200 && req.status < 500) {
 		fprintf(stderr, "the cart is gone: %d %s\n", req.status,
 			req.out.data);
@@ -140,6 +135,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char id[32], token[160], item[32] = "0";
 	const char *const subst[3][2] = {
 	    {"@ID@", id}, {"@TOKEN@", token}, {"@ITEM@", item}};
+	struct json_object *answer;
 	struct buf text = {0};
 	int k;
 
@@ -156,9 +152,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (next == NULL)
 			next = end;
 		substitute(p, (size_t)(next - p), subst, &text);
-		fuzz_request(&req, text.data != NULL ? text.data : "", text.len,
-			     1);
-		first_item(item, sizeof(item));
+		answer = fuzz_request(&req, text.data != NULL ? text.data : "",
+				      text.len, 1);
+		first_item(answer, item, sizeof(item));
+		json_object_put(answer);
 		p = next == end ? end : next + sizeof(SEPARATOR) - 1;
 	}
 	check_cart(id, token, &text);
