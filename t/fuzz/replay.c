@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "str.h"
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,30 +20,24 @@ static int
 one(const char *path)
 {
 	FILE *f = fopen(path, "rb");
-	uint8_t *data = NULL;
-	size_t n = 0, cap = 0, k;
+	struct buf data = {0};
+	char chunk[4096];
+	size_t k;
 
 	if (f == NULL) {
 		perror(path);
 		return -1;
 	}
-	do {
-		if (n == cap) {
-			uint8_t *d = realloc(data, cap = cap * 2 + 4096);
-
-			if (d == NULL) {
-				fclose(f);
-				free(data);
-				return -1;
-			}
-			data = d;
-		}
-		k = fread(data + n, 1, cap - n, f);
-		n += k;
-	} while (k > 0);
+	while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&data, chunk, k);
 	fclose(f);
-	LLVMFuzzerTestOneInput(data, n);
-	free(data);
+	if (data.failed) {
+		buf_free(&data);
+		return -1;
+	}
+	LLVMFuzzerTestOneInput(
+	    (const uint8_t *)(data.data != NULL ? data.data : ""), data.len);
+	buf_free(&data);
 	return 0;
 }
 
@@ -49,7 +45,6 @@ int
 main(int argc, char **argv)
 {
 	int i, files = 0, failed = 0;
-
 	char *corpus[] = {argv[0], CORPUS, NULL};
 
 	LLVMFuzzerInitialize(&argc, &argv);
