@@ -21,6 +21,8 @@ static const struct cfg_key keys[] = {
     {"server.listen", CFG_STR, "", 0},
     {"server.workers", CFG_INT, "16", 0},
     {"server.socket_mode", CFG_STR, "0660", 0},
+    {"server.socket_group", CFG_STR, "", 0},
+    {"server.client_timeout", CFG_INT, "10", 0},
     {"server.pid_file", CFG_STR, "", 0},
     {"server.max_body", CFG_INT, "65536", 0},
     {"shutdown.grace", CFG_INT, "15", 0},

@@ -1,6 +1,7 @@
 #include "db.h"
 
 #include <errmsg.h>
+#include <stdio.h>
 #include <mysqld_error.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,7 @@ disconnect(struct db *db)
 	if (db->conn != NULL)
 		mysql_close(db->conn);
 	db->conn = NULL;
+	db->who.known = 0;
 }
 
 void
@@ -684,6 +686,71 @@ db_row_int(void *arg, const struct db_val *c, size_t n)
 	if (n >= 1 && c[0].type == DB_I64)
 		*(int64_t *)arg = c[0].i;
 	return ERR_OK;
+}
+
+static const char sql_identity[] =
+    "SELECT CONCAT(@@hostname, ':', @@port), CAST(UNIX_TIMESTAMP() - "
+    "VARIABLE_VALUE AS SIGNED), CONNECTION_ID() FROM "
+    "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'";
+static const char sql_alive[] =
+    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?";
+
+static enum err
+identity_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct db_identity *w = arg;
+
+	if (n != 3 || c[0].type != DB_STR || c[1].type != DB_I64 ||
+	    c[2].type != DB_I64)
+		return ERR_INTERNAL;
+	snprintf(w->server, sizeof(w->server), "%.*s", (int)c[0].len, c[0].s);
+	w->boot = c[1].i;
+	w->conn_id = c[2].i;
+	w->known = 1;
+	return ERR_OK;
+}
+
+enum err
+db_identity(struct db *db, const struct db_identity **out)
+{
+	struct db_identity w = {0};
+	enum err e;
+
+	if (!db->who.known || db->conn == NULL) {
+		e = db_query(db, sql_identity, NULL, 0, identity_row, &w);
+		if (e != ERR_OK)
+			return e;
+		if (!w.known)
+			return ERR_INTERNAL;
+		/* After the query: it may have replaced the connection. */
+		db->who = w;
+	}
+	*out = &db->who;
+	return ERR_OK;
+}
+
+enum err
+db_gone(struct db *db, const struct db_identity *who, int *gone)
+{
+	const struct db_identity *me;
+	struct db_val p;
+	int64_t n = 1;
+	enum err e;
+
+	*gone = 0;
+	e = db_identity(db, &me);
+	if (e != ERR_OK || strcmp(me->server, who->server) != 0)
+		return e;
+	/* The start is computed from whole seconds: +-1 each time. */
+	if (me->boot - who->boot > 2 || who->boot - me->boot > 2) {
+		*gone = 1;
+		return ERR_OK;
+	}
+	p = DB_I(who->conn_id);
+	e = db_query(db, sql_alive, &p, 1, db_row_int, &n);
+	if (e == ERR_OK)
+		*gone = n == 0;
+	return e;
 }
 
 int

@@ -55,6 +55,13 @@ struct db_val {
 struct db {
 	MYSQL *conn; /* NULL while disconnected. */
 	int ever_connected;
+	/* This connection's server and id (db_identity), read once. */
+	struct db_identity {
+		int known;
+		char server[128]; /* host:port */
+		int64_t boot;	  /* The server's start, Unix seconds (+-1). */
+		int64_t conn_id;
+	} who;
 	int in_tx;     /* Inside db_tx. */
 	int tx_stmts;  /* Statements run by this db_tx attempt: once one has,
 			  a lost connection is not retried. */
@@ -103,6 +110,22 @@ struct db {
 #define DB_N	   ((struct db_val){.type = DB_NULL})
 /* An id, or NULL when it is 0. */
 #define DB_ID(v) ((v) != 0 ? DB_I(v) : DB_N)
+
+/*
+ * Who this connection is: its server (host:port), when that server
+ * started and the connection's id, read with one query the first time
+ * after a connect. A record of work in progress that names them lets
+ * another connection tell whether its writer is gone (db_gone). *out
+ * points into db, valid until the connection is replaced.
+ */
+enum err db_identity(struct db *db, const struct db_identity **out);
+/*
+ * Whether the connection named by who is gone for sure: its server (the
+ * one db is connected to) restarted since, or no longer has it. 0 when it
+ * may still live, or when it was on another server (which cannot be
+ * asked). *gone is set; errors are db_query's.
+ */
+enum err db_gone(struct db *db, const struct db_identity *who, int *gone);
 
 /* Process-wide setup and teardown (before threads / at exit). */
 int db_library_init(void);

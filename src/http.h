@@ -43,6 +43,9 @@ struct request {
 	struct db *db;	 /* This worker's database connection. */
 	/* Idempotency (idem.c). */
 	int idem_active, idem_stored;
+	/* A same-key retry of a request that never answered (its marker's
+	 * writer is gone): its work may be done already. */
+	int idem_resumed;
 	unsigned char idem_scope[32], idem_hmac[32];
 	char idem_ctype[128];
 	void *curl; /* This worker's curl handle (CURL *). */

@@ -15,22 +15,58 @@
 static unsigned char secret[64];
 static size_t secret_len;
 
+/* The configuration's other secrets, from which an unset security.secret
+ * is derived. */
+static const char *const derived_from[] = {
+    "database.password",     "admin.token",   "payment.stripe_secret_key",
+    "webhook.stripe_secret", "outbox.secret", "carrier.token",
+};
+
 void
 idem_init(void)
 {
 	const char *s = config_str("security.secret");
+	unsigned char in[1024];
+	size_t n = 0, i, len;
+	unsigned int out = 32;
 
 	secret_len = strlen(s);
 	if (secret_len > sizeof(secret))
 		secret_len = sizeof(secret);
 	memcpy(secret, s, secret_len);
-	if (secret_len == 0) {
-		log_warn("security.secret is empty: idempotency records will "
-			 "not match after a restart; set it");
-		secret_len = 32;
-		if (getrandom(secret, secret_len, 0) != (ssize_t)secret_len)
-			memset(secret, 0x5a, secret_len);
+	if (secret_len > 0)
+		return;
+	/*
+	 * Unset: every process that reads the same configuration must make
+	 * the same secret (each CGI process, each host, each restart), and
+	 * one that is in no table: an HMAC of the configuration's other
+	 * secrets, each ended by NUL.
+	 */
+	for (i = 0; i < sizeof(derived_from) / sizeof(derived_from[0]); i++) {
+		s = config_str(derived_from[i]);
+		len = strlen(s) + 1;
+		if (len == 1 || n + len > sizeof(in))
+			continue;
+		memcpy(in + n, s, len);
+		n += len;
 	}
+	if (n > 0) {
+		static const char label[] = "checkoutd idempotency secret";
+
+		log_warn("security.secret is empty: using one derived from "
+			 "the configuration's other secrets; set it");
+		HMAC(EVP_sha256(), label, (int)strlen(label), in, n, secret,
+		     &out);
+		secret_len = out;
+		memset(in, 0, sizeof(in));
+		return;
+	}
+	log_warn("security.secret is empty and no other secret is set: "
+		 "idempotency records will not match across processes or "
+		 "restarts; set it");
+	secret_len = 32;
+	if (getrandom(secret, secret_len, 0) != (ssize_t)secret_len)
+		memset(secret, 0x5a, secret_len);
 }
 
 static int
@@ -42,16 +78,18 @@ storable(int status)
 
 static const char sql_claim[] =
     "SELECT request_hmac, status IS NOT NULL, created_at < "
-    "UTC_TIMESTAMP(3) - INTERVAL 60 SECOND, expires_at < UTC_TIMESTAMP() "
-    "FROM idempotency_keys WHERE scope_hash = ? FOR UPDATE";
+    "UTC_TIMESTAMP(3) - INTERVAL 60 SECOND, expires_at < UTC_TIMESTAMP(), "
+    "owner_server, owner_boot, owner_conn FROM idempotency_keys WHERE "
+    "scope_hash = ? FOR UPDATE";
 static const char sql_insert[] =
     "INSERT IGNORE INTO idempotency_keys (scope_hash, request_hmac, "
-    "expires_at) VALUES (?, ?, UTC_TIMESTAMP() + INTERVAL 1 DAY)";
+    "expires_at, owner_server, owner_boot, owner_conn) VALUES (?, ?, "
+    "UTC_TIMESTAMP() + INTERVAL 1 DAY, ?, ?, ?)";
 static const char sql_restart[] =
     "UPDATE idempotency_keys SET request_hmac = ?, status = NULL, "
     "response_headers = NULL, response_body = NULL, created_at = "
-    "UTC_TIMESTAMP(3), expires_at = UTC_TIMESTAMP() + INTERVAL 1 DAY "
-    "WHERE scope_hash = ?";
+    "UTC_TIMESTAMP(3), expires_at = UTC_TIMESTAMP() + INTERVAL 1 DAY, "
+    "owner_server = ?, owner_boot = ?, owner_conn = ? WHERE scope_hash = ?";
 static const char sql_stored[] =
     "SELECT status, response_headers, response_body FROM "
     "idempotency_keys WHERE scope_hash = ?";
@@ -66,6 +104,7 @@ enum claim { CLAIM_RUN, CLAIM_REPLAY, CLAIM_IN_USE, CLAIM_REUSED };
 struct row {
 	int found, done, abandoned, expired;
 	unsigned char hmac[32];
+	struct db_identity owner; /* known: the marker names its writer. */
 };
 
 static enum err
@@ -73,7 +112,7 @@ claim_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct row *r = arg;
 
-	if (n != 4)
+	if (n != 7)
 		return ERR_INTERNAL;
 	r->found = 1;
 	if (c[0].type == DB_STR && c[0].len == 32)
@@ -81,6 +120,13 @@ claim_row(void *arg, const struct db_val *c, size_t n)
 	r->done = c[1].i != 0;
 	r->abandoned = c[2].i != 0;
 	r->expired = c[3].i != 0;
+	if (c[4].type == DB_STR && c[5].type == DB_I64 && c[6].type == DB_I64) {
+		snprintf(r->owner.server, sizeof(r->owner.server), "%.*s",
+			 (int)c[4].len, c[4].s);
+		r->owner.boot = c[5].i;
+		r->owner.conn_id = c[6].i;
+		r->owner.known = 1;
+	}
 	return ERR_OK;
 }
 
@@ -94,26 +140,50 @@ claim_tx(struct db *db, void *arg)
 {
 	struct claim_ctx *c = arg;
 	struct request *r = c->req;
-	struct db_val p[2] = {DB_B((const char *)r->idem_scope, 32)};
+	struct db_val p[5] = {DB_B((const char *)r->idem_scope, 32)};
+	const struct db_identity *me;
 	struct row row = {0};
 	uint64_t inserted = 0;
+	int gone = 0;
 	enum err e;
 
+	r->idem_resumed = 0;
 	e = db_query(db, sql_claim, p, 1, claim_row, &row);
+	if (e != ERR_OK)
+		return e;
+	/* A marker whose writer's connection is gone: that request will
+	 * never answer (its transaction, if any, rolled back with it). */
+	if (row.found && !row.done && !row.abandoned && row.owner.known) {
+		e = db_gone(db, &row.owner, &gone);
+		if (e != ERR_OK)
+			return e;
+		r->idem_resumed =
+		    gone && ct_compare(row.hmac, r->idem_hmac, 32) == 0;
+	}
+	e = db_identity(db, &me);
 	if (e != ERR_OK)
 		return e;
 	if (!row.found) {
 		p[1] = DB_B((const char *)r->idem_hmac, 32);
-		e = db_exec(db, sql_insert, p, 2, &inserted);
+		p[2] = DB_S(me->server);
+		p[3] = DB_I(me->boot);
+		p[4] = DB_I(me->conn_id);
+		e = db_exec(db, sql_insert, p, 5, &inserted);
 		/* Another request inserted it a moment ago. */
 		c->result = inserted == 1 ? CLAIM_RUN : CLAIM_IN_USE;
 		return e;
 	}
-	if (row.expired || (!row.done && row.abandoned)) {
+	if (row.expired || (!row.done && (row.abandoned || gone))) {
+		if (row.abandoned && !row.expired)
+			r->idem_resumed =
+			    ct_compare(row.hmac, r->idem_hmac, 32) == 0;
 		p[0] = DB_B((const char *)r->idem_hmac, 32);
-		p[1] = DB_B((const char *)r->idem_scope, 32);
+		p[1] = DB_S(me->server);
+		p[2] = DB_I(me->boot);
+		p[3] = DB_I(me->conn_id);
+		p[4] = DB_B((const char *)r->idem_scope, 32);
 		c->result = CLAIM_RUN;
-		return db_exec(db, sql_restart, p, 2, NULL);
+		return db_exec(db, sql_restart, p, 5, NULL);
 	}
 	if (!row.done)
 		c->result = CLAIM_IN_USE; /* Whatever it was, it still runs. */
@@ -212,7 +282,7 @@ idem_begin(struct request *req)
 	unsigned int len = 32;
 	enum err e;
 
-	req->idem_active = req->idem_stored = 0;
+	req->idem_active = req->idem_stored = req->idem_resumed = 0;
 	if (key == NULL || (req->method != M_POST && req->method != M_PUT &&
 			    req->method != M_PATCH && req->method != M_DELETE))
 		return 0;

@@ -130,8 +130,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (*listen_spec != '\0') {
-		fd = server_listen(listen_spec,
-				   config_str("server.socket_mode"));
+		fd =
+		    server_listen(listen_spec, config_str("server.socket_mode"),
+				  config_str("server.socket_group"));
 		if (fd < 0) {
 			rc = 1;
 			goto out;

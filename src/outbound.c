@@ -34,8 +34,10 @@ outbound_send(void *handle, const char *method, const char *url,
 
 	r->status = 0;
 	buf_reset(&r->body);
-	if (curl == NULL)
+	if (curl == NULL) {
+		log_error("outbound %s %s: no HTTP handle", method, url);
 		return ERR_INTERNAL;
+	}
 	curl_easy_reset(curl); /* Keeps the connection cache. */
 	for (i = 0; headers != NULL && headers[i] != NULL; i++) {
 		t = curl_slist_append(h, headers[i]);

@@ -132,6 +132,8 @@ card_read(struct json_object *body, time_t now, struct card *c, char brand[16],
 struct prep {
 	int64_t id;
 	const struct creds *creds;
+	int resumed;	  /* in: a same-key retry of one that never answered */
+	int paid_already; /* out: resumed, and the order is paid */
 	struct pay pay;
 	struct purchase_out *out;
 };
@@ -176,6 +178,11 @@ prepare_tx(struct db *db, void *arg)
 		return e;
 	if (strcmp(h.checkout, "completed") != 0)
 		return refuse(c->out, &h, "the order is not placed yet");
+	/* The first try charged and died before answering, and the payment
+	 * was settled since (webhook, reconcile): that charge is the answer. */
+	c->paid_already = c->resumed && strcmp(h.payment_state, "paid") == 0;
+	if (c->paid_already)
+		return ERR_OK;
 	if (strcmp(h.state, "new") != 0 ||
 	    strcmp(h.payment_state, "awaiting_payment") != 0)
 		return refuse(c->out, &h, "the order is not awaiting payment");
@@ -451,9 +458,11 @@ snap_tx(struct db *db, void *arg)
 
 enum err
 purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
-	 struct json_object *body, struct verr *v, struct purchase_out *out)
+	 struct json_object *body, int resumed, struct verr *v,
+	 struct purchase_out *out)
 {
-	struct prep c = {.id = id, .creds = creds, .out = out};
+	struct prep c = {
+	    .id = id, .creds = creds, .resumed = resumed, .out = out};
 	struct card card;
 	char brand[16], last4[5];
 	int entered = 0, round, result;
@@ -470,6 +479,13 @@ purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
 		e = db_tx(db, prepare_tx, &c);
 		if (e != ERR_OK)
 			break;
+		if (c.paid_already) {
+			struct snap_ctx s = {.id = id};
+
+			e = db_tx(db, snap_tx, &s);
+			out->snapshot = s.snapshot;
+			break;
+		}
 		if (!entered && outbound_enter() != 0) {
 			e = ERR_BUSY;
 			break;

@@ -39,11 +39,13 @@ const char *card_brand(const char *digits);
  * Pays order id with the card or token of body for the holder of creds.
  * curl: the worker's handle. ERR_OK: out->snapshot is the paid (or
  * waiting-for-3-D-Secure) order. Otherwise the error to answer, with
- * out->extra / retry_after where they apply.
+ * out->extra / retry_after where they apply. resumed: this is the
+ * same-key retry of a purchase that never answered (idempotency); an
+ * order found paid then is that purchase's success, answered as such.
  */
 enum err purchase(struct db *db, void *curl, int64_t id,
 		  const struct creds *creds, struct json_object *body,
-		  struct verr *v, struct purchase_out *out);
+		  int resumed, struct verr *v, struct purchase_out *out);
 
 /*
  * Asks the provider about a `processing` payment and records the answer

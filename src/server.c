@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,8 +34,26 @@
  * a busy one after a request once it has been open this long. */
 #define IDLE_COMMIT_S 1
 
+/* The group named (or numbered) by name, or -1 (logged). */
+static gid_t
+group_of(const char *name)
+{
+	struct group *g = getgrnam(name);
+	char *end;
+	long n;
+
+	if (g != NULL)
+		return g->gr_gid;
+	errno = 0;
+	n = strtol(name, &end, 10);
+	if (errno == 0 && *end == '\0' && end != name && n >= 0)
+		return (gid_t)n;
+	log_error("server.socket_group: no group %s", name);
+	return (gid_t)-1;
+}
+
 int
-server_listen(const char *spec, const char *mode)
+server_listen(const char *spec, const char *mode, const char *group)
 {
 	int fd, one = 1;
 
@@ -65,6 +85,17 @@ server_listen(const char *spec, const char *mode)
 			log_error("bind %s: %s", path, strerror(errno));
 			close(fd);
 			return -1;
+		}
+		if (*group != '\0') {
+			gid_t gid = group_of(group);
+
+			if (gid == (gid_t)-1 ||
+			    chown(path, (uid_t)-1, gid) != 0) {
+				log_error("cannot give %s to group %s: %s",
+					  path, group, strerror(errno));
+				close(fd);
+				return -1;
+			}
 		}
 		if (chmod(path, (mode_t)strtol(mode, NULL, 8)) != 0)
 			log_warn("chmod %s: %s", path, strerror(errno));
@@ -116,22 +147,88 @@ server_listen(const char *spec, const char *mode)
  * and every idle keep-alive connection, each armed EPOLLONESHOT so exactly
  * one worker receives an event; an eventfd (level-triggered) tells them all
  * to stop. registered[fd] marks fds that are in the set; state[fd] says who
- * owns a connection: parked (idle, in the set) or busy (a worker has it).
- * A worker claims a parked connection with a compare-and-swap; parking and
- * the shutdown's closing of parked connections hold park_mu, so a
- * connection is never closed under a worker, nor parked after shutdown.
+ * owns a connection: parked (idle, in the set), busy (a worker has it) or
+ * in the lobby. A worker claims a parked connection with a compare-and-swap;
+ * parking and the shutdown's closing of parked connections hold park_mu, so
+ * a connection is never closed under a worker, nor parked after shutdown.
+ *
+ * The lobby is the main thread's own epoll set (edge-triggered): a
+ * connection whose next request has not arrived whole waits there, not in
+ * a worker, and is parked for the workers once it has; one that takes
+ * longer than server.client_timeout is closed. So a peer that connects and
+ * sends nothing, or half a record, takes no worker: libfcgi's reads block,
+ * and only a whole request is handed to them.
  */
-enum conn_state { CONN_NONE, CONN_PARKED, CONN_BUSY };
+enum conn_state { CONN_NONE, CONN_PARKED, CONN_BUSY, CONN_LOBBY };
+
+/* FastCGI records (the protocol's numbers). */
+#define FCGI_HEADER_LEN 8
+#define FCGI_ABORT	2
+#define FCGI_IN		5
+/* How much of a request is looked at before handing it to a worker; a
+ * larger one is handed over as soon as this much has come (the rest is
+ * read under SO_RCVTIMEO). Below a TCP peer's first window, so a sender
+ * never waits for a read that would only come after it. */
+#define PEEK_MAX 32768
 
 static struct {
 	int epfd;
+	int lobby_fd;
 	int listen_fd;
 	int stop_fd;
 	int stopping;
+	int client_timeout;
+	int max_fd; /* The highest connection fd seen (the lobby's sweep). */
 	pthread_mutex_t park_mu;
 	unsigned char registered[MAX_FD];
 	unsigned char state[MAX_FD];
+	time_t since[MAX_FD]; /* When a lobby connection's wait began. */
 } srv = {.park_mu = PTHREAD_MUTEX_INITIALIZER};
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+enum arrival { ARRIVED, PARTIAL, GONE };
+
+/*
+ * Whether the next request on fd has arrived whole: its records up to the
+ * end of its stdin, peeked (left in the socket for libfcgi). A management
+ * or abort record, or PEEK_MAX bytes, count as arrived: libfcgi deals with
+ * them. peek is PEEK_MAX bytes of the caller's.
+ */
+static enum arrival
+arrival(int fd, unsigned char *peek)
+{
+	ssize_t n = recv(fd, peek, PEEK_MAX, MSG_PEEK | MSG_DONTWAIT);
+	size_t off = 0;
+
+	if (n == 0)
+		return GONE;
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+			   ? PARTIAL
+			   : GONE;
+	if (n == PEEK_MAX)
+		return ARRIVED;
+	while (off + FCGI_HEADER_LEN <= (size_t)n) {
+		const unsigned char *h = peek + off;
+		unsigned type = h[1], id = (unsigned)h[2] << 8 | h[3];
+		size_t len = (size_t)h[4] << 8 | h[5];
+
+		if (id == 0 || type == FCGI_ABORT)
+			return ARRIVED;
+		if (type == FCGI_IN && len == 0)
+			return ARRIVED;
+		off += FCGI_HEADER_LEN + len + h[6];
+	}
+	return PARTIAL;
+}
 
 static int
 fcgi_read(void *ctx, char *p, int n)
@@ -193,6 +290,63 @@ claim(int fd)
 					   __ATOMIC_ACQUIRE);
 }
 
+/* Hands fd, whose request has not arrived whole, to the main thread;
+ * closes it when the server is stopping. */
+static void
+to_lobby(int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+				 .data.fd = fd};
+
+	pthread_mutex_lock(&srv.park_mu);
+	if (srv.registered[fd]) {
+		epoll_ctl(srv.epfd, EPOLL_CTL_DEL, fd, NULL);
+		srv.registered[fd] = 0;
+	}
+	__atomic_store_n(&srv.since[fd], mono_now(), __ATOMIC_RELAXED);
+	__atomic_store_n(&srv.state[fd], CONN_LOBBY, __ATOMIC_RELEASE);
+	if (srv.stopping ||
+	    epoll_ctl(srv.lobby_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		forget(fd);
+		close(fd);
+	}
+	pthread_mutex_unlock(&srv.park_mu);
+}
+
+/* Leaves the lobby: parked for the workers, or closed (close). */
+static void
+leave_lobby(int fd, int close_it)
+{
+	epoll_ctl(srv.lobby_fd, EPOLL_CTL_DEL, fd, NULL);
+	if (!close_it) {
+		park(fd);
+		return;
+	}
+	forget(fd);
+	close(fd);
+}
+
+/*
+ * After a 413 the body was not read: it is read now and thrown away, up to
+ * DRAIN_MAX, so that the connection (nginx keeps it for other clients'
+ * requests) stays usable. 1 when it reached the end of the body.
+ */
+#define DRAIN_MAX (4 << 20)
+static int
+drain(FCGX_Stream *in)
+{
+	char junk[8192];
+	long total = 0;
+	int n;
+
+	while ((n = FCGX_GetStr(junk, (int)sizeof(junk), in)) > 0) {
+		total += n;
+		if (total > DRAIN_MAX)
+			return 0;
+	}
+	return FCGX_HasSeenEOF(in) == EOF && FCGX_GetError(in) == 0;
+}
+
 /* Serves one request on connection fd; parks the connection when kept. */
 static void
 serve(FCGX_Request *fr, struct request *req, struct buf *out, int fd)
@@ -218,7 +372,7 @@ serve(FCGX_Request *fr, struct request *req, struct buf *out, int fd)
 	}
 	if (http_serialize(req, out) == 0)
 		FCGX_PutStr(out->data, (int)out->len, fr->out);
-	if (req->body_unread)
+	if (req->body_unread && !(req->status == 413 && drain(fr->in)))
 		fr->keepConnection = 0;
 	http_request_reset(req);
 	FCGX_Finish_r(fr);
@@ -237,9 +391,15 @@ worker_main(void *arg)
 	struct db db = {0};
 	struct buf out = {0};
 	FCGX_Request fr;
+	unsigned char *peek = malloc(PEEK_MAX);
+	struct timeval io_timeout = {.tv_sec = srv.client_timeout};
 	CURL *curl;
 
 	(void)arg;
+	if (peek == NULL) {
+		log_error("worker: out of memory");
+		return NULL;
+	}
 	db_thread_init();
 	curl = curl_easy_init();
 	req.db = &db;
@@ -285,10 +445,28 @@ worker_main(void *arg)
 				continue;
 			}
 			fd = c;
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &io_timeout,
+				   sizeof(io_timeout));
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &io_timeout,
+				   sizeof(io_timeout));
+			if (fd > __atomic_load_n(&srv.max_fd, __ATOMIC_RELAXED))
+				__atomic_store_n(&srv.max_fd, fd,
+						 __ATOMIC_RELAXED);
 			__atomic_store_n(&srv.state[fd], CONN_BUSY,
 					 __ATOMIC_RELEASE);
 		} else if (!claim(fd)) {
 			continue; /* Closed by the shutdown meanwhile. */
+		}
+		switch (arrival(fd, peek)) {
+		case PARTIAL:
+			to_lobby(fd);
+			continue;
+		case GONE:
+			forget(fd);
+			close(fd);
+			continue;
+		case ARRIVED:
+			break;
 		}
 		serve(&fr, &req, &out, fd);
 		/* Under a steady stream of reads the worker never sleeps. */
@@ -297,6 +475,7 @@ worker_main(void *arg)
 	log_flush();
 	http_request_free(&req);
 	buf_free(&out);
+	free(peek);
 	db_close(&db);
 	curl_easy_cleanup(curl);
 	db_thread_end();
@@ -311,30 +490,119 @@ deliver_main(void *arg)
 	return NULL;
 }
 
+/* Closes the lobby's connections that waited longer than the timeout (all
+ * of them when all is set). */
+static void
+lobby_sweep(int all)
+{
+	time_t now = mono_now();
+	int fd, max = __atomic_load_n(&srv.max_fd, __ATOMIC_RELAXED), n = 0;
+
+	for (fd = 0; fd <= max && fd < MAX_FD; fd++) {
+		if (__atomic_load_n(&srv.state[fd], __ATOMIC_ACQUIRE) !=
+		    CONN_LOBBY)
+			continue;
+		if (!all &&
+		    now - __atomic_load_n(&srv.since[fd], __ATOMIC_RELAXED) <
+			srv.client_timeout)
+			continue;
+		leave_lobby(fd, 1);
+		n++;
+	}
+	if (n > 0 && !all)
+		log_warn("closed %d FastCGI connection%s whose request did "
+			 "not arrive within %ds",
+			 n, n == 1 ? "" : "s", srv.client_timeout);
+}
+
+/*
+ * The main thread until SIGTERM/SIGINT: the lobby's connections (parked
+ * for the workers once their request has arrived, closed when it does not
+ * within server.client_timeout) and the signals. SIGHUP is logged and
+ * otherwise ignored: the log is stderr, which has nothing to reopen.
+ */
+static void
+lobby_run(int sfd, unsigned char *peek)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = sfd}, evs[64];
+	struct signalfd_siginfo si;
+	time_t swept = mono_now();
+	int n, i;
+
+	if (epoll_ctl(srv.lobby_fd, EPOLL_CTL_ADD, sfd, &ev) != 0) {
+		log_error("epoll setup: %s", strerror(errno));
+		return;
+	}
+	for (;;) {
+		n = epoll_wait(srv.lobby_fd, evs, 64, 1000);
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					log_info("SIGHUP received: ignored "
+						 "(the log is stderr; "
+						 "nothing to reopen)");
+					continue;
+				}
+				log_info("signal %u received: shutting down",
+					 si.ssi_signo);
+				lobby_sweep(1);
+				return;
+			}
+			if (__atomic_load_n(&srv.state[fd], __ATOMIC_ACQUIRE) !=
+			    CONN_LOBBY)
+				continue;
+			switch (arrival(fd, peek)) {
+			case ARRIVED:
+				leave_lobby(fd, 0);
+				break;
+			case GONE:
+				leave_lobby(fd, 1);
+				break;
+			case PARTIAL:
+				break;
+			}
+		}
+		if (mono_now() != swept) {
+			swept = mono_now();
+			lobby_sweep(0);
+		}
+		log_flush();
+	}
+}
+
 int
 server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct timespec deadline;
-	struct signalfd_siginfo si;
 	pthread_t *threads, deliverer;
 	int delivering;
 	uint64_t one = 1;
 	sigset_t sigs;
-	int sfd, i, fd, status = 0;
+	unsigned char *peek_main = malloc(PEEK_MAX);
+	int sfd, i, fd, status = peek_main == NULL;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
+	srv.lobby_fd = epoll_create1(EPOLL_CLOEXEC);
 	srv.stop_fd = eventfd(0, EFD_CLOEXEC);
 	srv.listen_fd = listen_fd;
+	srv.client_timeout = (int)config_int("server.client_timeout");
+	if (srv.client_timeout < 1)
+		srv.client_timeout = 1;
 	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 	ev.data.fd = srv.stop_fd;
-	if (sfd < 0 || srv.epfd < 0 || srv.stop_fd < 0 ||
+	if (sfd < 0 || srv.epfd < 0 || srv.lobby_fd < 0 || srv.stop_fd < 0 ||
 	    epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.stop_fd, &ev) != 0 ||
 	    arm(listen_fd) != 0) {
 		log_error("epoll setup: %s", strerror(errno));
@@ -360,10 +628,9 @@ server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 		     pthread_create(&deliverer, NULL, deliver_main, NULL) == 0;
 	log_info("serving with %d workers%s", nworkers,
 		 delivering ? " and the outbox deliverer" : "");
-	while (status == 0 && read(sfd, &si, sizeof(si)) < 0 && errno == EINTR)
-		;
 	if (status == 0)
-		log_info("signal %u received: shutting down", si.ssi_signo);
+		lobby_run(sfd, peek_main);
+
 	/*
 	 * Stop accepting: new connections are refused from here on (the
 	 * socket file is gone, and shutdown() makes the listener refuse).
@@ -412,6 +679,8 @@ server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 	close(listen_fd);
 	free(threads);
 	close(srv.epfd);
+	close(srv.lobby_fd);
+	free(peek_main);
 	close(srv.stop_fd);
 	close(sfd);
 	log_info("stopped");
@@ -434,10 +703,17 @@ server_cgi(void)
 	struct db db = {0};
 	struct buf out = {0};
 	struct http_io io = {stdin_read, stdin};
+	CURL *curl;
 	int rc = 0;
 
 	db_thread_init();
+	/* The providers (payment, carrier, seed 003's upstream) are reached
+	 * through this handle, as a worker's. */
+	curl = curl_easy_init();
+	if (curl == NULL)
+		log_warn("no outbound HTTP handle: providers unreachable");
 	req.db = &db;
+	req.curl = curl;
 	http_handle(&req, environ, &io);
 	if (http_serialize(&req, &out) != 0 ||
 	    fwrite(out.data, 1, out.len, stdout) != out.len)
@@ -447,6 +723,7 @@ server_cgi(void)
 	http_request_free(&req);
 	buf_free(&out);
 	db_close(&db);
+	curl_easy_cleanup(curl);
 	db_thread_end();
 	return rc;
 }

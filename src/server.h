@@ -11,9 +11,10 @@
 
 /*
  * Opens a listening socket for spec "unix:/path" or "HOST:PORT"; a unix
- * socket gets mode (octal string). Returns the fd or -1 (logged).
+ * socket gets mode (octal string) and, when group is not empty, that
+ * group (a name or a number). Returns the fd or -1 (logged).
  */
-int server_listen(const char *spec, const char *mode);
+int server_listen(const char *spec, const char *mode, const char *group);
 /*
  * Serves FastCGI on listen_fd with nworkers threads until SIGTERM/SIGINT.
  * unlink_path (may be NULL) is removed when the server stops accepting.

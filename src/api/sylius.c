@@ -400,7 +400,8 @@ answer_purchase(struct request *req, int64_t id, const struct creds *creds)
 	char retry[24];
 	enum err e;
 
-	e = purchase(req->db, req->curl, id, creds, req->json, &v, &out);
+	e = purchase(req->db, req->curl, id, creds, req->json,
+		     req->idem_resumed, &v, &out);
 	switch (e) {
 	case ERR_OK:
 		res_json(req, 200, out.snapshot);
