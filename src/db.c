@@ -868,16 +868,18 @@ enum err
 db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg), void *arg)
 {
 	struct tx_ctx c = {db, fn, arg};
-	int retries = 0, i;
+	int retries = 0, runs = 0, i;
 	enum err e;
 
 	/* A dead connection is replaced at the first statement (run()). */
 	e = db_connect(db);
 	if (e != ERR_OK)
 		return e;
-	e = db_retry(tx_attempt, &c, (int)config_int("database.tx_retries"),
-		     &retries);
-	for (i = 0; i < retries; i++)
-		metrics_inc(MET_DB_TX_RETRIES);
+	do {
+		e = db_retry(tx_attempt, &c,
+			     (int)config_int("database.tx_retries"), &retries);
+		for (i = 0; i < retries; i++)
+			metrics_inc(MET_DB_TX_RETRIES);
+	} while (e == ERR_TX_AGAIN && ++runs < DB_TX_AGAIN_MAX);
 	return e;
 }

@@ -204,10 +204,15 @@ enum err db_exec_ref(struct db *db, const char *ref, const char *sql_id,
 		     const char *sql_code, const struct db_val *extra,
 		     size_t nextra, uint64_t *affected);
 
+/* Runs of one db_tx that fn may ask for with ERR_TX_AGAIN. */
+#define DB_TX_AGAIN_MAX 8
+
 /*
  * Runs fn(db, arg) in one transaction, then COMMIT, rolling back when fn
  * fails, and retrying the whole transaction up to database.tx_retries
- * times on ERR_DB_RETRY.
+ * times on ERR_DB_RETRY. ERR_TX_AGAIN from fn (a shared counter it relied
+ * on was taken under it) rolls back and runs it again, each run with its
+ * own retries, up to DB_TX_AGAIN_MAX times in all.
  */
 enum err db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg),
 	       void *arg);

@@ -40,6 +40,8 @@ static const struct err_info errs[ERR__MAX] = {
     [ERR_DB_RETRY] = {"database_unavailable", 503, "Database unavailable"},
     /* Reaches a client only when a fresh quote expired at once. */
     [ERR_QUOTE_EXPIRED] = {"provider_error", 502, "Provider error"},
+    /* Reaches a client only when the counters moved under every run. */
+    [ERR_TX_AGAIN] = {"busy", 503, "Busy"},
     [ERR_NOMEM] = {"internal_error", 500, "Internal error"},
 };
 

@@ -33,6 +33,10 @@ enum err {
 	/* Completion found the shipment's carrier quote expired: the caller
 	 * asks the carrier (outside the transaction) and tries again. */
 	ERR_QUOTE_EXPIRED,
+	/* The work found a shared counter it relied on taken under it (a
+	 * promotion's or coupon's last use): db_tx rolls back and runs the
+	 * transaction again, which reads it anew. */
+	ERR_TX_AGAIN,
 	ERR_NOMEM,
 	ERR__MAX
 };

@@ -135,7 +135,8 @@ res_problem(struct request *req, enum err e, const char *detail,
 	}
 	put_json(&req->out, o);
 	json_object_put(o);
-	if (e == ERR_BUSY || e == ERR_DATABASE_UNAVAILABLE || e == ERR_DB_RETRY)
+	if (e == ERR_BUSY || e == ERR_DATABASE_UNAVAILABLE ||
+	    e == ERR_DB_RETRY || e == ERR_TX_AGAIN)
 		res_header(req, "Retry-After", "1");
 }
 

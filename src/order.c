@@ -753,6 +753,45 @@ apply_coupon(struct rc *r)
 	}
 }
 
+/* Adds promotion adjustment a's promotion to ids[0..*n) when new. */
+static void
+count_promotion(const struct adjustment *a, int64_t *ids, size_t *n)
+{
+	size_t i;
+
+	if (a->type != ADJ_ORDER_PROMOTION && a->type != ADJ_SHIPPING_PROMOTION)
+		return;
+	for (i = 0; i < *n; i++)
+		if (ids[i] == a->origin_id)
+			return;
+	if (*n < PRICE_MAX_PROMOTIONS)
+		ids[(*n)++] = a->origin_id;
+}
+
+/*
+ * The promotions with an adjustment on the order, as stored (completion
+ * counts a use of each, by the same rows cancelling gives it back by),
+ * into rc: their number, and whether the coupon's promotion is one.
+ */
+static void
+count_promotions(const struct rc *r, struct recompute *rc)
+{
+	const struct price_order *o = r->o;
+	int64_t ids[PRICE_MAX_PROMOTIONS];
+	size_t i, j, n = 0;
+
+	for (i = 0; i < o->nitems; i++)
+		for (j = 0; j < o->items[i].nadj; j++)
+			count_promotion(&o->items[i].adj[j], ids, &n);
+	for (i = 0; i < o->nadj; i++)
+		count_promotion(&o->adj[i], ids, &n);
+	rc->counted = n;
+	rc->coupon_counted = 0;
+	for (i = 0; r->coupon != 0 && i < n; i++)
+		if (ids[i] == r->coupon_promotion)
+			rc->coupon_counted = 1;
+}
+
 /* Adds adjustment a (of item item_id, 0 for the order) to the array. */
 static void
 adj_json(struct json_object *arr, int64_t item_id, const struct adjustment *a)
@@ -957,6 +996,7 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 		memcpy(rc->applied, r->o->applied,
 		       r->o->napplied * sizeof(r->o->applied[0]));
 		rc->napplied = r->o->napplied;
+		count_promotions(r, rc);
 		rc->total = r->o->total;
 		rc->quote_expired = r->quote_expired;
 	}

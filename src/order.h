@@ -112,6 +112,11 @@ struct recompute {
 	 * shipment's carrier quote has expired. */
 	int64_t applied[PRICE_MAX_PROMOTIONS];
 	size_t napplied;
+	/* Out: how many promotions have an adjustment on the order (what
+	 * completion counts a use of, and cancelling gives back), and
+	 * whether the order's coupon's promotion is one of them. */
+	size_t counted;
+	int coupon_counted;
 	int64_t total;
 	int quote_expired;
 };

@@ -540,18 +540,56 @@ static const char sql_available[] =
 static const char sql_next_number[] =
     "UPDATE order_sequence SET next_number = LAST_INSERT_ID(next_number "
     "+ 1) WHERE id = 1";
+/*
+ * A use of each promotion with an adjustment on the order, and of its
+ * coupon, counted only while under the limit (NULL or 0: none, as the
+ * chain reads it): like stock, a conditional UPDATE whose matched rows are
+ * checked (SPEC 1, "Completing"). The order's adjustments are the rows
+ * cancelling gives the uses back by (admin.c).
+ */
 static const char sql_promotion_usage[] =
     "UPDATE promotions SET used = used + 1 WHERE id IN (SELECT origin_id "
     "FROM adjustments WHERE order_id = ? AND type IN ('order_promotion', "
-    "'shipping_promotion'))";
+    "'shipping_promotion')) AND (usage_limit IS NULL OR usage_limit = 0 OR "
+    "used < usage_limit)";
 static const char sql_coupon_usage[] =
-    "UPDATE promotion_coupons c JOIN orders o ON o.coupon_id = c.id SET "
-    "c.used = c.used + 1 WHERE o.id = ? AND EXISTS (SELECT 1 FROM "
-    "adjustments a WHERE a.order_id = o.id AND a.origin_id = "
-    "c.promotion_id AND a.type IN ('order_promotion', "
-    "'shipping_promotion'))";
+    "UPDATE promotion_coupons SET used = used + 1 WHERE id = ? AND "
+    "(usage_limit IS NULL OR usage_limit = 0 OR used < usage_limit)";
 static const char sql_set_number[] =
     "UPDATE orders SET number = ? WHERE id = ?";
+
+/*
+ * Counts the uses of rc's promotions and of the order's coupon. One whose
+ * limit was reached since the chain read it (a concurrent completion took
+ * the last use, and committed: its row lock made this UPDATE wait) is
+ * ERR_TX_AGAIN: everything rolls back, and the finalize runs again in a
+ * new transaction, whose chain no longer applies it, so that the client
+ * is told total_changed with that order (or, in place_order without a
+ * total to guard, it is placed at that price).
+ */
+static enum err
+count_uses(struct db *db, const struct order_head *o,
+	   const struct recompute *rc)
+{
+	struct db_val p = DB_I(o->id);
+	uint64_t n = 0;
+	enum err e;
+
+	if (rc->counted == 0)
+		return ERR_OK;
+	e = db_exec(db, sql_promotion_usage, &p, 1, &n);
+	if (e != ERR_OK)
+		return e;
+	if (n != rc->counted)
+		return ERR_TX_AGAIN;
+	if (!rc->coupon_counted)
+		return ERR_OK;
+	p = DB_I(o->coupon);
+	e = db_exec(db, sql_coupon_usage, &p, 1, &n);
+	if (e == ERR_OK && n != 1)
+		e = ERR_TX_AGAIN;
+	return e;
+}
 
 /* Holds stock for every tracked line of ls (in variant order, so that
  * completions lock the stock rows in one order): one conditional UPDATE
@@ -670,15 +708,12 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	}
 	/*
 	 * Everything that does not touch a row shared between orders comes
-	 * first. The shared rows — the variants' stock and the order-number
-	 * sequence — are locked last, so they are held for a few statements
-	 * and the COMMIT, not for the whole placement.
+	 * first. The shared rows — the promotions' and the coupon's use
+	 * counters, the variants' stock and the order-number sequence — are
+	 * locked last, so they are held for a few statements and the
+	 * COMMIT, not for the whole placement.
 	 */
-	p[0] = DB_I(id);
-	if (rc.napplied > 0)
-		e = db_exec(db, sql_promotion_usage, p, 1, NULL);
-	if (e == ERR_OK && rc.napplied > 0 && o->coupon != 0)
-		e = db_exec(db, sql_coupon_usage, p, 1, NULL);
+	e = count_uses(db, o, &rc);
 	if (e == ERR_OK)
 		e = hold_stock(db, ls, out);
 	free(ls);

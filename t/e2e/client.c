@@ -437,11 +437,24 @@ stock(const char *code, int left)
 void
 ready_to_finalize(struct cart *c, const char *variant)
 {
-	char item[96];
+	ready_to_finalize_with(c, variant, 1, NULL);
+}
 
-	snprintf(item, sizeof(item), "variant=%s", variant);
+void
+ready_to_finalize_with(struct cart *c, const char *variant, int quantity,
+		       const char *coupon)
+{
+	char item[128];
+
+	snprintf(item, sizeof(item), "variant=%s&quantity=%d", variant,
+		 quantity);
 	new_cart(c);
 	json_object_put(call(c, "POST", sub(c, "/items"), FORM, item, 201));
+	if (coupon != NULL) {
+		snprintf(item, sizeof(item), "code=%s", coupon);
+		json_object_put(
+		    call(c, "POST", sub(c, "/coupon"), FORM, item, 200));
+	}
 	put(c, FORM, ADDRESS_FORM, 200);
 	put(c, FORM, "shipments[0][method]=flat_eu", 200);
 	put(c, FORM, "payments[0][method]=offline", 200);
@@ -461,6 +474,8 @@ buyer_finalize(void *arg)
 
 		b->status = r.status;
 		snprintf(b->code, sizeof(b->code), "%s", code ? code : "");
+		if (b->keep && r.body.data != NULL)
+			b->answer = json_tokener_parse(r.body.data);
 	}
 	resp_free(&r);
 	return NULL;

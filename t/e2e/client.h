@@ -110,15 +110,21 @@ int64_t stock(const char *code, int left);
 /* A cart of one unit of variant, addressed, shipping flat_eu, paying
  * offline: ready to finalize. */
 void ready_to_finalize(struct cart *c, const char *variant);
+/* The same with quantity units and, unless NULL, coupon code applied. */
+void ready_to_finalize_with(struct cart *c, const char *variant, int quantity,
+			    const char *coupon);
 
 /* A buyer finalizing at a barrier: buyer_finalize (a thread's start
  * routine) waits at barrier, sends the empty PUT and keeps the status (0
- * when the transport failed) and the answer's code. */
+ * when the transport failed) and the answer's code; with keep set, the
+ * parsed answer too (the caller puts it). */
 struct buyer {
 	struct cart c;
 	pthread_barrier_t *barrier;
 	long status;
 	char code[32];
+	int keep;
+	struct json_object *answer;
 };
 void *buyer_finalize(void *arg);
 

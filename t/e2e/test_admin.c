@@ -274,6 +274,69 @@ test_checkoutctl_mark_paid_and_expire(void **state)
 	assert_int_equal(events(b.id, "order.cancelled"), 1);
 }
 
+static int64_t
+single_used(void)
+{
+	return sql("SELECT used FROM promotion_coupons WHERE code = 'SINGLE'");
+}
+
+/* A cart of one poster with the coupon SINGLE, placed. */
+static void
+placed_with_single(struct cart *c)
+{
+	ready_to_finalize_with(c, "poster", 1, "SINGLE");
+	put(c, NULL, NULL, 200);
+}
+
+/*
+ * A coupon limited to one use: a placed order takes the use (another cart
+ * is then refused the coupon), cancelling gives it back, and so does
+ * expiry (checkoutctl expire, which cancels); a use already gone is not
+ * given back again: the count never goes below 0.
+ */
+static void
+test_limited_coupon_given_back(void **state)
+{
+	struct cart a, b, d;
+	struct json_object *o;
+
+	(void)state;
+	sql("INSERT INTO promotions (code, name, coupon_based, action, "
+	    "action_amount) VALUES ('single', 'Single-use coupon', 1, "
+	    "'order_fixed_discount', 100)");
+	sql("INSERT INTO promotion_coupons (promotion_id, code, usage_limit) "
+	    "SELECT id, 'SINGLE', 1 FROM promotions WHERE code = 'single'");
+	placed_with_single(&a);
+	assert_int_equal(single_used(), 1);
+	new_cart(&b);
+	json_object_put(
+	    call(&b, "POST", sub(&b, "/items"), FORM, "variant=poster", 201));
+	o = call(&b, "POST", sub(&b, "/coupon"), FORM, "code=SINGLE", 422);
+	assert_string_equal(first_error_field(o), "code");
+	json_object_put(o);
+
+	json_object_put(admin(a.id, "cancel", token(), NULL, 200));
+	assert_int_equal(single_used(), 0);
+	json_object_put(admin(a.id, "cancel", token(), NULL, 409));
+	assert_int_equal(single_used(), 0);
+
+	placed_with_single(&b);
+	assert_int_equal(single_used(), 1);
+	sql("UPDATE orders SET completed_at = UTC_TIMESTAMP() - INTERVAL 6 "
+	    "DAY WHERE id = %ld",
+	    b.id);
+	assert_int_equal(ctl("expire"), 0);
+	o = call(&b, "GET", sub(&b, ""), NULL, NULL, 200);
+	assert_string_equal(text(o, "state"), "cancelled");
+	json_object_put(o);
+	assert_int_equal(single_used(), 0);
+
+	placed_with_single(&d);
+	sql("UPDATE promotion_coupons SET used = 0 WHERE code = 'SINGLE'");
+	json_object_put(admin(d.id, "cancel", token(), NULL, 200));
+	assert_int_equal(single_used(), 0);
+}
+
 int
 main(void)
 {
@@ -284,6 +347,7 @@ main(void)
 	    cmocka_unit_test(test_refunds),
 	    cmocka_unit_test(test_ship_and_fulfil),
 	    cmocka_unit_test(test_checkoutctl_mark_paid_and_expire),
+	    cmocka_unit_test(test_limited_coupon_given_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -846,6 +846,158 @@ test_three_buyers_two_lamps(void **state)
 		assert_int_equal(race(3, 2), 2);
 }
 
+/* Usage limits under concurrency. */
+
+/* Whether adjustment list a has one labelled label. */
+static int
+labelled(struct json_object *a, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(a); i++) {
+		const char *l = text(json_object_array_get_idx(a, i), "label");
+
+		if (l != NULL && strcmp(l, label) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether snapshot o has an adjustment labelled label, on the order or
+ * on an item. */
+static int
+has_adjustment(struct json_object *o, const char *label)
+{
+	struct json_object *items = json_object_object_get(o, "items");
+	size_t i;
+
+	if (labelled(json_object_object_get(o, "adjustments"), label))
+		return 1;
+	for (i = 0; i < json_object_array_length(items); i++)
+		if (labelled(
+			json_object_object_get(
+			    json_object_array_get_idx(items, i), "adjustments"),
+			label))
+			return 1;
+	return 0;
+}
+
+/*
+ * n buyers, each with quantity posters and coupon (or none) and the
+ * promotion named label in their totals, finalize at once where that
+ * promotion (or its coupon) may be used once more: exactly one order is
+ * placed with it; every other finalize is 409 total_changed with the
+ * order priced without it, still to be placed, and the next finalize
+ * places it at that price. No order number is spent on a refusal.
+ */
+static void
+limited_race(int n, int quantity, const char *coupon, const char *label)
+{
+	pthread_barrier_t barrier;
+	struct buyer *b = calloc((size_t)n, sizeof(*b));
+	pthread_t *t = calloc((size_t)n, sizeof(*t));
+	struct json_object *o, *order;
+	int64_t seq;
+	int i, discounted = 0, changed = 0;
+
+	for (i = 0; i < n; i++) {
+		ready_to_finalize_with(&b[i].c, "poster", quantity, coupon);
+		o = call(&b[i].c, "GET", sub(&b[i].c, ""), NULL, NULL, 200);
+		if (!has_adjustment(o, label))
+			fail_msg("buyer %d: %s not in the cart's total", i,
+				 label);
+		json_object_put(o);
+		b[i].keep = 1;
+	}
+	seq = sql("SELECT next_number FROM order_sequence WHERE id = 1");
+	pthread_barrier_init(&barrier, NULL, (unsigned)n);
+	for (i = 0; i < n; i++) {
+		b[i].barrier = &barrier;
+		pthread_create(&t[i], NULL, buyer_finalize, &b[i]);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&barrier);
+	i = e2e_overlaps(" PUT /api/checkouts/", n);
+	print_message("%d finalizes at once, %d overlapping pairs in the "
+		      "access log\n",
+		      n, i);
+	if (i < 1)
+		fail_msg("the %d finalize requests did not overlap in time", n);
+	for (i = 0; i < n; i++) {
+		if (b[i].status == 200) {
+			assert_string_equal(text(b[i].answer, "checkout_state"),
+					    "completed");
+			discounted += has_adjustment(b[i].answer, label);
+			continue;
+		}
+		if (b[i].status != 409 ||
+		    strcmp(b[i].code, "total_changed") != 0)
+			fail_msg("buyer %d: %ld %s", i, b[i].status, b[i].code);
+		changed++;
+		order = json_object_object_get(b[i].answer, "order");
+		assert_false(has_adjustment(order, label));
+		assert_string_equal(text(order, "checkout_state"),
+				    "payment_selected");
+		/* The client saw the new total: the next finalize places
+		 * the order at it. */
+		o = call(&b[i].c, "PUT", co(&b[i].c), NULL, NULL, 200);
+		assert_string_equal(text(o, "checkout_state"), "completed");
+		assert_false(has_adjustment(o, label));
+		assert_int_equal(num(o, "total"), num(order, "total"));
+		json_object_put(o);
+	}
+	print_message("%d of %d placed with %s, %d told total_changed\n",
+		      discounted, n, label, changed);
+	if (discounted != 1)
+		fail_msg("%d of %d orders placed with %s, limited to one use",
+			 discounted, n, label);
+	assert_int_equal(changed, n - 1);
+	/* Every order placed, each with one number, none spent otherwise. */
+	assert_int_equal(
+	    sql("SELECT next_number FROM order_sequence WHERE id = 1"),
+	    seq + n);
+	for (i = 0; i < n; i++)
+		json_object_put(b[i].answer);
+	free(b);
+	free(t);
+}
+
+/* A coupon limited to one use, ten buyers holding it finalizing at once
+ * (its promotion has no limit of its own). */
+static void
+test_one_use_coupon_ten_buyers(void **state)
+{
+	(void)state;
+	sql("INSERT INTO promotions (code, name, priority, coupon_based, "
+	    "action, action_amount) VALUES ('once_coupon', 'One-use coupon', "
+	    "1, 1, 'order_fixed_discount', 100)");
+	sql("INSERT INTO promotion_coupons (promotion_id, code, usage_limit) "
+	    "SELECT id, 'ONCE', 1 FROM promotions WHERE code = "
+	    "'once_coupon'");
+	limited_race(10, 1, "ONCE", "One-use coupon");
+	assert_int_equal(
+	    sql("SELECT used FROM promotion_coupons WHERE code = 'ONCE'"), 1);
+	assert_int_equal(
+	    sql("SELECT used FROM promotions WHERE code = 'once_coupon'"), 1);
+}
+
+/* A promotion limited to one use (no coupon; only carts of 40 units or
+ * more qualify, so that no other test meets it), ten buyers at once. */
+static void
+test_one_use_promotion_ten_buyers(void **state)
+{
+	(void)state;
+	sql("INSERT INTO promotions (code, name, priority, usage_limit, "
+	    "rule_min_quantity, action, action_amount) VALUES ('once_promo', "
+	    "'One-use promotion', 1, 1, 40, 'order_fixed_discount', 300)");
+	limited_race(10, 40, NULL, "One-use promotion");
+	assert_int_equal(
+	    sql("SELECT used FROM promotions WHERE code = 'once_promo'"), 1);
+	sql("UPDATE promotions SET ends_at = UTC_TIMESTAMP() WHERE code = "
+	    "'once_promo'");
+}
+
 int
 main(void)
 {
@@ -865,6 +1017,8 @@ main(void)
 	    cmocka_unit_test(test_finalize_out_of_stock),
 	    cmocka_unit_test(test_twenty_buyers_one_lamp),
 	    cmocka_unit_test(test_three_buyers_two_lamps),
+	    cmocka_unit_test(test_one_use_coupon_ten_buyers),
+	    cmocka_unit_test(test_one_use_promotion_ten_buyers),
 	};
 	curl_global_init(CURL_GLOBAL_ALL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
