@@ -125,7 +125,11 @@ main(int argc, char **argv)
 	}
 	http_init();
 	listen_spec = config_str("server.listen");
-	if (*listen_spec == '\0' && FCGX_IsCGI()) {
+	/* Started by a web server as CGI (its variable set, no socket on
+	 * stdin): one request, whatever server.listen says, so one
+	 * configuration serves both modes. */
+	if (FCGX_IsCGI() &&
+	    (*listen_spec == '\0' || getenv("GATEWAY_INTERFACE") != NULL)) {
 		rc = server_cgi();
 		goto out;
 	}

@@ -136,7 +136,10 @@ write_conf() {
 [server]
 listen = unix:$sockdir/checkoutd.sock
 workers = $WORKERS
-socket_mode = 0666
+# nginx's workers run as www-data (nginx.conf): the socket is theirs and
+# root's, nobody else's.
+socket_mode = 0660
+socket_group = www-data
 pid_file = $dir/run/checkoutd.pid
 [shutdown]
 grace = $GRACE
@@ -271,6 +274,7 @@ nginx_up() {
 	fi
 	cat >"$dir/nginx/nginx.conf" <<NGINX
 # Written by t/stack.sh: a private nginx around the shipped site config.
+user www-data www-data;
 worker_processes 2;
 pid $dir/run/nginx.pid;
 error_log $dir/log/nginx-error.log warn;

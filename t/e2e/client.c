@@ -512,3 +512,17 @@ other_json(const char *env, const char *method, const char *path,
 	resp_free(&r);
 	return j;
 }
+
+struct resp
+keyed(struct cart *c, const char *method, const char *path, const char *key,
+      const char *ctype, const char *body)
+{
+	char kh[300];
+	struct req_opts o = {
+	    .ctype = ctype, .body = body, .headers = {c->token_header, kh}};
+	struct resp r;
+
+	snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
+	assert_int_equal(e2e_request(method, path, &o, &r), 0);
+	return r;
+}

@@ -137,4 +137,9 @@ long post_json(const char *path, const char *header, const char *body,
 struct json_object *other_json(const char *env, const char *method,
 			       const char *path, const char *body);
 
+/* Sends body to path with c's token and Idempotency-Key key; fails the
+ * test only when the transport fails. */
+struct resp keyed(struct cart *c, const char *method, const char *path,
+		  const char *key, const char *ctype, const char *body);
+
 #endif

@@ -564,20 +564,6 @@ test_validation(void **state)
 
 /* Idempotency. */
 
-static struct resp
-keyed(struct cart *c, const char *method, const char *path, const char *key,
-      const char *ctype, const char *body)
-{
-	char kh[300];
-	struct req_opts o = {
-	    .ctype = ctype, .body = body, .headers = {c->token_header, kh}};
-	struct resp r;
-
-	snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
-	assert_int_equal(e2e_request(method, path, &o, &r), 0);
-	return r;
-}
-
 static void
 test_idempotent_finalize(void **state)
 {

@@ -319,6 +319,100 @@ test_sigterm_finishes_requests_in_flight(void **state)
 		      now() - t0, grace);
 }
 
+/* The payment sandbox's answer to method path (body may be NULL). */
+static struct json_object *
+sandbox(const char *method, const char *path, const char *body)
+{
+	return other_json("STRIPE_URL", method, path, body);
+}
+
+struct paying {
+	struct cart c;
+	long status;
+};
+
+static void *
+pay_keyed(void *arg)
+{
+	struct paying *p = arg;
+	struct resp r = keyed(&p->c, "PUT", co(&p->c), "pay-then-crash", FORM,
+			      "number=4242424242424242&expiryMonth=12&"
+			      "expiryYear=2030&securityCode=123");
+
+	p->status = r.status;
+	resp_free(&r);
+	return NULL;
+}
+
+/*
+ * checkoutd killed after the provider charged and before it answered a
+ * keyed purchase; checkoutctl reconcile settles the payment from the
+ * provider; the buyer's same-key retry is then answered 200 with the paid
+ * order (the charge it made), not a refusal, and that answer is kept for
+ * later retries. One charge at the provider.
+ */
+static void
+test_killed_after_charge_retry_gets_the_charge(void **state)
+{
+	struct paying p = {0};
+	struct json_object *o;
+	struct resp a, b;
+	pthread_t t;
+	long pid = stack_pid("checkoutd");
+	int i, charges = 0;
+
+	(void)state;
+	new_cart(&p.c);
+	json_object_put(call(&p.c, "POST", sub(&p.c, "/items"), FORM,
+			     "variant=tshirt-m&quantity=1", 201));
+	put(&p.c, FORM, ADDRESS_FORM, 200);
+	put(&p.c, FORM, "shipments[0][method]=flat_eu", 200);
+	put(&p.c, FORM, "payments[0][method]=stripe", 200);
+	put(&p.c, NULL, NULL, 200);
+	json_object_put(sandbox("POST", "/_reset", "{}"));
+	json_object_put(sandbox("POST", "/_control",
+				"{\"op\": \"confirm\", \"hold\": true, "
+				"\"count\": 1}"));
+	assert_int_equal(pthread_create(&t, NULL, pay_keyed, &p), 0);
+	/* The sandbox charged and holds its answer. */
+	for (i = 0; i < 100 && charges == 0; i++) {
+		usleep(100000);
+		o = sandbox("GET", "/_calls", NULL);
+		charges = (int)num(o, "charges");
+		json_object_put(o);
+	}
+	assert_int_equal(charges, 1);
+	assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+	json_object_put(sandbox("POST", "/_release", "{}"));
+	pthread_join(t, NULL);
+	assert_true(p.status >= 500);
+	assert_int_equal(stack("up", NULL), 0);
+	assert_int_equal(
+	    system("\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
+		   "\"$STACK_DIR/checkoutd.conf\" reconcile >/dev/null"),
+	    0);
+	a = keyed(&p.c, "PUT", co(&p.c), "pay-then-crash", FORM,
+		  "number=4242424242424242&expiryMonth=12&expiryYear=2030&"
+		  "securityCode=123");
+	if (a.status != 200)
+		fail_msg("retry: %ld %s", a.status, a.body.data);
+	o = parse(&a);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_int_equal(strlen(text(o, "number")), 9);
+	json_object_put(o);
+	b = keyed(&p.c, "PUT", co(&p.c), "pay-then-crash", FORM,
+		  "number=4242424242424242&expiryMonth=12&expiryYear=2030&"
+		  "securityCode=123");
+	assert_int_equal(b.status, 200);
+	assert_int_equal(a.body.len, b.body.len);
+	assert_memory_equal(a.body.data, b.body.data, a.body.len);
+	resp_free(&a);
+	resp_free(&b);
+	o = sandbox("GET", "/_calls", NULL);
+	assert_int_equal(num(o, "charges"), 1);
+	json_object_put(o);
+}
+
 int
 main(void)
 {
@@ -326,6 +420,7 @@ main(void)
 	    cmocka_unit_test(test_plain_cgi_answers_the_ping),
 	    cmocka_unit_test(test_migrate_is_safe_twice_and_concurrently),
 	    cmocka_unit_test(test_sigkill_leaves_no_half_done_order),
+	    cmocka_unit_test(test_killed_after_charge_retry_gets_the_charge),
 	    cmocka_unit_test(test_sigterm_finishes_requests_in_flight),
 	};
 	curl_global_init(CURL_GLOBAL_ALL);
