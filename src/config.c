@@ -33,6 +33,8 @@ static const struct cfg_key keys[] = {
     {"database.password", CFG_STR, "", 1},
     {"database.name", CFG_STR, "checkoutd", 0},
     {"database.connect_timeout", CFG_INT, "2", 0},
+    {"database.read_timeout", CFG_INT, "10", 0},
+    {"database.write_timeout", CFG_INT, "10", 0},
     {"database.tx_retries", CFG_INT, "3", 0},
     {"cors.origins", CFG_STR, "", 0},
     {"store.currency", CFG_STR, "EUR", 0},

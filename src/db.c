@@ -1,6 +1,7 @@
 #include "db.h"
 
 #include <errmsg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <mysqld_error.h>
 #include <stdlib.h>
@@ -124,20 +125,85 @@ db_close(struct db *db)
 	db->held.cap = 0;
 }
 
-enum err
-db_connect(struct db *db)
+/*
+ * A hung server (stopped, swapped out, its disk frozen) accepts
+ * connections and requests and answers none: every statement waits for
+ * database.read_timeout, and every worker that touches the database would
+ * sit there, leaving nothing to answer the ping. So the first timeout
+ * marks the server hung for the whole process; while it is, one statement
+ * (or connect) at a time, the probe, goes to the server, and the others
+ * fail at once with ERR_DATABASE_UNAVAILABLE (503). The probe's answer,
+ * any answer, ends it; its timeout keeps it. A server that is down (not
+ * hung) refuses connections at once and needs none of this.
+ */
+static int hung;    /* The server did not answer in time. */
+static int probing; /* A connection is testing it (struct db's probing). */
+
+/* Whether db may go to the server now: -1 no (another connection
+ * probes the hung server), 1 yes as the probe (db->probing set; leave()
+ * releases it), 0 yes. */
+static int
+enter(struct db *db)
+{
+	int idle = 0;
+
+	db->timed_out = 0;
+	if (db->probing || !__atomic_load_n(&hung, __ATOMIC_ACQUIRE))
+		return 0;
+	if (!__atomic_compare_exchange_n(&probing, &idle, 1, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return -1;
+	db->probing = 1;
+	return 1;
+}
+
+/* After enter() gave entered: e is the outcome. A timeout keeps the
+ * server hung; anything else (it answered, or refused at once) ends it. */
+static void
+leave(struct db *db, int entered, enum err e)
+{
+	int was = 1;
+
+	if ((e == ERR_OK || !db->timed_out) &&
+	    __atomic_compare_exchange_n(&hung, &was, 0, 0, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		log_info("database answers again");
+	if (entered == 1) {
+		db->probing = 0;
+		__atomic_store_n(&probing, 0, __ATOMIC_RELEASE);
+	}
+}
+
+/* Marks the server hung (a timeout on db). */
+static void
+timed_out(struct db *db)
+{
+	int was = 0;
+
+	db->timed_out = 1;
+	if (__atomic_compare_exchange_n(&hung, &was, 1, 0, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		log_error("database timed out: failing requests at once until "
+			  "it answers again");
+}
+
+/* Opens the connection (db_connect without the hung-server check). */
+static enum err
+connect_now(struct db *db)
 {
 	unsigned timeout = (unsigned)config_int("database.connect_timeout");
+	unsigned rtimeout = (unsigned)config_int("database.read_timeout");
+	unsigned wtimeout = (unsigned)config_int("database.write_timeout");
 	const char *sock = config_str("database.socket");
 	my_bool off = 0;
 	MYSQL *m;
 
-	if (db->conn != NULL)
-		return ERR_OK;
 	m = mysql_init(NULL);
 	if (m == NULL)
 		return ERR_NOMEM;
-	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &rtimeout);
+	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &wtimeout);
 	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	/* Every DATETIME is UTC. */
@@ -157,9 +223,15 @@ db_connect(struct db *db)
 		config_str("database.name"),
 		(unsigned)config_int("database.port"), *sock ? sock : NULL,
 		CLIENT_FOUND_ROWS) == NULL) {
+		/* A server that accepts but does not greet (hung) gives
+		 * ETIMEDOUT after connect_timeout. */
+		int timeout_hit = errno == ETIMEDOUT;
+
 		metrics_inc(MET_DB_ERRORS);
 		log_error("database connect failed: %s", mysql_error(m));
 		mysql_close(m);
+		if (timeout_hit)
+			timed_out(db);
 		return ERR_DATABASE_UNAVAILABLE;
 	}
 	db->conn = m;
@@ -172,15 +244,52 @@ db_connect(struct db *db)
 	return ERR_OK;
 }
 
+/*
+ * Closes db's connection without a word to the server (no COMMIT or
+ * ROLLBACK, which a hung server would make wait): the server rolls back
+ * whatever was open when it sees the connection gone.
+ */
+static void
+drop(struct db *db)
+{
+	db->open = 0;
+	disconnect(db);
+}
+
+enum err
+db_connect(struct db *db)
+{
+	enum err e;
+	int entered;
+
+	if (db->conn != NULL)
+		return ERR_OK;
+	entered = enter(db);
+	if (entered < 0) {
+		db->timed_out = 1; /* Not an answer from the server. */
+		return ERR_DATABASE_UNAVAILABLE;
+	}
+	e = connect_now(db);
+	leave(db, entered, e);
+	return e;
+}
+
 enum err
 db_fail(struct db *db, unsigned errnum, const char *what)
 {
+	/* Connector/C leaves ETIMEDOUT when read_timeout or write_timeout
+	 * ran out (CR_SERVER_LOST, "Lost connection ... during query"). */
+	int timeout_hit = errno == ETIMEDOUT;
+
 	metrics_inc(MET_DB_ERRORS);
 	if (db_errno_retryable(errnum))
 		return ERR_DB_RETRY;
 	if (db_errno_disconnected(errnum)) {
-		log_error("database lost (%u) in %s", errnum, what);
-		disconnect(db);
+		log_error("database %s (%u) in %s",
+			  timeout_hit ? "timed out" : "lost", errnum, what);
+		if (timeout_hit)
+			timed_out(db);
+		drop(db);
 		return ERR_DATABASE_UNAVAILABLE;
 	}
 	log_error("database error %u in %s: %s", errnum, what,
@@ -359,11 +468,13 @@ bind_and_run(struct db *db, MYSQL_STMT *st, const struct db_val *p, size_t n)
  * restarted since its last use) is replaced once and the statement run
  * again, unless a statement of the current db_tx attempt ran on it (then
  * the caller's retry decides): outside db_tx writes are committed at once
- * and the rest are reads, so this repeats nothing.
+ * and the rest are reads, so this repeats nothing. A statement that timed
+ * out is not run again: the server is hung, and a second wait (connect,
+ * then read) would only double the request's.
  */
 static enum err
-run_batch(struct db *db, const char *const *sql, size_t nsql, int commit,
-	  const struct db_val *p, size_t n, MYSQL_STMT **st)
+run_batch_now(struct db *db, const char *const *sql, size_t nsql, int commit,
+	      const struct db_val *p, size_t n, MYSQL_STMT **st)
 {
 	enum err e;
 	int tries = db->in_tx && db->tx_stmts > 0 ? 1 : 2;
@@ -374,7 +485,7 @@ run_batch(struct db *db, const char *const *sql, size_t nsql, int commit,
 		e = get(db, sql, nsql, commit, st);
 		if (e == ERR_OK)
 			e = bind_and_run(db, *st, p, n);
-		if (e != ERR_DATABASE_UNAVAILABLE || !had_conn)
+		if (e != ERR_DATABASE_UNAVAILABLE || !had_conn || db->timed_out)
 			break;
 	} while (--tries > 0);
 	if (e != ERR_OK)
@@ -395,6 +506,25 @@ run_batch(struct db *db, const char *const *sql, size_t nsql, int commit,
 			return db_fail(db, mysql_errno(db->conn), "commit");
 	}
 	return ERR_OK;
+}
+
+/* run_batch_now, unless the server is hung and another connection
+ * probes it: then ERR_DATABASE_UNAVAILABLE at once, and the connection
+ * is dropped (its open transaction, if any, ends with it). */
+static enum err
+run_batch(struct db *db, const char *const *sql, size_t nsql, int commit,
+	  const struct db_val *p, size_t n, MYSQL_STMT **st)
+{
+	int entered = enter(db);
+	enum err e;
+
+	if (entered < 0) {
+		drop(db);
+		return ERR_DATABASE_UNAVAILABLE;
+	}
+	e = run_batch_now(db, sql, nsql, commit, p, n, st);
+	leave(db, entered, e);
+	return e;
 }
 
 /* Sends the held writes (struct db's held) as one statement, followed

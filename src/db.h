@@ -66,6 +66,9 @@ struct db {
 	int tx_stmts;  /* Statements run by this db_tx attempt: once one has,
 			  a lost connection is not retried. */
 	int open;      /* A statement ran since the last COMMIT/ROLLBACK. */
+	int timed_out; /* The server did not answer the last call (a
+			  timeout, or hung and not asked: db.c). */
+	int probing;   /* This connection tests a hung server (db.c). */
 	time_t opened; /* When (CLOCK_MONOTONIC seconds) it became open. */
 	/* Called by db_tx after the work succeeded, before COMMIT, so that
 	 * what it writes commits or rolls back with the work (the request
@@ -149,7 +152,9 @@ void db_idle_after(struct db *db, int seconds);
 /*
  * Classifies the connection's last error (logged once here): ERR_DB_RETRY
  * for a deadlock or lock wait timeout, ERR_DATABASE_UNAVAILABLE (and the
- * connection is dropped) when the server is gone, else ERR_INTERNAL.
+ * connection is dropped) when the server is gone or did not answer within
+ * database.read_timeout / write_timeout (which also marks the server hung
+ * for every connection of the process: see db.c), else ERR_INTERNAL.
  */
 enum err db_fail(struct db *db, unsigned errnum, const char *what);
 
