@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -214,11 +215,59 @@ test_cgi_full_walk_with_card_quote_and_refund(void **state)
 	buf_free(&log);
 }
 
+/* Seed 003's import asks its upstream checkout service from a CGI
+ * process too; importing the same session again answers the same. */
+static void
+test_cgi_seed003_import(void **state)
+{
+	char id[64], path[128], body[1024];
+	struct req_opts up = {.base = getenv("SESSION_URL"), .ctype = JSON};
+	struct req_opts o = {.ctype = JSON};
+	struct resp r, a, b;
+	struct json_object *j;
+
+	(void)state;
+	snprintf(id, sizeof(id), "cgi-%d-%ld", (int)getpid(), (long)time(NULL));
+	snprintf(body, sizeof(body),
+		 "{\"id\": \"%s\", \"status\": \"COMPLETED\", \"currency\": "
+		 "\"EUR\", \"email\": \"cgi@example.com\", \"items\": "
+		 "[{\"productId\": \"0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a65\", "
+		 "\"quantity\": 1, \"price\": 12.5}], \"shippingAddress\": "
+		 "{\"street\": \"Karl-Marx-Allee 1\", \"city\": \"Berlin\", "
+		 "\"country\": \"DE\", \"postalCode\": \"10243\"}, "
+		 "\"billingAddress\": {\"street\": \"Karl-Marx-Allee 1\", "
+		 "\"city\": \"Berlin\", \"country\": \"DE\", "
+		 "\"postalCode\": \"10243\"}, \"paymentIntentId\": null}",
+		 id);
+	snprintf(path, sizeof(path), "/_sessions/%s", id);
+	up.body = body;
+	assert_int_equal(e2e_request("PUT", path, &up, &r), 0);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	snprintf(body, sizeof(body), "{\"checkoutSessionId\": \"%s\"}", id);
+	o.body = body;
+	assert_int_equal(e2e_request("POST", "/api/v1/orders/checkout", &o, &a),
+			 0);
+	if (a.status != 201)
+		fail_msg("import: %ld %s", a.status, a.body.data);
+	j = parse(&a);
+	assert_string_equal(text(j, "status"), "PENDING");
+	json_object_put(j);
+	assert_int_equal(e2e_request("POST", "/api/v1/orders/checkout", &o, &b),
+			 0);
+	assert_true(b.status == 200 || b.status == 201);
+	snprintf(path, sizeof(path), "%s", resp_json_str(&a, "id"));
+	assert_string_equal(path, resp_json_str(&b, "id"));
+	resp_free(&a);
+	resp_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cgi_full_walk_with_card_quote_and_refund),
+	    cmocka_unit_test(test_cgi_seed003_import),
 	};
 
 	return cmocka_run_group_tests(tests, gateway_up, gateway_down);

@@ -359,7 +359,7 @@ test_killed_after_charge_retry_gets_the_charge(void **state)
 	struct resp a, b;
 	pthread_t t;
 	long pid = stack_pid("checkoutd");
-	int i, charges = 0;
+	int i, before, charges = 0;
 
 	(void)state;
 	new_cart(&p.c);
@@ -369,7 +369,9 @@ test_killed_after_charge_retry_gets_the_charge(void **state)
 	put(&p.c, FORM, "shipments[0][method]=flat_eu", 200);
 	put(&p.c, FORM, "payments[0][method]=stripe", 200);
 	put(&p.c, NULL, NULL, 200);
-	json_object_put(sandbox("POST", "/_reset", "{}"));
+	o = sandbox("GET", "/_calls", NULL);
+	before = (int)num(o, "charges");
+	json_object_put(o);
 	json_object_put(sandbox("POST", "/_control",
 				"{\"op\": \"confirm\", \"hold\": true, "
 				"\"count\": 1}"));
@@ -378,7 +380,7 @@ test_killed_after_charge_retry_gets_the_charge(void **state)
 	for (i = 0; i < 100 && charges == 0; i++) {
 		usleep(100000);
 		o = sandbox("GET", "/_calls", NULL);
-		charges = (int)num(o, "charges");
+		charges = (int)num(o, "charges") - before;
 		json_object_put(o);
 	}
 	assert_int_equal(charges, 1);
@@ -387,10 +389,13 @@ test_killed_after_charge_retry_gets_the_charge(void **state)
 	pthread_join(t, NULL);
 	assert_true(p.status >= 500);
 	assert_int_equal(stack("up", NULL), 0);
-	assert_int_equal(
-	    system("\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
-		   "\"$STACK_DIR/checkoutd.conf\" reconcile >/dev/null"),
-	    0);
+	/* Its exit status also speaks of other suites' payments. */
+	if (system("\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
+		   "\"$STACK_DIR/checkoutd.conf\" reconcile >/dev/null") == -1)
+		fail_msg("cannot run checkoutctl reconcile");
+	o = call(&p.c, "GET", p.c.path, NULL, NULL, 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	json_object_put(o);
 	a = keyed(&p.c, "PUT", co(&p.c), "pay-then-crash", FORM,
 		  "number=4242424242424242&expiryMonth=12&expiryYear=2030&"
 		  "securityCode=123");
@@ -409,7 +414,7 @@ test_killed_after_charge_retry_gets_the_charge(void **state)
 	resp_free(&a);
 	resp_free(&b);
 	o = sandbox("GET", "/_calls", NULL);
-	assert_int_equal(num(o, "charges"), 1);
+	assert_int_equal(num(o, "charges"), before + 1);
 	json_object_put(o);
 }
 
