@@ -78,6 +78,27 @@ static const struct cfg_key keys[] = {
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
+/* Other environment variables that set a key: the names the seeds'
+ * documents give (SPEC 4). The CHECKOUTD_* name wins over an alias; both
+ * win over the file. */
+static const struct {
+	const char *key, *env;
+} aliases[] = {
+    {"seed003.checkout_service_url", "CHECKOUT_SERVICE_URL"},
+};
+
+/* The alias of key i, or NULL. */
+static const char *
+alias_of(size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(aliases) / sizeof(aliases[0]); k++)
+		if (strcmp(aliases[k].key, keys[i].name) == 0)
+			return aliases[k].env;
+	return NULL;
+}
+
 static char *values[NKEYS];
 
 static int
@@ -235,6 +256,10 @@ config_load(const char *path, char *err, size_t errlen)
 		if (config_env_name(keys[i].name, env, sizeof(env)) != 0)
 			continue;
 		v = getenv(env);
+		if (v == NULL && alias_of(i) != NULL) {
+			snprintf(env, sizeof(env), "%s", alias_of(i));
+			v = getenv(env);
+		}
 		if (v == NULL)
 			continue;
 		if (check_type(i, v) != 0) {

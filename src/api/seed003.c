@@ -75,13 +75,12 @@ fetch(struct request *req, const char *session, int *status,
 	char *id;
 	enum err e;
 
-	if (*base == '\0' && getenv("CHECKOUT_SERVICE_URL") != NULL)
-		base = getenv("CHECKOUT_SERVICE_URL");
 	*status = 500;
 	*message = E_UNAVAILABLE;
 	if (*base == '\0') {
-		log_error("seed003: no checkout service URL "
-			  "(seed003.checkout_service_url)");
+		log_error(
+		    "seed003: no checkout service URL "
+		    "(seed003.checkout_service_url, CHECKOUT_SERVICE_URL)");
 		return NULL;
 	}
 	id = curl_easy_escape(NULL, session, 0);

@@ -236,6 +236,37 @@ test_errors(void **state)
 	assert_int_equal(stack("up", NULL), 0);
 }
 
+/* CHECKOUT_SERVICE_URL in the environment wins over the file's
+ * seed003.checkout_service_url (SPEC 4): pointed at a closed port, the
+ * import cannot reach the file's upstream, which sees no call. */
+static void
+test_environment_url_wins(void **state)
+{
+	char id[64];
+	struct json_object *c;
+	int64_t before;
+
+	(void)state;
+	session(id, "COMPLETED",
+		"[{\"productId\": \"" EBOOK "\", \"quantity\": 1, \"price\": "
+		"10}]",
+		"EUR", "null");
+	assert_int_equal(stack("checkoutd-stop", NULL), 0);
+	assert_int_equal(stack("up", "CHECKOUT_SERVICE_URL=http://127.0.0.1:9"),
+			 0);
+	c = other_json("SESSION_URL", "GET", "/_calls", NULL);
+	before = num(c, "calls");
+	json_object_put(c);
+	expect_error(id, 500, "Checkout service unavailable");
+	c = other_json("SESSION_URL", "GET", "/_calls", NULL);
+	assert_int_equal(num(c, "calls"), before);
+	json_object_put(c);
+	/* Back to the file's upstream: the same session imports. */
+	assert_int_equal(stack("checkoutd-stop", NULL), 0);
+	assert_int_equal(stack("up", NULL), 0);
+	expect_error("no-such-session", 404, "Checkout session not found");
+}
+
 struct racer {
 	const char *id;
 	long status;
@@ -308,6 +339,7 @@ main(void)
 	    cmocka_unit_test(test_payment_intent),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_five_at_once),
+	    cmocka_unit_test(test_environment_url_wins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,6 +85,31 @@ test_file_then_env(void **state)
 	unsetenv("CHECKOUTD_SHUTDOWN_GRACE");
 }
 
+/* Seed 003's CHECKOUT_SERVICE_URL overrides the file like any CHECKOUTD_
+ * variable; the CHECKOUTD_ name wins when both are set. */
+static void
+test_env_alias(void **state)
+{
+	char err[256];
+
+	(void)state;
+	write_conf("[seed003]\ncheckout_service_url = http://file.example\n");
+	assert_int_equal(config_load(path, err, sizeof(err)), 0);
+	assert_string_equal(config_str("seed003.checkout_service_url"),
+			    "http://file.example");
+	setenv("CHECKOUT_SERVICE_URL", "http://alias.example", 1);
+	assert_int_equal(config_load(path, err, sizeof(err)), 0);
+	assert_string_equal(config_str("seed003.checkout_service_url"),
+			    "http://alias.example");
+	setenv("CHECKOUTD_SEED003_CHECKOUT_SERVICE_URL", "http://own.example",
+	       1);
+	assert_int_equal(config_load(path, err, sizeof(err)), 0);
+	assert_string_equal(config_str("seed003.checkout_service_url"),
+			    "http://own.example");
+	unsetenv("CHECKOUTD_SEED003_CHECKOUT_SERVICE_URL");
+	unsetenv("CHECKOUT_SERVICE_URL");
+}
+
 static void
 test_refusals(void **state)
 {
@@ -175,6 +200,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_file_then_env),
+	    cmocka_unit_test(test_env_alias),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_env_name),
 	    cmocka_unit_test(test_dump_masks_secrets),
