@@ -67,8 +67,12 @@ static const char sql_obj[] =
     "DATE_FORMAT(MAX(p.updated_at), '%Y-%m-%dT%H:%i:%sZ') FROM payments p "
     "WHERE p.order_id = o.id AND p.state = 'completed') FROM orders o WHERE "
     "o.id = ?";
+/* A seat's price is its line's total: the catalog price with its share of
+ * any promotion (and any tax added on top), so that totalAmount, the
+ * "total amount for all items", is the sum of the prices (a seat never
+ * ships: a seed-002 order has no order-level charge). */
 static const char sql_obj_items[] =
-    "SELECT i.uuid, v.uuid, i.unit_price FROM order_items i JOIN "
+    "SELECT i.uuid, v.uuid, i.total FROM order_items i JOIN "
     "product_variants v ON v.id = i.variant_id WHERE i.order_id = ? ORDER "
     "BY i.id";
 
