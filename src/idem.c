@@ -69,6 +69,14 @@ idem_init(void)
 		memset(secret, 0x5a, secret_len);
 }
 
+void
+idem_secret_hmac(const void *p, size_t n, unsigned char out[32])
+{
+	unsigned int len = 32;
+
+	HMAC(EVP_sha256(), secret, (int)secret_len, p, n, out, &len);
+}
+
 static int
 storable(int status)
 {

@@ -40,9 +40,10 @@ digest_of(const char *s)
 	return (int64_t)d;
 }
 
-enum err
-order_create(struct db *db, const struct creds *c, int64_t *id, char *token,
-	     struct json_object **snap)
+/* order_create, with the guest token preset when not NULL. */
+static enum err
+create(struct db *db, const struct creds *c, const char *preset, int64_t *id,
+       char *token, struct json_object **snap)
 {
 	struct json_object *own = NULL;
 	unsigned char hash[32];
@@ -52,6 +53,8 @@ order_create(struct db *db, const struct creds *c, int64_t *id, char *token,
 	enum err e;
 
 	token[0] = '\0';
+	if (preset != NULL)
+		snprintf(token, ORDER_TOKEN_LEN + 1, "%s", preset);
 	if (c->session != NULL) {
 		e = session_customer(db, c->session, &customer);
 		if (e != ERR_OK)
@@ -63,7 +66,8 @@ order_create(struct db *db, const struct creds *c, int64_t *id, char *token,
 		return ERR_INTERNAL;
 	p[0] = DB_S(uuid);
 	if (customer == 0) {
-		if (random_hex(token, ORDER_TOKEN_LEN / 2) != 0)
+		if (preset == NULL &&
+		    random_hex(token, ORDER_TOKEN_LEN / 2) != 0)
 			return ERR_INTERNAL;
 		sha256(token, ORDER_TOKEN_LEN, hash);
 		p[1] = DB_B((const char *)hash, 32);
@@ -77,6 +81,24 @@ order_create(struct db *db, const struct creds *c, int64_t *id, char *token,
 	e = snapshot_insert_order(db, p, id, snap != NULL ? snap : &own);
 	json_object_put(own);
 	return e;
+}
+
+enum err
+order_create(struct db *db, const struct creds *c, int64_t *id, char *token,
+	     struct json_object **snap)
+{
+	return create(db, c, NULL, id, token, snap);
+}
+
+enum err
+order_create_with_token(struct db *db, const char *token, int64_t *id)
+{
+	struct creds none = {0};
+	char copy[ORDER_TOKEN_LEN + 1];
+
+	if (strlen(token) != ORDER_TOKEN_LEN)
+		return ERR_INTERNAL;
+	return create(db, &none, token, id, copy, NULL);
 }
 
 struct variant {

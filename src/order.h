@@ -34,6 +34,13 @@ struct creds {
  */
 enum err order_create(struct db *db, const struct creds *c, int64_t *id,
 		      char *token, struct json_object **snap);
+/*
+ * As order_create for a guest cart whose token the caller chose
+ * (ORDER_TOKEN_LEN lowercase hex digits, derived from a secret so that the
+ * caller can give it again without storing it; seed 003's imports): only
+ * its SHA-256 is stored.
+ */
+enum err order_create_with_token(struct db *db, const char *token, int64_t *id);
 
 /* What the steps and cart operations need of an order, read with its
  * ownership check. */

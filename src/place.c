@@ -53,7 +53,12 @@ place_order(struct db *db, const struct place_req *r, int64_t *id,
 		verr_add(v, "items", "the order is empty");
 		return ERR_VALIDATION_FAILED;
 	}
-	e = order_create(db, &c, id, token, NULL);
+	if (r->token != NULL && r->session == NULL) {
+		e = order_create_with_token(db, r->token, id);
+		snprintf(token, ORDER_TOKEN_LEN + 1, "%s", r->token);
+	} else {
+		e = order_create(db, &c, id, token, NULL);
+	}
 	for (i = 0; e == ERR_OK && i < r->nlines; i++) {
 		snprintf(ref, sizeof(ref), "%lld",
 			 (long long)r->lines[i].variant);

@@ -28,6 +28,9 @@ struct place_line {
 
 struct place_req {
 	const char *session; /* the customer's session, or NULL: a guest */
+	/* A guest's token chosen by the caller (order_create_with_token), or
+	 * NULL: a random one. */
+	const char *token;
 	struct place_line lines[PLACE_MAX_LINES];
 	size_t nlines;
 	/* {"shippingAddress", "billingAddress", "email"} as the addressing

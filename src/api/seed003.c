@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "idem.h"
 #include "log.h"
 #include "outbound.h"
 #include "place.h"
@@ -28,39 +29,100 @@
 #define E_INVALID     "Invalid session data"
 #define E_BODY	      "checkoutSessionId is required"
 
+/* The stored answer lacks the token; the order keeps its hash. */
 static const char sql_stored[] =
-    "SELECT body FROM seed003_imports WHERE session_id = ? AND body IS NOT "
-    "NULL";
+    "SELECT i.body, o.token_sha256 FROM seed003_imports i JOIN orders o ON "
+    "o.id = i.order_id WHERE i.session_id = ? AND i.body IS NOT NULL";
+
+struct stored {
+	struct buf body;
+	unsigned char hash[32];
+	int has_hash;
+};
 
 static enum err
-body_row(void *arg, const struct db_val *c, size_t n)
+stored_row(void *arg, const struct db_val *c, size_t n)
 {
-	struct buf *b = arg;
+	struct stored *st = arg;
 
-	if (n != 1 || c[0].type != DB_STR)
+	if (n != 2 || c[0].type != DB_STR)
 		return ERR_INTERNAL;
-	buf_reset(b);
-	return buf_append(b, c[0].s, c[0].len) == 0 ? ERR_OK : ERR_NOMEM;
+	buf_reset(&st->body);
+	st->has_hash = c[1].type == DB_STR && c[1].len == 32;
+	if (st->has_hash)
+		memcpy(st->hash, c[1].s, 32);
+	return buf_append(&st->body, c[0].s, c[0].len) == 0 ? ERR_OK
+							    : ERR_NOMEM;
 }
 
-/* Answers the stored import of session, when there is one (1). */
+/*
+ * The order's guest token: HMAC-SHA256 of the session id under
+ * security.secret, in hex. Only its SHA-256 is stored (in the order, as
+ * for every cart), and a re-import derives it again: the same answer,
+ * token included, without the database holding it (docs/api-seed003.md).
+ */
+static void
+import_token(const char *session, char out[ORDER_TOKEN_LEN + 1])
+{
+	static const char label[] = "seed003 order token";
+	unsigned char in[sizeof(label) + 256], h[32];
+	size_t n = strlen(session), i;
+
+	if (n > 255)
+		n = 255;
+	memcpy(in, label, sizeof(label)); /* Its NUL ends the label. */
+	memcpy(in + sizeof(label), session, n);
+	idem_secret_hmac(in, sizeof(label) + n, h);
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* Answers status with body (the stored answer, an object without its
+ * token) and "token" as its last member: token, or null. */
+static enum err
+answer(struct request *req, int status, const struct buf *body,
+       const char *token)
+{
+	if (body->len < 2 || body->data[body->len - 1] != '}')
+		return ERR_INTERNAL;
+	req->status = status;
+	req->content_type = "application/json";
+	buf_reset(&req->out);
+	buf_append(&req->out, body->data, body->len - 1);
+	if (token != NULL)
+		buf_printf(&req->out, ",\"token\":\"%s\"}", token);
+	else
+		buf_puts(&req->out, ",\"token\":null}");
+	return req->out.failed ? ERR_NOMEM : ERR_OK;
+}
+
+/* Answers the stored import of session, when there is one (1). The token
+ * is derived again; one that no longer matches the order's hash
+ * (security.secret changed, or an import from before the token was
+ * derived) is answered null. */
 static int
 replay(struct request *req, const char *session, int status)
 {
 	struct db_val p = DB_S(session);
-	struct buf b = {0};
+	struct stored st = {0};
+	char token[ORDER_TOKEN_LEN + 1];
+	unsigned char h[32];
+	int ok;
 
-	if (db_query(req->db, sql_stored, &p, 1, body_row, &b) != ERR_OK ||
-	    b.len == 0) {
-		buf_free(&b);
+	if (db_query(req->db, sql_stored, &p, 1, stored_row, &st) != ERR_OK ||
+	    st.body.len == 0) {
+		buf_free(&st.body);
 		return 0;
 	}
-	req->status = status;
-	req->content_type = "application/json";
-	buf_reset(&req->out);
-	buf_append(&req->out, b.data, b.len);
-	buf_free(&b);
-	return 1;
+	import_token(session, token);
+	sha256(token, ORDER_TOKEN_LEN, h);
+	ok = st.has_hash && ct_compare(h, st.hash, 32) == 0;
+	if (!ok)
+		log_warn("seed003: the token of an import does not match its "
+			 "order (security.secret changed?): answered null");
+	ok = answer(req, status, &st.body, ok ? token : NULL) == ERR_OK;
+	buf_free(&st.body);
+	return ok;
 }
 
 /* GET the session upstream: its JSON, or NULL with *status the answer. */
@@ -144,7 +206,8 @@ struct import {
 	struct place_req r;
 	const char *pi;
 	int duplicate;
-	struct buf body; /* the answer, stored with the order */
+	char token[ORDER_TOKEN_LEN + 1]; /* import_token */
+	struct buf body; /* the answer without its token, stored */
 	struct verr v;
 	struct step_out out;
 	int64_t order;
@@ -221,6 +284,7 @@ import_tx(struct db *db, void *arg)
 		m->duplicate = 1;
 		return ERR_OK;
 	}
+	m->r.token = m->token;
 	e = place_order(db, &m->r, &m->order, token, &m->v, &m->out);
 	if (e != ERR_OK)
 		return e;
@@ -244,8 +308,8 @@ import_tx(struct db *db, void *arg)
 	json_object_object_add(
 	    o, "billingAddress",
 	    json_object_get(json_object_object_get(m->s, "billingAddress")));
+	/* The token is not stored: answer() adds it. */
 	json_object_object_add(o, "order_id", json_object_new_int64(m->order));
-	json_object_object_add(o, "token", json_object_new_string(token));
 	buf_reset(&m->body);
 	buf_puts(&m->body,
 		 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -353,6 +417,7 @@ api_seed003_import(struct request *req)
 			json_object_put(body);
 			return dialect_error(req, "error", 400, E_BODY);
 		}
+	import_token(m.session, m.token);
 	/* Imported before: the same answer, token included. */
 	if (replay(req, m.session, 200)) {
 		json_object_put(body);
@@ -376,10 +441,7 @@ api_seed003_import(struct request *req)
 		if (!replay(req, m.session, 200))
 			e = ERR_INTERNAL;
 	} else if (e == ERR_OK) {
-		req->status = 201;
-		req->content_type = "application/json";
-		buf_reset(&req->out);
-		buf_append(&req->out, m.body.data, m.body.len);
+		e = answer(req, 201, &m.body, m.token);
 	} else if (e == ERR_VALIDATION_FAILED || e == ERR_OUT_OF_STOCK) {
 		/* An address, product or stock the store cannot take. */
 		dialect_error(req, "error", 400, E_INVALID);
