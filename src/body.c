@@ -54,14 +54,16 @@ count_keys(struct json_object *o)
 /*
  * json-c's strict mode still takes single-quoted names and NaN/Infinity.
  * Outside strings, JSON has only punctuation, numbers and the letters of
- * true, false and null: the first other byte is the fault.
+ * true, false and null: the first other byte is the fault. Counts the
+ * colons outside strings too: one per object member in valid JSON.
  */
 static int
-json_prescan(const char *p, size_t n, size_t *bad)
+json_prescan(const char *p, size_t n, size_t *bad, size_t *colons)
 {
 	int in_str = 0;
 	size_t i;
 
+	*colons = 0;
 	for (i = 0; i < n; i++) {
 		char c = p[i];
 
@@ -76,6 +78,7 @@ json_prescan(const char *p, size_t n, size_t *bad)
 			in_str = 1;
 			continue;
 		}
+		*colons += c == ':';
 		if (c == 0 || strchr(" \t\r\n{}[]:,-+.0123456789eEtruefalsn",
 				     c) == NULL) {
 			*bad = i;
@@ -83,6 +86,70 @@ json_prescan(const char *p, size_t n, size_t *bad)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The offset of the first member name that repeats one before it in the
+ * same object, names compared decoded ("a" and "\u0061" are one name), in
+ * p[0..n), valid JSON of at most BODY_MAX_DEPTH + 1 containers. json-c
+ * keeps the last of repeated members: a repeated name is refused, as a
+ * form's repeated key is. n when there is none.
+ */
+static size_t
+repeated_name(const char *p, size_t n)
+{
+	struct json_object *names[BODY_MAX_DEPTH + 4]; /* NULL: an array. */
+	struct json_tokener *tok = json_tokener_new();
+	size_t i, found = n;
+	int depth = -1, want_name = 0;
+
+	if (tok == NULL)
+		return n;
+	for (i = 0; i < n && found == n; i++) {
+		char c = p[i];
+
+		if (c == '"') {
+			size_t start = i;
+			struct json_object *s;
+
+			for (i++; i < n && p[i] != '"'; i++)
+				if (p[i] == '\\')
+					i++;
+			if (!want_name || depth < 0 || names[depth] == NULL)
+				continue;
+			want_name = 0;
+			json_tokener_reset(tok);
+			s = json_tokener_parse_ex(tok, p + start,
+						  (int)(i + 1 - start));
+			if (json_object_is_type(s, json_type_string)) {
+				const char *k = json_object_get_string(s);
+
+				if (json_object_object_get_ex(names[depth], k,
+							      NULL))
+					found = start;
+				else
+					json_object_object_add(names[depth], k,
+							       NULL);
+			}
+			json_object_put(s);
+		} else if (c == '{' || c == '[') {
+			if (depth + 1 >= (int)(sizeof(names) / sizeof(*names)))
+				break;
+			names[++depth] =
+			    c == '{' ? json_object_new_object() : NULL;
+			want_name = c == '{';
+		} else if (c == '}' || c == ']') {
+			if (depth >= 0)
+				json_object_put(names[depth--]);
+			want_name = 0;
+		} else if (c == ',') {
+			want_name = depth >= 0 && names[depth] != NULL;
+		}
+	}
+	while (depth >= 0)
+		json_object_put(names[depth--]);
+	json_tokener_free(tok);
+	return found;
 }
 
 /* Whether the tree holds a number JSON cannot express (1e999). */
@@ -120,10 +187,10 @@ body_decode_json(const char *p, size_t n, struct json_object **out,
 {
 	struct json_tokener *tok;
 	struct json_object *o;
-	size_t end;
+	size_t end, colons, members;
 
 	*out = NULL;
-	if (json_prescan(p, n, offset) != 0) {
+	if (json_prescan(p, n, offset, &colons) != 0) {
 		*why = "unexpected character";
 		return ERR_MALFORMED_BODY;
 	}
@@ -170,9 +237,19 @@ body_decode_json(const char *p, size_t n, struct json_object **out,
 		json_object_put(o);
 		return ERR_MALFORMED_BODY;
 	}
-	if (count_keys(o) > BODY_MAX_KEYS) {
+	members = count_keys(o);
+	if (members > BODY_MAX_KEYS) {
 		*offset = 0;
 		*why = "too many keys";
+		json_object_put(o);
+		return ERR_MALFORMED_BODY;
+	}
+	/* Fewer members in the tree than in the text: a name repeated. */
+	if (members != colons) {
+		*offset = repeated_name(p, n);
+		if (*offset == n)
+			*offset = 0;
+		*why = "repeated field";
 		json_object_put(o);
 		return ERR_MALFORMED_BODY;
 	}

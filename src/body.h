@@ -30,7 +30,9 @@ enum body_kind body_kind(const char *content_type);
 enum err body_decode(const char *content_type, const char *p, size_t n,
 		     struct json_object **out, size_t *offset,
 		     const char **why);
-/* The JSON and form decoders on their own; same contract. */
+/* The JSON and form decoders on their own; same contract. A name given
+ * twice is ERR_MALFORMED_BODY in both: a form's key repeated without [],
+ * a JSON member name repeated in one object, at any depth. */
 enum err body_decode_json(const char *p, size_t n, struct json_object **out,
 			  size_t *offset, const char **why);
 enum err body_decode_form(const char *p, size_t n, struct json_object **out,

@@ -190,11 +190,8 @@ read_address(struct json_object *a, const char *name, struct addr *out,
 		    out->f[i] == NULL && fields[i].required)
 			verr_add(v, field, "is required");
 	}
-	/* An ISO 3166-1 alpha-2 code. */
-	if (out->f[6] != NULL &&
-	    !(strlen(out->f[6]) == 2 && out->f[6][0] >= 'A' &&
-	      out->f[6][0] <= 'Z' && out->f[6][1] >= 'A' &&
-	      out->f[6][1] <= 'Z')) {
+	/* An assigned ISO 3166-1 alpha-2 code. */
+	if (out->f[6] != NULL && !valid_country(out->f[6])) {
 		snprintf(field, sizeof(field), "%s.country", name);
 		verr_add(v, field, "must be an ISO 3166-1 alpha-2 code");
 	}

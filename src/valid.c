@@ -21,14 +21,26 @@ int
 valid_int(struct json_object *obj, const char *key, const char *field,
 	  int64_t min, int64_t max, int64_t def, int64_t *out, struct verr *v)
 {
-	struct json_object *f = json_object_object_get(obj, key);
+	struct json_object *f = NULL;
 	int64_t x;
 
 	*out = def;
-	if (f == NULL)
+	/* Absent: the default. Present, null is no integer (it is not "1"). */
+	if (!json_object_object_get_ex(obj, key, &f))
 		return 0;
 	if (json_object_is_type(f, json_type_int)) {
 		x = json_object_get_int64(f);
+		/* json-c keeps 2^63 to 2^64 - 1 as unsigned and saturates
+		 * beyond, where int64 reads INT64_MAX: out of range. */
+		if (json_object_get_uint64(f) > (uint64_t)INT64_MAX) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg),
+				 "must be between %lld and %lld",
+				 (long long)min, (long long)max);
+			verr_add(v, field, msg);
+			return -1;
+		}
 	} else if (json_object_is_type(f, json_type_string) &&
 		   parse_i64(json_object_get_string(f), &x) == 0 &&
 		   json_object_get_string(f)[0] != '+') {
@@ -204,14 +216,88 @@ valid_only_keys(struct json_object *obj, const char *const *allowed,
 	return bad ? -1 : 0;
 }
 
+/* RFC 5322 atext: letters, digits and these. */
+static int
+is_atext(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+static int
+is_ldh(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-';
+}
+
 int
 valid_email(const char *s)
 {
-	const char *at = strchr(s, '@');
+	const char *at = strchr(s, '@'), *d, *label;
+	size_t i, n = strlen(s), len, labels = 0;
+	int digits_only = 1;
 
-	if (strlen(s) > 254 || at == NULL || at == s ||
-	    strchr(at + 1, '@') != NULL || strchr(at + 1, '.') == NULL ||
-	    strchr(s, ' ') != NULL)
+	if (n > 254 || at == NULL || at == s || at - s > 64)
 		return 0;
-	return at[1] != '.' && s[strlen(s) - 1] != '.';
+	/* The local part: a dot-atom (atoms of atext joined by single dots). */
+	for (i = 0; s + i < at; i++) {
+		if (s[i] == '.') {
+			if (i == 0 || s[i - 1] == '.' || s + i + 1 == at)
+				return 0;
+		} else if (!is_atext(s[i])) {
+			return 0;
+		}
+	}
+	/* The domain: two or more LDH labels of 1 to 63 characters, none
+	 * starting or ending with a hyphen, the last not all digits. */
+	for (d = at + 1;; d = label + len + 1) {
+		label = d;
+		for (len = 0; is_ldh(label[len]); len++)
+			;
+		if (len == 0 || len > 63 || label[0] == '-' ||
+		    label[len - 1] == '-')
+			return 0;
+		labels++;
+		if (label[len] == '\0')
+			break;
+		if (label[len] != '.')
+			return 0;
+	}
+	for (i = 0; i < len; i++)
+		digits_only &= label[i] >= '0' && label[i] <= '9';
+	return labels >= 2 && !digits_only;
+}
+
+/* ISO 3166-1 alpha-2, the assigned codes (249), in order. */
+static const char iso3166[] =
+    "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBS"
+    "BTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEE"
+    "EGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHM"
+    "HNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLC"
+    "LILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNA"
+    "NCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURW"
+    "SASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTO"
+    "TRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSYEYTZAZMZW";
+
+int
+valid_country(const char *s)
+{
+	size_t lo = 0, hi = (sizeof(iso3166) - 1) / 2;
+
+	if (strlen(s) != 2)
+		return 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strncmp(iso3166 + 2 * mid, s, 2);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }

@@ -20,8 +20,8 @@ struct verr {
 void verr_add(struct verr *v, const char *field, const char *message);
 /*
  * Reads integer key of obj (a JSON integer, or a decimal string as forms
- * send) into *out; def when absent. Out of [min, max] or not an integer: an
- * error for field. Returns 0 when valid.
+ * send) into *out; def when absent. Out of [min, max] (also past int64),
+ * null or not an integer: an error for field. Returns 0 when valid.
  */
 int valid_int(struct json_object *obj, const char *key, const char *field,
 	      int64_t min, int64_t max, int64_t def, int64_t *out,
@@ -36,9 +36,13 @@ int valid_ref(struct json_object *obj, const char *key, const char *field,
  * *out NULL when absent. */
 int valid_str(struct json_object *obj, const char *key, const char *field,
 	      size_t max, const char **out, struct verr *v);
-/* Whether s looks like an email address: one @, a local part, a domain
- * with a dot, no spaces, at most 254 bytes. */
+/* Whether s is a plain RFC 5322 addr-spec of at most 254 bytes: a
+ * dot-atom local part (atext, at most 64 bytes), @, a domain of two or
+ * more LDH labels (1-63, no hyphen at either end; the last not all
+ * digits). No quoted local parts, domain literals or non-ASCII. */
 int valid_email(const char *s);
+/* Whether s is an assigned ISO 3166-1 alpha-2 code (upper case). */
+int valid_country(const char *s);
 /* An error for every key of obj not in the NULL-terminated list. */
 int valid_only_keys(struct json_object *obj, const char *const *allowed,
 		    struct verr *v);

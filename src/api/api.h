@@ -86,6 +86,11 @@ enum err dialect_error(struct request *req, const char *key, int status,
 		       const char *text);
 /* Minor units as a JSON number of major units with 2 decimals. */
 struct json_object *dialect_amount(int64_t minor);
+/* The request's raw body decoded by the canonical API's JSON decoder
+ * (body_decode_json: strict JSON, no name repeated in an object), whatever
+ * its Content-Type; NULL when it is empty or not such an object. Owned by
+ * the caller. */
+struct json_object *dialect_body(struct request *req);
 /* Member key of o when it is a string, else NULL. */
 const char *dialect_string(struct json_object *o, const char *key);
 /* A JSON number of major units (0 to 1e10) in minor units, rounded to

@@ -1,11 +1,14 @@
 /*
  * What the seed dialects (src/api/seed00N.c) share: their own error shape,
- * amounts in major units, and reading their JSON bodies.
+ * amounts in major units, and reading their JSON bodies (with the
+ * canonical API's decoder, so that its rules hold in every dialect).
  */
 #include "api/api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "body.h"
 
 enum err
 dialect_error(struct request *req, const char *key, int status,
@@ -26,6 +29,20 @@ dialect_amount(int64_t minor)
 	snprintf(s, sizeof(s), "%s%lld.%02lld", minor < 0 ? "-" : "",
 		 (long long)llabs(minor) / 100, (long long)llabs(minor) % 100);
 	return json_object_new_double_s((double)minor / 100.0, s);
+}
+
+struct json_object *
+dialect_body(struct request *req)
+{
+	struct json_object *o = NULL;
+	const char *why;
+	size_t off;
+
+	if (req->body.len == 0 ||
+	    body_decode_json(req->body.data, req->body.len, &o, &off, &why) !=
+		ERR_OK)
+		return NULL;
+	return o;
 }
 
 const char *

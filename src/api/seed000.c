@@ -231,16 +231,13 @@ api_seed000_checkout(struct request *req)
 {
 	struct booking b = {0};
 	struct json_object *body = NULL, *item;
-	enum json_tokener_error jerr = json_tokener_success;
 	enum err e;
 
 	/* ?account= with an OAuth header: seed 001's checkout. */
 	if (seed001_wanted(req))
 		return api_seed001_checkout(req);
-	if (req->body.len > 0)
-		body = json_tokener_parse_verbose(req->body.data, &jerr);
-	if (body == NULL || jerr != json_tokener_success ||
-	    !json_object_is_type(body, json_type_object)) {
+	body = dialect_body(req);
+	if (body == NULL) {
 		json_object_put(body);
 		return dialect_error(req, "message", 400, MSG_MALFORMED);
 	}

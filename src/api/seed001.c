@@ -395,8 +395,7 @@ api_seed001_checkout(struct request *req)
 		return e;
 	if (owner == 0 || owner != c.account)
 		return dialect_error(req, "error", 401, E_TOKEN);
-	if (req->body.len > 0)
-		body = json_tokener_parse(req->body.data);
+	body = dialect_body(req);
 	why = read_body(req, body, &c, &status);
 	if (why != NULL || status == 500) {
 		json_object_put(body);

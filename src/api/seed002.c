@@ -246,12 +246,13 @@ seat_row(void *arg, const struct db_val *c, size_t n)
 enum err
 api_seed002_cart_add(struct request *req)
 {
-	struct json_object *body =
-	    req->body.len > 0 ? json_tokener_parse(req->body.data) : NULL;
+	struct json_object *body = dialect_body(req);
 	struct add a = {0};
 	struct db_val p;
 	enum err e = ERR_OK;
 
+	if (body == NULL && req->body.len > 0)
+		return dialect_error(req, "error", 400, E_BAD_FIELDS);
 	if (owner_key(body, a.owner, &a.user, &a.guest) != 0) {
 		json_object_put(body);
 		return dialect_error(req, "error", 400, E_WHO);
@@ -370,11 +371,12 @@ checkout_tx(struct db *db, void *arg)
 enum err
 api_seed002_checkout(struct request *req)
 {
-	struct json_object *body =
-	    req->body.len > 0 ? json_tokener_parse(req->body.data) : NULL;
+	struct json_object *body = dialect_body(req);
 	struct co c = {0};
 	enum err e;
 
+	if (body == NULL && req->body.len > 0)
+		return dialect_error(req, "error", 400, E_BAD_FIELDS);
 	if (owner_key(body, c.owner, &c.user, &c.guest) != 0) {
 		json_object_put(body);
 		return dialect_error(req, "error", 400, E_WHO);

@@ -404,8 +404,7 @@ api_seed003_import(struct request *req)
 	enum err e;
 	size_t i;
 
-	if (req->body.len > 0)
-		body = json_tokener_parse(req->body.data);
+	body = dialect_body(req);
 	m.session = dialect_string(body, "checkoutSessionId");
 	if (m.session == NULL || m.session[0] == '\0' ||
 	    strlen(m.session) > 255) {

@@ -50,6 +50,17 @@ static const struct row rows[] = {
      "\"i\":{\"j\":1}}}}}}}}}}",
      NULL, ERR_MALFORMED_BODY, ANY_OFFSET},
     {JSON, "{\"a\":\"\xff\"}", NULL, ERR_MALFORMED_BODY, ANY_OFFSET},
+    /* JSON: a name twice in one object is refused at the repeat, at any
+     * depth, as a form's repeated key is; in two objects it is fine. */
+    {JSON, "{\"a\":1,\"a\":5000}", NULL, ERR_MALFORMED_BODY, 7},
+    {JSON, "{\"a\":1,\"\\u0061\":2}", NULL, ERR_MALFORMED_BODY, 7},
+    {JSON, "{\"a\":{\"b\":1,\"c\":2,\"b\":3}}", NULL, ERR_MALFORMED_BODY, 18},
+    {JSON, "{\"a\":[{\"m\":1},{\"m\":1,\"m\":2}]}", NULL, ERR_MALFORMED_BODY,
+     21},
+    {JSON, "{\"a\":{\"a\":1},\"b\":{\"a\":[\"a\",\"a\"]}}",
+     "{\"a\":{\"a\":1},\"b\":{\"a\":[\"a\",\"a\"]}}", 0, 0},
+    {JSON, "{\"a:\":1,\"a\":2}", "{\"a:\":1,\"a\":2}", 0, 0},
+    {JSON, "{\"x\":{},\"y\":{\"x\":1},\"x\":2}", NULL, ERR_MALFORMED_BODY, 20},
     /* Forms: objects, arrays, indices. */
     {FORM, "a=1&b=2", "{\"a\":\"1\",\"b\":\"2\"}", 0, 0},
     {FORM, "a[b]=1&a[c]=2", "{\"a\":{\"b\":\"1\",\"c\":\"2\"}}", 0, 0},
