@@ -526,3 +526,32 @@ keyed(struct cart *c, const char *method, const char *path, const char *key,
 	assert_int_equal(e2e_request(method, path, &o, &r), 0);
 	return r;
 }
+
+void
+assert_problem(struct resp *r, long status, const char *code)
+{
+	char want[96];
+
+	if (r->status != status)
+		fail_msg("status %ld, want %ld: %s", r->status, status,
+			 r->body.data);
+	assert_string_equal(r->content_type, PROBLEM);
+	assert_string_equal(resp_json_str(r, "code"), code);
+	snprintf(want, sizeof(want), "urn:checkoutd:problem:%s", code);
+	assert_string_equal(resp_json_str(r, "type"), want);
+	assert_int_equal(atol(resp_json_str(r, "status")), status);
+}
+
+struct json_object *
+shipping_entry(struct json_object *view, const char *code)
+{
+	struct json_object *m = json_object_object_get(
+	    json_object_array_get_idx(view, 0), "methods");
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(m); i++)
+		if (strcmp(text(json_object_array_get_idx(m, i), "code"),
+			   code) == 0)
+			return json_object_array_get_idx(m, i);
+	return NULL;
+}

@@ -142,4 +142,12 @@ struct json_object *other_json(const char *env, const char *method,
 struct resp keyed(struct cart *c, const char *method, const char *path,
 		  const char *key, const char *ctype, const char *body);
 
+#define PROBLEM "application/problem+json"
+/* Fails the test unless r is a problem+json answer of status and code
+ * (its type, status and code members included). */
+void assert_problem(struct resp *r, long status, const char *code);
+/* The method entry with code in the first shipment of a checkout's
+ * shipping choices (its GET), or NULL. */
+struct json_object *shipping_entry(struct json_object *view, const char *code);
+
 #endif

@@ -41,21 +41,6 @@ addressed(struct cart *c)
 	put(c, FORM, ADDRESS_FORM, 200);
 }
 
-/* The method entry with code in the GET's first shipment, or NULL. */
-static struct json_object *
-entry(struct json_object *view, const char *code)
-{
-	struct json_object *m = json_object_object_get(
-	    json_object_array_get_idx(view, 0), "methods");
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(m); i++)
-		if (strcmp(text(json_object_array_get_idx(m, i), "code"),
-			   code) == 0)
-			return json_object_array_get_idx(m, i);
-	return NULL;
-}
-
 static void
 test_quotes_offered_and_charged(void **state)
 {
@@ -66,7 +51,7 @@ test_quotes_offered_and_charged(void **state)
 	addressed(&c);
 	o = call(&c, "GET", co(&c), NULL, NULL, 200);
 	/* 600 g: one started kg. UPS 4.90 + 0.20, DHL 9.90 + 0.50. */
-	e = entry(o, "carrier:ups_standard");
+	e = shipping_entry(o, "carrier:ups_standard");
 	assert_non_null(e);
 	assert_int_equal(num(e, "price"), 510);
 	assert_string_equal(text(e, "name"), "UPS Standard");
@@ -74,9 +59,10 @@ test_quotes_offered_and_charged(void **state)
 	assert_true(json_object_get_type(json_object_object_get(e, "id")) ==
 		    json_type_null);
 	assert_int_equal(num(e, "estimated_days"), 3);
-	assert_non_null(entry(o, "carrier:dhl_express"));
-	assert_int_equal(num(entry(o, "carrier:dhl_express"), "price"), 1040);
-	assert_non_null(entry(o, "flat_eu"));
+	assert_non_null(shipping_entry(o, "carrier:dhl_express"));
+	assert_int_equal(num(shipping_entry(o, "carrier:dhl_express"), "price"),
+			 1040);
+	assert_non_null(shipping_entry(o, "flat_eu"));
 	json_object_put(o);
 	/* The quoted price is what is charged, and it stays so. */
 	shippo("/_control", "{\"surcharge\": 700}");
@@ -131,19 +117,19 @@ test_carrier_timeout_hides_only_its_entries(void **state)
 	took = (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	assert_true(took < 2.0);
-	assert_null(entry(o, "carrier:ups_standard"));
-	assert_non_null(entry(o, "flat_eu"));
-	assert_non_null(entry(o, "flexible_eu"));
+	assert_null(shipping_entry(o, "carrier:ups_standard"));
+	assert_non_null(shipping_entry(o, "flat_eu"));
+	assert_non_null(shipping_entry(o, "flexible_eu"));
 	json_object_put(o);
 	/* Answering 500: the same. */
 	shippo("/_control", "{\"status\": 500, \"count\": 1}");
 	o = call(&c, "GET", co(&c), NULL, NULL, 200);
-	assert_null(entry(o, "carrier:dhl_express"));
-	assert_non_null(entry(o, "flat_eu"));
+	assert_null(shipping_entry(o, "carrier:dhl_express"));
+	assert_non_null(shipping_entry(o, "flat_eu"));
 	json_object_put(o);
 	/* Back: offered again. */
 	o = call(&c, "GET", co(&c), NULL, NULL, 200);
-	assert_non_null(entry(o, "carrier:dhl_express"));
+	assert_non_null(shipping_entry(o, "carrier:dhl_express"));
 	json_object_put(o);
 }
 

@@ -124,22 +124,6 @@ twice(struct cart *c, const char *method, const char *path, const char *key,
 	return o;
 }
 
-/* Whether the first shipment of a checkout's shipping choices (its GET,
- * one entry per shipment) offers method code. */
-static int
-offers(struct json_object *view, const char *code)
-{
-	struct json_object *m = json_object_object_get(
-	    json_object_array_get_idx(view, 0), "methods");
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(m); i++)
-		if (strcmp(text(json_object_array_get_idx(m, i), "code"),
-			   code) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 test_cgi_full_walk_with_card_quote_and_refund(void **state)
 {
@@ -159,7 +143,7 @@ test_cgi_full_walk_with_card_quote_and_refund(void **state)
 	    twice(&c, "PUT", co(&c), "cgi-2", FORM, ADDRESS_FORM, 200));
 	/* The carrier's live quotes, asked by the CGI process. */
 	o = call(&c, "GET", co(&c), NULL, NULL, 200);
-	assert_true(offers(o, "carrier:ups_standard"));
+	assert_non_null(shipping_entry(o, "carrier:ups_standard"));
 	json_object_put(o);
 	json_object_put(twice(&c, "PUT", co(&c), "cgi-3", FORM,
 			      "shipments[0][method]=carrier:ups_standard",

@@ -24,23 +24,6 @@
 
 #include "client.h"
 
-#define PROBLEM "application/problem+json"
-
-static void
-assert_problem(struct resp *r, long status, const char *code)
-{
-	char want[96];
-
-	if (r->status != status)
-		fail_msg("status %ld, want %ld: %s", r->status, status,
-			 r->body.data);
-	assert_string_equal(r->content_type, PROBLEM);
-	assert_string_equal(resp_json_str(r, "code"), code);
-	snprintf(want, sizeof(want), "urn:checkoutd:problem:%s", code);
-	assert_string_equal(resp_json_str(r, "type"), want);
-	assert_int_equal(atol(resp_json_str(r, "status")), status);
-}
-
 static double
 now(void)
 {
