@@ -4,8 +4,13 @@
 -- at once when that connection is gone for sure (the server restarted, or
 -- no longer has it: its writer died or lost the database), instead of
 -- waiting out the 60 s after which any marker counts as abandoned. NULL
--- (markers written before): only the 60 s apply.
+-- (markers written before): only the 60 s apply. claim is a random tag of
+-- the request that holds the marker: it stores or drops the marker only
+-- while the tag is still its own, so a request whose marker was taken over
+-- (its connection was replaced under it) can neither store its answer
+-- over the new holder's nor commit the work that answer belongs to.
 ALTER TABLE idempotency_keys
-  ADD COLUMN owner_server VARCHAR(128) NULL,
+  ADD COLUMN claim BINARY(16) NULL,
+  ADD COLUMN owner_server VARCHAR(160) NULL,
   ADD COLUMN owner_boot BIGINT NULL,
   ADD COLUMN owner_conn BIGINT UNSIGNED NULL;

@@ -67,6 +67,7 @@ db_idle(struct db *db)
 	if (db->conn == NULL || !db->open || db->in_tx)
 		return;
 	db->open = 0; /* First: db_fail may close, which comes back here. */
+	errno = 0;    /* db_fail reads it: a timeout, or not. */
 	if (mysql_commit(db->conn) != 0)
 		db_fail(db, mysql_errno(db->conn), "commit");
 }
@@ -187,6 +188,35 @@ timed_out(struct db *db)
 			  "it answers again");
 }
 
+/*
+ * A row lock or metadata lock waited for longer than read_timeout would
+ * look like a hung server (the read times out): the session's lock waits
+ * end a second before it, as ER_LOCK_WAIT_TIMEOUT, which db_tx retries.
+ */
+static int
+lock_waits(MYSQL *m, unsigned read_timeout)
+{
+	static const char sql[] = "SET SESSION innodb_lock_wait_timeout = ?, "
+				  "SESSION lock_wait_timeout = ?";
+	long long wait = read_timeout > 1 ? (long long)read_timeout - 1 : 1;
+	MYSQL_BIND b[2];
+	MYSQL_STMT *st;
+	int rc;
+
+	if (read_timeout == 0)
+		return 0; /* No read timeout: the server's lock waits stand. */
+	st = mysql_stmt_init(m);
+	if (st == NULL)
+		return -1;
+	memset(b, 0, sizeof(b));
+	b[0].buffer_type = b[1].buffer_type = MYSQL_TYPE_LONGLONG;
+	b[0].buffer = b[1].buffer = &wait;
+	rc = mysql_stmt_prepare(st, sql, sizeof(sql) - 1) != 0 ||
+	     mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0;
+	mysql_stmt_close(st);
+	return rc ? -1 : 0;
+}
+
 /* Opens the connection (db_connect without the hung-server check). */
 static enum err
 connect_now(struct db *db)
@@ -217,6 +247,7 @@ connect_now(struct db *db)
 	    m, MYSQL_INIT_COMMAND,
 	    "SET SESSION time_zone = '+00:00', SESSION tx_isolation = "
 	    "'READ-COMMITTED', SESSION autocommit = 0");
+	errno = 0;
 	if (mysql_real_connect(
 		m, *sock ? NULL : config_str("database.host"),
 		config_str("database.user"), config_str("database.password"),
@@ -232,6 +263,12 @@ connect_now(struct db *db)
 		mysql_close(m);
 		if (timeout_hit)
 			timed_out(db);
+		return ERR_DATABASE_UNAVAILABLE;
+	}
+	if (lock_waits(m, rtimeout) != 0) {
+		metrics_inc(MET_DB_ERRORS);
+		log_error("database session setup failed: %s", mysql_error(m));
+		mysql_close(m);
 		return ERR_DATABASE_UNAVAILABLE;
 	}
 	db->conn = m;
@@ -305,6 +342,7 @@ prepare(struct db *db, const char *text, MYSQL_STMT **out)
 
 	if (st == NULL)
 		return ERR_NOMEM;
+	errno = 0;
 	if (mysql_stmt_prepare(st, text, strlen(text)) != 0) {
 		unsigned errnum = mysql_stmt_errno(st);
 
@@ -458,6 +496,7 @@ bind_and_run(struct db *db, MYSQL_STMT *st, const struct db_val *p, size_t n)
 	}
 	if (n > 0 && mysql_stmt_bind_param(st, b) != 0)
 		return db_fail(db, mysql_stmt_errno(st), "bind");
+	errno = 0;
 	if (mysql_stmt_execute(st) != 0)
 		return db_fail(db, mysql_stmt_errno(st), "execute");
 	return ERR_OK;
@@ -502,6 +541,7 @@ run_batch_now(struct db *db, const char *const *sql, size_t nsql, int commit,
 	} else if (mysql_stmt_field_count(*st) == 0) {
 		/* A write outside db_tx: committed now, as autocommit would. */
 		db->open = 0;
+		errno = 0;
 		if (mysql_commit(db->conn) != 0)
 			return db_fail(db, mysql_errno(db->conn), "commit");
 	}
@@ -762,6 +802,7 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 		e = db_fail(db, mysql_stmt_errno(st), "bind result");
 		goto out;
 	}
+	errno = 0;
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
 		struct db_val row_cols[DB_MAX_COLS];
 
@@ -819,7 +860,8 @@ db_row_int(void *arg, const struct db_val *c, size_t n)
 }
 
 static const char sql_identity[] =
-    "SELECT CONCAT(@@hostname, ':', @@port), CAST(UNIX_TIMESTAMP() - "
+    "SELECT CONCAT(@@hostname, ':', @@port, ':', @@wsrep_node_name), "
+    "CAST(UNIX_TIMESTAMP() - "
     "VARIABLE_VALUE AS SIGNED), CONNECTION_ID() FROM "
     "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'";
 static const char sql_alive[] =
@@ -871,8 +913,10 @@ db_gone(struct db *db, const struct db_identity *who, int *gone)
 	e = db_identity(db, &me);
 	if (e != ERR_OK || strcmp(me->server, who->server) != 0)
 		return e;
-	/* The start is computed from whole seconds: +-1 each time. */
-	if (me->boot - who->boot > 2 || who->boot - me->boot > 2) {
+	/* The start is computed from whole seconds and the clock: a
+	 * restart moves it by the old server's whole life, a clock step by
+	 * less than this (then PROCESSLIST decides). */
+	if (me->boot - who->boot > 30 || who->boot - me->boot > 30) {
 		*gone = 1;
 		return ERR_OK;
 	}
@@ -968,6 +1012,7 @@ tx_attempt(void *p)
 	unhold(c->db);
 	c->db->in_tx = 0;
 	c->db->open = 0; /* Before db_fail, which may close the connection. */
+	errno = 0;
 	if (e == ERR_OK && !committed && c->db->conn != NULL &&
 	    mysql_commit(c->db->conn) != 0)
 		e = db_fail(c->db, mysql_errno(c->db->conn), "commit");

@@ -58,7 +58,7 @@ struct db {
 	/* This connection's server and id (db_identity), read once. */
 	struct db_identity {
 		int known;
-		char server[128]; /* host:port */
+		char server[128]; /* host:port:wsrep_node_name */
 		int64_t boot;	  /* The server's start, Unix seconds (+-1). */
 		int64_t conn_id;
 	} who;
@@ -115,7 +115,7 @@ struct db {
 #define DB_ID(v) ((v) != 0 ? DB_I(v) : DB_N)
 
 /*
- * Who this connection is: its server (host:port), when that server
+ * Who this connection is: its server (host:port:node), when that server
  * started and the connection's id, read with one query the first time
  * after a connect. A record of work in progress that names them lets
  * another connection tell whether its writer is gone (db_gone). *out

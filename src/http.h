@@ -46,6 +46,7 @@ struct request {
 	/* A same-key retry of a request that never answered (its marker's
 	 * writer is gone): its work may be done already. */
 	int idem_resumed;
+	unsigned char idem_claim[16]; /* This request's tag on its marker. */
 	unsigned char idem_scope[32], idem_hmac[32];
 	char idem_ctype[128];
 	void *curl; /* This worker's curl handle (CURL *). */

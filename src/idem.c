@@ -91,21 +91,23 @@ static const char sql_claim[] =
     "scope_hash = ? FOR UPDATE";
 static const char sql_insert[] =
     "INSERT IGNORE INTO idempotency_keys (scope_hash, request_hmac, "
-    "expires_at, owner_server, owner_boot, owner_conn) VALUES (?, ?, "
-    "UTC_TIMESTAMP() + INTERVAL 1 DAY, ?, ?, ?)";
+    "expires_at, owner_server, owner_boot, owner_conn, claim) VALUES (?, ?, "
+    "UTC_TIMESTAMP() + INTERVAL 1 DAY, ?, ?, ?, ?)";
 static const char sql_restart[] =
     "UPDATE idempotency_keys SET request_hmac = ?, status = NULL, "
     "response_headers = NULL, response_body = NULL, created_at = "
     "UTC_TIMESTAMP(3), expires_at = UTC_TIMESTAMP() + INTERVAL 1 DAY, "
-    "owner_server = ?, owner_boot = ?, owner_conn = ? WHERE scope_hash = ?";
+    "owner_server = ?, owner_boot = ?, owner_conn = ?, claim = ? WHERE "
+    "scope_hash = ?";
 static const char sql_stored[] =
     "SELECT status, response_headers, response_body FROM "
     "idempotency_keys WHERE scope_hash = ?";
 static const char sql_store[] =
     "UPDATE idempotency_keys SET status = ?, response_headers = ?, "
-    "response_body = ? WHERE scope_hash = ?";
+    "response_body = ? WHERE scope_hash = ? AND claim = ?";
 static const char sql_drop[] =
-    "DELETE FROM idempotency_keys WHERE scope_hash = ? AND status IS NULL";
+    "DELETE FROM idempotency_keys WHERE scope_hash = ? AND status IS NULL "
+    "AND claim = ?";
 
 enum claim { CLAIM_RUN, CLAIM_REPLAY, CLAIM_IN_USE, CLAIM_REUSED };
 
@@ -148,7 +150,8 @@ claim_tx(struct db *db, void *arg)
 {
 	struct claim_ctx *c = arg;
 	struct request *r = c->req;
-	struct db_val p[5] = {DB_B((const char *)r->idem_scope, 32)};
+	struct db_val p[6] = {DB_B((const char *)r->idem_scope, 32)};
+	struct db_val claim = DB_B((const char *)r->idem_claim, 16);
 	const struct db_identity *me;
 	struct row row = {0};
 	uint64_t inserted = 0;
@@ -156,6 +159,9 @@ claim_tx(struct db *db, void *arg)
 	enum err e;
 
 	r->idem_resumed = 0;
+	if (getrandom(r->idem_claim, sizeof(r->idem_claim), 0) !=
+	    (ssize_t)sizeof(r->idem_claim))
+		return ERR_INTERNAL;
 	e = db_query(db, sql_claim, p, 1, claim_row, &row);
 	if (e != ERR_OK)
 		return e;
@@ -176,7 +182,8 @@ claim_tx(struct db *db, void *arg)
 		p[2] = DB_S(me->server);
 		p[3] = DB_I(me->boot);
 		p[4] = DB_I(me->conn_id);
-		e = db_exec(db, sql_insert, p, 5, &inserted);
+		p[5] = claim;
+		e = db_exec(db, sql_insert, p, 6, &inserted);
 		/* Another request inserted it a moment ago. */
 		c->result = inserted == 1 ? CLAIM_RUN : CLAIM_IN_USE;
 		return e;
@@ -189,9 +196,10 @@ claim_tx(struct db *db, void *arg)
 		p[1] = DB_S(me->server);
 		p[2] = DB_I(me->boot);
 		p[3] = DB_I(me->conn_id);
-		p[4] = DB_B((const char *)r->idem_scope, 32);
+		p[4] = claim;
+		p[5] = DB_B((const char *)r->idem_scope, 32);
 		c->result = CLAIM_RUN;
-		return db_exec(db, sql_restart, p, 5, NULL);
+		return db_exec(db, sql_restart, p, 6, NULL);
 	}
 	if (!row.done)
 		c->result = CLAIM_IN_USE; /* Whatever it was, it still runs. */
@@ -236,7 +244,8 @@ store(struct db *db, void *arg)
 {
 	struct request *r = arg;
 	struct buf h = {0};
-	struct db_val p[4];
+	struct db_val p[5];
+	uint64_t matched = 0;
 	enum err e;
 
 	if (!storable(r->status) || r->idem_stored)
@@ -248,7 +257,13 @@ store(struct db *db, void *arg)
 	p[1] = DB_B(h.data, h.len);
 	p[2] = DB_B(r->out.data ? r->out.data : "", r->out.len);
 	p[3] = DB_B((const char *)r->idem_scope, 32);
-	e = h.failed ? ERR_NOMEM : db_exec(db, sql_store, p, 4, NULL);
+	p[4] = DB_B((const char *)r->idem_claim, 16);
+	e = h.failed ? ERR_NOMEM : db_exec(db, sql_store, p, 5, &matched);
+	/* Taken over meanwhile (this request's connection was replaced and
+	 * a retry found the old one gone): the key is another request's now;
+	 * the work this answer belongs to rolls back with it. */
+	if (e == ERR_OK && matched == 0)
+		e = ERR_IDEMPOTENCY_KEY_IN_USE;
 	buf_free(&h);
 	if (e == ERR_OK)
 		r->idem_stored = 1;
@@ -361,7 +376,7 @@ idem_begin(struct request *req)
 void
 idem_end(struct request *req)
 {
-	struct db_val p;
+	struct db_val p[2];
 
 	req->db->precommit = NULL;
 	req->db->precommit_arg = NULL;
@@ -373,7 +388,8 @@ idem_end(struct request *req)
 		if (store(req->db, req) == ERR_OK)
 			return;
 	}
-	p = DB_B((const char *)req->idem_scope, 32);
-	if (db_exec(req->db, sql_drop, &p, 1, NULL) != ERR_OK)
+	p[0] = DB_B((const char *)req->idem_scope, 32);
+	p[1] = DB_B((const char *)req->idem_claim, 16);
+	if (db_exec(req->db, sql_drop, p, 2, NULL) != ERR_OK)
 		log_warn("could not drop an idempotency marker");
 }

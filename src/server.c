@@ -290,6 +290,18 @@ claim(int fd)
 					   __ATOMIC_ACQUIRE);
 }
 
+/* Raises srv.max_fd to fd (the lobby's sweep looks that far). */
+static void
+raise_max_fd(int fd)
+{
+	int seen = __atomic_load_n(&srv.max_fd, __ATOMIC_RELAXED);
+
+	while (fd > seen &&
+	       !__atomic_compare_exchange_n(&srv.max_fd, &seen, fd, 1,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 /* Hands fd, whose request has not arrived whole, to the main thread;
  * closes it when the server is stopping. */
 static void
@@ -327,9 +339,10 @@ leave_lobby(int fd, int close_it)
 }
 
 /*
- * After a 413 the body was not read: it is read now and thrown away, up to
- * DRAIN_MAX, so that the connection (nginx keeps it for other clients'
- * requests) stays usable. 1 when it reached the end of the body.
+ * Reads what is left of a request's body (all of it after a 413) and
+ * throws it away, up to DRAIN_MAX, so that the connection (nginx keeps it
+ * for other clients' requests) stays usable. 1 when it reached the end of
+ * the body.
  */
 #define DRAIN_MAX (4 << 20)
 static int
@@ -358,11 +371,22 @@ serve(FCGX_Request *fr, struct request *req, struct buf *out, int fd)
 	 * one way to keep idle connections out of the workers. FCGX_Accept_r
 	 * starts with FCGX_Finish_r, which closes ipcFd unless keepConnection
 	 * is set; the request's own flag replaces it once read.
+	 *
+	 * libfcgi is given a duplicate of fd: whatever it closes, fd's
+	 * number stays this worker's until forget() has run, so another
+	 * worker's new connection can never get the number while its state
+	 * still says ours.
 	 */
-	fr->ipcFd = fd;
+	fr->ipcFd = dup(fd);
+	if (fr->ipcFd < 0) {
+		forget(fd);
+		close(fd);
+		return;
+	}
 	fr->keepConnection = 1;
 	if (FCGX_Accept_r(fr) < 0) {
-		forget(fd); /* libfcgi closed it. */
+		forget(fd); /* libfcgi closed its duplicate. */
+		close(fd);
 		return;
 	}
 	{
@@ -372,14 +396,19 @@ serve(FCGX_Request *fr, struct request *req, struct buf *out, int fd)
 	}
 	if (http_serialize(req, out) == 0)
 		FCGX_PutStr(out->data, (int)out->len, fr->out);
-	if (req->body_unread && !(req->status == 413 && drain(fr->in)))
+	/* Whatever of the body was not read (a 413, a 404 before reading)
+	 * is read to its end, so that the connection nginx keeps holds no
+	 * leftover records of this request. */
+	if (!drain(fr->in))
 		fr->keepConnection = 0;
 	http_request_reset(req);
 	FCGX_Finish_r(fr);
 	if (fr->ipcFd < 0) {
 		forget(fd);
+		close(fd);
 		return;
 	}
+	close(fr->ipcFd);
 	fr->ipcFd = -1;
 	park(fd);
 }
@@ -449,9 +478,7 @@ worker_main(void *arg)
 				   sizeof(io_timeout));
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &io_timeout,
 				   sizeof(io_timeout));
-			if (fd > __atomic_load_n(&srv.max_fd, __ATOMIC_RELAXED))
-				__atomic_store_n(&srv.max_fd, fd,
-						 __ATOMIC_RELAXED);
+			raise_max_fd(fd);
 			__atomic_store_n(&srv.state[fd], CONN_BUSY,
 					 __ATOMIC_RELEASE);
 		} else if (!claim(fd)) {
@@ -549,7 +576,13 @@ lobby_run(int sfd, unsigned char *peek)
 				}
 				log_info("signal %u received: shutting down",
 					 si.ssi_signo);
+				/* Under park_mu, with stopping set: no
+				 * worker adds to the lobby meanwhile or
+				 * after. */
+				pthread_mutex_lock(&srv.park_mu);
+				srv.stopping = 1;
 				lobby_sweep(1);
+				pthread_mutex_unlock(&srv.park_mu);
 				return;
 			}
 			if (__atomic_load_n(&srv.state[fd], __ATOMIC_ACQUIRE) !=
