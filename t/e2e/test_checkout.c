@@ -523,10 +523,8 @@ test_validation(void **state)
 		json_object_put(o);
 	}
 	/* Over the limit: 256 characters. */
-	memset(longname, 0, sizeof(longname));
-	strcpy(longname, "{\"shippingAddress\": {\"firstName\": \"");
-	memset(longname + strlen(longname), 'x', 256);
-	strcat(longname, "\"}}");
+	snprintf(longname, sizeof(longname),
+		 "{\"shippingAddress\": {\"firstName\": \"%0256d\"}}", 0);
 	o = call(&c, "PUT", co(&c), JSON, longname, 422);
 	assert_string_equal(first_error_field(o), "shippingAddress.firstName");
 	json_object_put(o);
