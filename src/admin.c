@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "booking.h"
 #include "config.h"
 #include "log.h"
 #include "order.h"
@@ -193,7 +194,7 @@ ship_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = db_exec(db, sql_ship_order, p, 1, NULL);
 	if (e == ERR_OK)
-		e = order_agenda_settle(db, c->id);
+		e = booking_settle(db, c->id);
 	if (e == ERR_OK)
 		e = event(db, c->id, "order.shipped", &c->snapshot);
 	return e;
@@ -444,7 +445,7 @@ cancel_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = db_exec(db, sql_cancel_order, &p, 1, NULL);
 	if (e == ERR_OK)
-		e = order_agenda_settle(db, c->id);
+		e = booking_settle(db, c->id);
 	if (e == ERR_OK)
 		e = event(db, c->id, "order.cancelled", &c->snapshot);
 	return e;

@@ -1048,17 +1048,3 @@ order_event(struct db *db, int64_t id, const char *type,
 	    DB_S(json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN));
 	return db_exec(db, sql_event, p, 4, NULL);
 }
-
-static const char sql_agenda_settle[] =
-    "UPDATE agenda_entries a JOIN orders o ON o.id = a.order_id SET "
-    "a.state = IF(o.state = 'cancelled', 'cancelled', 'done') WHERE "
-    "a.order_id = ? AND a.state = 'scheduled' AND o.state IN ('fulfilled', "
-    "'cancelled')";
-
-enum err
-order_agenda_settle(struct db *db, int64_t id)
-{
-	struct db_val p = DB_I(id);
-
-	return db_exec(db, sql_agenda_settle, &p, 1, NULL);
-}

@@ -198,9 +198,4 @@ enum err order_event(struct db *db, int64_t id, const char *type,
 enum err session_customer(struct db *db, const char *session,
 			  int64_t *customer);
 
-/* Seed 000's agenda follows its order: an entry still `scheduled` is
- * `done` once the order is fulfilled, `cancelled` once it is cancelled
- * (both free the provider's slot). In the caller's transaction. */
-enum err order_agenda_settle(struct db *db, int64_t id);
-
 #endif

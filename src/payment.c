@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "booking.h"
 #include "log.h"
 #include "metrics.h"
 #include "order.h"
@@ -115,7 +116,7 @@ payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
 		metrics_inc(MET_PAYMENTS_COMPLETED);
 		e = db_exec(db, sql_paid, p, 1, NULL);
 		if (e == ERR_OK)
-			e = order_agenda_settle(db, l.order);
+			e = booking_settle(db, l.order);
 		return e == ERR_OK ? event(db, l.order, "order.paid") : e;
 	}
 	/* Failed or cancelled: the order gets a fresh payment to pay with,

@@ -65,8 +65,6 @@ enum err api_admin_ship(struct request *req);
 /* src/api/seed000.c: POST /checkouts (SPEC 3.1); its body is read raw,
  * so that a malformed one gets the seed's own error. */
 enum err api_seed000_checkout(struct request *req);
-/* The agenda slot after days_ahead days (tests): "YYYY-MM-DD 09:00:00". */
-void seed000_slot(time_t now, int64_t days_ahead, char out[24]);
 
 /* src/api/seed003.c: POST /api/v1/orders/checkout (SPEC 3.4). */
 enum err api_seed003_import(struct request *req);

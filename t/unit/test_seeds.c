@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/api.h"
+#include "booking.h"
 
 static void
 test_slots(void **state)
@@ -35,7 +35,7 @@ test_slots(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		seed000_slot(rows[i].now, rows[i].ahead, out);
+		booking_slot(rows[i].now, rows[i].ahead, out);
 		assert_string_equal(out, rows[i].want);
 	}
 }

@@ -1,0 +1,242 @@
+/*
+ * Bookings (seed 000, SPEC 3.1): an order of a provider's item and its
+ * agenda entry, under the rules of booking.h.
+ */
+#include "booking.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "order.h"
+#include "place.h"
+#include "str.h"
+
+/* A booking in the making: what the transaction needs besides *b. */
+struct booking_tx {
+	struct booking *b;
+	const char *session;
+	int64_t capacity;
+	/* A refusal of the rules: ERR_TOO_MANY_ATTEMPTS or ERR_OUT_OF_STOCK,
+	 * or ERR_OK. */
+	enum err refusal;
+	struct verr v;
+	struct step_out out;
+};
+
+static const char sql_item[] =
+    "SELECT p.id, p.provider_id, MIN(v.id), COUNT(v.id) FROM products p "
+    "JOIN product_variants v ON v.product_id = p.id AND v.enabled = 1 "
+    "WHERE p.uuid = ? AND p.enabled = 1 GROUP BY p.id, p.provider_id";
+static const char sql_provider_lock[] =
+    "SELECT capacity, name FROM providers WHERE id = ? FOR UPDATE";
+static const char sql_customer_lock[] =
+    "SELECT id FROM customers WHERE id = ? FOR UPDATE";
+/* The two-unpaid rule: open orders of the customer, from any API. */
+static const char sql_unpaid[] =
+    "SELECT COUNT(*) FROM orders WHERE customer_id = ? AND state = 'new' "
+    "AND payment_state = 'awaiting_payment'";
+static const char sql_slots[] =
+    "SELECT COUNT(*), CAST(COALESCE(DATEDIFF(MAX(starts_at), "
+    "UTC_DATE()), 0) AS SIGNED) FROM agenda_entries WHERE provider_id = ? "
+    "AND state = 'scheduled'";
+static const char sql_agenda[] =
+    "INSERT INTO agenda_entries (uuid, provider_id, order_id, customer_id, "
+    "starts_at) VALUES (?, ?, ?, ?, ?)";
+static const char sql_payment[] =
+    "SELECT p.id, p.amount, p.currency, p.state, m.code FROM payments p "
+    "LEFT JOIN payment_methods m ON m.id = p.method_id WHERE p.order_id = "
+    "? AND p.state = 'new' ORDER BY p.id DESC LIMIT 1";
+static const char sql_agenda_settle[] =
+    "UPDATE agenda_entries a JOIN orders o ON o.id = a.order_id SET "
+    "a.state = IF(o.state = 'cancelled', 'cancelled', 'done') WHERE "
+    "a.order_id = ? AND a.state = 'scheduled' AND o.state IN ('fulfilled', "
+    "'cancelled')";
+
+static enum err
+item_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct booking *b = arg;
+
+	if (n != 4)
+		return ERR_INTERNAL;
+	/* A product of a provider, with exactly one enabled variant. */
+	if (c[1].type != DB_I64 || c[3].i != 1)
+		return ERR_OK;
+	b->product = c[0].i;
+	b->provider = c[1].i;
+	b->variant = c[2].i;
+	return ERR_OK;
+}
+
+static enum err
+provider_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct booking_tx *t = arg;
+
+	if (n != 2)
+		return ERR_INTERNAL;
+	t->capacity = c[0].i;
+	snprintf(t->b->provider_name, sizeof(t->b->provider_name), "%s",
+		 c[1].s);
+	return ERR_OK;
+}
+
+static enum err
+payment_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct booking_payment *p = arg;
+
+	if (n != 5)
+		return ERR_INTERNAL;
+	*p = (struct booking_payment){.found = 1};
+	p->id = c[0].i;
+	p->amount = c[1].i;
+	snprintf(p->currency, sizeof(p->currency), "%s", c[2].s);
+	snprintf(p->state, sizeof(p->state), "%s", c[3].s);
+	p->has_method = c[4].type == DB_STR;
+	if (p->has_method)
+		snprintf(p->method, sizeof(p->method), "%s", c[4].s);
+	return ERR_OK;
+}
+
+void
+booking_slot(time_t now, int64_t days_ahead, char out[24])
+{
+	struct tm tm;
+	time_t day;
+
+	if (days_ahead < 0)
+		days_ahead = 0;
+	day = now - now % 86400 + (time_t)(days_ahead + 1) * 86400;
+	for (;;) {
+		gmtime_r(&day, &tm);
+		if (tm.tm_wday != 0 && tm.tm_wday != 6)
+			break;
+		day += 86400;
+	}
+	if (strftime(out, 24, "%Y-%m-%d 09:00:00", &tm) == 0)
+		out[0] = '\0';
+}
+
+/* Clears what an earlier run of book_tx left (db_tx may run it again). */
+static void
+book_reset(struct booking_tx *t)
+{
+	json_object_put(t->out.snapshot);
+	json_object_put(t->out.extra);
+	t->out.snapshot = t->out.extra = NULL;
+	t->b->payment = (struct booking_payment){0};
+	verr_free(&t->v);
+	t->refusal = ERR_OK;
+}
+
+static enum err
+book_tx(struct db *db, void *arg)
+{
+	struct booking_tx *t = arg;
+	struct booking *b = t->b;
+	struct place_req r = {.session = t->session, .nlines = 1};
+	int64_t unpaid = 0, slots[2] = {0, 0}, customer = 0;
+	struct db_val p[5];
+	char token[ORDER_TOKEN_LEN + 1], uuid[37];
+	enum err e;
+
+	book_reset(t);
+	p[0] = DB_I(b->provider);
+	e = db_query(db, sql_provider_lock, p, 1, provider_row, t);
+	p[0] = DB_I(b->customer);
+	if (e == ERR_OK)
+		e = db_query(db, sql_customer_lock, p, 1, db_row_int,
+			     &customer);
+	if (e == ERR_OK)
+		e = db_query(db, sql_unpaid, p, 1, db_row_int, &unpaid);
+	if (e != ERR_OK)
+		return e;
+	if (unpaid >= 2) {
+		t->refusal = ERR_TOO_MANY_ATTEMPTS;
+		return ERR_OK;
+	}
+	p[0] = DB_I(b->provider);
+	e = db_query(db, sql_slots, p, 1, db_row_two_ints, slots);
+	if (e != ERR_OK)
+		return e;
+	if (slots[0] >= t->capacity) {
+		t->refusal = ERR_OUT_OF_STOCK;
+		return ERR_OK;
+	}
+	r.lines[0].variant = b->variant;
+	r.lines[0].quantity = 1;
+	r.lines[0].price = -1;
+	e = place_order(db, &r, &b->order, token, &t->v, &t->out);
+	if (e == ERR_OUT_OF_STOCK) {
+		t->refusal = ERR_OUT_OF_STOCK;
+		return ERR_VALIDATION_FAILED; /* rolls back, not retried */
+	}
+	if (e != ERR_OK)
+		return e;
+	booking_slot(time(NULL), slots[1], b->starts_at);
+	if (uuid_v4(uuid) != 0)
+		return ERR_INTERNAL;
+	p[0] = DB_S(uuid);
+	p[1] = DB_I(b->provider);
+	p[2] = DB_I(b->order);
+	p[3] = DB_I(b->customer);
+	p[4] = DB_S(b->starts_at);
+	e = db_insert(db, sql_agenda, p, 5, &b->agenda);
+	p[0] = DB_I(b->order);
+	if (e == ERR_OK)
+		e = db_query(db, sql_payment, p, 1, payment_row, &b->payment);
+	return e;
+}
+
+enum err
+booking_place(struct db *db, const struct booking_req *in, struct booking *b)
+{
+	struct booking_tx t = {.b = b, .session = in->session};
+	enum err e = ERR_OK;
+
+	*b = (struct booking){0};
+	if (in->session != NULL)
+		e = session_customer(db, in->session, &b->customer);
+	if (e != ERR_OK)
+		return e;
+	if (b->customer == 0)
+		return ERR_UNAUTHENTICATED;
+	if (in->item != NULL && strlen(in->item) == 36) {
+		struct db_val p = DB_S(in->item);
+
+		e = db_query(db, sql_item, &p, 1, item_row, b);
+	}
+	if (e != ERR_OK)
+		return e;
+	if (b->variant == 0)
+		return ERR_NOT_FOUND;
+	e = db_tx(db, book_tx, &t);
+	if (t.refusal != ERR_OK && (e == ERR_OK || e == ERR_VALIDATION_FAILED))
+		e = t.refusal;
+	else if (e == ERR_OK) {
+		b->snapshot = t.out.snapshot;
+		t.out.snapshot = NULL;
+	} else if (e == ERR_VALIDATION_FAILED)
+		/* The item cannot be sold (place_order's 422). */
+		e = ERR_NOT_FOUND;
+	json_object_put(t.out.snapshot);
+	json_object_put(t.out.extra);
+	verr_free(&t.v);
+	return e;
+}
+
+void
+booking_free(struct booking *b)
+{
+	json_object_put(b->snapshot);
+	b->snapshot = NULL;
+}
+
+enum err
+booking_settle(struct db *db, int64_t id)
+{
+	struct db_val p = DB_I(id);
+
+	return db_exec(db, sql_agenda_settle, &p, 1, NULL);
+}
