@@ -161,6 +161,20 @@ pay_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
+static const char sql_attach[] =
+    "UPDATE payments SET method_id = (SELECT id FROM payment_methods WHERE "
+    "code = ?), provider_ref = ?, state = 'processing', updated_at = "
+    "UTC_TIMESTAMP() WHERE order_id = ? AND state = 'new'";
+
+enum err
+payment_attach_intent(struct db *db, int64_t order, const char *gateway,
+		      const char *ref)
+{
+	struct db_val p[3] = {DB_S(gateway), DB_S(ref), DB_I(order)};
+
+	return db_exec(db, sql_attach, p, 3, NULL);
+}
+
 enum err
 payment_get(struct db *db, int64_t id, struct pay *p)
 {

@@ -41,6 +41,15 @@ enum err payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
 			const char *decline, struct json_object *next_action,
 			int *changed);
 
+/*
+ * Moves order's `new` payment to `processing` under gateway method
+ * (a payment_methods code) with the provider's intent ref, inside the
+ * caller's transaction: an intent created and confirmed elsewhere (seed
+ * 003's imported session). No `new` payment: nothing changes, ERR_OK.
+ */
+enum err payment_attach_intent(struct db *db, int64_t order,
+			       const char *gateway, const char *ref);
+
 /* Reads payment id (0: none found) into *p. */
 enum err payment_get(struct db *db, int64_t id, struct pay *p);
 /* The id of the payment holding provider intent ref, or 0. */

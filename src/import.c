@@ -1,0 +1,325 @@
+#include "import.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "idem.h"
+#include "log.h"
+#include "outbound.h"
+#include "payment.h"
+
+/* The kept answer lacks the token; the order keeps its hash. */
+static const char sql_stored[] =
+    "SELECT i.body, o.token_sha256 FROM seed003_imports i JOIN orders o ON "
+    "o.id = i.order_id WHERE i.session_id = ? AND i.body IS NOT NULL";
+static const char sql_claim[] =
+    "INSERT IGNORE INTO seed003_imports (session_id) VALUES (?)";
+static const char sql_keep[] =
+    "UPDATE seed003_imports SET order_id = ?, body = ? WHERE session_id = ?";
+static const char sql_items[] =
+    "SELECT i.uuid, p.uuid, i.unit_price, i.quantity FROM order_items i "
+    "JOIN product_variants v ON v.id = i.variant_id JOIN products p ON "
+    "p.id = v.product_id WHERE i.order_id = ? ORDER BY i.id";
+static const char sql_head[] =
+    "SELECT uuid, total, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM "
+    "orders WHERE id = ?";
+static const char sql_variant[] =
+    "SELECT MIN(v.id), COUNT(v.id) FROM products p JOIN product_variants v "
+    "ON v.product_id = p.id AND v.enabled = 1 WHERE p.uuid = ? AND "
+    "p.enabled = 1";
+
+struct stored {
+	struct buf *body;
+	unsigned char hash[32];
+	int has_hash;
+};
+
+static enum err
+stored_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct stored *st = arg;
+
+	if (n != 2 || c[0].type != DB_STR)
+		return ERR_INTERNAL;
+	buf_reset(st->body);
+	st->has_hash = c[1].type == DB_STR && c[1].len == 32;
+	if (st->has_hash)
+		memcpy(st->hash, c[1].s, 32);
+	return buf_append(st->body, c[0].s, c[0].len) == 0 ? ERR_OK : ERR_NOMEM;
+}
+
+/*
+ * The order's guest token: HMAC-SHA256 of the session id under
+ * security.secret, in hex. Only its SHA-256 is stored (in the order, as
+ * for every cart), and a re-import derives it again: the same answer,
+ * token included, without the database holding it (docs/api-seed003.md).
+ */
+static void
+import_token(const char *session, char out[ORDER_TOKEN_LEN + 1])
+{
+	static const char label[] = "seed003 order token";
+	unsigned char in[sizeof(label) + 256], h[32];
+	size_t n = strlen(session), i;
+
+	if (n > 255)
+		n = 255;
+	memcpy(in, label, sizeof(label)); /* Its NUL ends the label. */
+	memcpy(in + sizeof(label), session, n);
+	idem_secret_hmac(in, sizeof(label) + n, h);
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* The kept import of session into res, when there is one (1). The token
+ * is derived again; one that no longer matches the order's hash
+ * (security.secret changed, or an import from before the token was
+ * derived) is "". */
+static int
+replay(struct db *db, const char *session, struct import_result *res)
+{
+	struct db_val p = DB_S(session);
+	struct stored st = {&res->body, {0}, 0};
+	unsigned char h[32];
+
+	buf_reset(&res->body);
+	if (db_query(db, sql_stored, &p, 1, stored_row, &st) != ERR_OK ||
+	    res->body.len == 0) {
+		buf_reset(&res->body);
+		return 0;
+	}
+	import_token(session, res->token);
+	sha256(res->token, ORDER_TOKEN_LEN, h);
+	if (!st.has_hash || ct_compare(h, st.hash, 32) != 0) {
+		log_warn("seed003: the token of an import does not match its "
+			 "order (security.secret changed?): answered null");
+		res->token[0] = '\0';
+	}
+	res->outcome = IMPORT_REPLAYED;
+	return 1;
+}
+
+/* The session's address as the addressing step takes it; names from the
+ * email, which is all the session says of the buyer. */
+static struct json_object *
+address(const struct session_address *a, const char *email)
+{
+	const char *const map[][2] = {
+	    {"street", a->street},	  {"city", a->city},
+	    {"postcode", a->postal_code}, {"country", a->country},
+	    {"province", a->state},
+	};
+	struct json_object *o = json_object_new_object();
+	const char *at = strchr(email, '@');
+	size_t i;
+
+	json_object_object_add(
+	    o, "firstName",
+	    json_object_new_string_len(email, at ? (int)(at - email) : 1));
+	json_object_object_add(o, "lastName",
+			       json_object_new_string(at ? at + 1 : email));
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i][1] != NULL)
+			json_object_object_add(
+			    o, map[i][0], json_object_new_string(map[i][1]));
+	return o;
+}
+
+struct import {
+	const char *session;
+	struct checkout_session s;
+	struct place_req r;
+	int duplicate;
+	struct verr v;
+	struct step_out out;
+	struct imported o;
+	import_render_fn render;
+	void *arg;
+	struct import_result *res;
+};
+
+/* The session's items and addresses into m->r: IMPORT_CREATED when the
+ * store takes them, else the outcome that refuses them. */
+static enum import_outcome
+check_session(struct db *db, struct import *m)
+{
+	const struct checkout_session *s = &m->s;
+	struct json_object *addr;
+	size_t i;
+
+	if (s->status == NULL || strcmp(s->status, "COMPLETED") != 0)
+		return IMPORT_NOT_COMPLETED;
+	if (!s->has_items || s->nitems == 0)
+		return IMPORT_NO_ITEMS;
+	if (s->currency == NULL ||
+	    ascii_ncasecmp(s->currency, config_str("store.currency"), 4) != 0 ||
+	    s->email == NULL || s->nitems > PLACE_MAX_LINES)
+		return IMPORT_INVALID;
+	for (i = 0; i < s->nitems; i++) {
+		const struct session_item *it = &s->items[i];
+		int64_t v[2] = {0, 0};
+		struct db_val p;
+
+		if (it->product == NULL || !it->has_quantity || it->price < 0)
+			return IMPORT_INVALID;
+		/* 1e9 major units at most, as any price the store takes. */
+		if (it->quantity < 1 || it->quantity > 9999 ||
+		    it->price > 100000000000)
+			return IMPORT_INVALID;
+		p = DB_S(it->product);
+		if (db_query(db, sql_variant, &p, 1, db_row_two_ints, v) !=
+			ERR_OK ||
+		    v[0] == 0 || v[1] != 1)
+			return IMPORT_INVALID;
+		m->r.lines[m->r.nlines].variant = v[0];
+		m->r.lines[m->r.nlines].quantity = it->quantity;
+		m->r.lines[m->r.nlines].price = it->price;
+		m->r.nlines++;
+	}
+	addr = json_object_new_object();
+	if (s->has_shipping)
+		json_object_object_add(addr, "shippingAddress",
+				       address(&s->shipping, s->email));
+	if (s->has_billing)
+		json_object_object_add(addr, "billingAddress",
+				       address(&s->billing, s->email));
+	json_object_object_add(addr, "email", json_object_new_string(s->email));
+	m->r.address = addr;
+	if (config_str("seed003.shipping_method")[0] != '\0')
+		m->r.shipping_method = config_str("seed003.shipping_method");
+	return IMPORT_CREATED;
+}
+
+static enum err
+head_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct imported *o = arg;
+
+	if (n != 3)
+		return ERR_INTERNAL;
+	snprintf(o->uuid, sizeof(o->uuid), "%s", c[0].s);
+	o->total = c[1].i;
+	snprintf(o->created_at, sizeof(o->created_at), "%s", c[2].s);
+	return ERR_OK;
+}
+
+static enum err
+line_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct imported *o = arg;
+	struct import_line *l;
+
+	if (n != 4 || o->nlines == PLACE_MAX_LINES)
+		return ERR_INTERNAL;
+	l = &o->lines[o->nlines++];
+	snprintf(l->id, sizeof(l->id), "%s", c[0].s);
+	snprintf(l->product, sizeof(l->product), "%s", c[1].s);
+	l->price = c[2].i;
+	l->quantity = c[3].i;
+	return ERR_OK;
+}
+
+static enum err
+import_tx(struct db *db, void *arg)
+{
+	struct import *m = arg;
+	struct buf *body = &m->res->body;
+	char token[ORDER_TOKEN_LEN + 1];
+	struct db_val p[3];
+	uint64_t n = 0;
+	enum err e;
+
+	json_object_put(m->out.snapshot);
+	json_object_put(m->out.extra);
+	m->out.snapshot = m->out.extra = NULL;
+	verr_free(&m->v);
+	m->duplicate = 0;
+	p[0] = DB_S(m->session);
+	/* Waits for a concurrent import of the same session to end. */
+	e = db_exec(db, sql_claim, p, 1, &n);
+	if (e != ERR_OK)
+		return e;
+	if (n == 0) {
+		m->duplicate = 1;
+		return ERR_OK;
+	}
+	m->r.token = m->res->token;
+	memset(&m->o, 0, sizeof(m->o));
+	m->o.session = &m->s;
+	e = place_order(db, &m->r, &m->o.order, token, &m->v, &m->out);
+	if (e == ERR_OK && m->s.payment_intent != NULL)
+		e = payment_attach_intent(db, m->o.order, "stripe",
+					  m->s.payment_intent);
+	p[0] = DB_I(m->o.order);
+	if (e == ERR_OK)
+		e = db_query(db, sql_head, p, 1, head_row, &m->o);
+	if (e == ERR_OK)
+		e = db_query(db, sql_items, p, 1, line_row, &m->o);
+	buf_reset(body);
+	if (e == ERR_OK)
+		e = m->render(&m->o, body, m->arg);
+	if (e == ERR_OK && body->failed)
+		e = ERR_NOMEM;
+	if (e != ERR_OK)
+		return e;
+	p[0] = DB_I(m->o.order);
+	p[1] = DB_B(body->data, body->len);
+	p[2] = DB_S(m->session);
+	return db_exec(db, sql_keep, p, 3, NULL);
+}
+
+enum err
+import_session(struct db *db, void *curl, const char *session,
+	       import_render_fn render, void *arg, struct import_result *res)
+{
+	struct import *m;
+	enum err e;
+
+	import_token(session, res->token);
+	/* Imported before: the same answer, token included. */
+	if (replay(db, session, res))
+		return ERR_OK;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return ERR_NOMEM;
+	m->session = session;
+	m->render = render;
+	m->arg = arg;
+	m->res = res;
+	if (outbound_enter() != 0) {
+		free(m);
+		return ERR_BUSY;
+	}
+	e = sessions_fetch(curl, session, &m->s);
+	outbound_leave();
+	res->outcome = IMPORT_CREATED;
+	if (e == ERR_NOT_FOUND)
+		res->outcome = IMPORT_NOT_FOUND;
+	else if (e != ERR_OK)
+		res->outcome = IMPORT_UNAVAILABLE;
+	if (e == ERR_OK)
+		res->outcome = check_session(db, m);
+	e = res->outcome == IMPORT_CREATED ? db_tx(db, import_tx, m) : ERR_OK;
+	if (e == ERR_OK && res->outcome == IMPORT_CREATED && m->duplicate) {
+		if (!replay(db, session, res))
+			e = ERR_INTERNAL;
+	} else if (e == ERR_VALIDATION_FAILED || e == ERR_OUT_OF_STOCK) {
+		/* An address, product or stock the store cannot take. */
+		res->outcome = IMPORT_INVALID;
+		e = ERR_OK;
+	}
+	json_object_put(m->r.address);
+	json_object_put(m->out.snapshot);
+	json_object_put(m->out.extra);
+	verr_free(&m->v);
+	sessions_free(&m->s);
+	free(m);
+	return e;
+}
+
+void
+import_result_free(struct import_result *res)
+{
+	buf_free(&res->body);
+}

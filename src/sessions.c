@@ -1,0 +1,142 @@
+#include "sessions.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "log.h"
+#include "outbound.h"
+#include "str.h"
+
+/* Member key of o when it is a string, else NULL. */
+static const char *
+string_of(struct json_object *o, const char *key)
+{
+	struct json_object *v = json_object_object_get(o, key);
+
+	return json_object_is_type(v, json_type_string)
+		   ? json_object_get_string(v)
+		   : NULL;
+}
+
+/* A JSON number of major units (0 to 1e10) in minor units, rounded to the
+ * cent; -1 when v is not one. */
+static int64_t
+minor_units(struct json_object *v)
+{
+	double d;
+
+	if (!json_object_is_type(v, json_type_double) &&
+	    !json_object_is_type(v, json_type_int))
+		return -1;
+	d = json_object_get_double(v) * 100.0;
+	if (!(d >= 0) || d > 1e12)
+		return -1;
+	return (int64_t)(d + 0.5);
+}
+
+static int
+read_address(struct json_object *o, struct session_address *a)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return 0;
+	a->street = string_of(o, "street");
+	a->city = string_of(o, "city");
+	a->postal_code = string_of(o, "postalCode");
+	a->country = string_of(o, "country");
+	a->state = string_of(o, "state");
+	return 1;
+}
+
+static enum err
+read_session(struct checkout_session *s)
+{
+	struct json_object *items = json_object_object_get(s->json, "items");
+	size_t i;
+
+	s->status = string_of(s->json, "status");
+	s->currency = string_of(s->json, "currency");
+	s->email = string_of(s->json, "email");
+	s->payment_intent = string_of(s->json, "paymentIntentId");
+	s->shipping_json = json_object_object_get(s->json, "shippingAddress");
+	s->billing_json = json_object_object_get(s->json, "billingAddress");
+	s->has_shipping = read_address(s->shipping_json, &s->shipping);
+	s->has_billing = read_address(s->billing_json, &s->billing);
+	s->has_items = json_object_is_type(items, json_type_array);
+	if (!s->has_items)
+		return ERR_OK;
+	s->nitems = json_object_array_length(items);
+	if (s->nitems == 0)
+		return ERR_OK;
+	s->items = calloc(s->nitems, sizeof(*s->items));
+	if (s->items == NULL)
+		return ERR_NOMEM;
+	for (i = 0; i < s->nitems; i++) {
+		struct json_object *it = json_object_array_get_idx(items, i);
+		struct json_object *q = json_object_object_get(it, "quantity");
+		struct session_item *m = &s->items[i];
+
+		m->product = string_of(it, "productId");
+		m->has_quantity = json_object_is_type(q, json_type_int);
+		m->quantity = m->has_quantity ? json_object_get_int64(q) : 0;
+		m->price = minor_units(json_object_object_get(it, "price"));
+	}
+	return ERR_OK;
+}
+
+enum err
+sessions_fetch(void *curl, const char *id, struct checkout_session *s)
+{
+	const char *base = config_str("seed003.checkout_service_url");
+	struct outbound_resp r = {0};
+	struct buf url = {0};
+	char *esc;
+	enum err e;
+
+	memset(s, 0, sizeof(*s));
+	if (*base == '\0') {
+		log_error(
+		    "seed003: no checkout service URL "
+		    "(seed003.checkout_service_url, CHECKOUT_SERVICE_URL)");
+		return ERR_PROVIDER_ERROR;
+	}
+	esc = curl_easy_escape(NULL, id, 0);
+	if (esc == NULL)
+		return ERR_PROVIDER_ERROR;
+	buf_printf(&url, "%s/api/v1/checkout/session/%s", base, esc);
+	curl_free(esc);
+	e = url.failed ? ERR_NOMEM
+		       : outbound_send(curl, "GET", url.data, NULL, NULL,
+				       config_int("seed003.timeout"), &r);
+	buf_free(&url);
+	if (e == ERR_OK && r.status == 404) {
+		e = ERR_NOT_FOUND;
+	} else if (e == ERR_OK && r.status == 200) {
+		s->json = json_tokener_parse(r.body.data);
+		if (!json_object_is_type(s->json, json_type_object)) {
+			log_warn("seed003: the session is not JSON");
+			e = ERR_PROVIDER_ERROR;
+		}
+	} else if (e == ERR_OK) {
+		log_warn("seed003: checkout service answered %ld", r.status);
+		e = ERR_PROVIDER_ERROR;
+	} else {
+		e = ERR_PROVIDER_ERROR;
+	}
+	buf_free(&r.body);
+	if (e == ERR_OK)
+		e = read_session(s);
+	if (e != ERR_OK)
+		sessions_free(s);
+	return e;
+}
+
+void
+sessions_free(struct checkout_session *s)
+{
+	json_object_put(s->json);
+	free(s->items);
+	memset(s, 0, sizeof(*s));
+}
