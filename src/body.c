@@ -700,3 +700,17 @@ body_decode(const char *content_type, const char *p, size_t n,
 		return ERR_UNSUPPORTED_MEDIA_TYPE;
 	}
 }
+
+int64_t
+body_minor_units(struct json_object *v)
+{
+	double d;
+
+	if (!json_object_is_type(v, json_type_double) &&
+	    !json_object_is_type(v, json_type_int))
+		return -1;
+	d = json_object_get_double(v) * 100.0;
+	if (!(d >= 0) || d > 1e12)
+		return -1;
+	return (int64_t)(d + 0.5);
+}

@@ -8,6 +8,7 @@
 #define CHECKOUTD_BODY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -37,5 +38,9 @@ enum err body_decode_json(const char *p, size_t n, struct json_object **out,
 			  size_t *offset, const char **why);
 enum err body_decode_form(const char *p, size_t n, struct json_object **out,
 			  size_t *offset, const char **why);
+
+/* A JSON number of major units (0 to 1e10) in minor units, rounded to the
+ * cent; -1 when v is not one (seeds 002 and 003 send prices so). */
+int64_t body_minor_units(struct json_object *v);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include "body.h"
 #include "config.h"
 #include "log.h"
 #include "outbound.h"
@@ -19,22 +20,6 @@ string_of(struct json_object *o, const char *key)
 	return json_object_is_type(v, json_type_string)
 		   ? json_object_get_string(v)
 		   : NULL;
-}
-
-/* A JSON number of major units (0 to 1e10) in minor units, rounded to the
- * cent; -1 when v is not one. */
-static int64_t
-minor_units(struct json_object *v)
-{
-	double d;
-
-	if (!json_object_is_type(v, json_type_double) &&
-	    !json_object_is_type(v, json_type_int))
-		return -1;
-	d = json_object_get_double(v) * 100.0;
-	if (!(d >= 0) || d > 1e12)
-		return -1;
-	return (int64_t)(d + 0.5);
 }
 
 static int
@@ -81,7 +66,8 @@ read_session(struct checkout_session *s)
 		m->product = string_of(it, "productId");
 		m->has_quantity = json_object_is_type(q, json_type_int);
 		m->quantity = m->has_quantity ? json_object_get_int64(q) : 0;
-		m->price = minor_units(json_object_object_get(it, "price"));
+		m->price =
+		    body_minor_units(json_object_object_get(it, "price"));
 	}
 	return ERR_OK;
 }

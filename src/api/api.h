@@ -91,8 +91,5 @@ struct json_object *dialect_amount(int64_t minor);
 struct json_object *dialect_body(struct request *req);
 /* Member key of o when it is a string, else NULL. */
 const char *dialect_string(struct json_object *o, const char *key);
-/* A JSON number of major units (0 to 1e10) in minor units, rounded to
- * the cent; -1 when v is not one. */
-int64_t dialect_minor_units(struct json_object *v);
 
 #endif

@@ -54,17 +54,3 @@ dialect_string(struct json_object *o, const char *key)
 		   ? json_object_get_string(v)
 		   : NULL;
 }
-
-int64_t
-dialect_minor_units(struct json_object *v)
-{
-	double d;
-
-	if (!json_object_is_type(v, json_type_double) &&
-	    !json_object_is_type(v, json_type_int))
-		return -1;
-	d = json_object_get_double(v) * 100.0;
-	if (!(d >= 0) || d > 1e12)
-		return -1;
-	return (int64_t)(d + 0.5);
-}

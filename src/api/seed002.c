@@ -8,6 +8,8 @@
  */
 #include "api/api.h"
 
+#include "body.h"
+
 #include <string.h>
 
 #include "draft.h"
@@ -105,7 +107,7 @@ api_seed002_cart_add(struct request *req)
 	}
 	s.seat = str_of(body, "seatId");
 	s.reservation = str_of(body, "reservationId");
-	s.price = dialect_minor_units(json_object_object_get(body, "price"));
+	s.price = body_minor_units(json_object_object_get(body, "price"));
 	if (s.seat == NULL || s.price < 0 ||
 	    (s.reservation != NULL && strlen(s.reservation) > 64)) {
 		json_object_put(body);
