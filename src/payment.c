@@ -196,3 +196,53 @@ payment_by_ref(struct db *db, const char *ref, int64_t *id)
 	*id = 0;
 	return db_query(db, sql_by_ref, &v, 1, db_row_int, id);
 }
+
+static const char sql_seen[] =
+    "INSERT IGNORE INTO webhook_events (event_id, type) VALUES (?, ?)";
+
+struct event_ctx {
+	const struct pay_event *ev;
+	struct pay_event_out *out;
+};
+
+static enum err
+event_tx(struct db *db, void *arg)
+{
+	struct event_ctx *c = arg;
+	const struct pay_event *ev = c->ev;
+	struct db_val p[2] = {DB_S(ev->id), DB_S(ev->type)};
+	int64_t payment = 0;
+	uint64_t n = 0;
+	enum err e;
+
+	c->out->seen = c->out->unknown_payment = 0;
+	e = db_exec(db, sql_seen, p, 2, &n);
+	if (e != ERR_OK)
+		return e;
+	if (n == 0) {
+		c->out->seen = 1;
+		return ERR_OK;
+	}
+	if (ev->ref == NULL)
+		return ERR_OK; /* A type we do not act on: noted, ignored. */
+	e = payment_by_ref(db, ev->ref, &payment);
+	if (e != ERR_OK)
+		return e;
+	if (payment == 0) {
+		/* Perhaps the purchase has not stored the intent yet: roll
+		 * back (the event id too) so the provider retries. */
+		c->out->unknown_payment = 1;
+		return ERR_BUSY;
+	}
+	return payment_record(db, payment, ev->outcome, ev->decline, NULL,
+			      NULL);
+}
+
+enum err
+payment_event(struct db *db, const struct pay_event *ev,
+	      struct pay_event_out *out)
+{
+	struct event_ctx c = {ev, out};
+
+	return db_tx(db, event_tx, &c);
+}

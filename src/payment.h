@@ -55,4 +55,32 @@ enum err payment_get(struct db *db, int64_t id, struct pay *p);
 /* The id of the payment holding provider intent ref, or 0. */
 enum err payment_by_ref(struct db *db, const char *ref, int64_t *id);
 
+/* A provider's event (SPEC 2.8), as the inbound webhook read it. */
+struct pay_event {
+	const char *id, *type; /* The event's id and type (borrowed). */
+	/* The provider's intent the event is about, or NULL for a type
+	 * that is only noted. */
+	const char *ref;
+	enum pay_outcome outcome; /* What it says of ref's payment. */
+	const char *decline;	  /* PAY_FAILED's decline code, or NULL. */
+};
+
+/* What payment_event found; reset by each run of its transaction. */
+struct pay_event_out {
+	int seen;	     /* The event id was recorded before: no-op. */
+	int unknown_payment; /* No payment holds ev->ref yet. */
+};
+
+/*
+ * Records event ev once, in its own transaction: the event id goes into
+ * webhook_events (seen before: out->seen = 1, nothing else done), then,
+ * when ev->ref is set, ev->outcome is recorded for the payment holding
+ * ref through payment_record, so that a repeated event changes nothing
+ * and a racing purchase makes one transition. ERR_BUSY with
+ * out->unknown_payment = 1 when no payment holds ref yet (all rolled
+ * back, the event id too, so that the provider sends it again).
+ */
+enum err payment_event(struct db *db, const struct pay_event *ev,
+		       struct pay_event_out *out);
+
 #endif

@@ -1,10 +1,8 @@
 /*
  * POST /api/webhooks/stripe (SPEC 2.8): the provider's events. The
- * signature is checked over the raw bytes before anything is parsed; a
- * payment event is recorded through payment_record, the same guarded
- * function purchase uses, in one transaction with the event id, so a
- * repeated event changes nothing and a racing purchase makes one
- * transition.
+ * signature is checked over the raw bytes before anything is parsed; the
+ * event is read and handed to payment_event (src/payment.c), which
+ * records it once, with the payment's outcome, in one transaction.
  */
 #include "api/api.h"
 
@@ -16,47 +14,6 @@
 #include "metrics.h"
 #include "payment.h"
 #include "stripe.h"
-
-struct hook {
-	const char *id, *type, *ref;
-	enum pay_outcome outcome;
-	const char *decline;
-	int seen, unknown_payment;
-};
-
-static const char sql_seen[] =
-    "INSERT IGNORE INTO webhook_events (event_id, type) VALUES (?, ?)";
-
-static enum err
-hook_tx(struct db *db, void *arg)
-{
-	struct hook *h = arg;
-	struct db_val p[2] = {DB_S(h->id), DB_S(h->type)};
-	int64_t payment = 0;
-	uint64_t n = 0;
-	enum err e;
-
-	h->seen = h->unknown_payment = 0;
-	e = db_exec(db, sql_seen, p, 2, &n);
-	if (e != ERR_OK)
-		return e;
-	if (n == 0) {
-		h->seen = 1;
-		return ERR_OK;
-	}
-	if (h->ref == NULL)
-		return ERR_OK; /* A type we do not act on: noted, ignored. */
-	e = payment_by_ref(db, h->ref, &payment);
-	if (e != ERR_OK)
-		return e;
-	if (payment == 0) {
-		/* Perhaps the purchase has not stored the intent yet: roll
-		 * back (the event id too) so the provider retries. */
-		h->unknown_payment = 1;
-		return ERR_BUSY;
-	}
-	return payment_record(db, payment, h->outcome, h->decline, NULL, NULL);
-}
 
 static const char *
 str_at(struct json_object *o, const char *a, const char *b)
@@ -74,7 +31,8 @@ enum err
 api_webhook_stripe(struct request *req)
 {
 	struct json_object *ev, *obj, *last;
-	struct hook h = {0};
+	struct pay_event h = {0};
+	struct pay_event_out out = {0};
 	enum err e;
 
 	if (!signature_ok(req_env(req, "HTTP_STRIPE_SIGNATURE"),
@@ -112,8 +70,8 @@ api_webhook_stripe(struct request *req)
 		if (h.decline == NULL)
 			h.decline = str_at(last, "code", NULL);
 	}
-	e = db_tx(req->db, hook_tx, &h);
-	if (e == ERR_BUSY && h.unknown_payment) {
+	e = payment_event(req->db, &h, &out);
+	if (e == ERR_BUSY && out.unknown_payment) {
 		log_warn("webhook %s: no payment holds intent %s yet", h.id,
 			 h.ref);
 		res_header(req, "Retry-After", "10");
@@ -128,7 +86,7 @@ api_webhook_stripe(struct request *req)
 		json_object_object_add(r, "received",
 				       json_object_new_boolean(1));
 		json_object_object_add(r, "duplicate",
-				       json_object_new_boolean(h.seen));
+				       json_object_new_boolean(out.seen));
 		res_json(req, 200, r);
 	}
 	json_object_put(ev);
