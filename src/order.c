@@ -1048,3 +1048,96 @@ order_event(struct db *db, int64_t id, const char *type,
 	    DB_S(json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN));
 	return db_exec(db, sql_event, p, 4, NULL);
 }
+
+struct change_ctx {
+	const struct cart_change *c;
+	const struct creds *creds;
+	struct verr *v;
+	order_answer_fn *answer;
+	void *arg;
+	struct json_object *snapshot;
+};
+
+static enum err
+change_tx(struct db *db, void *arg)
+{
+	struct change_ctx *c = arg;
+	struct order_head h;
+	enum err e;
+
+	json_object_put(c->snapshot);
+	c->snapshot = NULL;
+	verr_free(c->v);
+	/* Adding reads the variant in the ownership check's statement. */
+	e = c->c->op == CART_ADD
+		? ERR_OK
+		: order_authorize(db, c->c->id, c->creds, 1, &h);
+	if (e != ERR_OK)
+		return e;
+	switch (c->c->op) {
+	case CART_ADD:
+		e = cart_authorize_add_item(db, c->c->id, c->creds,
+					    c->c->variant, c->c->quantity, c->v,
+					    &c->snapshot);
+		break;
+	case CART_SET:
+		e = cart_set_quantity(db, &h, c->c->item_id, c->c->quantity,
+				      c->v, &c->snapshot);
+		break;
+	case CART_COUPON:
+		e = cart_set_coupon(db, &h, c->c->code, c->v, &c->snapshot);
+		break;
+	}
+	if (e == ERR_OK)
+		c->answer(c->arg, c->snapshot);
+	return e;
+}
+
+enum err
+cart_change(struct db *db, const struct cart_change *c,
+	    const struct creds *creds, struct verr *v, order_answer_fn *answer,
+	    void *arg)
+{
+	struct change_ctx x = {c, creds, v, answer, arg, NULL};
+	enum err e;
+
+	e = db_tx(db, change_tx, &x);
+	json_object_put(x.snapshot);
+	return e;
+}
+
+struct create_ctx {
+	const struct creds *creds;
+	char *token;
+	order_answer_fn *answer;
+	void *arg;
+	struct json_object *snapshot;
+};
+
+static enum err
+create_tx(struct db *db, void *arg)
+{
+	struct create_ctx *c = arg;
+	int64_t id = 0;
+	enum err e;
+
+	json_object_put(c->snapshot);
+	c->snapshot = NULL;
+	e = order_create(db, c->creds, &id, c->token, &c->snapshot);
+	if (e != ERR_OK)
+		return e;
+	c->answer(c->arg, c->snapshot);
+	return ERR_OK;
+}
+
+enum err
+cart_create(struct db *db, const struct creds *creds, char *token,
+	    order_answer_fn *answer, void *arg)
+{
+	struct create_ctx c = {creds, token, answer, arg, NULL};
+	enum err e;
+
+	e = db_tx(db, create_tx, &c);
+	json_object_put(c.snapshot);
+	return e;
+}

@@ -93,6 +93,45 @@ enum err cart_set_coupon(struct db *db, const struct order_head *h,
 			 const char *code, struct verr *v,
 			 struct json_object **snap);
 
+/*
+ * Called inside a transaction once its work succeeded, with the order
+ * afterwards (borrowed: take a reference to keep it), so that what the
+ * caller answers is written before COMMIT and commits with the work (an
+ * idempotent response is stored so, idem.c). A transaction that runs
+ * again calls it again.
+ */
+typedef void order_answer_fn(void *arg, struct json_object *snapshot);
+
+/* A change to a cart, run by cart_change. */
+struct cart_change {
+	enum { CART_ADD, CART_SET, CART_COUPON } op;
+	int64_t id;	     /* The cart (order) id. */
+	int64_t item_id;     /* CART_SET: the line. */
+	int64_t quantity;    /* CART_ADD, CART_SET (0 removes the line). */
+	const char *variant; /* CART_ADD: id or code (borrowed). */
+	const char *code;    /* CART_COUPON: the coupon; NULL removes. */
+};
+
+/*
+ * Runs change c on the cart for creds in one transaction: authorize with
+ * the row locked, change (cart_authorize_add_item, cart_set_quantity or
+ * cart_set_coupon), recompute, and on success call answer(arg, snapshot)
+ * before COMMIT. v holds the fields refused (ERR_VALIDATION_FAILED), to be
+ * freed by the caller whatever the result.
+ */
+enum err cart_change(struct db *db, const struct cart_change *c,
+		     const struct creds *creds, struct verr *v,
+		     order_answer_fn *answer, void *arg);
+
+/*
+ * Creates a cart for creds (order_create) in one transaction and calls
+ * answer(arg, snapshot) before COMMIT, token (ORDER_TOKEN_LEN + 1 bytes)
+ * holding the new cart's token by then, or "" when the cart is a
+ * customer's.
+ */
+enum err cart_create(struct db *db, const struct creds *creds, char *token,
+		     order_answer_fn *answer, void *arg);
+
 /* Placing an order (completion) in the chain's own UPDATE: done only when
  * the new total is expected (and the carrier quote has not expired). */
 struct placing {

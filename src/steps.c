@@ -930,3 +930,69 @@ step_place_skip(struct db *db, struct order_head *o, struct step_out *out)
 			    out);
 	return e == ERR_OK ? auto_skip(db, o->id, o, 0, out) : e;
 }
+
+struct put_ctx {
+	int64_t id;
+	const struct creds *creds;
+	enum step step;
+	struct json_object *body;
+	struct verr *v;
+	struct step_out *out;
+	struct json_object **snapshot;
+	order_answer_fn *answer;
+	void *arg;
+};
+
+static enum err
+put_tx(struct db *db, void *arg)
+{
+	struct put_ctx *c = arg;
+	struct order_head h;
+	enum err e;
+
+	json_object_put(*c->snapshot);
+	json_object_put(c->out->extra);
+	json_object_put(c->out->snapshot);
+	*c->snapshot = c->out->extra = c->out->snapshot = NULL;
+	c->out->total_changed = 0;
+	verr_free(c->v);
+	e = order_authorize(db, c->id, c->creds, 1, &h);
+	if (e != ERR_OK)
+		return e;
+	switch (c->step) {
+	case STEP_ADDRESS:
+		e = step_address(db, &h, c->body, c->v, c->out);
+		break;
+	case STEP_SHIPPING:
+		e = step_shipping(db, &h, c->body, c->v, c->out);
+		break;
+	case STEP_PAYMENT:
+		e = step_payment(db, &h, c->body, c->v, c->out);
+		break;
+	case STEP_FINALIZE:
+		e = step_complete(db, &h, c->body, c->v, c->out);
+		break;
+	default: /* Purchase is answered before any transaction. */
+		e = step_refuse(&h, c->out);
+		break;
+	}
+	if (e == ERR_OK && c->out->snapshot != NULL) {
+		*c->snapshot = c->out->snapshot;
+		c->out->snapshot = NULL;
+	} else if (e == ERR_OK) {
+		e = order_snapshot(db, c->id, c->snapshot);
+	}
+	if (e == ERR_OK && !c->out->total_changed)
+		c->answer(c->arg, *c->snapshot);
+	return e;
+}
+
+enum err
+step_put(struct db *db, int64_t id, const struct creds *creds, enum step s,
+	 struct json_object *body, struct verr *v, struct step_out *out,
+	 struct json_object **snapshot, order_answer_fn *answer, void *arg)
+{
+	struct put_ctx c = {id, creds, s, body, v, out, snapshot, answer, arg};
+
+	return db_tx(db, put_tx, &c);
+}

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "checkout.h"
 #include "db.h"
 #include "order.h"
 #include "valid.h"
@@ -54,5 +55,21 @@ enum err step_refuse(const struct order_head *o, struct step_out *out);
  * goes from `cart` to `shipping_skipped` (and `payment_skipped` at 0). */
 enum err step_place_skip(struct db *db, struct order_head *o,
 			 struct step_out *out);
+
+/*
+ * Runs checkout step s (not STEP_PURCHASE, which is refused like a step
+ * the state does not allow) of order id for creds with body, in one
+ * transaction with the order row locked. On ERR_OK *snapshot is the order
+ * afterwards (owned by the caller, who frees it whatever the result) and,
+ * unless out->total_changed, answer(arg, *snapshot) was called before
+ * COMMIT. v holds the fields refused (ERR_VALIDATION_FAILED), out->extra
+ * what a refusal shows; the caller frees v and out's objects whatever the
+ * result. A new call clears what an earlier one left in *snapshot, v and
+ * out.
+ */
+enum err step_put(struct db *db, int64_t id, const struct creds *creds,
+		  enum step s, struct json_object *body, struct verr *v,
+		  struct step_out *out, struct json_object **snapshot,
+		  order_answer_fn *answer, void *arg);
 
 #endif

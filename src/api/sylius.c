@@ -82,112 +82,71 @@ api_path_id(struct request *req, const char *name)
 struct cart_op {
 	struct request *req;
 	int status; /* Of the answer on success. */
-	int64_t id, item_id, quantity;
-	struct creds creds;
+	struct cart_change change;
 	char variant[72];
-	const char *code; /* Coupon; NULL removes. */
-	enum { OP_ADD, OP_SET, OP_COUPON } op;
 	struct verr v;
-	struct json_object *snapshot;
 };
 
-static enum err
-cart_op_tx(struct db *db, void *arg)
+/* Answered inside the transaction: an idempotent response is stored with
+ * the work (idem.c). */
+static void
+answer_cart(void *arg, struct json_object *snapshot)
 {
 	struct cart_op *c = arg;
-	struct order_head h;
-	enum err e;
 
-	json_object_put(c->snapshot);
-	c->snapshot = NULL;
-	verr_free(&c->v);
-	/* Adding reads the variant in the ownership check's statement. */
-	e = c->op == OP_ADD ? ERR_OK
-			    : order_authorize(db, c->id, &c->creds, 1, &h);
-	if (e != ERR_OK)
-		return e;
-	switch (c->op) {
-	case OP_ADD:
-		e = cart_authorize_add_item(db, c->id, &c->creds, c->variant,
-					    c->quantity, &c->v, &c->snapshot);
-		break;
-	case OP_SET:
-		e = cart_set_quantity(db, &h, c->item_id, c->quantity, &c->v,
-				      &c->snapshot);
-		break;
-	case OP_COUPON:
-		e = cart_set_coupon(db, &h, c->code, &c->v, &c->snapshot);
-		break;
-	}
-	/* Answered inside the transaction: an idempotent response is stored
-	 * with the work (idem.c). */
-	if (e == ERR_OK)
-		res_json(c->req, c->status, json_object_get(c->snapshot));
-	return e;
+	res_json(c->req, c->status, json_object_get(snapshot));
 }
 
 /* Runs a cart operation and answers status with the snapshot. */
 static enum err
 run_cart_op(struct request *req, struct cart_op *c, int status)
 {
+	struct creds creds = creds_of(req);
 	enum err e;
 
-	c->creds = creds_of(req);
 	c->req = req;
 	c->status = status;
-	if (c->id == 0)
+	if (c->change.id == 0)
 		return ERR_NOT_FOUND;
-	e = db_tx(req->db, cart_op_tx, c);
+	c->change.variant = c->variant;
+	e = cart_change(req->db, &c->change, &creds, &c->v, answer_cart, c);
 	if (e == ERR_VALIDATION_FAILED && verr_answer(req, &c->v))
 		e = ERR_OK;
-	json_object_put(c->snapshot);
 	verr_free(&c->v);
 	return e;
 }
 
 struct create_ctx {
 	struct request *req;
-	struct creds creds;
 	char token[ORDER_TOKEN_LEN + 1];
-	struct json_object *snapshot;
 };
 
-static enum err
-create_tx(struct db *db, void *arg)
+static void
+answer_create(void *arg, struct json_object *snapshot)
 {
 	struct create_ctx *c = arg;
-	int64_t id = 0;
-	enum err e;
 
-	json_object_put(c->snapshot);
-	c->snapshot = NULL;
-	e = order_create(db, &c->creds, &id, c->token, &c->snapshot);
-	if (e != ERR_OK)
-		return e;
 	/* The token is shown here only (and in an idempotent replay). */
-	json_object_object_add(c->snapshot, "token",
+	json_object_object_add(snapshot, "token",
 			       c->token[0] ? json_object_new_string(c->token)
 					   : NULL);
-	res_json(c->req, 201, json_object_get(c->snapshot));
-	return ERR_OK;
+	res_json(c->req, 201, json_object_get(snapshot));
 }
 
 enum err
 api_cart_create(struct request *req)
 {
 	static const char *const none[] = {NULL};
-	struct create_ctx c = {.req = req, .creds = creds_of(req)};
+	struct create_ctx c = {.req = req};
+	struct creds creds = creds_of(req);
 	struct verr v = {0};
-	enum err e;
 
 	/* The token grants nothing here: a new cart is the caller's own. */
-	c.creds.token = NULL;
+	creds.token = NULL;
 	valid_only_keys(req->json, none, &v);
 	if (verr_answer(req, &v))
 		return ERR_OK;
-	e = db_tx(req->db, create_tx, &c);
-	json_object_put(c.snapshot);
-	return e;
+	return cart_create(req->db, &creds, c.token, answer_create, &c);
 }
 
 /* Answers a read of the order in the path: authorized, then view. */
@@ -231,13 +190,14 @@ enum err
 api_cart_add_item(struct request *req)
 {
 	static const char *const keys[] = {"variant", "quantity", NULL};
-	struct cart_op c = {.op = OP_ADD, .id = api_path_id(req, "id")};
+	struct cart_op c = {
+	    .change = {.op = CART_ADD, .id = api_path_id(req, "id")}};
 
 	valid_only_keys(req->json, keys, &c.v);
 	valid_ref(req->json, "variant", "variant", c.variant, sizeof(c.variant),
 		  &c.v);
-	valid_int(req->json, "quantity", "quantity", 1, 9999, 1, &c.quantity,
-		  &c.v);
+	valid_int(req->json, "quantity", "quantity", 1, 9999, 1,
+		  &c.change.quantity, &c.v);
 	if (verr_answer(req, &c.v))
 		return ERR_OK;
 	return run_cart_op(req, &c, 201);
@@ -247,16 +207,17 @@ enum err
 api_cart_patch_item(struct request *req)
 {
 	static const char *const keys[] = {"quantity", NULL};
-	struct cart_op c = {.op = OP_SET, .id = api_path_id(req, "id")};
+	struct cart_op c = {
+	    .change = {.op = CART_SET, .id = api_path_id(req, "id")}};
 
-	c.item_id = api_path_id(req, "itemId");
-	if (c.item_id == 0)
+	c.change.item_id = api_path_id(req, "itemId");
+	if (c.change.item_id == 0)
 		return ERR_NOT_FOUND;
 	valid_only_keys(req->json, keys, &c.v);
 	if (json_object_object_get(req->json, "quantity") == NULL)
 		verr_add(&c.v, "quantity", "is required");
-	valid_int(req->json, "quantity", "quantity", 0, 9999, 0, &c.quantity,
-		  &c.v);
+	valid_int(req->json, "quantity", "quantity", 0, 9999, 0,
+		  &c.change.quantity, &c.v);
 	if (verr_answer(req, &c.v))
 		return ERR_OK;
 	return run_cart_op(req, &c, 200);
@@ -265,10 +226,11 @@ api_cart_patch_item(struct request *req)
 enum err
 api_cart_delete_item(struct request *req)
 {
-	struct cart_op c = {.op = OP_SET, .id = api_path_id(req, "id")};
+	struct cart_op c = {
+	    .change = {.op = CART_SET, .id = api_path_id(req, "id")}};
 
-	c.item_id = api_path_id(req, "itemId");
-	if (c.item_id == 0)
+	c.change.item_id = api_path_id(req, "itemId");
+	if (c.change.item_id == 0)
 		return ERR_NOT_FOUND;
 	return run_cart_op(req, &c, 200);
 }
@@ -277,12 +239,13 @@ enum err
 api_cart_coupon(struct request *req)
 {
 	static const char *const keys[] = {"code", NULL};
-	struct cart_op c = {.op = OP_COUPON, .id = api_path_id(req, "id")};
+	struct cart_op c = {
+	    .change = {.op = CART_COUPON, .id = api_path_id(req, "id")}};
 
 	if (req->method == M_POST) {
 		valid_only_keys(req->json, keys, &c.v);
-		valid_str(req->json, "code", "code", 64, &c.code, &c.v);
-		if (c.code == NULL && c.v.errors == NULL)
+		valid_str(req->json, "code", "code", 64, &c.change.code, &c.v);
+		if (c.change.code == NULL && c.v.errors == NULL)
 			verr_add(&c.v, "code", "is required");
 		if (verr_answer(req, &c.v))
 			return ERR_OK;
@@ -296,55 +259,27 @@ struct put_ctx {
 	struct request *req;
 	int64_t id;
 	struct creds creds;
-	struct json_object *body;
 	enum step step;
 	struct verr v;
 	struct step_out out;
 	struct json_object *snapshot;
 };
 
-static enum err
-put_tx(struct db *db, void *arg)
+/* Answered inside the step's transaction (idem.c), as answer_cart. */
+static void
+answer_step(void *arg, struct json_object *snapshot)
 {
 	struct put_ctx *c = arg;
-	struct order_head h;
-	enum err e;
 
-	json_object_put(c->snapshot);
-	json_object_put(c->out.extra);
-	json_object_put(c->out.snapshot);
-	c->snapshot = c->out.extra = c->out.snapshot = NULL;
-	c->out.total_changed = 0;
-	verr_free(&c->v);
-	e = order_authorize(db, c->id, &c->creds, 1, &h);
-	if (e != ERR_OK)
-		return e;
-	switch (c->step) {
-	case STEP_ADDRESS:
-		e = step_address(db, &h, c->body, &c->v, &c->out);
-		break;
-	case STEP_SHIPPING:
-		e = step_shipping(db, &h, c->body, &c->v, &c->out);
-		break;
-	case STEP_PAYMENT:
-		e = step_payment(db, &h, c->body, &c->v, &c->out);
-		break;
-	case STEP_FINALIZE:
-		e = step_complete(db, &h, c->body, &c->v, &c->out);
-		break;
-	default: /* Purchase is answered before any transaction. */
-		e = step_refuse(&h, &c->out);
-		break;
-	}
-	if (e == ERR_OK && c->out.snapshot != NULL) {
-		c->snapshot = c->out.snapshot;
-		c->out.snapshot = NULL;
-	} else if (e == ERR_OK) {
-		e = order_snapshot(db, c->id, &c->snapshot);
-	}
-	if (e == ERR_OK && !c->out.total_changed)
-		res_json(c->req, 200, json_object_get(c->snapshot));
-	return e;
+	res_json(c->req, 200, json_object_get(snapshot));
+}
+
+/* Runs the step in its transaction (step_put). */
+static enum err
+run_step(struct request *req, struct put_ctx *c)
+{
+	return step_put(req->db, c->id, &c->creds, c->step, req->json, &c->v,
+			&c->out, &c->snapshot, answer_step, c);
 }
 
 /*
@@ -443,8 +378,7 @@ answer_purchase(struct request *req, int64_t id, const struct creds *creds)
 enum err
 api_checkout_put(struct request *req)
 {
-	struct put_ctx c = {
-	    .req = req, .id = api_path_id(req, "id"), .body = req->json};
+	struct put_ctx c = {.req = req, .id = api_path_id(req, "id")};
 	enum err e;
 
 	if (c.id == 0)
@@ -457,11 +391,11 @@ api_checkout_put(struct request *req)
 		return answer_purchase(req, c.id, &c.creds);
 	e = carrier_before(req, &c, 0);
 	if (e == ERR_OK)
-		e = db_tx(req->db, put_tx, &c);
+		e = run_step(req, &c);
 	if (e == ERR_QUOTE_EXPIRED) {
 		e = carrier_before(req, &c, 1);
 		if (e == ERR_OK)
-			e = db_tx(req->db, put_tx, &c);
+			e = run_step(req, &c);
 	}
 	if (e == ERR_OK && c.out.total_changed) {
 		struct json_object *extra = json_object_new_object();
