@@ -1,0 +1,328 @@
+/*
+ * Seed 001's accounts and checkouts (account.h). A token is found by its
+ * SHA-256; a product is sold by its provider's account, and a checkout's
+ * items must share theirs; the checkout is a cart made by order_create
+ * and filled by cart_add_item, the walk every other cart takes.
+ */
+#include "account.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "order.h"
+#include "str.h"
+
+static const char sql_token[] =
+    "SELECT account_id FROM oauth_tokens WHERE token_sha256 = ? AND "
+    "expires_at > UTC_TIMESTAMP()";
+
+enum err
+account_token_check(struct db *db, int64_t account, const char *token)
+{
+	unsigned char h[32];
+	int64_t owner = 0;
+	struct db_val p;
+	enum err e;
+
+	sha256(token, strlen(token), h);
+	p = DB_B((const char *)h, 32);
+	e = db_query(db, sql_token, &p, 1, db_row_int, &owner);
+	if (e != ERR_OK)
+		return e;
+	if (owner == 0 || owner != account)
+		return ERR_UNAUTHENTICATED;
+	return ERR_OK;
+}
+
+/* The product's first enabled variant, how many it has, and the account
+ * of its provider (0 when none). */
+static const char sql_product[] =
+    "SELECT MIN(v.id), COUNT(v.id), CAST(COALESCE(MIN(pr.account_id), 0) "
+    "AS SIGNED) FROM "
+    "products p JOIN product_variants v ON v.product_id = p.id AND "
+    "v.enabled = 1 LEFT JOIN providers pr ON pr.id = p.provider_id WHERE "
+    "p.id = ? AND p.enabled = 1";
+
+static enum err
+three_ints(void *arg, const struct db_val *c, size_t n)
+{
+	int64_t *out = arg;
+	size_t i;
+
+	if (n != 3)
+		return ERR_INTERNAL;
+	for (i = 0; i < 3; i++)
+		out[i] = c[i].type == DB_I64 ? c[i].i : 0;
+	return ERR_OK;
+}
+
+enum err
+account_checkout_add(struct db *db, struct account_checkout *c, int64_t product,
+		     int64_t quantity)
+{
+	int64_t r[3] = {0, 0, 0};
+	struct db_val p = DB_I(product);
+	enum err e;
+
+	if (c->n >= ACCOUNT_MAX_ITEMS)
+		return ERR_PAYLOAD_TOO_LARGE;
+	e = db_query(db, sql_product, &p, 1, three_ints, r);
+	if (e != ERR_OK)
+		return e;
+	/* One enabled variant, sold by a provider's account. */
+	if (r[0] == 0 || r[1] != 1 || r[2] == 0)
+		return ERR_NOT_FOUND;
+	if (c->seller != 0 && c->seller != r[2])
+		return ERR_VALIDATION_FAILED;
+	c->seller = r[2];
+	c->items[c->n].product = product;
+	c->items[c->n].variant = r[0];
+	c->items[c->n].quantity = quantity;
+	c->n++;
+	return ERR_OK;
+}
+
+void
+account_view_free(struct account_view *v)
+{
+	size_t i, j;
+
+	free(v->buyer.name);
+	free(v->seller.name);
+	free(v->payment_token);
+	for (i = 0; i < v->nlines; i++) {
+		free(v->lines[i].name);
+		for (j = 0; j < v->lines[i].ntaxes; j++)
+			free(v->lines[i].taxes[j].name);
+		free(v->lines[i].taxes);
+	}
+	free(v->lines);
+	memset(v, 0, sizeof(*v));
+}
+
+/* The view of a checkout. */
+
+static const char sql_account[] =
+    "SELECT id, name, CAST(COALESCE(global_type, '0') AS SIGNED) FROM "
+    "accounts WHERE id = ?";
+static const char sql_head[] =
+    "SELECT o.items_total, o.tax_total, o.total, o.currency, "
+    "CAST(UNIX_TIMESTAMP(o.created_at) AS SIGNED) * 1000, o.state, "
+    "o.payment_state, o.seed001_service, o.seed001_payment_token FROM "
+    "orders o WHERE o.id = ?";
+static const char sql_lines[] =
+    "SELECT i.id, p.id, p.name, v.price, i.quantity, i.total, "
+    "CAST(v.tax_category_id IS NOT NULL AS SIGNED) FROM order_items i JOIN "
+    "product_variants v ON v.id = i.variant_id JOIN products p ON p.id = "
+    "v.product_id WHERE i.order_id = ? ORDER BY i.id";
+static const char sql_taxes[] =
+    "SELECT a.order_item_id, r.id, CAST(r.bp AS SIGNED), r.name, a.amount "
+    "FROM adjustments a JOIN tax_rates r ON r.id = a.origin_id WHERE "
+    "a.order_id = ? AND a.type = 'tax' AND a.order_item_id IS NOT NULL "
+    "ORDER BY a.id";
+
+static enum err
+account_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct account_ref *a = arg;
+
+	if (n != 3)
+		return ERR_INTERNAL;
+	free(a->name);
+	a->name = strdup(c[1].s);
+	if (a->name == NULL)
+		return ERR_NOMEM;
+	a->found = 1;
+	a->id = c[0].i;
+	a->global_type = c[2].type == DB_I64 ? c[2].i : 0;
+	return ERR_OK;
+}
+
+static enum err
+head_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct account_view *v = arg;
+
+	if (n != 9)
+		return ERR_INTERNAL;
+	if (strcmp(c[5].s, "cancelled") == 0)
+		v->state = ACCOUNT_CHECKOUT_CANCELLED;
+	else if (strcmp(c[6].s, "paid") == 0)
+		v->state = ACCOUNT_CHECKOUT_PAID;
+	else if (strcmp(c[5].s, "cart") != 0)
+		v->state = ACCOUNT_CHECKOUT_PLACED;
+	else
+		v->state = ACCOUNT_CHECKOUT_OPEN;
+	v->items_total = c[0].i;
+	v->tax_total = c[1].i;
+	v->total = c[2].i;
+	snprintf(v->currency, sizeof(v->currency), "%s", c[3].s);
+	v->created_ms = c[4].i;
+	v->has_service = c[7].type == DB_I64;
+	v->service = v->has_service ? c[7].i : 0;
+	free(v->payment_token);
+	v->payment_token = NULL;
+	if (c[8].type == DB_STR) {
+		v->payment_token = strdup(c[8].s);
+		if (v->payment_token == NULL)
+			return ERR_NOMEM;
+	}
+	return ERR_OK;
+}
+
+static enum err
+line_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct account_view *v = arg;
+	struct account_line *lines, *l;
+
+	if (n != 7)
+		return ERR_INTERNAL;
+	lines = realloc(v->lines, (v->nlines + 1) * sizeof(*lines));
+	if (lines == NULL)
+		return ERR_NOMEM;
+	v->lines = lines;
+	l = &lines[v->nlines++];
+	memset(l, 0, sizeof(*l));
+	l->item = c[0].i;
+	l->product = c[1].i;
+	l->price = c[3].i;
+	l->quantity = c[4].i;
+	l->amount = c[5].i;
+	l->taxable = c[6].i != 0;
+	l->name = strdup(c[2].s);
+	return l->name != NULL ? ERR_OK : ERR_NOMEM;
+}
+
+static enum err
+tax_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct account_view *v = arg;
+	struct account_tax *taxes, *t;
+	size_t i;
+
+	if (n != 5)
+		return ERR_INTERNAL;
+	for (i = 0; i < v->nlines; i++) {
+		struct account_line *l = &v->lines[i];
+
+		if (l->item != c[0].i)
+			continue;
+		taxes = realloc(l->taxes, (l->ntaxes + 1) * sizeof(*taxes));
+		if (taxes == NULL)
+			return ERR_NOMEM;
+		l->taxes = taxes;
+		t = &taxes[l->ntaxes++];
+		t->rate = c[1].i;
+		t->bp = c[2].i;
+		t->amount = c[4].i;
+		t->name = strdup(c[3].s);
+		if (t->name == NULL)
+			return ERR_NOMEM;
+		l->has_tax_rate = 1;
+		l->tax_rate = c[1].i;
+		l->tax += c[4].i;
+	}
+	return ERR_OK;
+}
+
+/* The view of order id, bought by buyer from seller, into *v (cleared
+ * first). */
+static enum err
+view_load(struct db *db, int64_t id, int64_t buyer, int64_t seller,
+	  struct account_view *v)
+{
+	struct db_val p = DB_I(buyer);
+	enum err e;
+
+	account_view_free(v);
+	v->id = id;
+	e = db_query(db, sql_account, &p, 1, account_row, &v->buyer);
+	p = DB_I(seller);
+	if (e == ERR_OK)
+		e = db_query(db, sql_account, &p, 1, account_row, &v->seller);
+	p = DB_I(id);
+	if (e == ERR_OK)
+		e = db_query(db, sql_head, &p, 1, head_row, v);
+	if (e == ERR_OK)
+		e = db_query(db, sql_lines, &p, 1, line_row, v);
+	if (e == ERR_OK)
+		e = db_query(db, sql_taxes, &p, 1, tax_row, v);
+	if (e != ERR_OK)
+		account_view_free(v);
+	return e;
+}
+
+/* Opening a checkout. */
+
+struct create {
+	const struct account_checkout *c;
+	enum err refusal; /* set with the work rolled back */
+	struct account_view view;
+	struct verr v;
+};
+
+static const char sql_own[] =
+    "UPDATE orders SET seed001_account_id = ?, seed001_service = ?, "
+    "seed001_payment_token = ? WHERE id = ?";
+
+static enum err
+create_tx(struct db *db, void *arg)
+{
+	struct create *a = arg;
+	const struct account_checkout *c = a->c;
+	struct creds none = {0};
+	struct order_head h;
+	char token[ORDER_TOKEN_LEN + 1], ref[24];
+	struct db_val p[4];
+	int64_t order = 0;
+	enum err e;
+	size_t i;
+
+	account_view_free(&a->view);
+	a->refusal = ERR_OK;
+	verr_free(&a->v);
+	e = order_create(db, &none, &order, token, NULL);
+	p[0] = DB_I(c->buyer);
+	p[1] = c->has_service ? DB_I(c->service) : DB_N;
+	p[2] = c->payment_token ? DB_S(c->payment_token) : DB_N;
+	p[3] = DB_I(order);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_own, p, 4, NULL);
+	for (i = 0; e == ERR_OK && i < c->n; i++) {
+		snprintf(ref, sizeof(ref), "%lld",
+			 (long long)c->items[i].variant);
+		e = order_head_load(db, order, &h);
+		if (e == ERR_OK)
+			e = cart_add_item(db, &h, ref, c->items[i].quantity,
+					  &a->v, NULL);
+	}
+	if (e == ERR_VALIDATION_FAILED) {
+		/* The only check an item fails here is its stock. */
+		a->refusal = ERR_OUT_OF_STOCK;
+		return e; /* rolls back */
+	}
+	if (e == ERR_OK)
+		e = view_load(db, order, c->buyer, c->seller, &a->view);
+	return e;
+}
+
+enum err
+account_checkout_create(struct db *db, const struct account_checkout *c,
+			struct account_view *out)
+{
+	struct create a = {.c = c};
+	enum err e;
+
+	e = db_tx(db, create_tx, &a);
+	verr_free(&a.v);
+	if (a.refusal != ERR_OK && (e == ERR_OK || e == ERR_VALIDATION_FAILED))
+		e = a.refusal;
+	if (e != ERR_OK) {
+		account_view_free(&a.view);
+		return e;
+	}
+	*out = a.view;
+	return ERR_OK;
+}
