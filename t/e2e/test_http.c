@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 
@@ -345,6 +346,7 @@ test_request_id_is_echoed_or_made(void **state)
 	struct buf log = {0};
 	struct resp r;
 	char made[129];
+	int i;
 
 	(void)state;
 	assert_int_equal(
@@ -356,8 +358,16 @@ test_request_id_is_echoed_or_made(void **state)
 	snprintf(made, sizeof(made), "%s", resp_header(&r, "X-Request-Id"));
 	assert_int_equal(strlen(made), 32);
 	resp_free(&r);
-	/* Both appear on the access-log lines of checkoutd. */
-	assert_int_equal(stack_file("log/checkoutd.log", &log), 0);
+	/* Both appear on the access-log lines of checkoutd. A worker
+	 * writes its lines once it has nothing to do, a moment after the
+	 * answer has gone: the log is read again for up to 2 s. */
+	for (i = 0; i < 20; i++) {
+		buf_free(&log);
+		assert_int_equal(stack_file("log/checkoutd.log", &log), 0);
+		if (strstr(log.data, made) != NULL)
+			break;
+		usleep(100000);
+	}
 	assert_non_null(strstr(log.data, "access trace-42.abc GET "
 					 "/api/checkouts/health/ping 200"));
 	assert_non_null(strstr(log.data, made));
