@@ -14,11 +14,10 @@ static const char sql_lock[] =
     "p.order_id WHERE p.id = ? FOR UPDATE";
 static const char sql_cas[] =
     "UPDATE payments SET state = ?, decline_code = ?, next_action = NULL, "
-    "updated_at = UTC_TIMESTAMP() WHERE id = ? AND state IN ('new', "
-    "'processing')";
+    "updated_at = UTC_TIMESTAMP() WHERE id = ? AND state IN (?, ?)";
 static const char sql_action[] =
     "UPDATE payments SET next_action = ?, updated_at = UTC_TIMESTAMP() "
-    "WHERE id = ? AND state = 'processing'";
+    "WHERE id = ? AND state = ?";
 static const char sql_paid[] =
     "UPDATE orders SET payment_state = 'paid', state = IF(shipping_state = "
     "'shipped', 'fulfilled', state), updated_at = UTC_TIMESTAMP() WHERE "
@@ -28,7 +27,7 @@ static const char sql_needs_refund[] =
     "WHERE id = ?";
 static const char sql_fresh[] =
     "INSERT INTO payments (uuid, order_id, method_id, amount, currency, "
-    "state) SELECT ?, order_id, method_id, amount, currency, 'new' FROM "
+    "state) SELECT ?, order_id, method_id, amount, currency, ? FROM "
     "payments WHERE id = ?";
 
 struct locked {
@@ -67,10 +66,13 @@ payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
 	       const char *decline, struct json_object *next_action,
 	       int *changed)
 {
-	static const char *const states[] = {"completed", "failed",
-					     "cancelled"};
+	/* What each outcome but PAY_ACTION does to the payment. */
+	static const enum pay_ev events[] = {[PAY_COMPLETED] = PE_SUCCEED,
+					     [PAY_FAILED] = PE_FAIL,
+					     [PAY_CANCELLED] = PE_CANCEL};
+	enum pay_state from[2], to = PS__MAX;
 	struct locked l = {0};
-	struct db_val p[3];
+	struct db_val p[5];
 	uint64_t n = 0;
 	char uuid[37];
 	enum err e;
@@ -89,15 +91,26 @@ payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
 				 next_action, JSON_C_TO_STRING_PLAIN))
 			   : DB_N;
 		p[1] = DB_I(id);
-		e = db_exec(db, sql_action, p, 2, &n);
+		p[2] = DB_S(pay_state_names[PS_PROCESSING]);
+		e = db_exec(db, sql_action, p, 3, &n);
 		if (e == ERR_OK && changed != NULL)
 			*changed = n > 0;
 		return e;
 	}
-	p[0] = DB_S(states[outcome]);
+	/* The table says where the outcome goes and from where; the UPDATE
+	 * stays a compare-and-set on those states, so that racing paths
+	 * make one transition. */
+	if (pay_transition(pay_state_parse(l.state), events[outcome], &to) !=
+	    ERR_OK)
+		return ERR_OK; /* Recorded before: nothing more to do. */
+	if (pay_from(events[outcome], from, 2) != 2)
+		return ERR_INTERNAL;
+	p[0] = DB_S(pay_state_names[to]);
 	p[1] = decline != NULL ? DB_S(decline) : DB_N;
 	p[2] = DB_I(id);
-	e = db_exec(db, sql_cas, p, 3, &n);
+	p[3] = DB_S(pay_state_names[from[0]]);
+	p[4] = DB_S(pay_state_names[from[1]]);
+	e = db_exec(db, sql_cas, p, 5, &n);
 	if (e != ERR_OK || n == 0)
 		return e; /* Recorded before: nothing more to do. */
 	if (changed != NULL)
@@ -127,8 +140,9 @@ payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
 		if (uuid_v4(uuid) != 0)
 			return ERR_INTERNAL;
 		p[0] = DB_S(uuid);
-		p[1] = DB_I(id);
-		e = db_exec(db, sql_fresh, p, 2, NULL);
+		p[1] = DB_S(pay_state_names[PS_NEW]);
+		p[2] = DB_I(id);
+		e = db_exec(db, sql_fresh, p, 3, NULL);
 	}
 	if (e == ERR_OK && outcome == PAY_FAILED)
 		e = event(db, l.order, "payment.failed");
@@ -155,7 +169,7 @@ pay_row(void *arg, const struct db_val *c, size_t n)
 	snprintf(p->uuid, sizeof(p->uuid), "%s", c[4].s);
 	snprintf(p->order_uuid, sizeof(p->order_uuid), "%s", c[5].s);
 	snprintf(p->currency, sizeof(p->currency), "%s", c[6].s);
-	snprintf(p->state, sizeof(p->state), "%s", c[7].s);
+	p->state = pay_state_parse(c[7].s);
 	snprintf(p->gateway, sizeof(p->gateway), "%s", c[8].s);
 	snprintf(p->ref, sizeof(p->ref), "%s", c[9].s);
 	return ERR_OK;
@@ -163,16 +177,26 @@ pay_row(void *arg, const struct db_val *c, size_t n)
 
 static const char sql_attach[] =
     "UPDATE payments SET method_id = (SELECT id FROM payment_methods WHERE "
-    "code = ?), provider_ref = ?, state = 'processing', updated_at = "
-    "UTC_TIMESTAMP() WHERE order_id = ? AND state = 'new'";
+    "code = ?), provider_ref = ?, state = ?, updated_at = "
+    "UTC_TIMESTAMP() WHERE order_id = ? AND state = ?";
 
 enum err
 payment_attach_intent(struct db *db, int64_t order, const char *gateway,
 		      const char *ref)
 {
-	struct db_val p[3] = {DB_S(gateway), DB_S(ref), DB_I(order)};
+	enum pay_state from, to = PS__MAX;
+	struct db_val p[5];
 
-	return db_exec(db, sql_attach, p, 3, NULL);
+	/* Only the new payment moves: one from-state, checked by the table. */
+	if (pay_from(PE_START, &from, 1) != 1 ||
+	    pay_transition(from, PE_START, &to) != ERR_OK)
+		return ERR_INTERNAL;
+	p[0] = DB_S(gateway);
+	p[1] = DB_S(ref);
+	p[2] = DB_S(pay_state_names[to]);
+	p[3] = DB_I(order);
+	p[4] = DB_S(pay_state_names[from]);
+	return db_exec(db, sql_attach, p, 5, NULL);
 }
 
 enum err

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "db.h"
+#include "paystate.h"
 
 enum pay_outcome {
 	PAY_COMPLETED, /* The money is ours: order paid, order.paid. */
@@ -24,7 +25,8 @@ enum pay_outcome {
 /* A payment and what a provider call needs of it. */
 struct pay {
 	int64_t id, order_id, amount, attempts;
-	char uuid[37], order_uuid[37], currency[4], state[16];
+	enum pay_state state; /* PS__MAX: a name the table does not know */
+	char uuid[37], order_uuid[37], currency[4];
 	char gateway[16], ref[128]; /* ref: the provider's intent id */
 };
 

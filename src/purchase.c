@@ -141,12 +141,12 @@ struct prep {
 static const char sql_declines[] =
     "SELECT COUNT(*), CAST(COALESCE(TIMESTAMPDIFF(SECOND, "
     "UTC_TIMESTAMP(), MAX(updated_at) + INTERVAL ? SECOND), 0) AS SIGNED) "
-    "FROM payments WHERE order_id = ? AND state = 'failed' AND "
+    "FROM payments WHERE order_id = ? AND state = ? AND "
     "decline_code IS NOT NULL AND updated_at > UTC_TIMESTAMP() - INTERVAL ? "
     "SECOND";
 static const char sql_open[] =
-    "SELECT id FROM payments WHERE order_id = ? AND state IN ('new', "
-    "'processing') ORDER BY id DESC LIMIT 1";
+    "SELECT id FROM payments WHERE order_id = ? AND state IN (?, ?) ORDER "
+    "BY id DESC LIMIT 1";
 
 static enum err
 refuse(struct purchase_out *out, const struct order_head *h, const char *why)
@@ -170,7 +170,7 @@ prepare_tx(struct db *db, void *arg)
 	struct order_head h;
 	int64_t declines[2] = {0, 0}, pid = 0;
 	int64_t lockout = config_int("payment.lockout");
-	struct db_val p[3];
+	struct db_val p[4];
 	enum err e;
 
 	e = order_authorize(db, c->id, c->creds, 1, &h);
@@ -188,16 +188,20 @@ prepare_tx(struct db *db, void *arg)
 		return refuse(c->out, &h, "the order is not awaiting payment");
 	p[0] = DB_I(lockout);
 	p[1] = DB_I(c->id);
-	p[2] = DB_I(lockout);
-	e = db_query(db, sql_declines, p, 3, db_row_two_ints, declines);
+	p[2] = DB_S(pay_state_names[PS_FAILED]);
+	p[3] = DB_I(lockout);
+	e = db_query(db, sql_declines, p, 4, db_row_two_ints, declines);
 	if (e != ERR_OK)
 		return e;
 	if (declines[0] >= config_int("payment.max_declines")) {
 		c->out->retry_after = declines[1] > 0 ? declines[1] : 1;
 		return ERR_TOO_MANY_ATTEMPTS;
 	}
+	/* The open payment: one a provider may still settle. */
 	p[0] = DB_I(c->id);
-	e = db_query(db, sql_open, p, 1, db_row_int, &pid);
+	p[1] = DB_S(pay_state_names[PS_NEW]);
+	p[2] = DB_S(pay_state_names[PS_PROCESSING]);
+	e = db_query(db, sql_open, p, 3, db_row_int, &pid);
 	if (e != ERR_OK)
 		return e;
 	if (pid == 0)
@@ -217,9 +221,9 @@ struct start {
 };
 
 static const char sql_start[] =
-    "UPDATE payments SET state = 'processing', provider_ref = ?, attempts "
-    "= attempts + 1, card_brand = ?, card_last4 = ?, next_action = NULL, "
-    "updated_at = UTC_TIMESTAMP() WHERE id = ? AND state = 'new'";
+    "UPDATE payments SET state = ?, provider_ref = ?, attempts = attempts + "
+    "1, card_brand = ?, card_last4 = ?, next_action = NULL, updated_at = "
+    "UTC_TIMESTAMP() WHERE id = ? AND state = ?";
 static const char sql_attempts[] = "SELECT attempts FROM payments WHERE id = ?";
 
 /* Stores the intent and moves the payment to `processing`, just before
@@ -228,11 +232,22 @@ static enum err
 start_tx(struct db *db, void *arg)
 {
 	struct start *s = arg;
-	struct db_val p[4] = {DB_S(s->ref), s->brand[0] ? DB_S(s->brand) : DB_N,
-			      s->last4[0] ? DB_S(s->last4) : DB_N,
-			      DB_I(s->pay->id)};
+	enum pay_state from, to = PS__MAX;
+	struct db_val p[6];
 	uint64_t n = 0;
-	enum err e = db_exec(db, sql_start, p, 4, &n);
+	enum err e;
+
+	/* new -> processing, a compare-and-set on the table's one from. */
+	if (pay_from(PE_START, &from, 1) != 1 ||
+	    pay_transition(from, PE_START, &to) != ERR_OK)
+		return ERR_INTERNAL;
+	p[0] = DB_S(pay_state_names[to]);
+	p[1] = DB_S(s->ref);
+	p[2] = s->brand[0] ? DB_S(s->brand) : DB_N;
+	p[3] = s->last4[0] ? DB_S(s->last4) : DB_N;
+	p[4] = DB_I(s->pay->id);
+	p[5] = DB_S(pay_state_names[from]);
+	e = db_exec(db, sql_start, p, 6, &n);
 
 	if (e != ERR_OK)
 		return e;
@@ -349,8 +364,7 @@ reconcile(struct db *db, void *curl, const struct pay *pay, int cancel_action,
 }
 
 static const char sql_processing_of[] =
-    "SELECT p.id FROM payments p WHERE p.id = ? AND p.state = "
-    "'processing'";
+    "SELECT p.id FROM payments p WHERE p.id = ? AND p.state = ?";
 
 enum err
 payment_reconcile(struct db *db, void *curl, int64_t payment_id,
@@ -358,13 +372,14 @@ payment_reconcile(struct db *db, void *curl, int64_t payment_id,
 {
 	struct pay pay;
 	int64_t id = 0;
-	struct db_val v = DB_I(payment_id);
+	struct db_val v[2] = {DB_I(payment_id),
+			      DB_S(pay_state_names[PS_PROCESSING])};
 	int result = -1;
 	enum err e;
 
 	if (still != NULL)
 		*still = 0;
-	e = db_query(db, sql_processing_of, &v, 1, db_row_int, &id);
+	e = db_query(db, sql_processing_of, v, 2, db_row_int, &id);
 	if (e != ERR_OK || id == 0)
 		return e;
 	e = payment_get(db, payment_id, &pay);
@@ -491,7 +506,7 @@ purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
 			break;
 		}
 		entered = 1;
-		if (strcmp(c.pay.state, "processing") != 0) {
+		if (c.pay.state != PS_PROCESSING) {
 			e = charge(db, curl, &c.pay, &card, brand, last4, out);
 			break;
 		}

@@ -21,7 +21,7 @@ rc=0
 pending_sql=""
 pending_include="src/catalog.c src/customer.c"
 pending_state="src/admin.c src/booking.c src/carrier.c src/ctl.c src/draft.c
-src/order.c src/payment.c src/purchase.c"
+src/order.c src/payment.c"
 
 # The request layer: files that may include its headers.
 request_layer="src/http.c src/main.c src/router.c src/routes.c src/server.c
