@@ -55,9 +55,9 @@ static const char sql_payment_in[] =
 
 /* The newest payment of order id in state, or 0. */
 static enum err
-payment_in(struct db *db, int64_t id, const char *state, int64_t *pid)
+payment_in(struct db *db, int64_t id, enum pay_state state, int64_t *pid)
 {
-	struct db_val p[2] = {DB_I(id), DB_S(state)};
+	struct db_val p[2] = {DB_I(id), DB_S(pay_state_names[state])};
 
 	*pid = 0;
 	return db_query(db, sql_payment_in, p, 2, db_row_int, pid);
@@ -119,7 +119,7 @@ mark_paid_tx(struct db *db, void *arg)
 	if (strcmp(o.state, "cancelled") == 0 ||
 	    strcmp(o.payment, "awaiting_payment") != 0)
 		return refuse(c, "the order is not awaiting payment");
-	e = payment_in(db, c->id, "new", &pid);
+	e = payment_in(db, c->id, PS_NEW, &pid);
 	if (e == ERR_OK && pid == 0)
 		return refuse(c, "the order has no open payment");
 	if (e == ERR_OK)
@@ -221,7 +221,7 @@ refundable(struct db *db, struct op *c)
 {
 	int64_t pid = 0, r[2] = {0, 0};
 	struct db_val p;
-	enum err e = payment_in(db, c->id, "completed", &pid);
+	enum err e = payment_in(db, c->id, PS_COMPLETED, &pid);
 
 	if (e == ERR_OK && pid == 0)
 		return refuse(c, "the order has no completed payment");
@@ -263,8 +263,8 @@ static const char sql_refund_insert[] =
     "INSERT INTO refunds (uuid, payment_id, amount, provider_ref) VALUES "
     "(?, ?, ?, ?)";
 static const char sql_refund_payment[] =
-    "UPDATE payments SET state = IF(? >= amount, 'refunded', state), "
-    "updated_at = UTC_TIMESTAMP() WHERE id = ?";
+    "UPDATE payments SET state = IF(? >= amount, ?, state), updated_at = "
+    "UTC_TIMESTAMP() WHERE id = ?";
 static const char sql_refund_order[] =
     "UPDATE orders SET payment_state = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ?";
@@ -275,9 +275,14 @@ record_refund(struct db *db, struct op *c)
 {
 	char uuid[37];
 	int64_t total = c->refunded + c->amount;
+	enum pay_state refunded = PS__MAX;
 	struct db_val p[4];
 	enum err e;
 
+	/* c->pay is the order's completed payment (refundable): a refund
+	 * of all of it moves it to refunded. */
+	if (pay_transition(c->pay.state, PE_REFUND, &refunded) != ERR_OK)
+		return ERR_INTERNAL;
 	if (uuid_v4(uuid) != 0)
 		return ERR_INTERNAL;
 	p[0] = DB_S(uuid);
@@ -286,9 +291,10 @@ record_refund(struct db *db, struct op *c)
 	p[3] = c->refund_ref[0] ? DB_S(c->refund_ref) : DB_N;
 	e = db_exec(db, sql_refund_insert, p, 4, NULL);
 	p[0] = DB_I(total);
-	p[1] = DB_I(c->pay.id);
+	p[1] = DB_S(pay_state_names[refunded]);
+	p[2] = DB_I(c->pay.id);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_refund_payment, p, 2, NULL);
+		e = db_exec(db, sql_refund_payment, p, 3, NULL);
 	p[0] = DB_S(total >= c->pay.amount ? "refunded" : "partially_refunded");
 	p[1] = DB_I(c->id);
 	if (e == ERR_OK)
@@ -364,13 +370,13 @@ cancel_check_tx(struct db *db, void *arg)
 	if (strcmp(o.state, "new") != 0 || strcmp(o.shipping, "shipped") == 0)
 		return refuse(c, "only a placed order not yet shipped can be "
 				 "cancelled");
-	e = payment_in(db, c->id, "processing", &pid);
+	e = payment_in(db, c->id, PS_PROCESSING, &pid);
 	if (e == ERR_OK && pid != 0)
 		return ERR_PAYMENT_IN_PROGRESS;
 	memset(&c->pay, 0, sizeof(c->pay));
 	c->amount = 0;
 	if (e == ERR_OK && strcmp(o.payment, "awaiting_payment") == 0) {
-		e = payment_in(db, c->id, "new", &pid);
+		e = payment_in(db, c->id, PS_NEW, &pid);
 		if (e == ERR_OK && pid != 0)
 			e = payment_get(db, pid, &c->pay);
 	} else if (e == ERR_OK &&
@@ -398,8 +404,8 @@ static const char sql_unuse_coupon[] =
     "c.promotion_id AND a.type IN ('order_promotion', "
     "'shipping_promotion'))";
 static const char sql_cancel_payments[] =
-    "UPDATE payments SET state = 'cancelled', updated_at = "
-    "UTC_TIMESTAMP() WHERE order_id = ? AND state IN ('cart', 'new')";
+    "UPDATE payments SET state = ?, updated_at = UTC_TIMESTAMP() WHERE "
+    "order_id = ? AND state IN (?, ?)";
 static const char sql_cancel_shipments[] =
     "UPDATE shipments SET state = 'cancelled' WHERE order_id = ? AND state "
     "IN ('cart', 'ready')";
@@ -408,6 +414,24 @@ static const char sql_cancel_order[] =
     "payment_state IN ('paid', 'partially_refunded', 'refunded'), "
     "'refunded', 'cancelled'), shipping_state = 'cancelled', updated_at = "
     "UTC_TIMESTAMP() WHERE id = ?";
+
+/* The payments of order id not yet sent anywhere are voided with it: a
+ * compare-and-set on the states the table voids from. */
+static enum err
+void_payments(struct db *db, int64_t id)
+{
+	enum pay_state from[2], to = PS__MAX;
+	struct db_val p[4];
+
+	if (pay_from(PE_VOID, from, 2) != 2 ||
+	    pay_transition(from[0], PE_VOID, &to) != ERR_OK)
+		return ERR_INTERNAL;
+	p[0] = DB_S(pay_state_names[to]);
+	p[1] = DB_I(id);
+	p[2] = DB_S(pay_state_names[from[0]]);
+	p[3] = DB_S(pay_state_names[from[1]]);
+	return db_exec(db, sql_cancel_payments, p, 4, NULL);
+}
 
 static enum err
 cancel_tx(struct db *db, void *arg)
@@ -424,7 +448,7 @@ cancel_tx(struct db *db, void *arg)
 	if (strcmp(o.state, "new") != 0 || strcmp(o.shipping, "shipped") == 0)
 		return refuse(c, "only a placed order not yet shipped can be "
 				 "cancelled");
-	e = payment_in(db, c->id, "processing", &pid);
+	e = payment_in(db, c->id, PS_PROCESSING, &pid);
 	if (e == ERR_OK && pid != 0)
 		return ERR_PAYMENT_IN_PROGRESS;
 	if (e == ERR_OK && c->amount > 0) {
@@ -439,7 +463,7 @@ cancel_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = db_exec(db, sql_unuse_coupon, &p, 1, NULL);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_cancel_payments, &p, 1, NULL);
+		e = void_payments(db, c->id);
 	if (e == ERR_OK)
 		e = db_exec(db, sql_cancel_shipments, &p, 1, NULL);
 	if (e == ERR_OK)
@@ -513,7 +537,7 @@ static const char sql_old_events[] =
 /* Placed, never paid, older than order.unpaid_ttl. */
 static const char sql_unpaid[] =
     "SELECT o.id, EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id "
-    "AND p.state = 'processing') FROM orders o WHERE o.state = 'new' AND "
+    "AND p.state = ?) FROM orders o WHERE o.state = 'new' AND "
     "o.payment_state = 'awaiting_payment' AND o.completed_at < "
     "UTC_TIMESTAMP() - INTERVAL ? SECOND ORDER BY o.id LIMIT 1000";
 
@@ -556,7 +580,8 @@ enum err
 admin_expire(struct db *db, void *curl, struct expired *out)
 {
 	struct unpaid *u = calloc(1, sizeof(*u));
-	struct db_val p = DB_I(config_int("order.unpaid_ttl"));
+	struct db_val p[2] = {DB_S(pay_state_names[PS_PROCESSING]),
+			      DB_I(config_int("order.unpaid_ttl"))};
 	enum err e;
 	size_t i;
 
@@ -569,7 +594,7 @@ admin_expire(struct db *db, void *curl, struct expired *out)
 	if (e == ERR_OK)
 		e = sweep(db, sql_old_events, &out->events);
 	if (e == ERR_OK)
-		e = db_query(db, sql_unpaid, &p, 1, unpaid_row, u);
+		e = db_query(db, sql_unpaid, p, 2, unpaid_row, u);
 	for (i = 0; e == ERR_OK && i < u->n; i++) {
 		struct json_object *snap = NULL;
 		const char *why = NULL;

@@ -15,6 +15,7 @@
 #include "customer.h"
 #include "migrate.h"
 #include "outbox.h"
+#include "paystate.h"
 #include "purchase.h"
 #include "str.h"
 
@@ -141,7 +142,7 @@ cmd_orders(struct db *db)
 static const char sql_processing[] =
     "SELECT p.id, p.updated_at < UTC_TIMESTAMP() - INTERVAL ? SECOND FROM "
     "payments p JOIN payment_methods m ON m.id = p.method_id WHERE p.state "
-    "= 'processing' AND m.gateway = 'stripe' ORDER BY p.id LIMIT 1000";
+    "= ? AND m.gateway = 'stripe' ORDER BY p.id LIMIT 1000";
 
 struct waiting {
 	int64_t id[1000];
@@ -165,7 +166,8 @@ static int
 cmd_reconcile(struct db *db)
 {
 	struct waiting *w = calloc(1, sizeof(*w));
-	struct db_val p = DB_I(config_int("payment.action_ttl"));
+	struct db_val p[2] = {DB_I(config_int("payment.action_ttl")),
+			      DB_S(pay_state_names[PS_PROCESSING])};
 	CURL *curl = curl_easy_init();
 	size_t i, done = 0, still_n = 0, failed = 0;
 	enum err e;
@@ -175,7 +177,7 @@ cmd_reconcile(struct db *db)
 		curl_easy_cleanup(curl);
 		return 1;
 	}
-	e = db_query(db, sql_processing, &p, 1, waiting_row, w);
+	e = db_query(db, sql_processing, p, 2, waiting_row, w);
 	for (i = 0; e == ERR_OK && i < w->n; i++) {
 		int still = 0;
 		enum err r =
