@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "paystate.h"
 #include "pricing.h"
 #include "rules.h"
 #include "str.h"
@@ -560,7 +561,8 @@ snapshot_placed(struct json_object *snap, const struct placing *pl,
 		snapshot_set_str(snap, "notes", pl->notes);
 	snapshot_set_time(snap, "completed_at", now);
 	snapshot_set_time(snap, "expires_at", NULL);
-	snapshot_set_states(snap, "payments", "cart", "new", -1);
+	snapshot_set_states(snap, "payments", pay_state_names[PS_CART],
+			    pay_state_names[PS_NEW], -1);
 	snapshot_set_states(snap, "shipments", "cart", "ready", -1);
 }
 
@@ -596,14 +598,14 @@ static const char sql_upd_order[] =
  * and its shipment `ready` at once. */
 static const char sql_upd_order_place[] =
     "UPDATE orders o LEFT JOIN payments p ON p.order_id = o.id AND "
-    "p.state = 'cart' LEFT JOIN shipments s ON s.order_id = o.id AND "
+    "p.state = ? LEFT JOIN shipments s ON s.order_id = o.id AND "
     "s.state = 'cart' SET o.items_total = ?, o.adjustments_total = ?, "
     "o.tax_total = ?, o.shipping_total = ?, o.promotion_total = ?, "
     "o.total = ?, o.item_lines = ?, o.shipping_lines = ?, o.adj_digest = "
     "?, o.checkout_state = 'completed', o.updated_at = CAST(? AS "
     "DATETIME), o.completed_at = CAST(? AS DATETIME), o.expires_at = NULL, "
     "o.state = 'new', o.payment_state = ?, o.shipping_state = 'ready', "
-    "o.notes = COALESCE(?, o.notes), p.state = 'new', p.updated_at = "
+    "o.notes = COALESCE(?, o.notes), p.state = ?, p.updated_at = "
     "UTC_TIMESTAMP(), s.state = 'ready' WHERE o.id = ?";
 
 struct rc {
@@ -893,12 +895,23 @@ store_prices(struct db *db, int64_t id, const struct rc *r,
 	p[7] = DB_I(shipping_lines);
 	p[8] = DB_I(digest);
 	if (pl != NULL) {
-		p[9] = DB_S(r->now);
-		p[10] = DB_S(r->now);
-		p[11] = DB_S(pl->payment_state);
-		p[12] = pl->notes != NULL ? DB_S(pl->notes) : DB_N;
-		p[13] = DB_I(id);
-		return db_exec(db, sql_upd_order_place, p, 14, NULL);
+		/* The payment moves cart -> new by the table (PE_PLACE); its
+		 * from-state is the first parameter, in the join. */
+		enum pay_state from, to = PS__MAX;
+		struct db_val q[16];
+
+		if (pay_from(PE_PLACE, &from, 1) != 1 ||
+		    pay_transition(from, PE_PLACE, &to) != ERR_OK)
+			return ERR_INTERNAL;
+		q[0] = DB_S(pay_state_names[from]);
+		memcpy(&q[1], p, 9 * sizeof(p[0]));
+		q[10] = DB_S(r->now);
+		q[11] = DB_S(r->now);
+		q[12] = DB_S(pl->payment_state);
+		q[13] = pl->notes != NULL ? DB_S(pl->notes) : DB_N;
+		q[14] = DB_S(pay_state_names[to]);
+		q[15] = DB_I(id);
+		return db_exec(db, sql_upd_order_place, q, 16, NULL);
 	}
 	p[9] = DB_S(r->checkout);
 	p[10] = DB_S(r->now);
@@ -908,11 +921,11 @@ store_prices(struct db *db, int64_t id, const struct rc *r,
 }
 
 static const char sql_pay_drop[] =
-    "DELETE FROM payments WHERE order_id = ? AND state = 'cart'";
+    "DELETE FROM payments WHERE order_id = ? AND state = ?";
 
 static const char sql_pay_amount[] =
     "UPDATE payments SET amount = ?, currency = ? WHERE order_id = ? AND "
-    "state = 'cart'";
+    "state = ?";
 static const char sql_pay_insert[] =
     "INSERT INTO payments (uuid, order_id, amount, currency) VALUES (?, "
     "?, ?, ?)";
@@ -926,7 +939,7 @@ static enum err
 sync_payment(struct db *db, int64_t id, const struct rc *r,
 	     struct json_object *snap)
 {
-	struct db_val p[4] = {DB_I(id)};
+	struct db_val p[4] = {DB_I(id), DB_S(pay_state_names[PS_CART])};
 	int64_t total = r->o->total, pay = 0;
 	char uuid[37];
 	enum err e;
@@ -937,18 +950,21 @@ sync_payment(struct db *db, int64_t id, const struct rc *r,
 	    strcmp(r->checkout, "addressed") == 0) {
 		if (r->cart_payments == 0)
 			return ERR_OK;
-		snapshot_set_states(snap, "payments", "cart", NULL, -1);
-		return db_exec(db, sql_pay_drop, p, 1, NULL);
+		snapshot_set_states(snap, "payments", pay_state_names[PS_CART],
+				    NULL, -1);
+		return db_exec(db, sql_pay_drop, p, 2, NULL);
 	}
 	if (r->cart_payments == 1 && r->cart_amount == total)
 		return ERR_OK;
 	p[0] = DB_I(total);
 	p[1] = DB_S(r->currency);
 	p[2] = DB_I(id);
+	p[3] = DB_S(pay_state_names[PS_CART]);
 	/* The order row is locked: the count read with it still holds. */
 	if (r->cart_payments > 0) {
-		snapshot_set_states(snap, "payments", "cart", "cart", total);
-		return db_exec(db, sql_pay_amount, p, 3, NULL);
+		snapshot_set_states(snap, "payments", pay_state_names[PS_CART],
+				    pay_state_names[PS_CART], total);
+		return db_exec(db, sql_pay_amount, p, 4, NULL);
 	}
 	if (uuid_v4(uuid) != 0)
 		return ERR_INTERNAL;
