@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "order.h"
 #include "str.h"
 
@@ -35,49 +36,26 @@ account_token_check(struct db *db, int64_t account, const char *token)
 	return ERR_OK;
 }
 
-/* The product's first enabled variant, how many it has, and the account
- * of its provider (0 when none). */
-static const char sql_product[] =
-    "SELECT MIN(v.id), COUNT(v.id), CAST(COALESCE(MIN(pr.account_id), 0) "
-    "AS SIGNED) FROM "
-    "products p JOIN product_variants v ON v.product_id = p.id AND "
-    "v.enabled = 1 LEFT JOIN providers pr ON pr.id = p.provider_id WHERE "
-    "p.id = ? AND p.enabled = 1";
-
-static enum err
-three_ints(void *arg, const struct db_val *c, size_t n)
-{
-	int64_t *out = arg;
-	size_t i;
-
-	if (n != 3)
-		return ERR_INTERNAL;
-	for (i = 0; i < 3; i++)
-		out[i] = c[i].type == DB_I64 ? c[i].i : 0;
-	return ERR_OK;
-}
-
 enum err
 account_checkout_add(struct db *db, struct account_checkout *c, int64_t product,
 		     int64_t quantity)
 {
-	int64_t r[3] = {0, 0, 0};
-	struct db_val p = DB_I(product);
+	struct sole_variant sole;
 	enum err e;
 
 	if (c->n >= ACCOUNT_MAX_ITEMS)
 		return ERR_PAYLOAD_TOO_LARGE;
-	e = db_query(db, sql_product, &p, 1, three_ints, r);
+	/* One enabled variant, sold by a provider's account. */
+	e = catalog_sole_variant(db, NULL, product, &sole);
 	if (e != ERR_OK)
 		return e;
-	/* One enabled variant, sold by a provider's account. */
-	if (r[0] == 0 || r[1] != 1 || r[2] == 0)
+	if (sole.seller == 0)
 		return ERR_NOT_FOUND;
-	if (c->seller != 0 && c->seller != r[2])
+	if (c->seller != 0 && c->seller != sole.seller)
 		return ERR_VALIDATION_FAILED;
-	c->seller = r[2];
+	c->seller = sole.seller;
 	c->items[c->n].product = product;
-	c->items[c->n].variant = r[0];
+	c->items[c->n].variant = sole.variant;
 	c->items[c->n].quantity = quantity;
 	c->n++;
 	return ERR_OK;

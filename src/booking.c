@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "order.h"
 #include "place.h"
 #include "str.h"
@@ -23,10 +24,6 @@ struct booking_tx {
 	struct step_out out;
 };
 
-static const char sql_item[] =
-    "SELECT p.id, p.provider_id, MIN(v.id), COUNT(v.id) FROM products p "
-    "JOIN product_variants v ON v.product_id = p.id AND v.enabled = 1 "
-    "WHERE p.uuid = ? AND p.enabled = 1 GROUP BY p.id, p.provider_id";
 static const char sql_provider_lock[] =
     "SELECT capacity, name FROM providers WHERE id = ? FOR UPDATE";
 static const char sql_customer_lock[] =
@@ -51,22 +48,6 @@ static const char sql_agenda_settle[] =
     "a.state = IF(o.state = 'cancelled', 'cancelled', 'done') WHERE "
     "a.order_id = ? AND a.state = 'scheduled' AND o.state IN ('fulfilled', "
     "'cancelled')";
-
-static enum err
-item_row(void *arg, const struct db_val *c, size_t n)
-{
-	struct booking *b = arg;
-
-	if (n != 4)
-		return ERR_INTERNAL;
-	/* A product of a provider, with exactly one enabled variant. */
-	if (c[1].type != DB_I64 || c[3].i != 1)
-		return ERR_OK;
-	b->product = c[0].i;
-	b->provider = c[1].i;
-	b->variant = c[2].i;
-	return ERR_OK;
-}
 
 static enum err
 provider_row(void *arg, const struct db_val *c, size_t n)
@@ -193,6 +174,7 @@ enum err
 booking_place(struct db *db, const struct booking_req *in, struct booking *b)
 {
 	struct booking_tx t = {.b = b, .session = in->session};
+	struct sole_variant sole;
 	enum err e = ERR_OK;
 
 	*b = (struct booking){0};
@@ -202,15 +184,17 @@ booking_place(struct db *db, const struct booking_req *in, struct booking *b)
 		return e;
 	if (b->customer == 0)
 		return ERR_UNAUTHENTICATED;
-	if (in->item != NULL && strlen(in->item) == 36) {
-		struct db_val p = DB_S(in->item);
-
-		e = db_query(db, sql_item, &p, 1, item_row, b);
-	}
+	/* A product of a provider, with exactly one enabled variant. */
+	if (in->item == NULL || strlen(in->item) != 36)
+		return ERR_NOT_FOUND;
+	e = catalog_sole_variant(db, in->item, 0, &sole);
 	if (e != ERR_OK)
 		return e;
-	if (b->variant == 0)
+	if (sole.provider == 0)
 		return ERR_NOT_FOUND;
+	b->product = sole.product;
+	b->provider = sole.provider;
+	b->variant = sole.variant;
 	e = db_tx(db, book_tx, &t);
 	if (t.refusal != ERR_OK && (e == ERR_OK || e == ERR_VALIDATION_FAILED))
 		e = t.refusal;

@@ -158,3 +158,45 @@ catalog_get(struct db *db, const char *id_or_code, struct json_object **out)
 	json_object_put(found);
 	return ERR_OK;
 }
+
+#define SQL_SOLE                                                               \
+	"SELECT p.id, CAST(COALESCE(p.provider_id, 0) AS SIGNED), MIN(v.id), " \
+	"COUNT(v.id), CAST(COALESCE(MIN(pr.account_id), 0) AS SIGNED) FROM "   \
+	"products p JOIN product_variants v ON v.product_id = p.id AND "       \
+	"v.enabled = 1 LEFT JOIN providers pr ON pr.id = p.provider_id WHERE " \
+	"p.enabled = 1 AND "
+static const char sql_sole_by_uuid[] =
+    SQL_SOLE "p.uuid = ? GROUP BY p.id, p.provider_id";
+static const char sql_sole_by_id[] =
+    SQL_SOLE "p.id = ? GROUP BY p.id, p.provider_id";
+
+static enum err
+sole_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct sole_variant *out = arg;
+
+	if (n != 5)
+		return ERR_INTERNAL;
+	if (c[3].type != DB_I64 || c[3].i != 1)
+		return ERR_OK; /* No or several enabled variants. */
+	out->product = c[0].i;
+	out->provider = c[1].i;
+	out->variant = c[2].i;
+	out->seller = c[4].i;
+	return ERR_OK;
+}
+
+enum err
+catalog_sole_variant(struct db *db, const char *uuid, int64_t id,
+		     struct sole_variant *out)
+{
+	struct db_val p = uuid != NULL ? DB_S(uuid) : DB_I(id);
+	enum err e;
+
+	*out = (struct sole_variant){0};
+	e = db_query(db, uuid != NULL ? sql_sole_by_uuid : sql_sole_by_id, &p,
+		     1, sole_row, out);
+	if (e == ERR_OK && out->variant == 0)
+		e = ERR_NOT_FOUND;
+	return e;
+}

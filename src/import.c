@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "config.h"
 #include "idem.h"
 #include "log.h"
@@ -25,11 +26,6 @@ static const char sql_items[] =
 static const char sql_head[] =
     "SELECT uuid, total, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM "
     "orders WHERE id = ?";
-static const char sql_variant[] =
-    "SELECT MIN(v.id), COUNT(v.id) FROM products p JOIN product_variants v "
-    "ON v.product_id = p.id AND v.enabled = 1 WHERE p.uuid = ? AND "
-    "p.enabled = 1";
-
 struct stored {
 	struct buf *body;
 	unsigned char hash[32];
@@ -158,8 +154,7 @@ check_session(struct db *db, struct import *m)
 		return IMPORT_INVALID;
 	for (i = 0; i < s->nitems; i++) {
 		const struct session_item *it = &s->items[i];
-		int64_t v[2] = {0, 0};
-		struct db_val p;
+		struct sole_variant sole;
 
 		if (it->product == NULL || !it->has_quantity || it->price < 0)
 			return IMPORT_INVALID;
@@ -167,12 +162,9 @@ check_session(struct db *db, struct import *m)
 		if (it->quantity < 1 || it->quantity > 9999 ||
 		    it->price > 100000000000)
 			return IMPORT_INVALID;
-		p = DB_S(it->product);
-		if (db_query(db, sql_variant, &p, 1, db_row_two_ints, v) !=
-			ERR_OK ||
-		    v[0] == 0 || v[1] != 1)
+		if (catalog_sole_variant(db, it->product, 0, &sole) != ERR_OK)
 			return IMPORT_INVALID;
-		m->r.lines[m->r.nlines].variant = v[0];
+		m->r.lines[m->r.nlines].variant = sole.variant;
 		m->r.lines[m->r.nlines].quantity = it->quantity;
 		m->r.lines[m->r.nlines].price = it->price;
 		m->r.nlines++;
