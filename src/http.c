@@ -469,3 +469,18 @@ http_request_free(struct request *req)
 	buf_free(&req->headers);
 	buf_free(&req->out);
 }
+
+int
+verr_answer(struct request *req, struct verr *v)
+{
+	struct json_object *extra;
+
+	if (v->errors == NULL)
+		return 0;
+	extra = json_object_new_object();
+	json_object_object_add(extra, "errors", v->errors);
+	v->errors = NULL;
+	res_problem(req, ERR_VALIDATION_FAILED, "some fields are invalid",
+		    extra);
+	return 1;
+}

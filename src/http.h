@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "router.h"
+#include "valid.h"
 #include "str.h"
 
 struct db;
@@ -90,6 +91,11 @@ void res_header(struct request *req, const char *name, const char *value);
  */
 void res_problem(struct request *req, enum err e, const char *detail,
 		 struct json_object *extra);
+/*
+ * Answers 422 with the field errors collected in v when there are any
+ * (taking them) and returns 1; returns 0 when there are none.
+ */
+int verr_answer(struct request *req, struct verr *v);
 
 /* Configured CORS origins are read once; call after config_load. */
 void http_init(void);

@@ -1,7 +1,5 @@
 #include "idem.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,71 +8,13 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "secret.h"
 #include "str.h"
-
-static unsigned char secret[64];
-static size_t secret_len;
-
-/* The configuration's other secrets, from which an unset security.secret
- * is derived. */
-static const char *const derived_from[] = {
-    "database.password",     "admin.token",   "payment.stripe_secret_key",
-    "webhook.stripe_secret", "outbox.secret", "carrier.token",
-};
 
 void
 idem_init(void)
 {
-	const char *s = config_str("security.secret");
-	unsigned char in[1024];
-	size_t n = 0, i, len;
-	unsigned int out = 32;
-
-	secret_len = strlen(s);
-	if (secret_len > sizeof(secret))
-		secret_len = sizeof(secret);
-	memcpy(secret, s, secret_len);
-	if (secret_len > 0)
-		return;
-	/*
-	 * Unset: every process that reads the same configuration must make
-	 * the same secret (each CGI process, each host, each restart), and
-	 * one that is in no table: an HMAC of the configuration's other
-	 * secrets, each ended by NUL.
-	 */
-	for (i = 0; i < sizeof(derived_from) / sizeof(derived_from[0]); i++) {
-		s = config_str(derived_from[i]);
-		len = strlen(s) + 1;
-		if (len == 1 || n + len > sizeof(in))
-			continue;
-		memcpy(in + n, s, len);
-		n += len;
-	}
-	if (n > 0) {
-		static const char label[] = "checkoutd idempotency secret";
-
-		log_warn("security.secret is empty: using one derived from "
-			 "the configuration's other secrets; set it");
-		HMAC(EVP_sha256(), label, (int)strlen(label), in, n, secret,
-		     &out);
-		secret_len = out;
-		memset(in, 0, sizeof(in));
-		return;
-	}
-	log_warn("security.secret is empty and no other secret is set: "
-		 "idempotency records will not match across processes or "
-		 "restarts; set it");
-	secret_len = 32;
-	if (getrandom(secret, secret_len, 0) != (ssize_t)secret_len)
-		memset(secret, 0x5a, secret_len);
-}
-
-void
-idem_secret_hmac(const void *p, size_t n, unsigned char out[32])
-{
-	unsigned int len = 32;
-
-	HMAC(EVP_sha256(), secret, (int)secret_len, p, n, out, &len);
+	secret_init();
 }
 
 static int
@@ -302,7 +242,6 @@ idem_begin(struct request *req)
 	const char *method = req_env(req, "REQUEST_METHOD");
 	struct claim_ctx c = {req, CLAIM_RUN};
 	struct buf in = {0};
-	unsigned int len = 32;
 	enum err e;
 
 	req->idem_active = req->idem_stored = req->idem_resumed = 0;
@@ -340,8 +279,7 @@ idem_begin(struct request *req)
 	buf_append(&in, method, strlen(method) + 1);
 	buf_append(&in, req->path, strlen(req->path) + 1);
 	buf_append(&in, req->body.data ? req->body.data : "", req->body.len);
-	HMAC(EVP_sha256(), secret, (int)secret_len,
-	     (const unsigned char *)in.data, in.len, req->idem_hmac, &len);
+	secret_hmac(in.data, in.len, req->idem_hmac);
 	buf_free(&in);
 	e = db_tx(req->db, claim_tx, &c);
 	if (e != ERR_OK) {

@@ -14,13 +14,8 @@
 
 #include "http.h"
 
-/* Reads security.secret; when empty, derives one from the configuration's
- * other secrets (random only when there are none), with a warning. */
+/* Reads the secret (secret_init). */
 void idem_init(void);
-/* HMAC-SHA256 of p[0..n) under security.secret into out (a secret of
- * checkoutd's, never stored: what it derives the database cannot give
- * away). */
-void idem_secret_hmac(const void *p, size_t n, unsigned char out[32]);
 /*
  * Before the handler. Returns 1 when the request is answered already (a
  * replay, 409, 422); 0 when the handler must run (with the precommit hook

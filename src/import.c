@@ -6,10 +6,10 @@
 
 #include "catalog.h"
 #include "config.h"
-#include "idem.h"
 #include "log.h"
 #include "outbound.h"
 #include "payment.h"
+#include "secret.h"
 
 /* The kept answer lacks the token; the order keeps its hash. */
 static const char sql_stored[] =
@@ -63,7 +63,7 @@ import_token(const char *session, char out[ORDER_TOKEN_LEN + 1])
 		n = 255;
 	memcpy(in, label, sizeof(label)); /* Its NUL ends the label. */
 	memcpy(in + sizeof(label), session, n);
-	idem_secret_hmac(in, sizeof(label) + n, h);
+	secret_hmac(in, sizeof(label) + n, h);
 	for (i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", h[i]);
 }

@@ -61,21 +61,6 @@ valid_int(struct json_object *obj, const char *key, const char *field,
 	return 0;
 }
 
-int
-verr_answer(struct request *req, struct verr *v)
-{
-	struct json_object *extra;
-
-	if (v->errors == NULL)
-		return 0;
-	extra = json_object_new_object();
-	json_object_object_add(extra, "errors", v->errors);
-	v->errors = NULL;
-	res_problem(req, ERR_VALIDATION_FAILED, "some fields are invalid",
-		    extra);
-	return 1;
-}
-
 void
 verr_free(struct verr *v)
 {

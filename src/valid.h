@@ -10,8 +10,6 @@
 
 #include <json-c/json.h>
 
-#include "http.h"
-
 struct verr {
 	struct json_object *errors; /* NULL while there is none. */
 };
@@ -46,11 +44,6 @@ int valid_country(const char *s);
 /* An error for every key of obj not in the NULL-terminated list. */
 int valid_only_keys(struct json_object *obj, const char *const *allowed,
 		    struct verr *v);
-/*
- * Answers 422 with the collected errors when there are any (taking them)
- * and returns 1; returns 0 when there are none.
- */
-int verr_answer(struct request *req, struct verr *v);
 /* Frees collected errors (when the handler answers otherwise). */
 void verr_free(struct verr *v);
 
