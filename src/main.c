@@ -25,7 +25,7 @@ usage(FILE *f)
 	fprintf(f, "usage: checkoutd [--config FILE] [--listen unix:/path | "
 		   "HOST:PORT]\n"
 		   "                 [--workers N] [--pid-file FILE] "
-		   "[--print-config]\n"
+		   "[--print-config] [--version]\n"
 		   "Without --listen (or server.listen) it serves an "
 		   "inherited FastCGI socket on\n"
 		   "fd 0, or answers one CGI request when fd 0 is not a "
@@ -66,15 +66,17 @@ main(int argc, char **argv)
 	    {"workers", required_argument, NULL, 'w'},
 	    {"pid-file", required_argument, NULL, 'p'},
 	    {"print-config", no_argument, NULL, 'P'},
+	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *cfg = NULL, *listen_flag = NULL, *workers_flag = NULL,
 		   *pid_flag = NULL, *listen_spec, *pid_file;
+	const char *conf;
 	char err[512];
-	int c, print = 0, fd, rc, workers;
+	int c, print = 0, fd, rc, workers, cgi;
 
-	while ((c = getopt_long(argc, argv, "c:l:w:p:Ph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:w:p:PVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			cfg = optarg;
@@ -91,6 +93,9 @@ main(int argc, char **argv)
 		case 'P':
 			print = 1;
 			break;
+		case 'V':
+			printf("checkoutd %s\n", PACKAGE_VERSION);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -99,7 +104,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (config_load(config_path(cfg), err, sizeof(err)) != 0) {
+	conf = config_path(cfg);
+	if (config_load(conf, err, sizeof(err)) != 0) {
 		log_error("config: %s", err);
 		return 2;
 	}
@@ -123,13 +129,20 @@ main(int argc, char **argv)
 		log_error("library initialisation failed");
 		return 1;
 	}
-	http_init();
 	listen_spec = config_str("server.listen");
 	/* Started by a web server as CGI (its variable set, no socket on
 	 * stdin): one request, whatever server.listen says, so one
 	 * configuration serves both modes. */
-	if (FCGX_IsCGI() &&
-	    (*listen_spec == '\0' || getenv("GATEWAY_INTERFACE") != NULL)) {
+	cgi = FCGX_IsCGI() &&
+	      (*listen_spec == '\0' || getenv("GATEWAY_INTERFACE") != NULL);
+	/* A server's first line: what it read and where it will listen. */
+	if (!cgi)
+		log_info("checkoutd %s: configuration %s%s, listening on %s",
+			 PACKAGE_VERSION, conf != NULL ? conf : "(none found",
+			 conf != NULL ? "" : ": defaults and CHECKOUTD_*)",
+			 *listen_spec ? listen_spec : "an inherited socket");
+	http_init();
+	if (cgi) {
 		rc = server_cgi();
 		goto out;
 	}
@@ -147,8 +160,6 @@ main(int argc, char **argv)
 	pid_file = config_str("server.pid_file");
 	if (*pid_file != '\0' && write_pid_file(pid_file) != 0)
 		log_warn("cannot write pid file %s", pid_file);
-	log_info("checkoutd %s listening on %s", PACKAGE_VERSION,
-		 *listen_spec ? listen_spec : "inherited socket");
 	rc = server_run(fd, workers, (int)config_int("shutdown.grace"),
 			strncmp(listen_spec, "unix:", 5) == 0 ? listen_spec + 5
 							      : NULL);

@@ -53,6 +53,35 @@ test_plain_cgi_answers_the_ping(void **state)
 	assert_non_null(strstr(out, "Status: 404 Not Found\r\n"));
 }
 
+/* --version prints the version and exits 0; a server's first log line
+ * names the configuration file it read and where it listens. */
+static void
+test_version_and_first_log_line(void **state)
+{
+	char out[128], want[512];
+	struct buf log = {0};
+	size_t n;
+	FILE *p;
+
+	(void)state;
+	p = popen("\"$CHECKOUTD_BIN\" --version", "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "checkoutd " PACKAGE_VERSION "\n"));
+	assert_int_equal(stack_file("log/checkoutd.log", &log), 0);
+	snprintf(want, sizeof(want),
+		 ": configuration %s/checkoutd.conf, "
+		 "listening on unix:",
+		 getenv("STACK_DIR"));
+	/* The log's first line. */
+	*strchr(log.data, '\n') = '\0';
+	if (strstr(log.data, want) == NULL)
+		fail_msg("first line %s lacks %s", log.data, want);
+	buf_free(&log);
+}
+
 /* Runs a shell command and returns its exit status. */
 static int
 sh(const char *cmd)
@@ -423,6 +452,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_cgi_answers_the_ping),
+	    cmocka_unit_test(test_version_and_first_log_line),
 	    cmocka_unit_test(test_migrate_is_safe_twice_and_concurrently),
 	    cmocka_unit_test(test_sigkill_leaves_no_half_done_order),
 	    cmocka_unit_test(test_killed_after_charge_retry_gets_the_charge),
