@@ -714,3 +714,13 @@ body_minor_units(struct json_object *v)
 		return -1;
 	return (int64_t)(d + 0.5);
 }
+
+const char *
+body_string(struct json_object *o, const char *key)
+{
+	struct json_object *v = json_object_object_get(o, key);
+
+	return json_object_is_type(v, json_type_string)
+		   ? json_object_get_string(v)
+		   : NULL;
+}

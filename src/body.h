@@ -39,6 +39,8 @@ enum err body_decode_json(const char *p, size_t n, struct json_object **out,
 enum err body_decode_form(const char *p, size_t n, struct json_object **out,
 			  size_t *offset, const char **why);
 
+/* Member key of o when it is a string, else NULL (owned by o). */
+const char *body_string(struct json_object *o, const char *key);
 /* A JSON number of major units (0 to 1e10) in minor units, rounded to the
  * cent; -1 when v is not one (seeds 002 and 003 send prices so). */
 int64_t body_minor_units(struct json_object *v);

@@ -30,9 +30,9 @@ static const char sql_claim[] =
     "owner_server, owner_boot, owner_conn FROM idempotency_keys WHERE "
     "scope_hash = ? FOR UPDATE";
 static const char sql_insert[] =
-    "INSERT IGNORE INTO idempotency_keys (scope_hash, request_hmac, "
-    "expires_at, owner_server, owner_boot, owner_conn, claim) VALUES (?, ?, "
-    "UTC_TIMESTAMP() + INTERVAL 1 DAY, ?, ?, ?, ?)";
+    "INSERT IGNORE INTO idempotency_keys (request_hmac, owner_server, "
+    "owner_boot, owner_conn, claim, scope_hash, expires_at) VALUES (?, ?, "
+    "?, ?, ?, ?, UTC_TIMESTAMP() + INTERVAL 1 DAY)";
 static const char sql_restart[] =
     "UPDATE idempotency_keys SET request_hmac = ?, status = NULL, "
     "response_headers = NULL, response_body = NULL, created_at = "
@@ -90,8 +90,7 @@ claim_tx(struct db *db, void *arg)
 {
 	struct claim_ctx *c = arg;
 	struct request *r = c->req;
-	struct db_val p[6] = {DB_B((const char *)r->idem_scope, 32)};
-	struct db_val claim = DB_B((const char *)r->idem_claim, 16);
+	struct db_val scope = DB_B((const char *)r->idem_scope, 32), p[6];
 	const struct db_identity *me;
 	struct row row = {0};
 	uint64_t inserted = 0;
@@ -102,7 +101,7 @@ claim_tx(struct db *db, void *arg)
 	if (getrandom(r->idem_claim, sizeof(r->idem_claim), 0) !=
 	    (ssize_t)sizeof(r->idem_claim))
 		return ERR_INTERNAL;
-	e = db_query(db, sql_claim, p, 1, claim_row, &row);
+	e = db_query(db, sql_claim, &scope, 1, claim_row, &row);
 	if (e != ERR_OK)
 		return e;
 	/* A marker whose writer's connection is gone: that request will
@@ -111,33 +110,28 @@ claim_tx(struct db *db, void *arg)
 		e = db_gone(db, &row.owner, &gone);
 		if (e != ERR_OK)
 			return e;
-		r->idem_resumed =
-		    gone && ct_compare(row.hmac, r->idem_hmac, 32) == 0;
 	}
 	e = db_identity(db, &me);
 	if (e != ERR_OK)
 		return e;
+	/* This request as the marker's writer: the INSERT's and the
+	 * restart's parameters alike. */
+	p[0] = DB_B((const char *)r->idem_hmac, 32);
+	p[1] = DB_S(me->server);
+	p[2] = DB_I(me->boot);
+	p[3] = DB_I(me->conn_id);
+	p[4] = DB_B((const char *)r->idem_claim, 16);
+	p[5] = scope;
 	if (!row.found) {
-		p[1] = DB_B((const char *)r->idem_hmac, 32);
-		p[2] = DB_S(me->server);
-		p[3] = DB_I(me->boot);
-		p[4] = DB_I(me->conn_id);
-		p[5] = claim;
 		e = db_exec(db, sql_insert, p, 6, &inserted);
 		/* Another request inserted it a moment ago. */
 		c->result = inserted == 1 ? CLAIM_RUN : CLAIM_IN_USE;
 		return e;
 	}
 	if (row.expired || (!row.done && (row.abandoned || gone))) {
-		if (row.abandoned && !row.expired)
-			r->idem_resumed =
-			    ct_compare(row.hmac, r->idem_hmac, 32) == 0;
-		p[0] = DB_B((const char *)r->idem_hmac, 32);
-		p[1] = DB_S(me->server);
-		p[2] = DB_I(me->boot);
-		p[3] = DB_I(me->conn_id);
-		p[4] = claim;
-		p[5] = DB_B((const char *)r->idem_scope, 32);
+		/* The same request again, whose first try never answered. */
+		r->idem_resumed = !row.done && (gone || !row.expired) &&
+				  ct_compare(row.hmac, r->idem_hmac, 32) == 0;
 		c->result = CLAIM_RUN;
 		return db_exec(db, sql_restart, p, 6, NULL);
 	}

@@ -133,7 +133,8 @@ struct prep {
 	int64_t id;
 	const struct creds *creds;
 	int resumed;	  /* in: a same-key retry of one that never answered */
-	int paid_already; /* out: resumed, and the order is paid */
+	int paid_already; /* out: resumed, and the order is paid (its
+			     snapshot in out->snapshot) */
 	struct pay pay;
 	struct purchase_out *out;
 };
@@ -181,8 +182,11 @@ prepare_tx(struct db *db, void *arg)
 	/* The first try charged and died before answering, and the payment
 	 * was settled since (webhook, reconcile): that charge is the answer. */
 	c->paid_already = c->resumed && strcmp(h.payment_state, "paid") == 0;
-	if (c->paid_already)
-		return ERR_OK;
+	if (c->paid_already) {
+		json_object_put(c->out->snapshot);
+		c->out->snapshot = NULL;
+		return order_snapshot(db, c->id, &c->out->snapshot);
+	}
 	if (strcmp(h.state, "new") != 0 ||
 	    strcmp(h.payment_state, "awaiting_payment") != 0)
 		return refuse(c->out, &h, "the order is not awaiting payment");
@@ -494,13 +498,8 @@ purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
 		e = db_tx(db, prepare_tx, &c);
 		if (e != ERR_OK)
 			break;
-		if (c.paid_already) {
-			struct snap_ctx s = {.id = id};
-
-			e = db_tx(db, snap_tx, &s);
-			out->snapshot = s.snapshot;
-			break;
-		}
+		if (c.paid_already)
+			break; /* Answered with the snapshot prepare_tx read. */
 		if (!entered && outbound_enter() != 0) {
 			e = ERR_BUSY;
 			break;

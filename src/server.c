@@ -253,11 +253,14 @@ arm(int fd)
 	return 0;
 }
 
+/* Closes connection fd, its state reset first: the number can be a new
+ * connection's as soon as it is closed. */
 static void
-forget(int fd)
+conn_close(int fd)
 {
 	srv.registered[fd] = 0;
 	__atomic_store_n(&srv.state[fd], CONN_NONE, __ATOMIC_RELEASE);
+	close(fd);
 }
 
 /* Puts a kept connection back in the set, or closes it when stopping. */
@@ -267,13 +270,11 @@ park(int fd)
 	pthread_mutex_lock(&srv.park_mu);
 	if (srv.stopping) {
 		epoll_ctl(srv.epfd, EPOLL_CTL_DEL, fd, NULL);
-		forget(fd);
-		close(fd);
+		conn_close(fd);
 	} else {
 		__atomic_store_n(&srv.state[fd], CONN_PARKED, __ATOMIC_RELEASE);
 		if (arm(fd) != 0) {
-			forget(fd);
-			close(fd);
+			conn_close(fd);
 		}
 	}
 	pthread_mutex_unlock(&srv.park_mu);
@@ -319,8 +320,7 @@ to_lobby(int fd)
 	__atomic_store_n(&srv.state[fd], CONN_LOBBY, __ATOMIC_RELEASE);
 	if (srv.stopping ||
 	    epoll_ctl(srv.lobby_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-		forget(fd);
-		close(fd);
+		conn_close(fd);
 	}
 	pthread_mutex_unlock(&srv.park_mu);
 }
@@ -334,8 +334,7 @@ leave_lobby(int fd, int close_it)
 		park(fd);
 		return;
 	}
-	forget(fd);
-	close(fd);
+	conn_close(fd);
 }
 
 /*
@@ -373,20 +372,18 @@ serve(FCGX_Request *fr, struct request *req, struct buf *out, int fd)
 	 * is set; the request's own flag replaces it once read.
 	 *
 	 * libfcgi is given a duplicate of fd: whatever it closes, fd's
-	 * number stays this worker's until forget() has run, so another
-	 * worker's new connection can never get the number while its state
-	 * still says ours.
+	 * number stays this worker's until conn_close() resets its state, so
+	 * another worker's new connection can never get the number while its
+	 * state still says ours.
 	 */
 	fr->ipcFd = dup(fd);
 	if (fr->ipcFd < 0) {
-		forget(fd);
-		close(fd);
+		conn_close(fd);
 		return;
 	}
 	fr->keepConnection = 1;
 	if (FCGX_Accept_r(fr) < 0) {
-		forget(fd); /* libfcgi closed its duplicate. */
-		close(fd);
+		conn_close(fd); /* libfcgi closed its duplicate. */
 		return;
 	}
 	{
@@ -404,8 +401,7 @@ serve(FCGX_Request *fr, struct request *req, struct buf *out, int fd)
 	http_request_reset(req);
 	FCGX_Finish_r(fr);
 	if (fr->ipcFd < 0) {
-		forget(fd);
-		close(fd);
+		conn_close(fd);
 		return;
 	}
 	close(fr->ipcFd);
@@ -489,8 +485,7 @@ worker_main(void *arg)
 			to_lobby(fd);
 			continue;
 		case GONE:
-			forget(fd);
-			close(fd);
+			conn_close(fd);
 			continue;
 		case ARRIVED:
 			break;
@@ -684,8 +679,7 @@ server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 	for (fd = 0; fd < MAX_FD; fd++) {
 		if (fd != listen_fd && claim(fd)) {
 			epoll_ctl(srv.epfd, EPOLL_CTL_DEL, fd, NULL);
-			forget(fd);
-			close(fd);
+			conn_close(fd);
 		}
 	}
 	pthread_mutex_unlock(&srv.park_mu);

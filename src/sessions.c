@@ -11,27 +11,16 @@
 #include "outbound.h"
 #include "str.h"
 
-/* Member key of o when it is a string, else NULL. */
-static const char *
-string_of(struct json_object *o, const char *key)
-{
-	struct json_object *v = json_object_object_get(o, key);
-
-	return json_object_is_type(v, json_type_string)
-		   ? json_object_get_string(v)
-		   : NULL;
-}
-
 static int
 read_address(struct json_object *o, struct session_address *a)
 {
 	if (!json_object_is_type(o, json_type_object))
 		return 0;
-	a->street = string_of(o, "street");
-	a->city = string_of(o, "city");
-	a->postal_code = string_of(o, "postalCode");
-	a->country = string_of(o, "country");
-	a->state = string_of(o, "state");
+	a->street = body_string(o, "street");
+	a->city = body_string(o, "city");
+	a->postal_code = body_string(o, "postalCode");
+	a->country = body_string(o, "country");
+	a->state = body_string(o, "state");
 	return 1;
 }
 
@@ -41,10 +30,10 @@ read_session(struct checkout_session *s)
 	struct json_object *items = json_object_object_get(s->json, "items");
 	size_t i;
 
-	s->status = string_of(s->json, "status");
-	s->currency = string_of(s->json, "currency");
-	s->email = string_of(s->json, "email");
-	s->payment_intent = string_of(s->json, "paymentIntentId");
+	s->status = body_string(s->json, "status");
+	s->currency = body_string(s->json, "currency");
+	s->email = body_string(s->json, "email");
+	s->payment_intent = body_string(s->json, "paymentIntentId");
 	s->shipping_json = json_object_object_get(s->json, "shippingAddress");
 	s->billing_json = json_object_object_get(s->json, "billingAddress");
 	s->has_shipping = read_address(s->shipping_json, &s->shipping);
@@ -63,7 +52,7 @@ read_session(struct checkout_session *s)
 		struct json_object *q = json_object_object_get(it, "quantity");
 		struct session_item *m = &s->items[i];
 
-		m->product = string_of(it, "productId");
+		m->product = body_string(it, "productId");
 		m->has_quantity = json_object_is_type(q, json_type_int);
 		m->quantity = m->has_quantity ? json_object_get_int64(q) : 0;
 		m->price =

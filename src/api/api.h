@@ -89,7 +89,5 @@ struct json_object *dialect_amount(int64_t minor);
  * its Content-Type; NULL when it is empty or not such an object. Owned by
  * the caller. */
 struct json_object *dialect_body(struct request *req);
-/* Member key of o when it is a string, else NULL. */
-const char *dialect_string(struct json_object *o, const char *key);
 
 #endif

@@ -44,13 +44,3 @@ dialect_body(struct request *req)
 		return NULL;
 	return o;
 }
-
-const char *
-dialect_string(struct json_object *o, const char *key)
-{
-	struct json_object *v = json_object_object_get(o, key);
-
-	return json_object_is_type(v, json_type_string)
-		   ? json_object_get_string(v)
-		   : NULL;
-}

@@ -6,6 +6,8 @@
  */
 #include "api/api.h"
 
+#include "body.h"
+
 #include <stdio.h>
 
 #include "booking.h"
@@ -74,10 +76,10 @@ api_seed000_checkout(struct request *req)
 	body = dialect_body(req);
 	if (body == NULL)
 		return dialect_error(req, "message", 400, MSG_MALFORMED);
-	in.session = dialect_string(body, "session_id");
+	in.session = body_string(body, "session_id");
 	item = json_object_object_get(body, "item");
 	in.item = json_object_is_type(item, json_type_object)
-		      ? dialect_string(item, "uuid")
+		      ? body_string(item, "uuid")
 		      : NULL;
 	e = booking_place(req->db, &in, &b);
 	switch (e) {

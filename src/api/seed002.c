@@ -29,7 +29,7 @@
 static const char *
 str_of(struct json_object *o, const char *key)
 {
-	const char *v = dialect_string(o, key);
+	const char *v = body_string(o, key);
 
 	return v != NULL && *v != '\0' ? v : NULL;
 }

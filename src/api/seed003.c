@@ -7,6 +7,8 @@
  */
 #include "api/api.h"
 
+#include "body.h"
+
 #include <string.h>
 
 #include "import.h"
@@ -87,7 +89,7 @@ enum err
 api_seed003_import(struct request *req)
 {
 	struct json_object *body = dialect_body(req);
-	const char *session = dialect_string(body, "checkoutSessionId");
+	const char *session = body_string(body, "checkoutSessionId");
 	struct import_result res = {0};
 	enum err e;
 	size_t i;

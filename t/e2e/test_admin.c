@@ -247,6 +247,22 @@ ctl(const char *args)
 	return system(cmd);
 }
 
+/* Ages placed order c past order.unpaid_ttl, runs checkoutctl expire and
+ * checks that it was cancelled. */
+static void
+expire_aged(struct cart *c)
+{
+	struct json_object *o;
+
+	sql("UPDATE orders SET completed_at = UTC_TIMESTAMP() - INTERVAL 6 "
+	    "DAY WHERE id = %ld",
+	    c->id);
+	assert_int_equal(ctl("expire"), 0);
+	o = call(c, "GET", sub(c, ""), NULL, NULL, 200);
+	assert_string_equal(text(o, "state"), "cancelled");
+	json_object_put(o);
+}
+
 static void
 test_checkoutctl_mark_paid_and_expire(void **state)
 {
@@ -264,13 +280,7 @@ test_checkoutctl_mark_paid_and_expire(void **state)
 	json_object_put(o);
 	/* An unpaid order past order.unpaid_ttl is cancelled. */
 	placed(&b, "sofa", 1, "offline");
-	sql("UPDATE orders SET completed_at = UTC_TIMESTAMP() - INTERVAL 6 "
-	    "DAY WHERE id = %ld",
-	    b.id);
-	assert_int_equal(ctl("expire"), 0);
-	o = call(&b, "GET", sub(&b, ""), NULL, NULL, 200);
-	assert_string_equal(text(o, "state"), "cancelled");
-	json_object_put(o);
+	expire_aged(&b);
 	assert_int_equal(events(b.id, "order.cancelled"), 1);
 }
 
@@ -322,13 +332,7 @@ test_limited_coupon_given_back(void **state)
 
 	placed_with_single(&b);
 	assert_int_equal(single_used(), 1);
-	sql("UPDATE orders SET completed_at = UTC_TIMESTAMP() - INTERVAL 6 "
-	    "DAY WHERE id = %ld",
-	    b.id);
-	assert_int_equal(ctl("expire"), 0);
-	o = call(&b, "GET", sub(&b, ""), NULL, NULL, 200);
-	assert_string_equal(text(o, "state"), "cancelled");
-	json_object_put(o);
+	expire_aged(&b);
 	assert_int_equal(single_used(), 0);
 
 	placed_with_single(&d);
