@@ -1,6 +1,7 @@
 /*
  * checkoutctl: operations on the checkoutd database from the command line.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "admin.h"
 #include "config.h"
 #include "db.h"
+#include "doctor.h"
 #include "log.h"
 #include "customer.h"
 #include "migrate.h"
@@ -44,7 +46,11 @@ usage(FILE *f)
 		   "still\n"
 		   "                     `processing` and record the answer\n"
 		   "  config             print the configuration, secrets "
-		   "masked\n");
+		   "masked\n"
+		   "  doctor             check the configuration, secrets, "
+		   "database,\n"
+		   "                     migrations, socket and providers; "
+		   "one line each\n");
 }
 
 static int
@@ -268,7 +274,7 @@ cmd_expire(struct db *db)
 int
 main(int argc, char **argv)
 {
-	const char *cfg = getenv("CHECKOUTD_CONFIG");
+	const char *cfg = NULL;
 	struct db db = {0};
 	char err[512];
 	int i = 1, rc = 2;
@@ -281,10 +287,7 @@ main(int argc, char **argv)
 		usage(i >= argc ? stderr : stdout);
 		return i >= argc ? 2 : 0;
 	}
-	if (cfg != NULL && *cfg == '\0')
-		cfg = NULL;
-	if (cfg == NULL && access(SYSCONFDIR "/checkoutd.conf", R_OK) == 0)
-		cfg = SYSCONFDIR "/checkoutd.conf";
+	cfg = config_find(cfg);
 	if (config_load(cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "config: %s\n", err);
 		return 2;
@@ -314,6 +317,16 @@ main(int argc, char **argv)
 		rc = cmd_deliver(&db);
 	} else if (strcmp(argv[i], "reconcile") == 0 && i + 1 == argc) {
 		rc = cmd_reconcile(&db);
+	} else if (strcmp(argv[i], "doctor") == 0 && i + 1 == argc) {
+		struct doctor d = {stdout, 0};
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		/* Its lines say what the log would: only them. */
+		if (null >= 0)
+			log_set_fd(null);
+		rc = doctor_run(&d, cfg, &db);
+		if (null >= 0)
+			close(null);
 	} else if (strcmp(argv[i], "config") == 0 && i + 1 == argc) {
 		config_dump(stdout);
 		rc = 0;

@@ -258,6 +258,9 @@ connect_now(struct db *db)
 		 * ETIMEDOUT after connect_timeout. */
 		int timeout_hit = errno == ETIMEDOUT;
 
+		db->connect_errno = mysql_errno(m);
+		snprintf(db->connect_error, sizeof(db->connect_error), "%s",
+			 mysql_error(m));
 		metrics_inc(MET_DB_ERRORS);
 		log_error("database connect failed: %s", mysql_error(m));
 		mysql_close(m);

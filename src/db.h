@@ -55,6 +55,10 @@ struct db_val {
 struct db {
 	MYSQL *conn; /* NULL while disconnected. */
 	int ever_connected;
+	/* The last failed connect: the client's error number and text
+	 * (checkoutctl doctor names the fix). */
+	unsigned connect_errno;
+	char connect_error[256];
 	/* This connection's server and id (db_identity), read once. */
 	struct db_identity {
 		int known;

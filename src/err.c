@@ -35,6 +35,8 @@ static const struct err_info errs[ERR__MAX] = {
     [ERR_DATABASE_UNAVAILABLE] = {"database_unavailable", 503,
 				  "Database unavailable"},
     [ERR_BUSY] = {"busy", 503, "Busy"},
+    [ERR_MIGRATIONS_PENDING] = {"migrations_pending", 503,
+				"Migrations pending"},
     [ERR_PROVIDER_TIMEOUT] = {"provider_timeout", 504, "Provider timeout"},
     /* A retry that ran out is reported as the database failing. */
     [ERR_DB_RETRY] = {"database_unavailable", 503, "Database unavailable"},

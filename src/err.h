@@ -27,6 +27,9 @@ enum err {
 	ERR_PROVIDER_ERROR,
 	ERR_DATABASE_UNAVAILABLE,
 	ERR_BUSY,
+	/* The database's schema lacks migrations this build needs:
+	 * `checkoutctl migrate` (every path but ping, ready and metrics). */
+	ERR_MIGRATIONS_PENDING,
 	ERR_PROVIDER_TIMEOUT,
 	ERR_DB_RETRY, /* Deadlock or lock wait timeout: retry the transaction.
 		       */

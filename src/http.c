@@ -9,6 +9,7 @@
 #include "idem.h"
 #include "log.h"
 #include "metrics.h"
+#include "migrate.h"
 #include "routes.h"
 
 static char cors_origins[2048];
@@ -33,6 +34,30 @@ req_env(const struct request *req, const char *name)
 		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
 			return *e + n + 1;
 	return NULL;
+}
+
+int
+req_admin(const struct request *req)
+{
+	const char *token = config_str("admin.token");
+	const char *auth = req_env(req, "HTTP_AUTHORIZATION");
+	size_t n = strlen(token);
+
+	if (n == 0 || auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
+	    strlen(auth + 7) != n)
+		return 0;
+	return ct_compare(auth + 7, token, n) == 0;
+}
+
+int
+req_local(const struct request *req)
+{
+	const char *a = req_env(req, "REMOTE_ADDR");
+
+	if (req->via_cgi || a == NULL)
+		return 0;
+	return strcmp(a, "::1") == 0 || strncmp(a, "127.", 4) == 0 ||
+	       strncmp(a, "::ffff:127.", 11) == 0;
 }
 
 const char *
@@ -298,6 +323,13 @@ dispatch(struct request *req, const struct http_io *io, const char **detail,
 		res_header(req, "Allow", allow);
 		return ERR_METHOD_NOT_ALLOWED;
 	}
+	if (!(req->match.route->flags & ROUTE_ANY_SCHEMA) &&
+	    (e = migrate_gate(req->db)) != ERR_OK) {
+		if (e == ERR_MIGRATIONS_PENDING)
+			*detail = "the database lacks migrations: run "
+				  "checkoutctl migrate";
+		return e;
+	}
 	e = read_body(req, io);
 	if (e == ERR_PAYLOAD_TOO_LARGE) {
 		snprintf(detail_buf, detail_len,
@@ -306,7 +338,7 @@ dispatch(struct request *req, const struct http_io *io, const char **detail,
 	}
 	if (e != ERR_OK)
 		return e;
-	if (req->match.route->raw_body) {
+	if (req->match.route->flags & ROUTE_RAW_BODY) {
 		req->json = json_object_new_object();
 		return req->json != NULL ? req->match.route->handler(req)
 					 : ERR_NOMEM;
@@ -374,10 +406,8 @@ http_handle(struct request *req, char **envp, const struct http_io *io)
 	metrics_request(
 	    req->match.route != NULL ? (int)(req->match.route - routes) : -1,
 	    req->status, us);
-	log_access("%s %s %s %d %.3fms", req->request_id,
-		   method != NULL ? method : "-",
-		   req->path != NULL ? req->path : "-", req->status,
-		   (double)us / 1000.0);
+	log_access(req->request_id, method != NULL ? method : "-",
+		   req->path != NULL ? req->path : "-", req->status, us);
 }
 
 static const char *

@@ -50,7 +50,8 @@ struct request {
 	unsigned char idem_claim[16]; /* This request's tag on its marker. */
 	unsigned char idem_scope[32], idem_hmac[32];
 	char idem_ctype[128];
-	void *curl; /* This worker's curl handle (CURL *). */
+	void *curl;  /* This worker's curl handle (CURL *). */
+	int via_cgi; /* Answered as a plain CGI program, not over FastCGI. */
 	struct timespec start;
 
 	/* Output. */
@@ -76,6 +77,12 @@ const char *req_env(const struct request *req, const char *name);
  * req. ERR_MALFORMED_BODY when it is malformed (the caller answers 400).
  */
 enum err req_query(struct request *req, struct json_object **out);
+/* Whether the request carries `Authorization: Bearer <admin.token>`
+ * (never when admin.token is empty); compared in constant time. */
+int req_admin(const struct request *req);
+/* Whether it came from the machine itself (REMOTE_ADDR 127.0.0.0/8 or
+ * ::1) through the FastCGI socket, not as CGI. */
+int req_local(const struct request *req);
 /* A path capture by name ("id"), or NULL. */
 const char *req_param(const struct request *req, const char *name);
 

@@ -32,18 +32,44 @@ usage(FILE *f)
 		   "socket.\n");
 }
 
-/* The config file: --config, else $CHECKOUTD_CONFIG, else the default. */
-static const char *
-config_path(const char *flag)
-{
-	static const char def[] = SYSCONFDIR "/checkoutd.conf";
-	const char *env = getenv("CHECKOUTD_CONFIG");
+/* The file read at startup, read again on SIGHUP. */
+static const char *conf;
 
-	if (flag != NULL)
-		return flag;
-	if (env != NULL && *env != '\0')
-		return env;
-	return access(def, R_OK) == 0 ? def : NULL;
+/* What a reload changed, logged once the log is where it now goes. */
+static char applied[1024], needs_restart[1024];
+
+static void
+note_change(const char *key, int was_applied)
+{
+	char *list = was_applied ? applied : needs_restart;
+	size_t n = strlen(list);
+
+	snprintf(list + n, sizeof(applied) - n, "%s%s", n ? ", " : "", key);
+}
+
+/* SIGHUP: the configuration's reloadable keys read again, the log file
+ * opened again (logrotate moved it). Requests in flight go on. */
+static void
+reload(void)
+{
+	char err[512];
+	int rc;
+
+	applied[0] = needs_restart[0] = '\0';
+	rc = config_reload(conf, note_change, err, sizeof(err));
+	if (rc != 0)
+		log_error("SIGHUP: configuration not reloaded: %s", err);
+	if (log_open(config_str("log.file"), config_str("log.format"), err,
+		     sizeof(err)) != 0)
+		log_error("SIGHUP: %s (still writing where it was)", err);
+	log_info("SIGHUP: configuration %s read again, log reopened",
+		 conf != NULL ? conf : "(none)");
+	if (applied[0])
+		log_info("config: changed now: %s", applied);
+	if (needs_restart[0])
+		log_warn("config: changed in the file, takes effect after a "
+			 "restart: %s",
+			 needs_restart);
 }
 
 static int
@@ -72,7 +98,6 @@ main(int argc, char **argv)
 	};
 	const char *cfg = NULL, *listen_flag = NULL, *workers_flag = NULL,
 		   *pid_flag = NULL, *listen_spec, *pid_file;
-	const char *conf;
 	char err[512];
 	int c, print = 0, fd, rc, workers, cgi;
 
@@ -104,7 +129,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	conf = config_path(cfg);
+	conf = config_find(cfg);
 	if (config_load(conf, err, sizeof(err)) != 0) {
 		log_error("config: %s", err);
 		return 2;
@@ -119,6 +144,12 @@ main(int argc, char **argv)
 		config_dump(stdout);
 		config_free();
 		return 0;
+	}
+	if (log_open(config_str("log.file"), config_str("log.format"), err,
+		     sizeof(err)) != 0) {
+		log_error("config: %s", err);
+		config_free();
+		return 2;
 	}
 	workers = (int)config_int("server.workers");
 	if (workers < 1 || workers > 1024) {
@@ -162,7 +193,8 @@ main(int argc, char **argv)
 		log_warn("cannot write pid file %s", pid_file);
 	rc = server_run(fd, workers, (int)config_int("shutdown.grace"),
 			strncmp(listen_spec, "unix:", 5) == 0 ? listen_spec + 5
-							      : NULL);
+							      : NULL,
+			reload);
 	if (*pid_file != '\0')
 		unlink(pid_file);
 out:

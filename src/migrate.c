@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "str.h"
@@ -61,6 +62,32 @@ migrate_pending(struct db *db, size_t *pending)
 		return e;
 	for (i = 0; i < nmigrations; i++)
 		*pending += !applied[i];
+	return ERR_OK;
+}
+
+enum err
+migrate_gate(struct db *db)
+{
+	static int current;
+	/* The second (monotonic) a check last found migrations pending. */
+	static time_t pending_at = -1;
+	struct timespec now;
+	size_t pending;
+
+	if (__atomic_load_n(&current, __ATOMIC_ACQUIRE))
+		return ERR_OK;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (__atomic_load_n(&pending_at, __ATOMIC_ACQUIRE) == now.tv_sec)
+		return ERR_MIGRATIONS_PENDING;
+	/* A database that does not answer is the handler's to meet: it
+	 * refuses bad input first, then answers 503 database_unavailable. */
+	if (migrate_pending(db, &pending) != ERR_OK)
+		return ERR_OK;
+	if (pending > 0) {
+		__atomic_store_n(&pending_at, now.tv_sec, __ATOMIC_RELEASE);
+		return ERR_MIGRATIONS_PENDING;
+	}
+	__atomic_store_n(&current, 1, __ATOMIC_RELEASE);
 	return ERR_OK;
 }
 

@@ -27,6 +27,14 @@ extern const size_t nmigrations;
 enum err migrate_applied(struct db *db, int *applied);
 /* Counts the migrations not yet applied. */
 enum err migrate_pending(struct db *db, size_t *pending);
+/*
+ * ERR_MIGRATIONS_PENDING when the database answers that its schema lacks
+ * migrations of this build, else ERR_OK (also when it does not answer:
+ * the request meets that itself). Asks the database at
+ * most once a second until the answer is yes, then never again in this
+ * process (migrations only move forward): one atomic load per request.
+ */
+enum err migrate_gate(struct db *db);
 /* Applies every pending migration in order, reporting each on out. */
 enum err migrate_apply(struct db *db, FILE *out);
 

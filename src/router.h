@@ -34,10 +34,16 @@ struct route {
 	enum method method;
 	const char *pattern;
 	route_handler handler;
-	/* The handler reads req->body itself (signed bodies): no decoding;
-	 * req->json is an empty object. */
-	int raw_body;
+	/* ROUTE_* flags. */
+	unsigned flags;
 };
+
+/* The handler reads req->body itself (signed bodies): no decoding;
+ * req->json is an empty object. */
+#define ROUTE_RAW_BODY 1u
+/* Answers whatever the database's schema (ping, ready, metrics): not
+ * refused with 503 migrations_pending. */
+#define ROUTE_ANY_SCHEMA 2u
 
 #define ROUTE_MAX_PARAMS 4
 #define ROUTE_PARAM_LEN	 256

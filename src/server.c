@@ -540,11 +540,10 @@ lobby_sweep(int all)
 /*
  * The main thread until SIGTERM/SIGINT: the lobby's connections (parked
  * for the workers once their request has arrived, closed when it does not
- * within server.client_timeout) and the signals. SIGHUP is logged and
- * otherwise ignored: the log is stderr, which has nothing to reopen.
+ * within server.client_timeout) and the signals: SIGHUP runs on_hup.
  */
 static void
-lobby_run(int sfd, unsigned char *peek)
+lobby_run(int sfd, unsigned char *peek, void (*on_hup)(void))
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.fd = sfd}, evs[64];
 	struct signalfd_siginfo si;
@@ -564,9 +563,8 @@ lobby_run(int sfd, unsigned char *peek)
 				if (read(sfd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
-					log_info("SIGHUP received: ignored "
-						 "(the log is stderr; "
-						 "nothing to reopen)");
+					if (on_hup != NULL)
+						on_hup();
 					continue;
 				}
 				log_info("signal %u received: shutting down",
@@ -603,7 +601,8 @@ lobby_run(int sfd, unsigned char *peek)
 }
 
 int
-server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
+server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path,
+	   void (*on_hup)(void))
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct timespec deadline;
@@ -657,7 +656,7 @@ server_run(int listen_fd, int nworkers, int grace_s, const char *unlink_path)
 	log_info("serving with %d workers%s", nworkers,
 		 delivering ? " and the outbox deliverer" : "");
 	if (status == 0)
-		lobby_run(sfd, peek_main);
+		lobby_run(sfd, peek_main, on_hup);
 
 	/*
 	 * Stop accepting: new connections are refused from here on (the
@@ -726,7 +725,7 @@ int
 server_cgi(void)
 {
 	extern char **environ;
-	struct request req = {0};
+	struct request req = {.via_cgi = 1};
 	struct db db = {0};
 	struct buf out = {0};
 	struct http_io io = {stdin_read, stdin};

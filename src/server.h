@@ -18,10 +18,11 @@ int server_listen(const char *spec, const char *mode, const char *group);
 /*
  * Serves FastCGI on listen_fd with nworkers threads until SIGTERM/SIGINT.
  * unlink_path (may be NULL) is removed when the server stops accepting.
- * Returns the process exit status.
+ * on_hup (may be NULL) runs in the main thread on each SIGHUP while the
+ * workers go on. Returns the process exit status.
  */
 int server_run(int listen_fd, int nworkers, int grace_s,
-	       const char *unlink_path);
+	       const char *unlink_path, void (*on_hup)(void));
 /* Answers one request as a plain CGI program (environment and stdio). */
 int server_cgi(void);
 

@@ -13,20 +13,6 @@
 #include "str.h"
 #include "valid.h"
 
-/* Whether the request carries the admin token. */
-static int
-admin_ok(struct request *req)
-{
-	const char *token = config_str("admin.token");
-	const char *auth = req_env(req, "HTTP_AUTHORIZATION");
-	size_t n = strlen(token);
-
-	if (n == 0 || auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
-	    strlen(auth + 7) != n)
-		return 0;
-	return ct_compare(auth + 7, token, n) == 0;
-}
-
 /* Answers an operation's outcome. */
 static enum err
 answer(struct request *req, enum err e, struct json_object *snapshot,
@@ -59,7 +45,7 @@ target(struct request *req, enum err *e)
 	int64_t id;
 
 	*e = ERR_OK;
-	if (!admin_ok(req)) {
+	if (!req_admin(req)) {
 		*e = ERR_UNAUTHENTICATED;
 		return 0;
 	}

@@ -44,6 +44,10 @@ api_ready(struct request *req)
 enum err
 api_metrics(struct request *req)
 {
+	/* Local callers through the socket (nginx's rule lets only those
+	 * in), else the admin token: wherever nginx's rule is not. */
+	if (!req_local(req) && !req_admin(req))
+		return ERR_UNAUTHENTICATED;
 	req->status = 200;
 	req->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	buf_reset(&req->out);

@@ -164,7 +164,79 @@ test_dump_masks_secrets(void **state)
 	assert_non_null(strstr(out, "[database]\n"));
 }
 
-/* Every key is documented in the example file, and it loads cleanly. */
+static char noted[8][64];
+static int applied[8], nnoted;
+
+static void
+note(const char *key, int was_applied)
+{
+	assert_true(nnoted < 8);
+	snprintf(noted[nnoted], sizeof(noted[0]), "%s", key);
+	applied[nnoted++] = was_applied;
+}
+
+/* SIGHUP's reload: a reloadable key takes its new value, another keeps
+ * its old one and is reported, a flag's value stays; a file that does not
+ * load changes nothing. */
+static void
+test_reload(void **state)
+{
+	char err[256];
+	const char *before;
+
+	(void)state;
+	write_conf("[admin]\ntoken = one\n[server]\nworkers = 4\n"
+		   "[cart]\nttl = 60\n");
+	assert_int_equal(config_load(path, err, sizeof(err)), 0);
+	assert_int_equal(config_set("server.pid_file", "/run/x.pid"), 0);
+	before = config_str("admin.token");
+	write_conf("[admin]\ntoken = two\n[server]\nworkers = 8\n"
+		   "[cart]\nttl = 60\n");
+	nnoted = 0;
+	assert_int_equal(config_reload(path, note, err, sizeof(err)), 0);
+	assert_string_equal(config_str("admin.token"), "two");
+	/* The value a worker may still hold stays readable until exit. */
+	assert_string_equal(before, "one");
+	assert_int_equal(config_int("server.workers"), 4);
+	assert_string_equal(config_str("server.pid_file"), "/run/x.pid");
+	assert_int_equal(nnoted, 2);
+	assert_string_equal(noted[0], "server.workers");
+	assert_int_equal(applied[0], 0);
+	assert_string_equal(noted[1], "admin.token");
+	assert_int_equal(applied[1], 1);
+
+	write_conf("[admin]\ntoken = three\n[cart]\nttl = soon\n");
+	nnoted = 0;
+	assert_int_equal(config_reload(path, note, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cart.ttl must be an integer"));
+	assert_string_equal(config_str("admin.token"), "two");
+	assert_int_equal(nnoted, 0);
+}
+
+/* Whether the comment lines just above the line after at (a newline)
+ * hold word. */
+static int
+comment_says(const char *text, const char *at, const char *word)
+{
+	const char *start = at, *p;
+	char block[2048];
+
+	for (;;) {
+		for (p = start; p > text && p[-1] != '\n'; p--)
+			;
+		if (p == start || *p != '#')
+			break;
+		start = p > text ? p - 1 : p;
+	}
+	if ((size_t)(at - start) >= sizeof(block))
+		return 0;
+	memcpy(block, start, (size_t)(at - start));
+	block[at - start] = '\0';
+	return strstr(block, word) != NULL;
+}
+
+/* Every key is documented in the example file, and it loads cleanly;
+ * "(reloadable)" in its comment exactly for the keys SIGHUP reloads. */
 static void
 test_example_documents_every_key(void **state)
 {
@@ -186,10 +258,18 @@ test_example_documents_every_key(void **state)
 
 		snprintf(section, sizeof(section), "[%.*s]", (int)(dot - name),
 			 name);
+		const char *at = NULL;
+
 		snprintf(key, sizeof(key), "\n%s =", dot + 1);
 		if (strstr(text, section) == NULL ||
-		    strstr(strstr(text, section), key) == NULL)
+		    (at = strstr(strstr(text, section), key)) == NULL)
 			fail_msg("%s is not documented in %s", name, example);
+		/* Its comment says "(reloadable)" exactly when it is. */
+		if (config_reloadable(i) !=
+		    comment_says(text, at, "(reloadable)"))
+			fail_msg("%s: \"(reloadable)\" in %s must match "
+				 "config.c's table",
+				 name, example);
 	}
 	assert_int_equal(config_load(example, err, sizeof(err)), 0);
 }
@@ -204,6 +284,7 @@ main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_env_name),
 	    cmocka_unit_test(test_dump_masks_secrets),
+	    cmocka_unit_test(test_reload),
 	    cmocka_unit_test(test_example_documents_every_key),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -203,9 +203,15 @@ test_metrics_count(void **state)
 {
 	char *ping[] = {"REQUEST_METHOD=GET",
 			"DOCUMENT_URI=/api/checkouts/health/ping", NULL};
-	char *met[] = {"REQUEST_METHOD=GET", "DOCUMENT_URI=/metrics", NULL};
+	char *met[] = {"REQUEST_METHOD=GET", "DOCUMENT_URI=/metrics",
+		       "REMOTE_ADDR=127.0.0.1", NULL};
+	char *far[] = {"REQUEST_METHOD=GET", "DOCUMENT_URI=/metrics",
+		       "REMOTE_ADDR=203.0.113.9", NULL};
 
 	(void)state;
+	/* Only a local caller, or one with the admin token. */
+	run(far, NULL);
+	assert_int_equal(req.status, 401);
 	run(ping, NULL);
 	run(met, NULL);
 	assert_int_equal(req.status, 200);
