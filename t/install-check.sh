@@ -1,0 +1,199 @@
+#!/bin/sh
+# What `make install` puts on a host, checked from a configured build
+# directory (default build/test): it installs into a temporary DESTDIR and
+# checks that
+#   - every file is there (binaries, configuration, example, manual pages,
+#     nginx site, Apache snippets, systemd units and timers, crontab,
+#     logrotate) and no @name@ placeholder is left in them;
+#   - the installed binaries run and read the installed configuration;
+#   - man renders each page without a warning;
+#   - systemd-analyze verify accepts each unit, against the DESTDIR copy
+#     (--root: its ExecStart binaries and its man: links), and each
+#     service's exposure (systemd-analyze security) stays at most 3.0;
+#   - nginx -t accepts the installed site file;
+#   - installing again keeps an edited checkoutd.conf, and uninstalling
+#     removes everything else.
+# One line per check, "ok - what" or "not ok - what" (t/run-tests counts
+# them); exits 1 when one failed.
+#
+#   t/install-check.sh [BUILD_DIR]
+build=${1:-build/test}
+[ -f "$build/Makefile" ] || { echo "not ok - $build is not a configured build"; exit 1; }
+build=$(cd "$build" && pwd)
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+dest=$tmp/dest
+rc=0
+
+ok() { echo "ok - $*"; }
+notok() {
+	echo "not ok - $*"
+	rc=1
+}
+# check WHAT COMMAND...: one check, the command's output shown on failure.
+check() {
+	what=$1
+	shift
+	if "$@" >"$tmp/out" 2>&1; then
+		ok "$what"
+	else
+		notok "$what"
+		sed 's/^/    /' "$tmp/out" | head -n 30
+	fi
+}
+
+# The installation directories the build was configured with.
+vars='sbindir=$(sbindir) sysconfdir=$(sysconfdir) pkgdatadir=$(pkgdatadir)'
+vars="$vars"' mandir=$(mandir) unitdir=$(systemdsystemunitdir)'
+dirs=$(printf 'print-dirs:\n\t@echo "%s"\n' "$vars" |
+	make -s -C "$build" -f Makefile -f - print-dirs) || {
+	notok "reading the installation directories of $build"
+	exit 1
+}
+eval "$dirs"
+
+check "make install DESTDIR=… ($build)" \
+	make -C "$build" -s install DESTDIR="$dest"
+
+for f in "$sbindir/checkoutd" "$sbindir/checkoutctl" \
+	"$sysconfdir/checkoutd.conf" "$sysconfdir/logrotate.d/checkoutd" \
+	"$pkgdatadir/checkoutd.conf.example" \
+	"$pkgdatadir/nginx/checkoutd.conf" \
+	"$pkgdatadir/apache/checkoutd-fcgid.conf" \
+	"$pkgdatadir/apache/checkoutd-cgi.conf" \
+	"$pkgdatadir/cron/checkoutd" \
+	"$mandir/man8/checkoutd.8" "$mandir/man8/checkoutctl.8" \
+	"$mandir/man5/checkoutd.conf.5" \
+	"$unitdir/checkoutd.service" \
+	"$unitdir/checkoutd-reconcile.service" "$unitdir/checkoutd-reconcile.timer" \
+	"$unitdir/checkoutd-deliver.service" "$unitdir/checkoutd-deliver.timer" \
+	"$unitdir/checkoutd-expire.service" "$unitdir/checkoutd-expire.timer"; do
+	if [ -s "$dest$f" ]; then
+		ok "installed: $f"
+	else
+		notok "installed: $f"
+	fi
+done
+
+placeholders() {
+	! grep -rn '@[a-zA-Z_]*@' "$dest$sysconfdir" "$dest$pkgdatadir" \
+		"$dest$mandir" "$dest$unitdir"
+}
+check "no @placeholder@ left in the installed files" placeholders
+
+version() {
+	"$dest$sbindir/checkoutd" --version | grep -q '^checkoutd [0-9]'
+}
+check "the installed checkoutd runs (--version)" version
+check "the installed checkoutd.conf loads (checkoutd --print-config)" \
+	"$dest$sbindir/checkoutd" --config "$dest$sysconfdir/checkoutd.conf" \
+	--print-config
+check "the installed checkoutctl reads it (checkoutctl config)" \
+	"$dest$sbindir/checkoutctl" --config "$dest$sysconfdir/checkoutd.conf" \
+	config
+
+# man -l renders the page; groff's warnings go to stderr, which must stay
+# empty, and the page must have its NAME.
+render() {
+	MANWIDTH=80 man --warnings -l "$1" >"$tmp/page" 2>"$tmp/warn" || return 1
+	if [ -s "$tmp/warn" ]; then
+		cat "$tmp/warn"
+		return 1
+	fi
+	grep -q '^NAME' "$tmp/page"
+}
+if command -v man >/dev/null; then
+	for m in man8/checkoutd.8 man8/checkoutctl.8 man5/checkoutd.conf.5; do
+		check "man --warnings -l renders $m without a warning" \
+			render "$dest$mandir/$m"
+	done
+else
+	notok "man is missing (apt-get install man-db)"
+fi
+
+# systemd-analyze verify against a root made of the DESTDIR and the host's
+# own units (it needs sysinit.target and the like there): the units'
+# ExecStart binaries are looked up in that root, and their Documentation=
+# man: pages through MANPATH in the DESTDIR. It prints a unit's problems
+# (an unknown key, say) on stderr and may still exit 0: both must be clean.
+verify() {
+	( cd "$tmp/root" &&
+		MANPATH=$tmp/root$mandir systemd-analyze verify --root="$tmp/root" \
+			"${unitdir#/}/$1" ) >"$tmp/verify" 2>&1
+	v=$?
+	cat "$tmp/verify"
+	[ "$v" = 0 ] && [ ! -s "$tmp/verify" ]
+}
+exposure() {
+	( cd "$tmp/root" &&
+		systemd-analyze security --offline=yes --threshold=30 \
+			--root="$tmp/root" "${unitdir#/}/$1" ) >"$tmp/sec" 2>&1
+	v=$?
+	grep 'Overall exposure' "$tmp/sec"
+	[ "$v" = 0 ]
+}
+if command -v systemd-analyze >/dev/null && [ -d /usr/lib/systemd/system ]; then
+	mkdir -p "$tmp/root/usr/lib/systemd"
+	cp -a "$dest/." "$tmp/root/"
+	cp -a /usr/lib/systemd/system "$tmp/root/usr/lib/systemd/"
+	for u in checkoutd.service checkoutd-reconcile.service \
+		checkoutd-reconcile.timer checkoutd-deliver.service \
+		checkoutd-deliver.timer checkoutd-expire.service \
+		checkoutd-expire.timer; do
+		check "systemd-analyze verify $u" verify "$u"
+	done
+	for u in checkoutd.service checkoutd-reconcile.service \
+		checkoutd-deliver.service checkoutd-expire.service; do
+		check "systemd-analyze security $u: exposure at most 3.0" \
+			exposure "$u"
+	done
+else
+	notok "systemd-analyze is missing (apt-get install systemd)"
+fi
+
+# nginx -t on a main file that includes the installed site in its http
+# block, as /etc/nginx/nginx.conf includes sites-enabled/.
+nginx_t() {
+	cat >"$tmp/nginx.conf" <<EOF
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log;
+events {}
+http {
+	access_log off;
+	include $dest$pkgdatadir/nginx/checkoutd.conf;
+}
+EOF
+	nginx -t -p "$tmp" -e "$tmp/nginx-error.log" -c "$tmp/nginx.conf"
+}
+if command -v nginx >/dev/null; then
+	check "nginx -t accepts the installed site file" nginx_t
+else
+	notok "nginx is missing"
+fi
+
+# An administrator's edit survives a second make install (and the new
+# example is still installed beside it); make uninstall keeps it too and
+# removes everything else.
+conf=$dest$sysconfdir/checkoutd.conf
+printf '# edited by the administrator\n' >>"$conf"
+check "a second make install" make -C "$build" -s install DESTDIR="$dest"
+check "a second make install keeps the edited checkoutd.conf" \
+	grep -q '^# edited by the administrator$' "$conf"
+example_same() {
+	[ -s "$dest$pkgdatadir/checkoutd.conf.example" ] &&
+		! grep -q 'edited by the administrator' \
+			"$dest$pkgdatadir/checkoutd.conf.example"
+}
+check "the example is installed again, unedited, beside it" example_same
+uninstall() {
+	make -C "$build" -s uninstall DESTDIR="$dest" || return 1
+	left=$(find "$dest" -type f)
+	[ "$left" = "$conf" ] || {
+		echo "left after make uninstall:"
+		echo "$left"
+		return 1
+	}
+}
+check "make uninstall removes all but the edited checkoutd.conf" uninstall
+
+exit $rc
