@@ -10,7 +10,7 @@
 #   - systemd-analyze verify accepts each unit, against the DESTDIR copy
 #     (--root: its ExecStart binaries and its man: links), and each
 #     service's exposure (systemd-analyze security) stays at most 3.0;
-#   - nginx -t accepts the installed site file;
+#   - nginx -t accepts the installed site file, apache2 -t each snippet;
 #   - installing again keeps an edited checkoutd.conf, and uninstalling
 #     removes everything else.
 # One line per check, "ok - what" or "not ok - what" (t/run-tests counts
@@ -169,6 +169,36 @@ if command -v nginx >/dev/null; then
 	check "nginx -t accepts the installed site file" nginx_t
 else
 	notok "nginx is missing"
+fi
+
+# apache2 -t on a server whose one virtual host includes each installed
+# Apache snippet, with the modules it needs.
+apache_t() {
+	m=/usr/lib/apache2/modules
+	cat >"$tmp/apache-$1.conf" <<EOF
+ServerRoot $tmp
+ServerName 127.0.0.1
+PidFile $tmp/apache.pid
+ErrorLog $tmp/apache-error.log
+Listen 127.0.0.1:8080
+LoadModule mpm_event_module $m/mod_mpm_event.so
+LoadModule authz_core_module $m/mod_authz_core.so
+LoadModule authz_host_module $m/mod_authz_host.so
+LoadModule alias_module $m/mod_alias.so
+LoadModule env_module $m/mod_env.so
+LoadModule cgid_module $m/mod_cgid.so
+LoadModule fcgid_module $m/mod_fcgid.so
+<VirtualHost 127.0.0.1:8080>
+	Include $dest$pkgdatadir/apache/checkoutd-$1.conf
+</VirtualHost>
+EOF
+	apache2 -t -f "$tmp/apache-$1.conf"
+}
+if command -v apache2 >/dev/null && [ -f /usr/lib/apache2/modules/mod_fcgid.so ]; then
+	check "apache2 -t accepts the installed mod_fcgid snippet" apache_t fcgid
+	check "apache2 -t accepts the installed plain CGI snippet" apache_t cgi
+else
+	notok "apache2 or mod_fcgid is missing (apt-get install apache2 libapache2-mod-fcgid)"
 fi
 
 # An administrator's edit survives a second make install (and the new
