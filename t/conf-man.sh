@@ -10,13 +10,13 @@ page=${1:-man/checkoutd.conf.5}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# The table keys[] = { {"server.listen", CFG_STR, "", 0}, ... }; (an
+# The table keys[] = { {"server.listen", CFG_STR, "", 0, 0}, ... }; (an
 # entry may be wrapped over lines)  ->  "server.listen 0" per key.
 awk '/^static const struct cfg_key keys\[\] = \{/ { on = 1; next }
 on && /^\};/ { exit }
 on { printf "%s ", $0 }' "$top/src/config.c" |
 	tr -s ' \t' ' ' | sed 's/}, *{/}\n{/g' |
-	sed -n 's/^ *{"\([a-z0-9_]*\.[a-z0-9_]*\)", *CFG_[A-Z]*, *"[^"]*", *\([01]\)}.*$/\1 \2/p' |
+	sed -n 's/^ *{"\([a-z0-9_]*\.[a-z0-9_]*\)", *CFG_[A-Z]*, *"[^"]*", *\([01]\), *[01]}.*$/\1 \2/p' |
 	sort >"$tmp/table"
 # .SS "[server]", then \fBlisten\fR = (tags, .TQ for a shared description)
 # and the description, which starts "Secret." for a secret.
