@@ -136,6 +136,10 @@ if command -v systemd-analyze >/dev/null && [ -d /usr/lib/systemd/system ]; then
 	mkdir -p "$tmp/root/usr/lib/systemd"
 	cp -a "$dest/." "$tmp/root/"
 	cp -a /usr/lib/systemd/system "$tmp/root/usr/lib/systemd/"
+	# ExecReload's /bin/kill, from the host (merged /usr: /bin is usr/bin).
+	mkdir -p "$tmp/root/usr/bin"
+	cp /usr/bin/kill "$tmp/root/usr/bin/"
+	[ -e "$tmp/root/bin" ] || ln -s usr/bin "$tmp/root/bin"
 	for u in checkoutd.service checkoutd-reconcile.service \
 		checkoutd-reconcile.timer checkoutd-deliver.service \
 		checkoutd-deliver.timer checkoutd-expire.service \
