@@ -26,6 +26,8 @@ account_token_check(struct db *db, int64_t account, const char *token)
 	struct db_val p;
 	enum err e;
 
+	if (*token == '\0')
+		return ERR_UNAUTHENTICATED;
 	sha256(token, strlen(token), h);
 	p = DB_B((const char *)h, 32);
 	e = db_query(db, sql_token, &p, 1, db_row_int, &owner);
@@ -47,12 +49,12 @@ account_checkout_add(struct db *db, struct account_checkout *c, int64_t product,
 		return ERR_PAYLOAD_TOO_LARGE;
 	/* One enabled variant, sold by a provider's account. */
 	e = catalog_sole_variant(db, NULL, product, &sole);
+	if (e == ERR_NOT_FOUND || (e == ERR_OK && sole.seller == 0))
+		return ERR_UNKNOWN_ITEM;
 	if (e != ERR_OK)
 		return e;
-	if (sole.seller == 0)
-		return ERR_NOT_FOUND;
 	if (c->seller != 0 && c->seller != sole.seller)
-		return ERR_VALIDATION_FAILED;
+		return ERR_MIXED_SELLERS;
 	c->seller = sole.seller;
 	c->items[c->n].product = product;
 	c->items[c->n].variant = sole.variant;

@@ -19,8 +19,8 @@
 
 /*
  * Whether token (the OAuth token as given, NUL-terminated) is a live
- * token of account. ERR_OK it is; ERR_UNAUTHENTICATED it is unknown,
- * expired or another account's; otherwise a database error.
+ * token of account. ERR_OK it is; ERR_UNAUTHENTICATED it is empty,
+ * unknown, expired or another account's; otherwise a database error.
  */
 enum err account_token_check(struct db *db, int64_t account, const char *token);
 
@@ -43,7 +43,7 @@ struct account_checkout {
  * Adds quantity of product to c: the product must be enabled, have a
  * single enabled variant and be sold by a provider's account, the same
  * as c's other items'. Reads only. ERR_OK: the item is c's. Refusals:
- * ERR_NOT_FOUND no such product, ERR_VALIDATION_FAILED another seller
+ * ERR_UNKNOWN_ITEM no such product, ERR_MIXED_SELLERS another seller
  * than the other items' (one seller per checkout), ERR_PAYLOAD_TOO_LARGE
  * c holds ACCOUNT_MAX_ITEMS already. Otherwise a database error.
  */

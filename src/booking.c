@@ -186,12 +186,12 @@ booking_place(struct db *db, const struct booking_req *in, struct booking *b)
 		return ERR_UNAUTHENTICATED;
 	/* A product of a provider, with exactly one enabled variant. */
 	if (in->item == NULL || strlen(in->item) != 36)
-		return ERR_NOT_FOUND;
+		return ERR_UNKNOWN_ITEM;
 	e = catalog_sole_variant(db, in->item, 0, &sole);
+	if (e == ERR_NOT_FOUND || (e == ERR_OK && sole.provider == 0))
+		return ERR_UNKNOWN_ITEM;
 	if (e != ERR_OK)
 		return e;
-	if (sole.provider == 0)
-		return ERR_NOT_FOUND;
 	b->product = sole.product;
 	b->provider = sole.provider;
 	b->variant = sole.variant;
@@ -203,7 +203,7 @@ booking_place(struct db *db, const struct booking_req *in, struct booking *b)
 		t.out.snapshot = NULL;
 	} else if (e == ERR_VALIDATION_FAILED)
 		/* The item cannot be sold (place_order's 422). */
-		e = ERR_NOT_FOUND;
+		e = ERR_UNKNOWN_ITEM;
 	json_object_put(t.out.snapshot);
 	json_object_put(t.out.extra);
 	verr_free(&t.v);

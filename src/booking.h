@@ -52,7 +52,7 @@ struct booking {
  * (through place_order, one unit of the item's one enabled variant).
  * Fills *b whatever the outcome; release it with booking_free. Gives:
  * ERR_OK, the booking made; ERR_UNAUTHENTICATED, no session or one that is
- * not (or no longer) valid; ERR_NOT_FOUND, no enabled product of a
+ * not (or no longer) valid; ERR_UNKNOWN_ITEM, no enabled product of a
  * provider with that uuid and exactly one enabled variant, or one that
  * cannot be sold; ERR_TOO_MANY_ATTEMPTS, the customer has two unpaid
  * orders already (nothing written); ERR_OUT_OF_STOCK, the provider's

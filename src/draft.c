@@ -178,7 +178,7 @@ add_tx(struct db *db, void *arg)
 	if (e != ERR_OK)
 		return e;
 	if (twice > 0) {
-		a->refusal = ERR_VALIDATION_FAILED;
+		a->refusal = ERR_ALREADY_IN_CART;
 		return ERR_OK;
 	}
 	snprintf(ref, sizeof(ref), "%lld", (long long)a->variant);
@@ -223,9 +223,9 @@ draft_add(struct db *db, const struct draft_caller *c,
 	if (e != ERR_OK)
 		return e;
 	if (a.variant == 0)
-		return ERR_NOT_FOUND;
+		return ERR_UNKNOWN_ITEM;
 	if (s->price != a.catalog)
-		return ERR_TOTAL_CHANGED;
+		return ERR_PRICE_MISMATCH;
 	e = db_tx(db, add_tx, &a);
 	verr_free(&a.v);
 	if (a.refusal != ERR_OK && (e == ERR_OK || e == ERR_VALIDATION_FAILED))
@@ -293,7 +293,7 @@ checkout_tx(struct db *db, void *arg)
 	if (f.id == 0 || f.owner[0] == '\0')
 		c->refusal = ERR_NOT_FOUND;
 	else if (strcmp(f.owner, c->c->key) != 0)
-		c->refusal = ERR_UNAUTHENTICATED;
+		c->refusal = ERR_NOT_OWNER;
 	else if (strcmp(f.state, "cart") != 0)
 		c->refusal = ERR_INVALID_TRANSITION;
 	if (c->refusal != ERR_OK)

@@ -77,9 +77,9 @@ struct draft_seat {
  * Puts seat s into c's draft, opening one (with a placeholder email, as
  * the seed knows none) when c has no live one, in its own transaction.
  * ERR_OK: *out the draft after the add (the caller frees it). Refusals:
- * ERR_NOT_FOUND no such seat (enabled, tracked), ERR_TOTAL_CHANGED the
- * price is not the seat's, ERR_VALIDATION_FAILED the seat is in the draft
- * already, ERR_OUT_OF_STOCK the seat is taken (nothing is written).
+ * ERR_UNKNOWN_ITEM no such seat (enabled, tracked), ERR_PRICE_MISMATCH
+ * the price is not the seat's, ERR_ALREADY_IN_CART the seat is in the
+ * draft already, ERR_OUT_OF_STOCK the seat is taken (nothing is written).
  * Otherwise a database error.
  */
 enum err draft_add(struct db *db, const struct draft_caller *c,
@@ -89,7 +89,7 @@ enum err draft_add(struct db *db, const struct draft_caller *c,
  * Places c's draft order (its uuid) with place_cart, in its own
  * transaction. ERR_OK: *out the placed order (the caller frees it).
  * Refusals: ERR_NOT_FOUND no such draft (or not a seed-002 one),
- * ERR_UNAUTHENTICATED it is another caller's, ERR_INVALID_TRANSITION it
+ * ERR_NOT_OWNER it is another caller's, ERR_INVALID_TRANSITION it
  * is a draft no more, ERR_OUT_OF_STOCK a seat is taken (the draft stays
  * a draft), ERR_TOTAL_CHANGED its total changed (the new prices are kept
  * in the draft). Otherwise what place_cart or the database gave.

@@ -44,6 +44,12 @@ static const struct err_info errs[ERR__MAX] = {
     [ERR_QUOTE_EXPIRED] = {"provider_error", 502, "Provider error"},
     /* Reaches a client only when the counters moved under every run. */
     [ERR_TX_AGAIN] = {"busy", 503, "Busy"},
+    [ERR_UNKNOWN_ITEM] = {"not_found", 404, "Not found"},
+    [ERR_PRICE_MISMATCH] = {"validation_failed", 422, "Validation failed"},
+    [ERR_ALREADY_IN_CART] = {"validation_failed", 422, "Validation failed"},
+    [ERR_MIXED_SELLERS] = {"validation_failed", 422, "Validation failed"},
+    /* As the canonical API answers for another customer's cart. */
+    [ERR_NOT_OWNER] = {"not_found", 404, "Not found"},
     [ERR_NOMEM] = {"internal_error", 500, "Internal error"},
 };
 

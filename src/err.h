@@ -40,6 +40,19 @@ enum err {
 	 * promotion's or coupon's last use): db_tx rolls back and runs the
 	 * transaction again, which reads it anew. */
 	ERR_TX_AGAIN,
+	/* Refusals of the seed domains' rules, which the canonical API never
+	 * meets: each answers as the canonical code of its kind (err.c), and
+	 * each seed dialect names it in its own words. An item a request
+	 * names (a product, a seat) that is not one for sale: */
+	ERR_UNKNOWN_ITEM,
+	/* The price a client states is not the catalog's: */
+	ERR_PRICE_MISMATCH,
+	/* The item is in the cart already (seed 002's same seat twice): */
+	ERR_ALREADY_IN_CART,
+	/* Items of two sellers in one checkout (seed 001): */
+	ERR_MIXED_SELLERS,
+	/* Another caller's order: */
+	ERR_NOT_OWNER,
 	ERR_NOMEM,
 	ERR__MAX
 };

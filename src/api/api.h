@@ -82,6 +82,20 @@ int seed001_wanted(struct request *req);
 /* Answers status with {"<key>": text}, the seed's own error shape. */
 enum err dialect_error(struct request *req, const char *key, int status,
 		       const char *text);
+/* How a seed dialect answers one enum err: status and text. */
+struct dialect_answer {
+	int status; /* 0: the dialect has no answer of its own */
+	const char *text;
+};
+/* A seed dialect's errors: its key and its one table. */
+struct dialect {
+	const char *key; /* "message", "error" */
+	struct dialect_answer answers[ERR__MAX];
+};
+/* Answers e the way of d ({"<key>": text} with e's status in d) and gives
+ * ERR_OK; gives e itself, answering nothing, when e is ERR_OK or d has no
+ * row for it (the edge answers that as problem+json). */
+enum err dialect_fail(struct request *req, const struct dialect *d, enum err e);
 /* Minor units as a JSON number of major units with 2 decimals. */
 struct json_object *dialect_amount(int64_t minor);
 /* The request's raw body decoded by the canonical API's JSON decoder

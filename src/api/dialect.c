@@ -1,7 +1,8 @@
 /*
- * What the seed dialects (src/api/seed00N.c) share: their own error shape,
- * amounts in major units, and reading their JSON bodies (with the
- * canonical API's decoder, so that its rules hold in every dialect).
+ * What the seed dialects (src/api/seed00N.c) share: their own error shape
+ * (answered from each dialect's one table of enum err), amounts in major
+ * units, and reading their JSON bodies (with the canonical API's decoder,
+ * so that its rules hold in every dialect).
  */
 #include "api/api.h"
 
@@ -19,6 +20,19 @@ dialect_error(struct request *req, const char *key, int status,
 	json_object_object_add(o, key, json_object_new_string(text));
 	res_json(req, status, o);
 	return ERR_OK;
+}
+
+enum err
+dialect_fail(struct request *req, const struct dialect *d, enum err e)
+{
+	const struct dialect_answer *a;
+
+	if (e <= ERR_OK || e >= ERR__MAX)
+		return e;
+	a = &d->answers[e];
+	if (a->status == 0)
+		return e;
+	return dialect_error(req, d->key, a->status, a->text);
 }
 
 struct json_object *

@@ -12,11 +12,17 @@
 
 #include "booking.h"
 
-#define MSG_SESSION   "La sesión no existe"
-#define MSG_ITEM      "Elemento no encontrado"
-#define MSG_CAPACITY  "Proveedor sin disponibilidad"
-#define MSG_BLOCKED   "Método bloqueado por seguridad"
-#define MSG_MALFORMED "Cuerpo inválido"
+/* Its errors, as the document lists them. */
+static const struct dialect seed000 = {
+    "message",
+    {
+	[ERR_MALFORMED_BODY] = {400, "Cuerpo inválido"},
+	[ERR_UNAUTHENTICATED] = {404, "La sesión no existe"},
+	[ERR_UNKNOWN_ITEM] = {404, "Elemento no encontrado"},
+	[ERR_TOO_MANY_ATTEMPTS] = {412, "Método bloqueado por seguridad"},
+	[ERR_OUT_OF_STOCK] = {412, "Proveedor sin disponibilidad"},
+    },
+};
 
 static struct json_object *
 payment(const struct booking_payment *p)
@@ -75,33 +81,16 @@ api_seed000_checkout(struct request *req)
 		return api_seed001_checkout(req);
 	body = dialect_body(req);
 	if (body == NULL)
-		return dialect_error(req, "message", 400, MSG_MALFORMED);
+		return dialect_fail(req, &seed000, ERR_MALFORMED_BODY);
 	in.session = body_string(body, "session_id");
 	item = json_object_object_get(body, "item");
 	in.item = json_object_is_type(item, json_type_object)
 		      ? body_string(item, "uuid")
 		      : NULL;
 	e = booking_place(req->db, &in, &b);
-	switch (e) {
-	case ERR_OK:
+	if (e == ERR_OK)
 		res_json(req, 201, answer(&b));
-		break;
-	case ERR_UNAUTHENTICATED:
-		e = dialect_error(req, "message", 404, MSG_SESSION);
-		break;
-	case ERR_NOT_FOUND:
-		e = dialect_error(req, "message", 404, MSG_ITEM);
-		break;
-	case ERR_TOO_MANY_ATTEMPTS:
-		e = dialect_error(req, "message", 412, MSG_BLOCKED);
-		break;
-	case ERR_OUT_OF_STOCK:
-		e = dialect_error(req, "message", 412, MSG_CAPACITY);
-		break;
-	default:
-		break;
-	}
 	booking_free(&b);
 	json_object_put(body);
-	return e;
+	return dialect_fail(req, &seed000, e);
 }

@@ -1,12 +1,9 @@
 /*
  * Seed 001, Rundl's "Checkouts" (SPEC 3.2, docs/api-seed001.md):
  * POST /api/checkouts?account={account_id}, also POST /checkouts with
- * ?account= and an `Authorization: OAuth …` header. The token must belong
- * to the account, the buyer; the seller is the account of the products'
- * provider (one per checkout). The accounts, tokens, checkouts and their
- * rules are src/account.c's; this file reads the seed's request and
- * writes its checkout object (the seed documents no later step, so it
- * stays a cart). Errors are {"error": ...}.
+ * ?account= and an `Authorization: OAuth …` header. The accounts, tokens,
+ * checkouts and their rules are src/account.c's; this file reads the
+ * seed's request and writes its checkout object, or its {"error": ...}.
  */
 #include "api/api.h"
 
@@ -16,11 +13,17 @@
 #include "account.h"
 #include "str.h"
 
-#define E_REQUEST "invalid_request"
-#define E_TOKEN	  "invalid_token"
-#define E_PRODUCT "product_not_found"
-#define E_SELLERS "multiple_sellers"
-#define E_STOCK	  "insufficient_stock"
+/* Its errors, as the document lists them. */
+static const struct dialect seed001 = {
+    "error",
+    {
+	[ERR_VALIDATION_FAILED] = {400, "invalid_request"},
+	[ERR_MIXED_SELLERS] = {400, "multiple_sellers"},
+	[ERR_OUT_OF_STOCK] = {400, "insufficient_stock"},
+	[ERR_UNAUTHENTICATED] = {401, "invalid_token"},
+	[ERR_UNKNOWN_ITEM] = {404, "product_not_found"},
+    },
+};
 
 /* The gid object of an account ({} when there is none). */
 static struct json_object *
@@ -82,7 +85,6 @@ checkout_object(const struct account_view *v)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *items = json_object_new_array();
-	struct json_object *types = json_object_new_array();
 	char date[48];
 	size_t i;
 
@@ -110,34 +112,30 @@ checkout_object(const struct account_view *v)
 	for (i = 0; i < v->nlines; i++)
 		json_object_array_add(items, line_object(v, &v->lines[i]));
 	json_object_object_add(o, "items", items);
-	json_object_array_add(types, json_object_new_string("credit_card"));
-	json_object_array_add(types, json_object_new_string("manual"));
-	json_object_object_add(o, "payment_account_types", types);
+	json_object_object_add(
+	    o, "payment_account_types",
+	    json_tokener_parse("[\"credit_card\", \"manual\"]"));
 	json_object_object_add(o, "product_order", NULL);
 	json_object_object_add(o, "related", NULL);
 	json_object_object_add(o, "rundl", NULL);
 	return o;
 }
 
-/*
- * Reads the envelope into c, adding its items one by one as they are
- * read (a product is looked up before the next item is read). ERR_OK, or
- * an error answered (*why its text, *status its status), or another
- * error.
- */
+/* Reads the envelope into c, adding its items as they are read (a product
+ * is looked up before the next item is read): ERR_VALIDATION_FAILED, not
+ * the seed's envelope; else what account_checkout_add gave (ERR_INTERNAL
+ * for an error that is not one of its refusals). */
 static enum err
 read_body(struct request *req, struct json_object *body,
-	  struct account_checkout *c, const char **why, int *status)
+	  struct account_checkout *c)
 {
 	struct json_object *co = json_object_object_get(body, "checkout");
 	struct json_object *items = json_object_object_get(co, "items");
 	struct json_object *svc = json_object_object_get(co, "service");
 	struct json_object *tok = json_object_object_get(co, "payment_token");
-	enum err e;
+	enum err e = ERR_OK;
 	size_t i;
 
-	*status = 400;
-	*why = E_REQUEST;
 	if (!json_object_is_type(co, json_type_object) ||
 	    !json_object_is_type(items, json_type_array) ||
 	    json_object_array_length(items) == 0 ||
@@ -149,7 +147,7 @@ read_body(struct request *req, struct json_object *body,
 	c->has_service = svc != NULL;
 	c->service = svc != NULL ? json_object_get_int64(svc) : 0;
 	c->payment_token = tok != NULL ? json_object_get_string(tok) : NULL;
-	for (i = 0; i < json_object_array_length(items); i++) {
+	for (i = 0; e == ERR_OK && i < json_object_array_length(items); i++) {
 		struct json_object *it = json_object_array_get_idx(items, i);
 		struct json_object *pid = json_object_object_get(
 		    json_object_object_get(it, "product"), "id");
@@ -162,22 +160,10 @@ read_body(struct request *req, struct json_object *body,
 			return ERR_VALIDATION_FAILED;
 		e = account_checkout_add(req->db, c, json_object_get_int64(pid),
 					 json_object_get_int64(q));
-		if (e == ERR_NOT_FOUND) {
-			*status = 404;
-			*why = E_PRODUCT;
-			return e;
-		}
-		if (e == ERR_VALIDATION_FAILED) {
-			*why = E_SELLERS;
-			return e;
-		}
-		if (e != ERR_OK) {
-			*why = NULL;
-			return ERR_INTERNAL;
-		}
 	}
-	*why = NULL;
-	return ERR_OK;
+	return e == ERR_OK || e == ERR_UNKNOWN_ITEM || e == ERR_MIXED_SELLERS
+		   ? e
+		   : ERR_INTERNAL;
 }
 
 int
@@ -195,38 +181,27 @@ enum err
 api_seed001_checkout(struct request *req)
 {
 	const char *auth = req_env(req, "HTTP_AUTHORIZATION");
-	struct json_object *query = NULL, *body = NULL;
+	struct json_object *query = NULL, *body = dialect_body(req);
 	struct account_checkout c = {0};
 	struct account_view v = {0};
-	const char *acc, *why;
-	int status = 400;
-	enum err e;
+	const char *acc;
+	enum err e = req_query(req, &query);
 
-	if (req_query(req, &query) != ERR_OK)
-		return dialect_error(req, "error", 400, E_REQUEST);
 	acc = json_object_get_string(json_object_object_get(query, "account"));
-	if (acc == NULL || !str_is_id(acc) || parse_i64(acc, &c.buyer) != 0)
-		return dialect_error(req, "error", 400, E_REQUEST);
-	if (auth == NULL || strncmp(auth, "OAuth ", 6) != 0 || auth[6] == '\0')
-		return dialect_error(req, "error", 401, E_TOKEN);
-	e = account_token_check(req->db, c.buyer, auth + 6);
-	if (e == ERR_UNAUTHENTICATED)
-		return dialect_error(req, "error", 401, E_TOKEN);
-	if (e != ERR_OK)
-		return e;
-	body = dialect_body(req);
-	e = read_body(req, body, &c, &why, &status);
-	if (e != ERR_OK) {
-		json_object_put(body);
-		return why != NULL ? dialect_error(req, "error", status, why)
-				   : e;
-	}
-	e = account_checkout_create(req->db, &c, &v);
+	if (e != ERR_OK || acc == NULL || !str_is_id(acc) ||
+	    parse_i64(acc, &c.buyer) != 0)
+		e = ERR_VALIDATION_FAILED;
+	else if (auth == NULL || strncmp(auth, "OAuth ", 6) != 0)
+		e = ERR_UNAUTHENTICATED;
+	else
+		e = account_token_check(req->db, c.buyer, auth + 6);
+	if (e == ERR_OK)
+		e = read_body(req, body, &c);
+	if (e == ERR_OK)
+		e = account_checkout_create(req->db, &c, &v);
 	if (e == ERR_OK)
 		res_json(req, 201, checkout_object(&v));
-	else if (e == ERR_OUT_OF_STOCK)
-		e = dialect_error(req, "error", 400, E_STOCK);
 	account_view_free(&v);
 	json_object_put(body);
-	return e;
+	return dialect_fail(req, &seed001, e);
 }

@@ -14,16 +14,25 @@
 
 #include "draft.h"
 
-#define E_WHO	     "Either UserId or GuestToken must be provided"
-#define E_NOT_DRAFT  "Order is not in draft state"
-#define E_UNAUTH     "Unauthorized"
-#define E_NO_ORDER   "Order not found"
-#define E_TAKEN	     "Seat is no longer available"
-#define E_TWICE	     "Seat already in cart"
-#define E_PRICE	     "Price does not match"
-#define E_NO_SEAT    "Seat not found"
-#define E_CHANGED    "Price has changed"
-#define E_BAD_FIELDS "Invalid request"
+/* Its errors, as the document lists them, for both paths. A body without
+ * the members a path needs is as malformed, to the seed, as one that is
+ * not JSON: both are "Invalid request". */
+static const struct dialect seed002 = {
+    "error",
+    {
+	[ERR_MALFORMED_BODY] = {400, "Invalid request"},
+	[ERR_UNAUTHENTICATED] =
+	    {400, "Either UserId or GuestToken must be provided"},
+	[ERR_PRICE_MISMATCH] = {400, "Price does not match"},
+	[ERR_ALREADY_IN_CART] = {400, "Seat already in cart"},
+	[ERR_INVALID_TRANSITION] = {400, "Order is not in draft state"},
+	[ERR_NOT_OWNER] = {401, "Unauthorized"},
+	[ERR_UNKNOWN_ITEM] = {404, "Seat not found"},
+	[ERR_NOT_FOUND] = {404, "Order not found"},
+	[ERR_OUT_OF_STOCK] = {409, "Seat is no longer available"},
+	[ERR_TOTAL_CHANGED] = {409, "Price has changed"},
+    },
+};
 
 /* A non-empty string member: an empty userId is no userId. */
 static const char *
@@ -79,85 +88,63 @@ order_object(const struct draft_caller *c, const struct draft_view *v)
 	return o;
 }
 
-/* The body's caller, or -1 when it names none. */
-static int
-caller_of(struct json_object *body, struct draft_caller *c)
+/* The request's body (*body, the caller's) and its caller: ERR_OK,
+ * ERR_MALFORMED_BODY or ERR_UNAUTHENTICATED (it names none). */
+static enum err
+caller_of(struct request *req, struct json_object **body,
+	  struct draft_caller *c)
 {
-	return draft_caller_init(c, str_of(body, "userId"),
-				 str_of(body, "guestToken")) == ERR_OK
-		   ? 0
-		   : -1;
+	*body = dialect_body(req);
+	if (*body == NULL && req->body.len > 0)
+		return ERR_MALFORMED_BODY;
+	return draft_caller_init(c, str_of(*body, "userId"),
+				 str_of(*body, "guestToken"));
+}
+
+/* Answers e: the order object when it is ERR_OK. */
+static enum err
+answer(struct request *req, enum err e, const struct draft_caller *c,
+       struct draft_view *v, struct json_object *body)
+{
+	if (e == ERR_OK)
+		res_json(req, 200, order_object(c, v));
+	draft_view_free(v);
+	json_object_put(body);
+	return dialect_fail(req, &seed002, e);
 }
 
 /* POST /cart/add. */
 enum err
 api_seed002_cart_add(struct request *req)
 {
-	struct json_object *body = dialect_body(req);
+	struct json_object *body;
 	struct draft_caller c;
 	struct draft_seat s;
 	struct draft_view v = {0};
-	enum err e;
+	enum err e = caller_of(req, &body, &c);
 
-	if (body == NULL && req->body.len > 0)
-		return dialect_error(req, "error", 400, E_BAD_FIELDS);
-	if (caller_of(body, &c) != 0) {
-		json_object_put(body);
-		return dialect_error(req, "error", 400, E_WHO);
-	}
 	s.seat = str_of(body, "seatId");
 	s.reservation = str_of(body, "reservationId");
 	s.price = body_minor_units(json_object_object_get(body, "price"));
-	if (s.seat == NULL || s.price < 0 ||
-	    (s.reservation != NULL && strlen(s.reservation) > 64)) {
-		json_object_put(body);
-		return dialect_error(req, "error", 400, E_BAD_FIELDS);
-	}
-	e = draft_add(req->db, &c, &s, &v);
+	if (e == ERR_OK &&
+	    (s.seat == NULL || s.price < 0 ||
+	     (s.reservation != NULL && strlen(s.reservation) > 64)))
+		e = ERR_MALFORMED_BODY;
 	if (e == ERR_OK)
-		res_json(req, 200, order_object(&c, &v));
-	else if (e == ERR_NOT_FOUND)
-		e = dialect_error(req, "error", 404, E_NO_SEAT);
-	else if (e == ERR_TOTAL_CHANGED)
-		e = dialect_error(req, "error", 400, E_PRICE);
-	else if (e == ERR_VALIDATION_FAILED)
-		e = dialect_error(req, "error", 400, E_TWICE);
-	else if (e == ERR_OUT_OF_STOCK)
-		e = dialect_error(req, "error", 409, E_TAKEN);
-	draft_view_free(&v);
-	json_object_put(body);
-	return e;
+		e = draft_add(req->db, &c, &s, &v);
+	return answer(req, e, &c, &v, body);
 }
 
 /* POST /orders/checkout. */
 enum err
 api_seed002_checkout(struct request *req)
 {
-	struct json_object *body = dialect_body(req);
+	struct json_object *body;
 	struct draft_caller c;
 	struct draft_view v = {0};
-	enum err e;
+	enum err e = caller_of(req, &body, &c);
 
-	if (body == NULL && req->body.len > 0)
-		return dialect_error(req, "error", 400, E_BAD_FIELDS);
-	if (caller_of(body, &c) != 0) {
-		json_object_put(body);
-		return dialect_error(req, "error", 400, E_WHO);
-	}
-	e = draft_checkout(req->db, &c, str_of(body, "orderId"), &v);
 	if (e == ERR_OK)
-		res_json(req, 200, order_object(&c, &v));
-	else if (e == ERR_NOT_FOUND)
-		e = dialect_error(req, "error", 404, E_NO_ORDER);
-	else if (e == ERR_UNAUTHENTICATED)
-		e = dialect_error(req, "error", 401, E_UNAUTH);
-	else if (e == ERR_INVALID_TRANSITION)
-		e = dialect_error(req, "error", 400, E_NOT_DRAFT);
-	else if (e == ERR_OUT_OF_STOCK)
-		e = dialect_error(req, "error", 409, E_TAKEN);
-	else if (e == ERR_TOTAL_CHANGED)
-		e = dialect_error(req, "error", 409, E_CHANGED);
-	draft_view_free(&v);
-	json_object_put(body);
-	return e;
+		e = draft_checkout(req->db, &c, str_of(body, "orderId"), &v);
+	return answer(req, e, &c, &v, body);
 }
