@@ -55,74 +55,71 @@ target(struct request *req, enum err *e)
 	return id;
 }
 
-enum err
-api_admin_mark_paid(struct request *req)
+/* The operations, each a four-line wrapper around operate(). */
+enum admin_op { OP_MARK_PAID, OP_CANCEL, OP_REFUND, OP_SHIP };
+
+/* Runs op on the order of an authorized admin request, with the body's
+ * fields that op takes (refund: amount; ship: tracking; the others read
+ * no body), and answers its outcome. */
+static enum err
+operate(struct request *req, enum admin_op op)
 {
-	struct json_object *snap = NULL;
-	const char *why = NULL;
-	enum err e;
-	int64_t id = target(req, &e);
-
-	if (id == 0)
-		return e;
-	e = admin_mark_paid(req->db, id, &snap, &why);
-	return answer(req, e, snap, why, NULL);
-}
-
-enum err
-api_admin_cancel(struct request *req)
-{
-	struct json_object *snap = NULL;
-	const char *why = NULL;
-	enum err e;
-	int64_t id = target(req, &e);
-
-	if (id == 0)
-		return e;
-	e = admin_cancel(req->db, req->curl, id, &snap, &why);
-	return answer(req, e, snap, why, NULL);
-}
-
-enum err
-api_admin_refund(struct request *req)
-{
-	static const char *const keys[] = {"amount", NULL};
+	static const char *const refund_keys[] = {"amount", NULL};
+	static const char *const ship_keys[] = {"tracking", NULL};
 	struct json_object *snap = NULL;
 	struct verr v = {0};
-	const char *why = NULL;
+	const char *why = NULL, *tracking = NULL;
 	int64_t amount = 0;
 	enum err e;
 	int64_t id = target(req, &e);
 
 	if (id == 0)
 		return e;
-	valid_only_keys(req->json, keys, &v);
-	valid_int(req->json, "amount", "amount", 1, INT64_MAX, 0, &amount, &v);
-	e = v.errors != NULL
-		? ERR_VALIDATION_FAILED
-		: admin_refund(req->db, req->curl, id, amount, &snap, &why, &v);
+	if (op == OP_REFUND) {
+		valid_only_keys(req->json, refund_keys, &v);
+		valid_int(req->json, "amount", "amount", 1, INT64_MAX, 0,
+			  &amount, &v);
+	} else if (op == OP_SHIP) {
+		valid_only_keys(req->json, ship_keys, &v);
+		valid_str(req->json, "tracking", "tracking", 255, &tracking,
+			  &v);
+	}
+	if (v.errors != NULL)
+		e = ERR_VALIDATION_FAILED;
+	else if (op == OP_MARK_PAID)
+		e = admin_mark_paid(req->db, id, &snap, &why);
+	else if (op == OP_CANCEL)
+		e = admin_cancel(req->db, req->curl, id, &snap, &why);
+	else if (op == OP_REFUND)
+		e = admin_refund(req->db, req->curl, id, amount, &snap, &why,
+				 &v);
+	else
+		e = admin_ship(req->db, id, tracking, &snap, &why);
 	e = answer(req, e, snap, why, &v);
 	verr_free(&v);
 	return e;
 }
 
 enum err
+api_admin_mark_paid(struct request *req)
+{
+	return operate(req, OP_MARK_PAID);
+}
+
+enum err
+api_admin_cancel(struct request *req)
+{
+	return operate(req, OP_CANCEL);
+}
+
+enum err
+api_admin_refund(struct request *req)
+{
+	return operate(req, OP_REFUND);
+}
+
+enum err
 api_admin_ship(struct request *req)
 {
-	static const char *const keys[] = {"tracking", NULL};
-	struct json_object *snap = NULL;
-	struct verr v = {0};
-	const char *why = NULL, *tracking = NULL;
-	enum err e;
-	int64_t id = target(req, &e);
-
-	if (id == 0)
-		return e;
-	valid_only_keys(req->json, keys, &v);
-	valid_str(req->json, "tracking", "tracking", 255, &tracking, &v);
-	e = v.errors != NULL ? ERR_VALIDATION_FAILED
-			     : admin_ship(req->db, id, tracking, &snap, &why);
-	e = answer(req, e, snap, why, &v);
-	verr_free(&v);
-	return e;
+	return operate(req, OP_SHIP);
 }
