@@ -223,6 +223,59 @@ test_metrics_count(void **state)
 	assert_non_null(strstr(req.out.data, "checkoutd_db_reconnects_total"));
 }
 
+/* The seed dialects' own errors from their tables (dialect_fail), for the
+ * refusals that need no database. */
+static void
+test_seed_errors(void **state)
+{
+	static const struct {
+		const char *uri, *query, *auth, *body;
+		int status;
+		const char *answer;
+	} rows[] = {
+	    {"/checkouts", "", NULL, "{", 400,
+	     "{\"message\":\"Cuerpo inválido\"}"},
+	    {"/cart/add", "", NULL, "{}", 400,
+	     "{\"error\":\"Either UserId or GuestToken must be provided\"}"},
+	    {"/cart/add", "", NULL, "{\"userId\":\"u\"}", 400,
+	     "{\"error\":\"Invalid request\"}"},
+	    {"/orders/checkout", "", NULL, "[", 400,
+	     "{\"error\":\"Invalid request\"}"},
+	    {"/api/checkouts", "", NULL, "{}", 400,
+	     "{\"error\":\"invalid_request\"}"},
+	    {"/api/checkouts", "account=x7", "OAuth t", "{}", 400,
+	     "{\"error\":\"invalid_request\"}"},
+	    {"/api/checkouts", "account=7", NULL, "{}", 401,
+	     "{\"error\":\"invalid_token\"}"},
+	    {"/api/checkouts", "account=7", "Bearer t", "{}", 401,
+	     "{\"error\":\"invalid_token\"}"},
+	    {"/checkouts", "account=7", "OAuth ", "{}", 401,
+	     "{\"error\":\"invalid_token\"}"},
+	};
+	char uri[64], query[64], auth[64], length[48];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *env[] = {
+		    "REQUEST_METHOD=POST",	     uri,  query, length,
+		    "CONTENT_TYPE=application/json", auth, NULL};
+
+		snprintf(uri, sizeof(uri), "DOCUMENT_URI=%s", rows[i].uri);
+		snprintf(query, sizeof(query), "QUERY_STRING=%s",
+			 rows[i].query);
+		snprintf(length, sizeof(length), "CONTENT_LENGTH=%zu",
+			 strlen(rows[i].body));
+		snprintf(auth, sizeof(auth), "HTTP_AUTHORIZATION=%s",
+			 rows[i].auth ? rows[i].auth : "");
+		if (rows[i].auth == NULL)
+			env[5] = NULL;
+		run(env, rows[i].body);
+		assert_int_equal(req.status, rows[i].status);
+		assert_string_equal(req.out.data, rows[i].answer);
+	}
+}
+
 #ifdef ENABLE_TEST_ROUTES
 static void
 test_bodies(void **state)
@@ -273,6 +326,7 @@ main(void)
 	    cmocka_unit_test(test_options_without_origins),
 	    cmocka_unit_test(test_options_with_origins),
 	    cmocka_unit_test(test_metrics_count),
+	    cmocka_unit_test(test_seed_errors),
 #ifdef ENABLE_TEST_ROUTES
 	    cmocka_unit_test(test_bodies),
 #endif
