@@ -323,7 +323,8 @@ dispatch(struct request *req, const struct http_io *io, const char **detail,
 		res_header(req, "Allow", allow);
 		return ERR_METHOD_NOT_ALLOWED;
 	}
-	if (!(req->match.route->flags & ROUTE_ANY_SCHEMA) &&
+	/* (No database at all: the request layer's unit tests.) */
+	if (!(req->match.route->flags & ROUTE_ANY_SCHEMA) && req->db != NULL &&
 	    (e = migrate_gate(req->db)) != ERR_OK) {
 		if (e == ERR_MIGRATIONS_PENDING)
 			*detail = "the database lacks migrations: run "
