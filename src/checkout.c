@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "states.h"
+
 const char *const checkout_state_names[CS__MAX] = {"cart",
 						   "addressed",
 						   "shipping_selected",
@@ -18,11 +20,7 @@ const char *const transition_names[T__MAX] = {
 
 /* Sylius's sylius_order_checkout graph (reference/sylius-semantics.md 1),
  * and place_order's shortcut. Anything else is refused. */
-static const struct {
-	enum transition t;
-	unsigned from;
-	enum checkout_state to;
-} table[T__MAX] = {
+static const struct move table[] = {
     {T_ADDRESS,
      S(CS_CART) | S(CS_ADDRESSED) | S(CS_SHIPPING_SELECTED) |
 	 S(CS_SHIPPING_SKIPPED) | S(CS_PAYMENT_SELECTED) |
@@ -41,26 +39,26 @@ static const struct {
     {T_COMPLETE, S(CS_PAYMENT_SELECTED) | S(CS_PAYMENT_SKIPPED), CS_COMPLETED},
     {T_PLACE_SKIP_SHIPPING, S(CS_CART), CS_SHIPPING_SKIPPED},
 };
+static const struct machine checkout_machine = {
+    table, sizeof(table) / sizeof(table[0]), CS__MAX, T__MAX};
 
 enum checkout_state
 checkout_state_parse(const char *s)
 {
-	int i;
-
-	for (i = 0; s != NULL && i < CS__MAX; i++)
-		if (strcmp(s, checkout_state_names[i]) == 0)
-			return (enum checkout_state)i;
-	return CS__MAX;
+	return (enum checkout_state)machine_parse(checkout_state_names, CS__MAX,
+						  s);
 }
 
 int
 checkout_can(enum checkout_state from, enum transition t,
 	     enum checkout_state *to)
 {
-	if (from >= CS__MAX || t >= T__MAX || !(table[t].from & S(from)))
+	int n = 0;
+
+	if (machine_move(&checkout_machine, (int)from, (int)t, &n) != ERR_OK)
 		return 0;
 	if (to != NULL)
-		*to = table[t].to;
+		*to = (enum checkout_state)n;
 	return 1;
 }
 

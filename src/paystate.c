@@ -1,6 +1,6 @@
 #include "paystate.h"
 
-#include <string.h>
+#include "states.h"
 
 const char *const pay_state_names[PS__MAX] = {
     "cart",   "new",	   "processing", "completed",
@@ -12,12 +12,8 @@ const char *const pay_ev_names[PE__MAX] = {"place",  "start", "succeed", "fail",
 #define S(x) (1u << (x))
 
 /* SPEC 1's payment states and every move the program makes between them.
- * Anything else is refused. */
-static const struct {
-	enum pay_ev ev;
-	unsigned from;
-	enum pay_state to;
-} table[PE__MAX] = {
+ * Anything else is refused. The walk is states.c's. */
+static const struct move table[] = {
     {PE_PLACE, S(PS_CART), PS_NEW},
     {PE_START, S(PS_NEW), PS_PROCESSING},
     {PE_SUCCEED, S(PS_NEW) | S(PS_PROCESSING), PS_COMPLETED},
@@ -26,39 +22,33 @@ static const struct {
     {PE_VOID, S(PS_CART) | S(PS_NEW), PS_CANCELLED},
     {PE_REFUND, S(PS_COMPLETED), PS_REFUNDED},
 };
+static const struct machine pay_machine = {
+    table, sizeof(table) / sizeof(table[0]), PS__MAX, PE__MAX};
 
 enum pay_state
 pay_state_parse(const char *s)
 {
-	int i;
-
-	for (i = 0; s != NULL && i < PS__MAX; i++)
-		if (strcmp(s, pay_state_names[i]) == 0)
-			return (enum pay_state)i;
-	return PS__MAX;
+	return (enum pay_state)machine_parse(pay_state_names, PS__MAX, s);
 }
 
 enum err
 pay_transition(enum pay_state from, enum pay_ev ev, enum pay_state *to)
 {
-	if (from >= PS__MAX || ev >= PE__MAX || !(table[ev].from & S(from)))
-		return ERR_INVALID_TRANSITION;
-	if (to != NULL)
-		*to = table[ev].to;
-	return ERR_OK;
+	int t = 0;
+	enum err e = machine_move(&pay_machine, (int)from, (int)ev, &t);
+
+	if (e == ERR_OK && to != NULL)
+		*to = (enum pay_state)t;
+	return e;
 }
 
 size_t
 pay_from(enum pay_ev ev, enum pay_state *from, size_t max)
 {
-	size_t n = 0;
-	int s;
+	int s[PS__MAX];
+	size_t n = machine_from(&pay_machine, (int)ev, s, PS__MAX), i;
 
-	for (s = 0; ev < PE__MAX && s < PS__MAX; s++)
-		if (table[ev].from & S(s)) {
-			if (n < max)
-				from[n] = (enum pay_state)s;
-			n++;
-		}
+	for (i = 0; i < n && i < max; i++)
+		from[i] = (enum pay_state)s[i];
 	return n;
 }
