@@ -9,7 +9,7 @@
 
 #include <curl/curl.h>
 
-#include "admin.h"
+#include "lifecycle.h"
 #include "config.h"
 #include "db.h"
 #include "doctor.h"
@@ -242,7 +242,7 @@ cmd_mark_paid(struct db *db, const char *arg)
 		fprintf(stderr, "mark-paid: ORDER is an order id\n");
 		return 2;
 	}
-	e = admin_mark_paid(db, id, &snap, &why);
+	e = lifecycle_mark_paid(db, id, &snap, &why);
 	if (e == ERR_OK)
 		printf("order %lld paid\n", (long long)id);
 	else
@@ -257,7 +257,7 @@ cmd_expire(struct db *db)
 {
 	CURL *curl = curl_easy_init();
 	struct expired x;
-	enum err e = curl != NULL ? admin_expire(db, curl, &x) : ERR_NOMEM;
+	enum err e = curl != NULL ? lifecycle_expire(db, curl, &x) : ERR_NOMEM;
 
 	curl_easy_cleanup(curl);
 	if (e != ERR_OK) {

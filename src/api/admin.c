@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "admin.h"
+#include "lifecycle.h"
 #include "config.h"
 #include "str.h"
 #include "valid.h"
@@ -87,14 +87,14 @@ operate(struct request *req, enum admin_op op)
 	if (v.errors != NULL)
 		e = ERR_VALIDATION_FAILED;
 	else if (op == OP_MARK_PAID)
-		e = admin_mark_paid(req->db, id, &snap, &why);
+		e = lifecycle_mark_paid(req->db, id, &snap, &why);
 	else if (op == OP_CANCEL)
-		e = admin_cancel(req->db, req->curl, id, &snap, &why);
+		e = lifecycle_cancel(req->db, req->curl, id, &snap, &why);
 	else if (op == OP_REFUND)
-		e = admin_refund(req->db, req->curl, id, amount, &snap, &why,
-				 &v);
+		e = lifecycle_refund(req->db, req->curl, id, amount, &snap,
+				     &why, &v);
 	else
-		e = admin_ship(req->db, id, tracking, &snap, &why);
+		e = lifecycle_ship(req->db, id, tracking, &snap, &why);
 	e = answer(req, e, snap, why, &v);
 	verr_free(&v);
 	return e;

@@ -1,4 +1,4 @@
-#include "admin.h"
+#include "lifecycle.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,8 +148,8 @@ finish(enum err e, struct op *c, struct json_object **snapshot,
 }
 
 enum err
-admin_mark_paid(struct db *db, int64_t id, struct json_object **snapshot,
-		const char **why)
+lifecycle_mark_paid(struct db *db, int64_t id, struct json_object **snapshot,
+		    const char **why)
 {
 	struct op c = {.id = id};
 
@@ -201,8 +201,8 @@ ship_tx(struct db *db, void *arg)
 }
 
 enum err
-admin_ship(struct db *db, int64_t id, const char *tracking,
-	   struct json_object **snapshot, const char **why)
+lifecycle_ship(struct db *db, int64_t id, const char *tracking,
+	       struct json_object **snapshot, const char **why)
 {
 	struct op c = {.id = id, .tracking = tracking};
 
@@ -342,8 +342,9 @@ refund_at_provider(void *curl, struct op *c)
 }
 
 enum err
-admin_refund(struct db *db, void *curl, int64_t id, int64_t amount,
-	     struct json_object **snapshot, const char **why, struct verr *v)
+lifecycle_refund(struct db *db, void *curl, int64_t id, int64_t amount,
+		 struct json_object **snapshot, const char **why,
+		 struct verr *v)
 {
 	struct op c = {.id = id, .amount = amount, .v = v};
 	enum err e = db_tx(db, refund_check_tx, &c);
@@ -510,8 +511,8 @@ cancel_at_provider(struct db *db, void *curl, struct op *c)
 }
 
 enum err
-admin_cancel(struct db *db, void *curl, int64_t id,
-	     struct json_object **snapshot, const char **why)
+lifecycle_cancel(struct db *db, void *curl, int64_t id,
+		 struct json_object **snapshot, const char **why)
 {
 	struct op c = {.id = id};
 	enum err e = db_tx(db, cancel_check_tx, &c);
@@ -577,7 +578,7 @@ sweep(struct db *db, const char *sql, long *count)
 }
 
 enum err
-admin_expire(struct db *db, void *curl, struct expired *out)
+lifecycle_expire(struct db *db, void *curl, struct expired *out)
 {
 	struct unpaid *u = calloc(1, sizeof(*u));
 	struct db_val p[2] = {DB_S(pay_state_names[PS_PROCESSING]),
@@ -605,7 +606,7 @@ admin_expire(struct db *db, void *curl, struct expired *out)
 			out->skipped++;
 			continue;
 		}
-		r = admin_cancel(db, curl, u->id[i], &snap, &why);
+		r = lifecycle_cancel(db, curl, u->id[i], &snap, &why);
 		json_object_put(snap);
 		if (r == ERR_OK) {
 			out->orders++;
