@@ -12,6 +12,7 @@
 
 #include "catalog.h"
 #include "order.h"
+#include "states.h"
 #include "str.h"
 
 static const char sql_token[] =
@@ -124,16 +125,15 @@ head_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct account_view *v = arg;
 
+	static const enum account_checkout_state of[] = {
+	    [PHASE_OPEN] = ACCOUNT_CHECKOUT_OPEN,
+	    [PHASE_PLACED] = ACCOUNT_CHECKOUT_PLACED,
+	    [PHASE_PAID] = ACCOUNT_CHECKOUT_PAID,
+	    [PHASE_CANCELLED] = ACCOUNT_CHECKOUT_CANCELLED};
+
 	if (n != 9)
 		return ERR_INTERNAL;
-	if (strcmp(c[5].s, "cancelled") == 0)
-		v->state = ACCOUNT_CHECKOUT_CANCELLED;
-	else if (strcmp(c[6].s, "paid") == 0)
-		v->state = ACCOUNT_CHECKOUT_PAID;
-	else if (strcmp(c[5].s, "cart") != 0)
-		v->state = ACCOUNT_CHECKOUT_PLACED;
-	else
-		v->state = ACCOUNT_CHECKOUT_OPEN;
+	v->state = of[order_phase(c[5].s, c[6].s)];
 	v->items_total = c[0].i;
 	v->tax_total = c[1].i;
 	v->total = c[2].i;

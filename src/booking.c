@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "order.h"
+#include "paystate.h"
 #include "place.h"
 #include "str.h"
 
@@ -30,24 +31,21 @@ static const char sql_customer_lock[] =
     "SELECT id FROM customers WHERE id = ? FOR UPDATE";
 /* The two-unpaid rule: open orders of the customer, from any API. */
 static const char sql_unpaid[] =
-    "SELECT COUNT(*) FROM orders WHERE customer_id = ? AND state = 'new' "
-    "AND payment_state = 'awaiting_payment'";
+    "SELECT COUNT(*) FROM orders WHERE customer_id = ? AND state = ? AND "
+    "payment_state = ?";
 static const char sql_slots[] =
     "SELECT COUNT(*), CAST(COALESCE(DATEDIFF(MAX(starts_at), "
     "UTC_DATE()), 0) AS SIGNED) FROM agenda_entries WHERE provider_id = ? "
-    "AND state = 'scheduled'";
+    "AND state = ?";
 static const char sql_agenda[] =
     "INSERT INTO agenda_entries (uuid, provider_id, order_id, customer_id, "
     "starts_at) VALUES (?, ?, ?, ?, ?)";
 static const char sql_payment[] =
     "SELECT p.id, p.amount, p.currency, p.state, m.code FROM payments p "
     "LEFT JOIN payment_methods m ON m.id = p.method_id WHERE p.order_id = "
-    "? AND p.state = 'new' ORDER BY p.id DESC LIMIT 1";
+    "? AND p.state = ? ORDER BY p.id DESC LIMIT 1";
 static const char sql_agenda_settle[] =
-    "UPDATE agenda_entries a JOIN orders o ON o.id = a.order_id SET "
-    "a.state = IF(o.state = 'cancelled', 'cancelled', 'done') WHERE "
-    "a.order_id = ? AND a.state = 'scheduled' AND o.state IN ('fulfilled', "
-    "'cancelled')";
+    "UPDATE agenda_entries SET state = ? WHERE order_id = ? AND state = ?";
 
 static enum err
 provider_row(void *arg, const struct db_val *c, size_t n)
@@ -129,8 +127,10 @@ book_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = db_query(db, sql_customer_lock, p, 1, db_row_int,
 			     &customer);
+	p[1] = DB_S(order_state_names[OS_NEW]);
+	p[2] = DB_S(opay_state_names[OPS_AWAITING_PAYMENT]);
 	if (e == ERR_OK)
-		e = db_query(db, sql_unpaid, p, 1, db_row_int, &unpaid);
+		e = db_query(db, sql_unpaid, p, 3, db_row_int, &unpaid);
 	if (e != ERR_OK)
 		return e;
 	if (unpaid >= 2) {
@@ -138,7 +138,8 @@ book_tx(struct db *db, void *arg)
 		return ERR_OK;
 	}
 	p[0] = DB_I(b->provider);
-	e = db_query(db, sql_slots, p, 1, db_row_two_ints, slots);
+	p[1] = DB_S(agenda_state_names[AS_SCHEDULED]);
+	e = db_query(db, sql_slots, p, 2, db_row_two_ints, slots);
 	if (e != ERR_OK)
 		return e;
 	if (slots[0] >= t->capacity) {
@@ -165,8 +166,9 @@ book_tx(struct db *db, void *arg)
 	p[4] = DB_S(b->starts_at);
 	e = db_insert(db, sql_agenda, p, 5, &b->agenda);
 	p[0] = DB_I(b->order);
+	p[1] = DB_S(pay_state_names[PS_NEW]);
 	if (e == ERR_OK)
-		e = db_query(db, sql_payment, p, 1, payment_row, &b->payment);
+		e = db_query(db, sql_payment, p, 2, payment_row, &b->payment);
 	return e;
 }
 
@@ -218,9 +220,18 @@ booking_free(struct booking *b)
 }
 
 enum err
-booking_settle(struct db *db, int64_t id)
+booking_settle(struct db *db, int64_t id, enum order_state order)
 {
-	struct db_val p = DB_I(id);
+	enum agenda_ev ev = order == OS_CANCELLED ? AE_CANCEL : AE_DONE;
+	enum agenda_state to = AS__MAX;
+	struct db_val p[3];
 
-	return db_exec(db, sql_agenda_settle, &p, 1, NULL);
+	if (order != OS_FULFILLED && order != OS_CANCELLED)
+		return ERR_OK;
+	if (agenda_transition(AS_SCHEDULED, ev, &to) != ERR_OK)
+		return ERR_INTERNAL;
+	p[0] = DB_S(agenda_state_names[to]);
+	p[1] = DB_I(id);
+	p[2] = DB_S(agenda_state_names[AS_SCHEDULED]);
+	return db_exec(db, sql_agenda_settle, p, 3, NULL);
 }

@@ -18,6 +18,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "states.h"
 
 /* What a booking asks for; the strings stay the caller's. */
 struct booking_req {
@@ -76,9 +77,10 @@ void booking_slot(time_t now, int64_t days_ahead, char out[24]);
 /*
  * The agenda follows its order: an entry of order id still `scheduled` is
  * `done` once the order is fulfilled, `cancelled` once it is cancelled
- * (both free the provider's slot). In the caller's transaction; a
+ * (both free the provider's slot); order is the order's state as just
+ * written (any other: nothing to do). In the caller's transaction; a
  * database error otherwise.
  */
-enum err booking_settle(struct db *db, int64_t id);
+enum err booking_settle(struct db *db, int64_t id, enum order_state order);
 
 #endif

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "order.h"
 #include "outbound.h"
 #include "str.h"
 
@@ -395,10 +396,6 @@ static const char sql_repoint[] =
 static const char sql_unselect[] =
     "UPDATE shipments SET carrier_quote_id = NULL, method_id = NULL WHERE "
     "order_id = ?";
-static const char sql_back[] =
-    "UPDATE orders SET checkout_state = 'addressed' WHERE id = ? AND state "
-    "= 'cart' AND checkout_state IN ('shipping_selected', "
-    "'payment_selected', 'payment_skipped')";
 
 static enum err
 repoint_tx(struct db *db, void *arg)
@@ -409,8 +406,10 @@ repoint_tx(struct db *db, void *arg)
 
 	if (r->quote != 0)
 		return db_exec(db, sql_repoint, p, 2, NULL);
+	/* The chosen service is gone: the order's checkout moves back by
+	 * its table (order.c), never here. */
 	e = db_exec(db, sql_unselect, &p[1], 1, NULL);
-	return e == ERR_OK ? db_exec(db, sql_back, &p[1], 1, NULL) : e;
+	return e == ERR_OK ? order_revise(db, r->order) : e;
 }
 
 enum err

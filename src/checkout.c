@@ -13,8 +13,8 @@ const char *const checkout_state_names[CS__MAX] = {"cart",
 						   "completed"};
 
 const char *const transition_names[T__MAX] = {
-    "address",	      "skip_shipping", "select_shipping",    "skip_payment",
-    "select_payment", "complete",      "place_skip_shipping"};
+    "address",	      "skip_shipping", "select_shipping",     "skip_payment",
+    "select_payment", "complete",      "place_skip_shipping", "revise"};
 
 #define S(x) (1u << (x))
 
@@ -38,6 +38,10 @@ static const struct move table[] = {
      CS_PAYMENT_SELECTED},
     {T_COMPLETE, S(CS_PAYMENT_SELECTED) | S(CS_PAYMENT_SKIPPED), CS_COMPLETED},
     {T_PLACE_SKIP_SHIPPING, S(CS_CART), CS_SHIPPING_SKIPPED},
+    {T_REVISE,
+     S(CS_SHIPPING_SELECTED) | S(CS_SHIPPING_SKIPPED) | S(CS_PAYMENT_SELECTED) |
+	 S(CS_PAYMENT_SKIPPED),
+     CS_ADDRESSED},
 };
 static const struct machine checkout_machine = {
     table, sizeof(table) / sizeof(table[0]), CS__MAX, T__MAX};
@@ -60,6 +64,17 @@ checkout_can(enum checkout_state from, enum transition t,
 	if (to != NULL)
 		*to = (enum checkout_state)n;
 	return 1;
+}
+
+size_t
+checkout_from(enum transition t, enum checkout_state *from, size_t max)
+{
+	int s[CS__MAX];
+	size_t n = machine_from(&checkout_machine, (int)t, s, CS__MAX), i;
+
+	for (i = 0; i < n && i < max; i++)
+		from[i] = (enum checkout_state)s[i];
+	return n;
 }
 
 struct json_object *

@@ -6,6 +6,8 @@
 #ifndef CHECKOUTD_CHECKOUT_H
 #define CHECKOUTD_CHECKOUT_H
 
+#include <stddef.h>
+
 #include <json-c/json.h>
 
 #include "valid.h"
@@ -31,6 +33,10 @@ enum transition {
 	/* place_order only: an order without an address and without
 	 * anything to ship goes from cart straight to shipping_skipped. */
 	T_PLACE_SKIP_SHIPPING,
+	/* The core's: items, coupons or the carrier's offer changed after
+	 * shipping was chosen or skipped, so the order goes back to
+	 * `addressed` and its shipping and payment steps are redone. */
+	T_REVISE,
 	T__MAX
 };
 
@@ -42,6 +48,9 @@ enum checkout_state checkout_state_parse(const char *s);
 /* Whether t may be applied in state from; *to gets the new state. */
 int checkout_can(enum checkout_state from, enum transition t,
 		 enum checkout_state *to);
+/* The states t may be applied in, in enum order, into from[] (at most
+ * max); returns how many there are (for `checkout_state IN (?, ...)`). */
+size_t checkout_from(enum transition t, enum checkout_state *from, size_t max);
 /* The steps a client may take in state s, as a JSON array of names
  * ("address", "select_shipping", ...), for 409 invalid_transition. */
 struct json_object *checkout_allowed_steps(enum checkout_state s);

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "order.h"
+#include "paystate.h"
 #include "place.h"
+#include "states.h"
 #include "str.h"
 
 enum err
@@ -49,8 +51,8 @@ static const char sql_obj[] =
     "SELECT o.uuid, o.total, o.state, o.payment_state, "
     "DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ'), (SELECT "
     "DATE_FORMAT(MAX(p.updated_at), '%Y-%m-%dT%H:%i:%sZ') FROM payments p "
-    "WHERE p.order_id = o.id AND p.state = 'completed') FROM orders o WHERE "
-    "o.id = ?";
+    "WHERE p.order_id = o.id AND p.state = ?) FROM orders o WHERE o.id = "
+    "?";
 /* A seat's price is its line's total (draft_item). */
 static const char sql_obj_items[] =
     "SELECT i.uuid, v.uuid, i.total FROM order_items i JOIN "
@@ -62,16 +64,15 @@ view_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct draft_view *v = arg;
 
+	static const enum draft_state of[] = {[PHASE_OPEN] = DRAFT_OPEN,
+					      [PHASE_PLACED] = DRAFT_PENDING,
+					      [PHASE_PAID] = DRAFT_COMPLETED,
+					      [PHASE_CANCELLED] =
+						  DRAFT_CANCELLED};
+
 	if (n != 6)
 		return ERR_INTERNAL;
-	if (strcmp(c[2].s, "cancelled") == 0)
-		v->state = DRAFT_CANCELLED;
-	else if (strcmp(c[3].s, "paid") == 0)
-		v->state = DRAFT_COMPLETED;
-	else if (strcmp(c[2].s, "cart") != 0)
-		v->state = DRAFT_PENDING;
-	else
-		v->state = DRAFT_OPEN;
+	v->state = of[order_phase(c[2].s, c[3].s)];
 	snprintf(v->id, sizeof(v->id), "%s", c[0].s);
 	v->total = c[1].i;
 	snprintf(v->created_at, sizeof(v->created_at), "%s", c[4].s);
@@ -103,13 +104,14 @@ view_item(void *arg, const struct db_val *c, size_t n)
 static enum err
 view_load(struct db *db, int64_t id, struct draft_view *v)
 {
-	struct db_val p = DB_I(id);
+	struct db_val p[2] = {DB_S(pay_state_names[PS_COMPLETED]), DB_I(id)};
 	enum err e;
 
 	draft_view_free(v);
-	e = db_query(db, sql_obj, &p, 1, view_row, v);
+	e = db_query(db, sql_obj, p, 2, view_row, v);
+	p[0] = p[1];
 	if (e == ERR_OK)
-		e = db_query(db, sql_obj_items, &p, 1, view_item, v);
+		e = db_query(db, sql_obj_items, p, 1, view_item, v);
 	if (e != ERR_OK)
 		draft_view_free(v);
 	return e;
@@ -131,7 +133,7 @@ static const char sql_seat[] =
     "v.product_id WHERE v.uuid = ? AND v.tracked = 1 AND v.enabled = 1 AND "
     "p.enabled = 1";
 static const char sql_draft[] =
-    "SELECT id FROM orders WHERE seed002_owner = ? AND state = 'cart' AND "
+    "SELECT id FROM orders WHERE seed002_owner = ? AND state = ? AND "
     "expires_at > UTC_TIMESTAMP() ORDER BY id DESC LIMIT 1";
 static const char sql_own[] =
     "UPDATE orders SET seed002_owner = ?, email = ? WHERE id = ?";
@@ -156,7 +158,8 @@ add_tx(struct db *db, void *arg)
 	a->refusal = ERR_OK;
 	verr_free(&a->v);
 	p[0] = DB_S(a->c->key);
-	e = db_query(db, sql_draft, p, 1, db_row_int, &id);
+	p[1] = DB_S(order_state_names[OS_CART]);
+	e = db_query(db, sql_draft, p, 2, db_row_int, &id);
 	if (e == ERR_OK && id == 0) {
 		/* The seed knows no email: an address nobody receives at,
 		 * which completion asks of every guest order. */
@@ -294,7 +297,7 @@ checkout_tx(struct db *db, void *arg)
 		c->refusal = ERR_NOT_FOUND;
 	else if (strcmp(f.owner, c->c->key) != 0)
 		c->refusal = ERR_NOT_OWNER;
-	else if (strcmp(f.state, "cart") != 0)
+	else if (order_state_parse(f.state) != OS_CART)
 		c->refusal = ERR_INVALID_TRANSITION;
 	if (c->refusal != ERR_OK)
 		return ERR_OK;

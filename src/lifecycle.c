@@ -7,13 +7,18 @@
 #include "booking.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "order.h"
 #include "payment.h"
+#include "states.h"
 #include "str.h"
 #include "stripe.h"
 
+/* An order's three states, as locked. */
 struct ord {
-	char state[24], payment[24], shipping[24];
+	enum order_state state;
+	enum opay_state payment;
+	enum ship_state shipping;
 	int found;
 };
 
@@ -29,9 +34,9 @@ ord_row(void *arg, const struct db_val *c, size_t n)
 	if (n != 3)
 		return ERR_INTERNAL;
 	o->found = 1;
-	snprintf(o->state, sizeof(o->state), "%s", c[0].s);
-	snprintf(o->payment, sizeof(o->payment), "%s", c[1].s);
-	snprintf(o->shipping, sizeof(o->shipping), "%s", c[2].s);
+	o->state = order_state_parse(c[0].s);
+	o->payment = opay_state_parse(c[1].s);
+	o->shipping = ship_state_parse(c[2].s);
 	return ERR_OK;
 }
 
@@ -44,7 +49,7 @@ lock_order(struct db *db, int64_t id, struct ord *o)
 
 	memset(o, 0, sizeof(*o));
 	e = db_query(db, sql_lock, &p, 1, ord_row, o);
-	if (e == ERR_OK && (!o->found || strcmp(o->state, "cart") == 0))
+	if (e == ERR_OK && (!o->found || o->state == OS_CART))
 		e = ERR_NOT_FOUND;
 	return e;
 }
@@ -116,8 +121,8 @@ mark_paid_tx(struct db *db, void *arg)
 	e = op_begin(db, c, &o);
 	if (e != ERR_OK)
 		return e;
-	if (strcmp(o.state, "cancelled") == 0 ||
-	    strcmp(o.payment, "awaiting_payment") != 0)
+	if (o.state == OS_CANCELLED ||
+	    opay_transition(o.payment, OPE_PAY, NULL) != ERR_OK)
 		return refuse(c, "the order is not awaiting payment");
 	e = payment_in(db, c->id, PS_NEW, &pid);
 	if (e == ERR_OK && pid == 0)
@@ -159,42 +164,70 @@ lifecycle_mark_paid(struct db *db, int64_t id, struct json_object **snapshot,
 /* Ship. */
 
 static const char sql_ship_shipments[] =
-    "UPDATE shipments SET state = 'shipped', tracking = COALESCE(?, "
-    "tracking) WHERE order_id = ? AND state = 'ready'";
+    "UPDATE shipments SET state = ?, tracking = COALESCE(?, tracking) "
+    "WHERE order_id = ? AND state = ?";
 /* The held units leave the shelf. */
 static const char sql_ship_stock[] =
     "UPDATE variant_stock s JOIN order_items i ON i.variant_id = "
     "s.variant_id JOIN product_variants v ON v.id = i.variant_id SET "
     "s.on_hand = s.on_hand - i.quantity, s.on_hold = s.on_hold - "
     "i.quantity WHERE i.order_id = ? AND v.tracked = 1";
-static const char sql_ship_order[] =
-    "UPDATE orders SET shipping_state = 'shipped', state = "
-    "IF(payment_state = 'paid', 'fulfilled', state), updated_at = "
-    "UTC_TIMESTAMP() WHERE id = ?";
+static const char sql_order_states[] =
+    "UPDATE orders SET state = ?, payment_state = ?, shipping_state = ?, "
+    "updated_at = UTC_TIMESTAMP() WHERE id = ?";
+
+/* An order paid and shipped, whichever came last, is fulfilled. */
+static enum order_state
+fulfilled(const struct ord *o)
+{
+	enum order_state to = o->state;
+
+	if (o->payment == OPS_PAID && o->shipping == SS_SHIPPED &&
+	    order_transition(o->state, OE_FULFIL, &to) != ERR_OK)
+		to = o->state;
+	return to;
+}
+
+/* Writes o's states to order id and settles its agenda entry. */
+static enum err
+write_states(struct db *db, int64_t id, const struct ord *o)
+{
+	struct db_val p[4] = {DB_S(order_state_names[o->state]),
+			      DB_S(opay_state_names[o->payment]),
+			      DB_S(ship_state_names[o->shipping]), DB_I(id)};
+	enum err e = db_exec(db, sql_order_states, p, 4, NULL);
+
+	return e == ERR_OK ? booking_settle(db, id, o->state) : e;
+}
 
 static enum err
 ship_tx(struct db *db, void *arg)
 {
 	struct op *c = arg;
-	struct db_val p[2];
+	enum ship_state ready = SS__MAX;
+	struct db_val p[4];
 	struct ord o;
 	enum err e;
 
 	e = op_begin(db, c, &o);
 	if (e != ERR_OK)
 		return e;
-	if (strcmp(o.state, "new") != 0 || strcmp(o.shipping, "ready") != 0)
+	if (o.state != OS_NEW ||
+	    ship_transition(o.shipping, SE_SHIP, &o.shipping) != ERR_OK ||
+	    ship_from(SE_SHIP, &ready, 1) != 1)
 		return refuse(c, "the order is not ready to ship");
-	p[0] = c->tracking != NULL ? DB_S(c->tracking) : DB_N;
-	p[1] = DB_I(c->id);
-	e = db_exec(db, sql_ship_shipments, p, 2, NULL);
+	o.state = fulfilled(&o);
+	/* The shipments move as the order's shipping_state does. */
+	p[0] = DB_S(ship_state_names[o.shipping]);
+	p[1] = c->tracking != NULL ? DB_S(c->tracking) : DB_N;
+	p[2] = DB_I(c->id);
+	p[3] = DB_S(ship_state_names[ready]);
+	e = db_exec(db, sql_ship_shipments, p, 4, NULL);
 	p[0] = DB_I(c->id);
 	if (e == ERR_OK)
 		e = db_exec(db, sql_ship_stock, p, 1, NULL);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_ship_order, p, 1, NULL);
-	if (e == ERR_OK)
-		e = booking_settle(db, c->id);
+		e = write_states(db, c->id, &o);
 	if (e == ERR_OK)
 		e = event(db, c->id, "order.shipped", &c->snapshot);
 	return e;
@@ -207,6 +240,46 @@ lifecycle_ship(struct db *db, int64_t id, const char *tracking,
 	struct op c = {.id = id, .tracking = tracking};
 
 	return finish(db_tx(db, ship_tx, &c), &c, snapshot, why);
+}
+
+/* Paid. */
+
+static const char sql_needs_refund[] =
+    "UPDATE orders SET needs_refund = 1, updated_at = UTC_TIMESTAMP() "
+    "WHERE id = ?";
+
+enum err
+lifecycle_paid(struct db *db, int64_t id, int64_t payment)
+{
+	struct json_object *snap = NULL;
+	struct db_val p = DB_I(id);
+	struct ord o;
+	enum err e = lock_order(db, id, &o);
+
+	if (e != ERR_OK)
+		return e;
+	if (o.state == OS_CANCELLED) {
+		/* The money came after we gave up on the order. */
+		log_warn("payment %lld succeeded for cancelled order %lld: "
+			 "needs refund",
+			 (long long)payment, (long long)id);
+		metrics_inc(MET_NEEDS_REFUND);
+		return db_exec(db, sql_needs_refund, &p, 1, NULL);
+	}
+	metrics_inc(MET_PAYMENTS_COMPLETED);
+	if (opay_transition(o.payment, OPE_PAY, &o.payment) != ERR_OK) {
+		log_warn("payment %lld succeeded for order %lld in payment "
+			 "state %s: left as it is",
+			 (long long)payment, (long long)id,
+			 opay_state_names[o.payment]);
+		return ERR_OK;
+	}
+	o.state = fulfilled(&o);
+	e = write_states(db, id, &o);
+	if (e == ERR_OK)
+		e = event(db, id, "order.paid", &snap);
+	json_object_put(snap);
+	return e;
 }
 
 /* Refund. */
@@ -244,8 +317,7 @@ refund_check_tx(struct db *db, void *arg)
 
 	if (e != ERR_OK)
 		return e;
-	if (strcmp(o.payment, "paid") != 0 &&
-	    strcmp(o.payment, "partially_refunded") != 0)
+	if (opay_transition(o.payment, OPE_REFUND_PART, NULL) != ERR_OK)
 		return refuse(c, "the order is not paid");
 	e = refundable(db, c);
 	if (e != ERR_OK)
@@ -269,12 +341,14 @@ static const char sql_refund_order[] =
     "UPDATE orders SET payment_state = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ?";
 
-/* Records a refund the provider made (or an offline one). */
+/* Records a refund the provider made (or an offline one); *order_pay, the
+ * order's payment_state, moves by the table. */
 static enum err
-record_refund(struct db *db, struct op *c)
+record_refund(struct db *db, struct op *c, enum opay_state *order_pay)
 {
 	char uuid[37];
 	int64_t total = c->refunded + c->amount;
+	enum opay_ev ev = total >= c->pay.amount ? OPE_REFUND : OPE_REFUND_PART;
 	enum pay_state refunded = PS__MAX;
 	struct db_val p[4];
 	enum err e;
@@ -295,11 +369,20 @@ record_refund(struct db *db, struct op *c)
 	p[2] = DB_I(c->pay.id);
 	if (e == ERR_OK)
 		e = db_exec(db, sql_refund_payment, p, 3, NULL);
-	p[0] = DB_S(total >= c->pay.amount ? "refunded" : "partially_refunded");
+	/* The provider has refunded: the refund is kept whatever the order's
+	 * state says (a race with another refund or a cancel). */
+	if (e != ERR_OK ||
+	    opay_transition(*order_pay, ev, order_pay) != ERR_OK) {
+		if (e == ERR_OK)
+			log_warn("order %lld: a refund recorded in payment "
+				 "state %s",
+				 (long long)c->id,
+				 opay_state_names[*order_pay]);
+		return e;
+	}
+	p[0] = DB_S(opay_state_names[*order_pay]);
 	p[1] = DB_I(c->id);
-	if (e == ERR_OK)
-		e = db_exec(db, sql_refund_order, p, 2, NULL);
-	return e;
+	return db_exec(db, sql_refund_order, p, 2, NULL);
 }
 
 static enum err
@@ -321,7 +404,7 @@ refund_tx(struct db *db, void *arg)
 		log_warn("order %lld: refunds changed during a refund",
 			 (long long)c->id);
 	c->amount = amount;
-	e = record_refund(db, c);
+	e = record_refund(db, c, &o.payment);
 	if (e == ERR_OK)
 		e = event(db, c->id, "order.refunded", &c->snapshot);
 	return e;
@@ -358,31 +441,49 @@ lifecycle_refund(struct db *db, void *curl, int64_t id, int64_t amount,
 
 /* Cancel. */
 
+/*
+ * Whether the locked order o may be cancelled: a placed order whose
+ * shipments have not left (o's states after the cancel in *to), and
+ * whose payment is not at the provider right now.
+ */
 static enum err
-cancel_check_tx(struct db *db, void *arg)
+cancellable(struct db *db, struct op *c, const struct ord *o, struct ord *to)
 {
-	struct op *c = arg;
 	int64_t pid = 0;
-	struct ord o;
-	enum err e = lock_order(db, c->id, &o);
+	enum err e;
 
-	if (e != ERR_OK)
-		return e;
-	if (strcmp(o.state, "new") != 0 || strcmp(o.shipping, "shipped") == 0)
+	*to = *o;
+	if (order_transition(o->state, OE_CANCEL, &to->state) != ERR_OK ||
+	    ship_transition(o->shipping, SE_CANCEL, &to->shipping) != ERR_OK)
 		return refuse(c, "only a placed order not yet shipped can be "
 				 "cancelled");
 	e = payment_in(db, c->id, PS_PROCESSING, &pid);
 	if (e == ERR_OK && pid != 0)
 		return ERR_PAYMENT_IN_PROGRESS;
+	return e;
+}
+
+static enum err
+cancel_check_tx(struct db *db, void *arg)
+{
+	struct op *c = arg;
+	int64_t pid = 0;
+	struct ord o, to;
+	enum err e = lock_order(db, c->id, &o);
+
+	if (e == ERR_OK)
+		e = cancellable(db, c, &o, &to);
+	if (e != ERR_OK)
+		return e;
 	memset(&c->pay, 0, sizeof(c->pay));
 	c->amount = 0;
-	if (e == ERR_OK && strcmp(o.payment, "awaiting_payment") == 0) {
+	if (o.payment == OPS_AWAITING_PAYMENT) {
 		e = payment_in(db, c->id, PS_NEW, &pid);
 		if (e == ERR_OK && pid != 0)
 			e = payment_get(db, pid, &c->pay);
-	} else if (e == ERR_OK &&
-		   (strcmp(o.payment, "paid") == 0 ||
-		    strcmp(o.payment, "partially_refunded") == 0)) {
+	} else if (opay_transition(o.payment, OPE_REFUND_PART, NULL) ==
+		   ERR_OK) {
+		/* Paid: what is left is refunded first. */
 		e = refundable(db, c);
 		c->amount = c->pay.amount - c->refunded;
 	}
@@ -408,13 +509,25 @@ static const char sql_cancel_payments[] =
     "UPDATE payments SET state = ?, updated_at = UTC_TIMESTAMP() WHERE "
     "order_id = ? AND state IN (?, ?)";
 static const char sql_cancel_shipments[] =
-    "UPDATE shipments SET state = 'cancelled' WHERE order_id = ? AND state "
-    "IN ('cart', 'ready')";
-static const char sql_cancel_order[] =
-    "UPDATE orders SET state = 'cancelled', payment_state = IF("
-    "payment_state IN ('paid', 'partially_refunded', 'refunded'), "
-    "'refunded', 'cancelled'), shipping_state = 'cancelled', updated_at = "
-    "UTC_TIMESTAMP() WHERE id = ?";
+    "UPDATE shipments SET state = ? WHERE order_id = ? AND state IN (?, ?)";
+
+/* The shipments of order id that have not left are cancelled with it: a
+ * compare-and-set on the states the table cancels from. */
+static enum err
+cancel_shipments(struct db *db, int64_t id)
+{
+	enum ship_state from[2], to = SS__MAX;
+	struct db_val p[4];
+
+	if (ship_from(SE_CANCEL, from, 2) != 2 ||
+	    ship_transition(from[0], SE_CANCEL, &to) != ERR_OK)
+		return ERR_INTERNAL;
+	p[0] = DB_S(ship_state_names[to]);
+	p[1] = DB_I(id);
+	p[2] = DB_S(ship_state_names[from[0]]);
+	p[3] = DB_S(ship_state_names[from[1]]);
+	return db_exec(db, sql_cancel_shipments, p, 4, NULL);
+}
 
 /* The payments of order id not yet sent anywhere are voided with it: a
  * compare-and-set on the states the table voids from. */
@@ -439,24 +552,21 @@ cancel_tx(struct db *db, void *arg)
 {
 	struct op *c = arg;
 	struct db_val p = DB_I(c->id);
-	struct ord o;
-	int64_t pid = 0;
+	struct ord o, to;
 	enum err e;
 
 	e = op_begin(db, c, &o);
-	if (e != ERR_OK)
-		return e;
-	if (strcmp(o.state, "new") != 0 || strcmp(o.shipping, "shipped") == 0)
-		return refuse(c, "only a placed order not yet shipped can be "
-				 "cancelled");
-	e = payment_in(db, c->id, PS_PROCESSING, &pid);
-	if (e == ERR_OK && pid != 0)
-		return ERR_PAYMENT_IN_PROGRESS;
+	if (e == ERR_OK)
+		e = cancellable(db, c, &o, &to);
 	if (e == ERR_OK && c->amount > 0) {
 		e = refundable(db, c);
 		if (e == ERR_OK)
-			e = record_refund(db, c);
+			e = record_refund(db, c, &o.payment);
 	}
+	/* Unpaid, the order's payment is cancelled; paid, it was refunded. */
+	if (e == ERR_OK &&
+	    opay_transition(o.payment, OPE_CANCEL, &to.payment) != ERR_OK)
+		e = ERR_INTERNAL;
 	if (e == ERR_OK)
 		e = db_exec(db, sql_release, &p, 1, NULL);
 	if (e == ERR_OK)
@@ -466,11 +576,9 @@ cancel_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = void_payments(db, c->id);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_cancel_shipments, &p, 1, NULL);
+		e = cancel_shipments(db, c->id);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_cancel_order, &p, 1, NULL);
-	if (e == ERR_OK)
-		e = booking_settle(db, c->id);
+		e = write_states(db, c->id, &to);
 	if (e == ERR_OK)
 		e = event(db, c->id, "order.cancelled", &c->snapshot);
 	return e;
@@ -527,8 +635,8 @@ lifecycle_cancel(struct db *db, void *curl, int64_t id,
 /* Expiry. */
 
 static const char sql_old_carts[] =
-    "DELETE FROM orders WHERE state = 'cart' AND expires_at < "
-    "UTC_TIMESTAMP() - INTERVAL 1 DAY LIMIT 1000";
+    "DELETE FROM orders WHERE state = ? AND expires_at < UTC_TIMESTAMP() - "
+    "INTERVAL 1 DAY LIMIT 1000";
 static const char sql_old_keys[] =
     "DELETE FROM idempotency_keys WHERE expires_at < UTC_TIMESTAMP() LIMIT "
     "1000";
@@ -538,9 +646,9 @@ static const char sql_old_events[] =
 /* Placed, never paid, older than order.unpaid_ttl. */
 static const char sql_unpaid[] =
     "SELECT o.id, EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id "
-    "AND p.state = ?) FROM orders o WHERE o.state = 'new' AND "
-    "o.payment_state = 'awaiting_payment' AND o.completed_at < "
-    "UTC_TIMESTAMP() - INTERVAL ? SECOND ORDER BY o.id LIMIT 1000";
+    "AND p.state = ?) FROM orders o WHERE o.state = ? AND o.payment_state "
+    "= ? AND o.completed_at < UTC_TIMESTAMP() - INTERVAL ? SECOND ORDER BY "
+    "o.id LIMIT 1000";
 
 struct unpaid {
 	int64_t id[1000];
@@ -563,7 +671,8 @@ unpaid_row(void *arg, const struct db_val *c, size_t n)
 /* Deletes in batches until a batch deletes nothing; *count gets the
  * rows. Each batch is its own statement (no long transaction). */
 static enum err
-sweep(struct db *db, const char *sql, long *count)
+sweep(struct db *db, const char *sql, const struct db_val *p, size_t np,
+      long *count)
 {
 	uint64_t n;
 	enum err e;
@@ -571,7 +680,7 @@ sweep(struct db *db, const char *sql, long *count)
 	*count = 0;
 	do {
 		n = 0;
-		e = db_exec(db, sql, NULL, 0, &n);
+		e = db_exec(db, sql, p, np, &n);
 		*count += (long)n;
 	} while (e == ERR_OK && n == 1000);
 	return e;
@@ -581,7 +690,10 @@ enum err
 lifecycle_expire(struct db *db, void *curl, struct expired *out)
 {
 	struct unpaid *u = calloc(1, sizeof(*u));
-	struct db_val p[2] = {DB_S(pay_state_names[PS_PROCESSING]),
+	struct db_val cart = DB_S(order_state_names[OS_CART]);
+	struct db_val p[4] = {DB_S(pay_state_names[PS_PROCESSING]),
+			      DB_S(order_state_names[OS_NEW]),
+			      DB_S(opay_state_names[OPS_AWAITING_PAYMENT]),
 			      DB_I(config_int("order.unpaid_ttl"))};
 	enum err e;
 	size_t i;
@@ -589,13 +701,13 @@ lifecycle_expire(struct db *db, void *curl, struct expired *out)
 	memset(out, 0, sizeof(*out));
 	if (u == NULL)
 		return ERR_NOMEM;
-	e = sweep(db, sql_old_carts, &out->carts);
+	e = sweep(db, sql_old_carts, &cart, 1, &out->carts);
 	if (e == ERR_OK)
-		e = sweep(db, sql_old_keys, &out->keys);
+		e = sweep(db, sql_old_keys, NULL, 0, &out->keys);
 	if (e == ERR_OK)
-		e = sweep(db, sql_old_events, &out->events);
+		e = sweep(db, sql_old_events, NULL, 0, &out->events);
 	if (e == ERR_OK)
-		e = db_query(db, sql_unpaid, p, 2, unpaid_row, u);
+		e = db_query(db, sql_unpaid, p, 4, unpaid_row, u);
 	for (i = 0; e == ERR_OK && i < u->n; i++) {
 		struct json_object *snap = NULL;
 		const char *why = NULL;

@@ -42,6 +42,14 @@ enum err lifecycle_refund(struct db *db, void *curl, int64_t id, int64_t amount,
 			  struct json_object **snapshot, const char **why,
 			  struct verr *v);
 
+/*
+ * A payment of order id (payment, for the log) completed, in the caller's
+ * transaction with the order's row locked: the order is paid (fulfilled
+ * if shipped too), its agenda entry settled, order.paid written; a
+ * cancelled order is marked needs_refund instead.
+ */
+enum err lifecycle_paid(struct db *db, int64_t id, int64_t payment);
+
 /* checkoutctl expire: the counts of what it did. */
 struct expired {
 	long carts, orders, skipped, keys, events;

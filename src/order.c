@@ -5,10 +5,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "checkout.h"
 #include "config.h"
 #include "paystate.h"
 #include "pricing.h"
 #include "rules.h"
+#include "states.h"
 #include "str.h"
 
 static const char sql_session[] =
@@ -166,7 +168,9 @@ owner_row(void *arg, const struct db_val *c, size_t n)
 	if (o->has_hash)
 		memcpy(o->hash, c[0].s, 32);
 	h->customer = c[1].type == DB_I64 ? c[1].i : 0;
-	o->expired = c[2].type == DB_I64 && c[2].i != 0;
+	/* Only a cart expires. */
+	o->expired = c[2].type == DB_I64 && c[2].i != 0 &&
+		     order_state_parse(c[3].s) == OS_CART;
 	snprintf(h->state, sizeof(h->state), "%s", c[3].s);
 	snprintf(h->checkout, sizeof(h->checkout), "%s", c[4].s);
 	h->has_email = c[5].type == DB_STR;
@@ -190,7 +194,7 @@ owner_row(void *arg, const struct db_val *c, size_t n)
 /* clang-format off */
 #define SQL_OWNER_COLS							\
     "o.token_sha256, CAST(o.customer_id AS SIGNED), "			\
-    "o.state = 'cart' AND o.expires_at < UTC_TIMESTAMP(), o.state, "	\
+    "o.expires_at < UTC_TIMESTAMP(), o.state, "				\
     "o.checkout_state, o.email, o.total, o.ship_country, "		\
     "CAST(o.shipping_address_id AS SIGNED), "				\
     "CAST(o.billing_address_id AS SIGNED), "				\
@@ -300,36 +304,46 @@ order_authorize(struct db *db, int64_t id, const struct creds *c, int lock,
 static enum err
 require_cart(const struct order_head *h)
 {
-	return strcmp(h->state, "cart") == 0 ? ERR_OK : ERR_INVALID_TRANSITION;
+	return order_state_parse(h->state) == OS_CART ? ERR_OK
+						      : ERR_INVALID_TRANSITION;
 }
 
-/*
- * After items or coupons change, a checkout past addressing goes back to
- * `addressed` (SPEC 1): the shipping and payment steps are redone. A
- * carrier quote was for the old parcel: that choice is dropped.
- */
-static const char sql_step_reset[] =
+/* The cart's checkout back to `addressed` (T_REVISE): a conditional
+ * UPDATE on the states the table revises from. */
+static const char sql_revise[] =
     "UPDATE orders o LEFT JOIN shipments s ON s.order_id = o.id AND "
-    "s.carrier_quote_id IS NOT NULL SET o.checkout_state = 'addressed', "
+    "s.carrier_quote_id IS NOT NULL SET o.checkout_state = ?, "
     "s.carrier_quote_id = NULL, s.method_id = NULL WHERE o.id = ? AND "
-    "o.checkout_state IN ('shipping_selected', 'shipping_skipped', "
-    "'payment_selected', 'payment_skipped')";
+    "o.state = ? AND o.checkout_state IN (?, ?, ?, ?)";
+
+enum err
+order_revise(struct db *db, int64_t id)
+{
+	enum checkout_state from[4], to = CS__MAX;
+	struct db_val p[7];
+	size_t i;
+
+	if (checkout_from(T_REVISE, from, 4) != 4 ||
+	    !checkout_can(from[0], T_REVISE, &to))
+		return ERR_INTERNAL;
+	p[0] = DB_S(checkout_state_names[to]);
+	p[1] = DB_I(id);
+	p[2] = DB_S(order_state_names[OS_CART]);
+	for (i = 0; i < 4; i++)
+		p[3 + i] = DB_S(checkout_state_names[from[i]]);
+	return db_exec(db, sql_revise, p, 7, NULL);
+}
 
 static enum err
 after_edit(struct db *db, const struct order_head *h, struct recompute *rc,
 	   struct json_object **snap)
 {
-	static const char *const past[] = {
-	    "shipping_selected", "shipping_skipped", "payment_selected",
-	    "payment_skipped", NULL};
-	struct db_val p = DB_I(h->id);
+	enum checkout_state cs = checkout_state_parse(h->checkout);
 	enum err e = ERR_OK;
-	size_t i;
 
-	for (i = 0; past[i] != NULL; i++)
-		if (strcmp(h->checkout, past[i]) == 0)
-			e = db_exec(db, sql_step_reset, &p, 1, NULL);
-	rc->unaddressed = strcmp(h->checkout, "cart") == 0;
+	if (checkout_can(cs, T_REVISE, NULL))
+		e = order_revise(db, h->id);
+	rc->unaddressed = cs == CS_CART;
 	if (e == ERR_OK)
 		e = order_recompute(db, h->id, rc);
 	if (e == ERR_OK && snap != NULL) {
@@ -548,22 +562,56 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 	return ERR_VALIDATION_FAILED;
 }
 
+/*
+ * Placing moves every machine of the order at once, by their tables: the
+ * order cart -> new (OE_PLACE), its checkout to completed (T_COMPLETE),
+ * its payment_state to awaiting_payment or, free, paid (OPE_PLACE,
+ * OPE_PLACE_FREE), its cart payment to new (PE_PLACE), its shipping_state
+ * and shipments cart -> ready (SE_PLACE).
+ */
+struct placed {
+	enum order_state state;
+	enum checkout_state checkout;
+	enum opay_state payment;
+	enum ship_state shipping, ship_from;
+	enum pay_state pay, pay_from;
+};
+
+static enum err
+placed_states(const char *checkout, const struct placing *pl, struct placed *to)
+{
+	if (order_transition(OS_CART, OE_PLACE, &to->state) != ERR_OK ||
+	    !checkout_can(checkout_state_parse(checkout), T_COMPLETE,
+			  &to->checkout) ||
+	    opay_transition(OPS_CART, pl->free ? OPE_PLACE_FREE : OPE_PLACE,
+			    &to->payment) != ERR_OK ||
+	    ship_from(SE_PLACE, &to->ship_from, 1) != 1 ||
+	    ship_transition(to->ship_from, SE_PLACE, &to->shipping) != ERR_OK ||
+	    pay_from(PE_PLACE, &to->pay_from, 1) != 1 ||
+	    pay_transition(to->pay_from, PE_PLACE, &to->pay) != ERR_OK)
+		return ERR_INTERNAL;
+	return ERR_OK;
+}
+
 /* What sql_upd_order_place writes, in the answer's snapshot. */
 static void
 snapshot_placed(struct json_object *snap, const struct placing *pl,
-		const char *now)
+		const struct placed *to, const char *now)
 {
-	snapshot_set_str(snap, "state", "new");
-	snapshot_set_str(snap, "checkout_state", "completed");
-	snapshot_set_str(snap, "payment_state", pl->payment_state);
-	snapshot_set_str(snap, "shipping_state", "ready");
+	snapshot_set_str(snap, "state", order_state_names[to->state]);
+	snapshot_set_str(snap, "checkout_state",
+			 checkout_state_names[to->checkout]);
+	snapshot_set_str(snap, "payment_state", opay_state_names[to->payment]);
+	snapshot_set_str(snap, "shipping_state",
+			 ship_state_names[to->shipping]);
 	if (pl->notes != NULL)
 		snapshot_set_str(snap, "notes", pl->notes);
 	snapshot_set_time(snap, "completed_at", now);
 	snapshot_set_time(snap, "expires_at", NULL);
-	snapshot_set_states(snap, "payments", pay_state_names[PS_CART],
-			    pay_state_names[PS_NEW], -1);
-	snapshot_set_states(snap, "shipments", "cart", "ready", -1);
+	snapshot_set_states(snap, "payments", pay_state_names[to->pay_from],
+			    pay_state_names[to->pay], -1);
+	snapshot_set_states(snap, "shipments", ship_state_names[to->ship_from],
+			    ship_state_names[to->shipping], -1);
 }
 
 /* Recomputation: load, run the chain, store. */
@@ -593,20 +641,20 @@ static const char sql_upd_order[] =
     "tax_total = ?, shipping_total = ?, promotion_total = ?, total = ?, "
     "item_lines = ?, shipping_lines = ?, adj_digest = ?, "
     "checkout_state = ?, updated_at = CAST(? AS DATETIME), expires_at = "
-    "IF(state = 'cart', CAST(? AS DATETIME), expires_at) WHERE id = ?";
+    "IF(state = ?, CAST(? AS DATETIME), expires_at) WHERE id = ?";
 /* The same, placing the order (SPEC 1, "Completing"): its payment `new`
  * and its shipment `ready` at once. */
 static const char sql_upd_order_place[] =
     "UPDATE orders o LEFT JOIN payments p ON p.order_id = o.id AND "
     "p.state = ? LEFT JOIN shipments s ON s.order_id = o.id AND "
-    "s.state = 'cart' SET o.items_total = ?, o.adjustments_total = ?, "
+    "s.state = ? SET o.items_total = ?, o.adjustments_total = ?, "
     "o.tax_total = ?, o.shipping_total = ?, o.promotion_total = ?, "
     "o.total = ?, o.item_lines = ?, o.shipping_lines = ?, o.adj_digest = "
-    "?, o.checkout_state = 'completed', o.updated_at = CAST(? AS "
-    "DATETIME), o.completed_at = CAST(? AS DATETIME), o.expires_at = NULL, "
-    "o.state = 'new', o.payment_state = ?, o.shipping_state = 'ready', "
-    "o.notes = COALESCE(?, o.notes), p.state = ?, p.updated_at = "
-    "UTC_TIMESTAMP(), s.state = 'ready' WHERE o.id = ?";
+    "?, o.checkout_state = ?, o.updated_at = CAST(? AS DATETIME), "
+    "o.completed_at = CAST(? AS DATETIME), o.expires_at = NULL, o.state = "
+    "?, o.payment_state = ?, o.shipping_state = ?, o.notes = COALESCE(?, "
+    "o.notes), p.state = ?, p.updated_at = UTC_TIMESTAMP(), s.state = ? "
+    "WHERE o.id = ?";
 
 struct rc {
 	struct price_order *o;
@@ -840,7 +888,7 @@ adj_json(struct json_object *arr, int64_t item_id, const struct adjustment *a)
  */
 static enum err
 store_prices(struct db *db, int64_t id, const struct rc *r,
-	     const struct placing *pl)
+	     const struct placing *pl, const struct placed *to)
 {
 	const struct price_order *o = r->o;
 	struct json_object *adj = json_object_new_array();
@@ -895,29 +943,30 @@ store_prices(struct db *db, int64_t id, const struct rc *r,
 	p[7] = DB_I(shipping_lines);
 	p[8] = DB_I(digest);
 	if (pl != NULL) {
-		/* The payment moves cart -> new by the table (PE_PLACE); its
-		 * from-state is the first parameter, in the join. */
-		enum pay_state from, to = PS__MAX;
-		struct db_val q[16];
+		/* The from-states are the joins' conditions. */
+		struct db_val q[21];
 
-		if (pay_from(PE_PLACE, &from, 1) != 1 ||
-		    pay_transition(from, PE_PLACE, &to) != ERR_OK)
-			return ERR_INTERNAL;
-		q[0] = DB_S(pay_state_names[from]);
-		memcpy(&q[1], p, 9 * sizeof(p[0]));
-		q[10] = DB_S(r->now);
-		q[11] = DB_S(r->now);
-		q[12] = DB_S(pl->payment_state);
-		q[13] = pl->notes != NULL ? DB_S(pl->notes) : DB_N;
-		q[14] = DB_S(pay_state_names[to]);
-		q[15] = DB_I(id);
-		return db_exec(db, sql_upd_order_place, q, 16, NULL);
+		q[0] = DB_S(pay_state_names[to->pay_from]);
+		q[1] = DB_S(ship_state_names[to->ship_from]);
+		memcpy(&q[2], p, 9 * sizeof(p[0]));
+		q[11] = DB_S(checkout_state_names[to->checkout]);
+		q[12] = DB_S(r->now);
+		q[13] = DB_S(r->now);
+		q[14] = DB_S(order_state_names[to->state]);
+		q[15] = DB_S(opay_state_names[to->payment]);
+		q[16] = DB_S(ship_state_names[to->shipping]);
+		q[17] = pl->notes != NULL ? DB_S(pl->notes) : DB_N;
+		q[18] = DB_S(pay_state_names[to->pay]);
+		q[19] = DB_S(ship_state_names[to->shipping]);
+		q[20] = DB_I(id);
+		return db_exec(db, sql_upd_order_place, q, 21, NULL);
 	}
 	p[9] = DB_S(r->checkout);
 	p[10] = DB_S(r->now);
-	p[11] = DB_S(r->expires);
-	p[12] = DB_I(id);
-	return db_exec(db, sql_upd_order, p, 13, NULL);
+	p[11] = DB_S(order_state_names[OS_CART]);
+	p[12] = DB_S(r->expires);
+	p[13] = DB_I(id);
+	return db_exec(db, sql_upd_order, p, 14, NULL);
 }
 
 static const char sql_pay_drop[] =
@@ -944,10 +993,11 @@ sync_payment(struct db *db, int64_t id, const struct rc *r,
 	char uuid[37];
 	enum err e;
 
-	if (strcmp(r->state, "cart") != 0)
+	enum checkout_state cs = checkout_state_parse(r->checkout);
+
+	if (order_state_parse(r->state) != OS_CART)
 		return ERR_OK;
-	if (total == 0 || strcmp(r->checkout, "cart") == 0 ||
-	    strcmp(r->checkout, "addressed") == 0) {
+	if (total == 0 || cs == CS_CART || cs == CS_ADDRESSED) {
 		if (r->cart_payments == 0)
 			return ERR_OK;
 		snapshot_set_states(snap, "payments", pay_state_names[PS_CART],
@@ -983,6 +1033,7 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 {
 	struct rc *r = calloc(1, sizeof(*r));
 	struct json_object *snap = NULL;
+	struct placed to = {0};
 	enum err e;
 
 	if (r == NULL)
@@ -1015,19 +1066,22 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 	if (e == ERR_OK && rc != NULL && rc->place != NULL)
 		rc->placed =
 		    !r->quote_expired && r->o->total == rc->place->expected;
+	if (e == ERR_OK && rc != NULL && rc->placed)
+		e = placed_states(r->checkout, rc->place, &to);
 	if (e == ERR_OK)
 		e = store_prices(db, id, r,
-				 rc != NULL && rc->placed ? rc->place : NULL);
+				 rc != NULL && rc->placed ? rc->place : NULL,
+				 &to);
 	/* The answer's snapshot: as read, with what was just written. */
 	if (e == ERR_OK) {
 		snapshot_set_prices(snap, r->o);
 		snapshot_set_str(snap, "checkout_state", r->checkout);
 		snapshot_set_time(snap, "updated_at", r->now);
-		if (strcmp(r->state, "cart") == 0)
+		if (order_state_parse(r->state) == OS_CART)
 			snapshot_set_time(snap, "expires_at", r->expires);
 	}
 	if (e == ERR_OK && rc != NULL && rc->placed)
-		snapshot_placed(snap, rc->place, r->now);
+		snapshot_placed(snap, rc->place, &to, r->now);
 	if (e == ERR_OK && rc != NULL) {
 		rc->snapshot = snap;
 		snap = NULL;

@@ -132,12 +132,21 @@ enum err cart_change(struct db *db, const struct cart_change *c,
 enum err cart_create(struct db *db, const struct creds *creds, char *token,
 		     order_answer_fn *answer, void *arg);
 
+/*
+ * The cart id's checkout goes back to `addressed` (SPEC 1) by the checkout
+ * table's T_REVISE, when it is in a state that allows it, and a carrier
+ * quote chosen for its old parcel is dropped: items or coupons changed
+ * (the cart operations here), or the carrier no longer offers the chosen
+ * service (carrier.c). In the caller's transaction.
+ */
+enum err order_revise(struct db *db, int64_t id);
+
 /* Placing an order (completion) in the chain's own UPDATE: done only when
  * the new total is expected (and the carrier quote has not expired). */
 struct placing {
 	int64_t expected;
-	const char *payment_state; /* `paid` or `awaiting_payment`. */
-	const char *notes;	   /* Or NULL: kept. */
+	int free;	   /* Nothing to pay (payment_skipped): paid at once. */
+	const char *notes; /* Or NULL: kept. */
 };
 
 /* What order_recompute takes and gives. */

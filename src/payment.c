@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "booking.h"
-#include "log.h"
+#include "lifecycle.h"
 #include "metrics.h"
 #include "order.h"
+#include "states.h"
 #include "str.h"
 
 static const char sql_lock[] =
@@ -18,13 +18,6 @@ static const char sql_cas[] =
 static const char sql_action[] =
     "UPDATE payments SET next_action = ?, updated_at = UTC_TIMESTAMP() "
     "WHERE id = ? AND state = ?";
-static const char sql_paid[] =
-    "UPDATE orders SET payment_state = 'paid', state = IF(shipping_state = "
-    "'shipped', 'fulfilled', state), updated_at = UTC_TIMESTAMP() WHERE "
-    "id = ?";
-static const char sql_needs_refund[] =
-    "UPDATE orders SET needs_refund = 1, updated_at = UTC_TIMESTAMP() "
-    "WHERE id = ?";
 static const char sql_fresh[] =
     "INSERT INTO payments (uuid, order_id, method_id, amount, currency, "
     "state) SELECT ?, order_id, method_id, amount, currency, ? FROM "
@@ -32,7 +25,8 @@ static const char sql_fresh[] =
 
 struct locked {
 	int64_t order;
-	char order_state[24], state[16];
+	enum order_state order_state;
+	char state[16];
 };
 
 static enum err
@@ -43,7 +37,7 @@ locked_row(void *arg, const struct db_val *c, size_t n)
 	if (n != 3)
 		return ERR_INTERNAL;
 	l->order = c[0].i;
-	snprintf(l->order_state, sizeof(l->order_state), "%s", c[1].s);
+	l->order_state = order_state_parse(c[1].s);
 	snprintf(l->state, sizeof(l->state), "%s", c[2].s);
 	return ERR_OK;
 }
@@ -115,28 +109,14 @@ payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
 		return e; /* Recorded before: nothing more to do. */
 	if (changed != NULL)
 		*changed = 1;
-	p[0] = DB_I(l.order);
-	if (outcome == PAY_COMPLETED &&
-	    strcmp(l.order_state, "cancelled") == 0) {
-		/* The money came after we gave up on the order. */
-		log_warn("payment %lld succeeded for cancelled order %lld: "
-			 "needs refund",
-			 (long long)id, (long long)l.order);
-		metrics_inc(MET_NEEDS_REFUND);
-		return db_exec(db, sql_needs_refund, p, 1, NULL);
-	}
-	if (outcome == PAY_COMPLETED) {
-		metrics_inc(MET_PAYMENTS_COMPLETED);
-		e = db_exec(db, sql_paid, p, 1, NULL);
-		if (e == ERR_OK)
-			e = booking_settle(db, l.order);
-		return e == ERR_OK ? event(db, l.order, "order.paid") : e;
-	}
+	/* The order moves by its lifecycle (lifecycle.c). */
+	if (outcome == PAY_COMPLETED)
+		return lifecycle_paid(db, l.order, id);
 	/* Failed or cancelled: the order gets a fresh payment to pay with,
 	 * unless the order itself is over. */
 	if (decline != NULL)
 		metrics_inc(MET_PAYMENTS_DECLINED);
-	if (strcmp(l.order_state, "new") == 0) {
+	if (l.order_state == OS_NEW) {
 		if (uuid_v4(uuid) != 0)
 			return ERR_INTERNAL;
 		p[0] = DB_S(uuid);

@@ -683,7 +683,7 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	/* The chain's UPDATE places the order when the total is expected. */
 	paid = strcmp(o->checkout, "payment_skipped") == 0;
 	pl.expected = expected;
-	pl.payment_state = paid ? "paid" : "awaiting_payment";
+	pl.free = paid;
 	pl.notes = notes;
 	rc.place = &pl;
 	e = order_recompute(db, id, &rc);

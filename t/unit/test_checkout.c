@@ -12,19 +12,22 @@
 /* expected[state][transition]: the state reached, or -1 when refused. */
 static const int expected[CS__MAX][T__MAX] = {
     /*                  address       skip_ship            select_ship
-     * skip_pay            select_pay           complete      place_skip */
-    [CS_CART] = {CS_ADDRESSED, -1, -1, -1, -1, -1, CS_SHIPPING_SKIPPED},
+     * skip_pay            select_pay           complete      place_skip
+     * revise */
+    [CS_CART] = {CS_ADDRESSED, -1, -1, -1, -1, -1, CS_SHIPPING_SKIPPED, -1},
     [CS_ADDRESSED] = {CS_ADDRESSED, CS_SHIPPING_SKIPPED, CS_SHIPPING_SELECTED,
-		      -1, -1, -1, -1},
+		      -1, -1, -1, -1, -1},
     [CS_SHIPPING_SELECTED] = {CS_ADDRESSED, -1, CS_SHIPPING_SELECTED,
-			      CS_PAYMENT_SKIPPED, CS_PAYMENT_SELECTED, -1, -1},
+			      CS_PAYMENT_SKIPPED, CS_PAYMENT_SELECTED, -1, -1,
+			      CS_ADDRESSED},
     [CS_SHIPPING_SKIPPED] = {CS_ADDRESSED, -1, -1, CS_PAYMENT_SKIPPED,
-			     CS_PAYMENT_SELECTED, -1, -1},
+			     CS_PAYMENT_SELECTED, -1, -1, CS_ADDRESSED},
     [CS_PAYMENT_SELECTED] = {CS_ADDRESSED, -1, CS_SHIPPING_SELECTED, -1,
-			     CS_PAYMENT_SELECTED, CS_COMPLETED, -1},
+			     CS_PAYMENT_SELECTED, CS_COMPLETED, -1,
+			     CS_ADDRESSED},
     [CS_PAYMENT_SKIPPED] = {CS_ADDRESSED, -1, CS_SHIPPING_SELECTED, -1, -1,
-			    CS_COMPLETED, -1},
-    [CS_COMPLETED] = {-1, -1, -1, -1, -1, -1, -1},
+			    CS_COMPLETED, -1, CS_ADDRESSED},
+    [CS_COMPLETED] = {-1, -1, -1, -1, -1, -1, -1, -1},
 };
 
 static void
