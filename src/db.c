@@ -862,6 +862,14 @@ db_row_int(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
+enum err
+db_int(struct db *db, const char *sql, const struct db_val *p, size_t n,
+       int64_t *out)
+{
+	*out = 0;
+	return db_query(db, sql, p, n, db_row_int, out);
+}
+
 static const char sql_identity[] =
     "SELECT CONCAT(@@hostname, ':', @@port, ':', @@wsrep_node_name), "
     "CAST(UNIX_TIMESTAMP() - "

@@ -188,6 +188,10 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 /* A db_query row callback: the first column of a row, when an integer,
  * into *(int64_t *)arg. */
 enum err db_row_int(void *arg, const struct db_val *cols, size_t ncols);
+/* The integer in the first column of sql's first row into *out, 0 when
+ * there is no row (or NULL): db_query with db_row_int. */
+enum err db_int(struct db *db, const char *sql, const struct db_val *p,
+		size_t n, int64_t *out);
 /* A db_query row callback: the first two columns of a row, as integers
  * (NULL as 0), into ((int64_t *)arg)[0] and [1]. */
 enum err db_row_two_ints(void *arg, const struct db_val *cols, size_t ncols);

@@ -11,8 +11,10 @@
 #include "order.h"
 #include "payment.h"
 #include "states.h"
+#include "stock.h"
 #include "str.h"
 #include "stripe.h"
+#include "usage.h"
 
 /* An order's three states, as locked. */
 struct ord {
@@ -64,8 +66,7 @@ payment_in(struct db *db, int64_t id, enum pay_state state, int64_t *pid)
 {
 	struct db_val p[2] = {DB_I(id), DB_S(pay_state_names[state])};
 
-	*pid = 0;
-	return db_query(db, sql_payment_in, p, 2, db_row_int, pid);
+	return db_int(db, sql_payment_in, p, 2, pid);
 }
 
 static enum err
@@ -166,12 +167,6 @@ lifecycle_mark_paid(struct db *db, int64_t id, struct json_object **snapshot,
 static const char sql_ship_shipments[] =
     "UPDATE shipments SET state = ?, tracking = COALESCE(?, tracking) "
     "WHERE order_id = ? AND state = ?";
-/* The held units leave the shelf. */
-static const char sql_ship_stock[] =
-    "UPDATE variant_stock s JOIN order_items i ON i.variant_id = "
-    "s.variant_id JOIN product_variants v ON v.id = i.variant_id SET "
-    "s.on_hand = s.on_hand - i.quantity, s.on_hold = s.on_hold - "
-    "i.quantity WHERE i.order_id = ? AND v.tracked = 1";
 static const char sql_order_states[] =
     "UPDATE orders SET state = ?, payment_state = ?, shipping_state = ?, "
     "updated_at = UTC_TIMESTAMP() WHERE id = ?";
@@ -223,9 +218,8 @@ ship_tx(struct db *db, void *arg)
 	p[2] = DB_I(c->id);
 	p[3] = DB_S(ship_state_names[ready]);
 	e = db_exec(db, sql_ship_shipments, p, 4, NULL);
-	p[0] = DB_I(c->id);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_ship_stock, p, 1, NULL);
+		e = stock_ship(db, c->id);
 	if (e == ERR_OK)
 		e = write_states(db, c->id, &o);
 	if (e == ERR_OK)
@@ -490,21 +484,6 @@ cancel_check_tx(struct db *db, void *arg)
 	return e;
 }
 
-static const char sql_release[] =
-    "UPDATE variant_stock s JOIN order_items i ON i.variant_id = "
-    "s.variant_id JOIN product_variants v ON v.id = i.variant_id SET "
-    "s.on_hold = s.on_hold - i.quantity WHERE i.order_id = ? AND "
-    "v.tracked = 1";
-static const char sql_unuse_promotions[] =
-    "UPDATE promotions SET used = used - 1 WHERE used > 0 AND id IN "
-    "(SELECT origin_id FROM adjustments WHERE order_id = ? AND type IN "
-    "('order_promotion', 'shipping_promotion'))";
-static const char sql_unuse_coupon[] =
-    "UPDATE promotion_coupons c JOIN orders o ON o.coupon_id = c.id SET "
-    "c.used = c.used - 1 WHERE o.id = ? AND c.used > 0 AND EXISTS (SELECT "
-    "1 FROM adjustments a WHERE a.order_id = o.id AND a.origin_id = "
-    "c.promotion_id AND a.type IN ('order_promotion', "
-    "'shipping_promotion'))";
 static const char sql_cancel_payments[] =
     "UPDATE payments SET state = ?, updated_at = UTC_TIMESTAMP() WHERE "
     "order_id = ? AND state IN (?, ?)";
@@ -551,7 +530,6 @@ static enum err
 cancel_tx(struct db *db, void *arg)
 {
 	struct op *c = arg;
-	struct db_val p = DB_I(c->id);
 	struct ord o, to;
 	enum err e;
 
@@ -568,11 +546,9 @@ cancel_tx(struct db *db, void *arg)
 	    opay_transition(o.payment, OPE_CANCEL, &to.payment) != ERR_OK)
 		e = ERR_INTERNAL;
 	if (e == ERR_OK)
-		e = db_exec(db, sql_release, &p, 1, NULL);
+		e = stock_release(db, c->id);
 	if (e == ERR_OK)
-		e = db_exec(db, sql_unuse_promotions, &p, 1, NULL);
-	if (e == ERR_OK)
-		e = db_exec(db, sql_unuse_coupon, &p, 1, NULL);
+		e = usage_return(db, c->id);
 	if (e == ERR_OK)
 		e = void_payments(db, c->id);
 	if (e == ERR_OK)

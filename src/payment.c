@@ -197,8 +197,7 @@ payment_by_ref(struct db *db, const char *ref, int64_t *id)
 {
 	struct db_val v = DB_S(ref);
 
-	*id = 0;
-	return db_query(db, sql_by_ref, &v, 1, db_row_int, id);
+	return db_int(db, sql_by_ref, &v, 1, id);
 }
 
 static const char sql_seen[] =

@@ -8,7 +8,9 @@
 #include "checkout.h"
 #include "order.h"
 #include "pricing.h"
+#include "stock.h"
 #include "str.h"
+#include "usage.h"
 
 static const char sql_set_state[] =
     "UPDATE orders SET checkout_state = ?, updated_at = UTC_TIMESTAMP() "
@@ -529,117 +531,26 @@ step_payment(struct db *db, struct order_head *o, struct json_object *body,
 
 /* Completion. */
 
-static const char sql_hold[] =
-    "UPDATE variant_stock SET on_hold = on_hold + ? WHERE variant_id = ? "
-    "AND on_hand - on_hold >= ?";
-static const char sql_available[] =
-    "SELECT on_hand - on_hold FROM variant_stock WHERE variant_id = ?";
 static const char sql_next_number[] =
     "UPDATE order_sequence SET next_number = LAST_INSERT_ID(next_number "
     "+ 1) WHERE id = 1";
-/*
- * A use of each promotion with an adjustment on the order, and of its
- * coupon, counted only while under the limit (NULL or 0: none, as the
- * chain reads it): like stock, a conditional UPDATE whose matched rows are
- * checked (SPEC 1, "Completing"). The order's adjustments are the rows
- * cancelling gives the uses back by (admin.c).
- */
-static const char sql_promotion_usage[] =
-    "UPDATE promotions SET used = used + 1 WHERE id IN (SELECT origin_id "
-    "FROM adjustments WHERE order_id = ? AND type IN ('order_promotion', "
-    "'shipping_promotion')) AND (usage_limit IS NULL OR usage_limit = 0 OR "
-    "used < usage_limit)";
-static const char sql_coupon_usage[] =
-    "UPDATE promotion_coupons SET used = used + 1 WHERE id = ? AND "
-    "(usage_limit IS NULL OR usage_limit = 0 OR used < usage_limit)";
 static const char sql_set_number[] =
     "UPDATE orders SET number = ? WHERE id = ?";
 
-/*
- * Counts the uses of rc's promotions and of the order's coupon. One whose
- * limit was reached since the chain read it (a concurrent completion took
- * the last use, and committed: its row lock made this UPDATE wait) is
- * ERR_TX_AGAIN: everything rolls back, and the finalize runs again in a
- * new transaction, whose chain no longer applies it, so that the client
- * is told total_changed with that order (or, in place_order without a
- * total to guard, it is placed at that price).
- */
-static enum err
-count_uses(struct db *db, const struct order_head *o,
-	   const struct recompute *rc)
-{
-	struct db_val p = DB_I(o->id);
-	uint64_t n = 0;
-	enum err e;
-
-	if (rc->counted == 0)
-		return ERR_OK;
-	e = db_exec(db, sql_promotion_usage, &p, 1, &n);
-	if (e != ERR_OK)
-		return e;
-	if (n != rc->counted)
-		return ERR_TX_AGAIN;
-	if (!rc->coupon_counted)
-		return ERR_OK;
-	p = DB_I(o->coupon);
-	e = db_exec(db, sql_coupon_usage, &p, 1, &n);
-	if (e == ERR_OK && n != 1)
-		e = ERR_TX_AGAIN;
-	return e;
-}
-
-/* Holds stock for every tracked line of ls (in variant order, so that
- * completions lock the stock rows in one order): one conditional UPDATE
- * each. The lines that cannot be held go to out->extra (409
- * out_of_stock). */
+/* Holds the order's stock (stock.c); the lines that cannot be held go to
+ * out->extra (409 out_of_stock). */
 static enum err
 hold_stock(struct db *db, const struct order_lines *ls, struct step_out *out)
 {
 	struct json_object *short_items = NULL;
-	struct db_val p[3];
-	enum err e = ERR_OK;
-	size_t i;
+	enum err e = stock_hold(db, ls, &short_items);
 
-	for (i = 0; e == ERR_OK && i < ls->n; i++) {
-		const struct order_line *l = &ls->l[i];
-		uint64_t held = 0;
-		int64_t available = 0;
-		struct json_object *it;
-
-		if (!l->tracked)
-			continue;
-		p[0] = DB_I(l->quantity);
-		p[1] = DB_I(l->variant);
-		p[2] = DB_I(l->quantity);
-		e = db_exec(db, sql_hold, p, 3, &held);
-		if (e != ERR_OK || held == 1)
-			continue;
-		p[0] = DB_I(l->variant);
-		e = db_query(db, sql_available, p, 1, db_row_int, &available);
-		if (short_items == NULL)
-			short_items = json_object_new_array();
-		it = json_object_new_object();
-		json_object_object_add(it, "id",
-				       json_object_new_int64(l->item));
-		json_object_object_add(it, "variant_code",
-				       json_object_new_string(l->code));
-		json_object_object_add(it, "requested",
-				       json_object_new_int64(l->quantity));
-		json_object_object_add(
-		    it, "available",
-		    json_object_new_int64(available < 0 ? 0 : available));
-		json_object_array_add(short_items, it);
-	}
-	if (e != ERR_OK) {
-		json_object_put(short_items);
+	if (e != ERR_OUT_OF_STOCK)
 		return e;
-	}
-	if (short_items == NULL)
-		return ERR_OK;
 	json_object_put(out->extra);
 	out->extra = json_object_new_object();
 	json_object_object_add(out->extra, "items", short_items);
-	return ERR_OUT_OF_STOCK;
+	return e;
 }
 
 enum err
@@ -710,7 +621,7 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	 * locked last, so they are held for a few statements and the
 	 * COMMIT, not for the whole placement.
 	 */
-	e = count_uses(db, o, &rc);
+	e = usage_count(db, id, o->coupon, rc.counted, rc.coupon_counted);
 	if (e == ERR_OK)
 		e = hold_stock(db, ls, out);
 	free(ls);
