@@ -53,6 +53,10 @@ lock_order(struct db *db, int64_t id, struct ord *o)
 	e = db_query(db, sql_lock, &p, 1, ord_row, o);
 	if (e == ERR_OK && (!o->found || o->state == OS_CART))
 		e = ERR_NOT_FOUND;
+	/* A name no table knows would be written back out of bounds. */
+	if (e == ERR_OK && (o->state == OS__MAX || o->payment == OPS__MAX ||
+			    o->shipping == SS__MAX))
+		e = ERR_INTERNAL;
 	return e;
 }
 
