@@ -7,6 +7,7 @@ const struct route routes[] = {
     {M_GET, "/checkouts/health/ping", api_ping, ROUTE_ANY_SCHEMA},
     {M_GET, "/api/health/ready", api_ready, ROUTE_ANY_SCHEMA},
     {M_GET, "/metrics", api_metrics, ROUTE_ANY_SCHEMA},
+    {M_GET, "/api/openapi.yaml", api_openapi, ROUTE_ANY_SCHEMA},
     {M_GET, "/api/products", api_products_list, 0},
     {M_GET, "/api/products/{id}", api_product_get, 0},
     {M_POST, "/api/carts", api_cart_create, 0},

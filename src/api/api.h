@@ -19,6 +19,8 @@ enum err api_ping(struct request *req);
 enum err api_ready(struct request *req);
 /* GET /metrics: Prometheus text format. */
 enum err api_metrics(struct request *req);
+/* GET /api/openapi.yaml: docs/openapi.yaml as built in. */
+enum err api_openapi(struct request *req);
 
 /* GET /api/products?page=&limit=: the catalog, a page at a time. */
 enum err api_products_list(struct request *req);

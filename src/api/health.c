@@ -1,6 +1,7 @@
 #include "api/api.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "db.h"
 #include "metrics.h"
@@ -38,6 +39,19 @@ api_ready(struct request *req)
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("ready"));
 	res_json(req, 200, o);
+	return ERR_OK;
+}
+
+/* docs/openapi.yaml, made a string at build time (Makefile.am). */
+extern const char openapi_yaml[];
+
+enum err
+api_openapi(struct request *req)
+{
+	req->status = 200;
+	req->content_type = "application/yaml";
+	buf_reset(&req->out);
+	buf_append(&req->out, openapi_yaml, strlen(openapi_yaml));
 	return ERR_OK;
 }
 

@@ -69,6 +69,29 @@ test_ready_follows_the_database(void **state)
 	resp_free(&r);
 }
 
+/* GET /api/openapi.yaml is docs/openapi.yaml, byte for byte, with no
+ * credential and whatever the schema. */
+static void
+test_openapi_document_served(void **state)
+{
+	char want[262144];
+	size_t n;
+	struct resp r;
+	FILE *f = fopen(SRCDIR "/docs/openapi.yaml", "r");
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(want, 1, sizeof(want), f);
+	fclose(f);
+	assert_true(n < sizeof(want));
+	assert_int_equal(e2e_request("GET", "/api/openapi.yaml", NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.content_type, "application/yaml");
+	assert_int_equal(r.body.len, n);
+	assert_memory_equal(r.body.data, want, n);
+	resp_free(&r);
+}
+
 static void
 test_ready_with_a_pending_migration(void **state)
 {
@@ -513,6 +536,7 @@ main(void)
 	    cmocka_unit_test(test_ping_on_both_paths),
 	    cmocka_unit_test(test_ready_follows_the_database),
 	    cmocka_unit_test(test_ready_with_a_pending_migration),
+	    cmocka_unit_test(test_openapi_document_served),
 	    cmocka_unit_test(test_unknown_paths_are_problem_404),
 	    cmocka_unit_test(test_wrong_method_is_405_with_allow),
 	    cmocka_unit_test(test_options_without_configured_origins),
