@@ -96,36 +96,36 @@ replay(struct db *db, const char *session, struct import_result *res)
 	return 1;
 }
 
+/* A C string as a text the core checks (NULL: absent). */
+static struct text
+text_of(const char *s)
+{
+	return (struct text){s, s != NULL ? strlen(s) : 0, s != NULL};
+}
+
 /* The session's address as the addressing step takes it; names from the
  * email, which is all the session says of the buyer. */
-static struct json_object *
-address(const struct session_address *a, const char *email)
+static void
+address(const struct session_address *a, const char *email, struct address *out)
 {
-	const char *const map[][2] = {
-	    {"street", a->street},	  {"city", a->city},
-	    {"postcode", a->postal_code}, {"country", a->country},
-	    {"province", a->state},
-	};
-	struct json_object *o = json_object_new_object();
 	const char *at = strchr(email, '@');
-	size_t i;
 
-	json_object_object_add(
-	    o, "firstName",
-	    json_object_new_string_len(email, at ? (int)(at - email) : 1));
-	json_object_object_add(o, "lastName",
-			       json_object_new_string(at ? at + 1 : email));
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (map[i][1] != NULL)
-			json_object_object_add(
-			    o, map[i][0], json_object_new_string(map[i][1]));
-	return o;
+	out->has = ADDRESS_GIVEN;
+	out->part[ADDR_FIRST_NAME] =
+	    (struct text){email, at != NULL ? (size_t)(at - email) : 1, 1};
+	out->part[ADDR_LAST_NAME] = text_of(at != NULL ? at + 1 : email);
+	out->part[ADDR_STREET] = text_of(a->street);
+	out->part[ADDR_CITY] = text_of(a->city);
+	out->part[ADDR_POSTCODE] = text_of(a->postal_code);
+	out->part[ADDR_COUNTRY] = text_of(a->country);
+	out->part[ADDR_PROVINCE] = text_of(a->state);
 }
 
 struct import {
 	const char *session;
 	struct checkout_session s;
 	struct place_req r;
+	struct step_in address;
 	int duplicate;
 	struct verr v;
 	struct step_out out;
@@ -141,7 +141,6 @@ static enum import_outcome
 check_session(struct db *db, struct import *m)
 {
 	const struct checkout_session *s = &m->s;
-	struct json_object *addr;
 	size_t i;
 
 	if (s->status == NULL || strcmp(s->status, "COMPLETED") != 0)
@@ -169,15 +168,13 @@ check_session(struct db *db, struct import *m)
 		m->r.lines[m->r.nlines].price = it->price;
 		m->r.nlines++;
 	}
-	addr = json_object_new_object();
 	if (s->has_shipping)
-		json_object_object_add(addr, "shippingAddress",
-				       address(&s->shipping, s->email));
+		address(&s->shipping, s->email, &m->address.ship);
 	if (s->has_billing)
-		json_object_object_add(addr, "billingAddress",
-				       address(&s->billing, s->email));
-	json_object_object_add(addr, "email", json_object_new_string(s->email));
-	m->r.address = addr;
+		address(&s->billing, s->email, &m->address.bill);
+	m->address.email = text_of(s->email);
+	m->address.expected = -1;
+	m->r.address = &m->address;
 	if (config_str("seed003.shipping_method")[0] != '\0')
 		m->r.shipping_method = config_str("seed003.shipping_method");
 	return IMPORT_CREATED;
@@ -301,7 +298,6 @@ import_session(struct db *db, void *curl, const char *session,
 		res->outcome = IMPORT_INVALID;
 		e = ERR_OK;
 	}
-	json_object_put(m->r.address);
 	json_object_put(m->out.snapshot);
 	json_object_put(m->out.extra);
 	verr_free(&m->v);

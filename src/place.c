@@ -5,32 +5,18 @@
 
 #include "config.h"
 
-/* {"<list>": [{"method": code}]}, the body of a selection step. */
-static struct json_object *
-selection(const char *list, const char *code)
-{
-	struct json_object *b = json_object_new_object();
-	struct json_object *a = json_object_new_array();
-	struct json_object *m = json_object_new_object();
-
-	json_object_object_add(m, "method", json_object_new_string(code));
-	json_object_array_add(a, m);
-	json_object_object_add(b, list, a);
-	return b;
-}
-
+/* A selection step (shipping or payment) choosing the method code. */
 static enum err
-select_step(struct db *db, struct order_head *h, const char *list,
-	    const char *code, struct verr *v, struct step_out *out,
+select_step(struct db *db, struct order_head *h, const char *code,
+	    struct verr *v, struct step_out *out,
 	    enum err (*step)(struct db *, struct order_head *,
-			     struct json_object *, struct verr *,
+			     const struct step_in *, struct verr *,
 			     struct step_out *))
 {
-	struct json_object *b = selection(list, code);
-	enum err e = step(db, h, b, v, out);
+	struct step_in in = {.expected = -1};
 
-	json_object_put(b);
-	return e;
+	snprintf(in.method, sizeof(in.method), "%s", code);
+	return step(db, h, &in, v, out);
 }
 
 /* The price given, kept by the chain (immutable lines are not repriced). */
@@ -50,7 +36,7 @@ place_order(struct db *db, const struct place_req *r, int64_t *id,
 	size_t i;
 
 	if (r->nlines == 0) {
-		verr_add(v, "items", "the order is empty");
+		verr_core(v, F_ITEMS, V_ORDER_EMPTY, 0);
 		return ERR_VALIDATION_FAILED;
 	}
 	if (r->token != NULL && r->session == NULL) {
@@ -101,8 +87,7 @@ place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
 	} else if (h.shipping_lines == 0) {
 		e = step_place_skip(db, &h, out);
 	} else {
-		verr_add(v, "shippingAddress",
-			 "is required: items need shipping");
+		verr_core(v, F_SHIP_ADDRESS, V_NEEDS_SHIPPING, 0);
 		e = ERR_VALIDATION_FAILED;
 	}
 	/* Each step reads the head as the previous one left it. */
@@ -114,27 +99,23 @@ place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
 		if (e == ERR_OK)
 			e = order_head_load(db, id, &h);
 	} else if (e == ERR_OK && strcmp(h.checkout, "addressed") == 0) {
-		e = select_step(db, &h, "shipments", ship, v, out,
-				step_shipping);
+		e = select_step(db, &h, ship, v, out, step_shipping);
 		if (e == ERR_OK)
 			e = order_head_load(db, id, &h);
 	}
 	if (e == ERR_OK && (strcmp(h.checkout, "shipping_selected") == 0 ||
 			    strcmp(h.checkout, "shipping_skipped") == 0)) {
-		e = select_step(db, &h, "payments", pay, v, out, step_payment);
+		e = select_step(db, &h, pay, v, out, step_payment);
 		if (e == ERR_OK)
 			e = order_head_load(db, id, &h);
 	}
 	/* With guard_total, the total the caller saw is the one the cart had:
 	 * a price that moved since is 409 total_changed, as for a finalize. */
 	if (e == ERR_OK) {
-		struct json_object *b = json_object_new_object();
+		struct step_in in = {.expected =
+					 r->guard_total ? expected : -1};
 
-		if (r->guard_total)
-			json_object_object_add(b, "expectedTotal",
-					       json_object_new_int64(expected));
-		e = step_complete(db, &h, b, v, out);
-		json_object_put(b);
+		e = step_complete(db, &h, &in, v, out);
 	}
 	return e;
 }

@@ -9,9 +9,8 @@
 
 #include <stdint.h>
 
-#include <json-c/json.h>
-
 #include "db.h"
+#include "input.h"
 #include "order.h"
 #include "steps.h"
 #include "valid.h"
@@ -33,10 +32,10 @@ struct place_req {
 	const char *token;
 	struct place_line lines[PLACE_MAX_LINES];
 	size_t nlines;
-	/* {"shippingAddress", "billingAddress", "email"} as the addressing
-	 * step takes them, or NULL when nothing ships and no address is
-	 * known (the order goes straight to shipping_skipped). */
-	struct json_object *address;
+	/* The addressing step's input (its ship, bill and email), or NULL
+	 * when nothing ships and no address is known (the order goes
+	 * straight to shipping_skipped). */
+	const struct step_in *address;
 	const char
 	    *shipping_method;	    /* NULL: checkout.default_shipping_method */
 	const char *payment_method; /* NULL: checkout.default_payment_method */

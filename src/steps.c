@@ -131,72 +131,45 @@ begin(const struct order_head *o, enum transition t, struct step_out *out)
 
 /* Addressing. */
 
-struct addr {
-	const char *f[9];
+/* The most characters of each part, and which are required. */
+static const struct {
+	size_t max;
+	int required;
+} addr_rules[ADDR__MAX] = {
+    [ADDR_FIRST_NAME] = {255, 1}, [ADDR_LAST_NAME] = {255, 1},
+    [ADDR_COMPANY] = {255, 0},	  [ADDR_STREET] = {255, 1},
+    [ADDR_CITY] = {255, 1},	  [ADDR_POSTCODE] = {32, 1},
+    [ADDR_COUNTRY] = {2, 1},	  [ADDR_PROVINCE] = {32, 0},
+    [ADDR_PHONE] = {32, 0},
 };
 
-static const char *const addr_keys[] = {
-    "firstName", "lastName",	"company",	"street",
-    "city",	 "postcode",	"country",	"province",
-    "phone",	 "countryCode", "provinceCode", NULL};
-
+/* Checks a (field base and its parts) into v; the shape's errors first. */
 static void
-read_address(struct json_object *a, const char *name, struct addr *out,
-	     struct verr *v)
+check_address(const struct address *a, enum field base, struct verr *v)
 {
-	static const struct {
-		const char *key, *alt;
-		size_t max;
-		int required;
-	} fields[9] = {
-	    {"firstName", NULL, 255, 1},
-	    {"lastName", NULL, 255, 1},
-	    {"company", NULL, 255, 0},
-	    {"street", NULL, 255, 1},
-	    {"city", NULL, 255, 1},
-	    {"postcode", NULL, 32, 1},
-	    {"country", "countryCode", 2, 1},
-	    {"province", "provinceCode", 32, 0},
-	    {"phone", NULL, 32, 0},
-	};
-	char field[96];
+	const struct text *country = &a->part[ADDR_COUNTRY];
+	int country_ok = 0;
+	char code[3];
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	if (!json_object_is_type(a, json_type_object)) {
-		verr_add(v, name, "must be an object");
+	verr_append(v, &a->shape);
+	if (a->has != ADDRESS_GIVEN)
 		return;
-	}
-	json_object_object_foreach(a, k, val)
-	{
-		const char *const *ok;
+	for (i = 0; i < ADDR__MAX; i++) {
+		int ok = valid_text(&a->part[i], base + 1 + i,
+				    addr_rules[i].max, v) == 0;
 
-		(void)val;
-		for (ok = addr_keys; *ok != NULL && strcmp(*ok, k) != 0; ok++)
-			;
-		if (*ok == NULL) {
-			snprintf(field, sizeof(field), "%s.%s", name, k);
-			verr_add(v, field, "unknown field");
-		}
+		if (ok && !a->part[i].given && addr_rules[i].required)
+			verr_core(v, base + 1 + i, V_REQUIRED, 0);
+		if (i == ADDR_COUNTRY)
+			country_ok = ok && country->given;
 	}
-	for (i = 0; i < 9; i++) {
-		const char *key = fields[i].key;
-
-		if (json_object_object_get(a, key) == NULL &&
-		    fields[i].alt != NULL &&
-		    json_object_object_get(a, fields[i].alt) != NULL)
-			key = fields[i].alt;
-		snprintf(field, sizeof(field), "%s.%s", name, key);
-		if (valid_str(a, key, field, fields[i].max, &out->f[i], v) ==
-			0 &&
-		    out->f[i] == NULL && fields[i].required)
-			verr_add(v, field, "is required");
-	}
-	/* An assigned ISO 3166-1 alpha-2 code. */
-	if (out->f[6] != NULL && !valid_country(out->f[6])) {
-		snprintf(field, sizeof(field), "%s.country", name);
-		verr_add(v, field, "must be an ISO 3166-1 alpha-2 code");
-	}
+	/* An assigned ISO 3166-1 alpha-2 code (the text is 1 or 2 bytes). */
+	if (!country_ok)
+		return;
+	snprintf(code, sizeof(code), "%.*s", (int)country->len, country->s);
+	if (!valid_country(code))
+		verr_core(v, base + 1 + ADDR_COUNTRY, V_COUNTRY, 0);
 }
 
 /* The shipping and billing addresses in one statement (or the billing
@@ -235,21 +208,23 @@ addr_id_row(void *arg, const struct db_val *c, size_t n)
 
 /* Inserts ship (when not NULL) and bill; *sid and *bid get their ids. */
 static enum err
-insert_addresses(struct db *db, const struct addr *ship,
-		 const struct addr *bill, int64_t *sid, int64_t *bid)
+insert_addresses(struct db *db, const struct address *ship,
+		 const struct address *bill, int64_t *sid, int64_t *bid)
 {
-	const struct addr *a[2] = {ship != NULL ? ship : bill, bill};
+	const struct address *a[2] = {ship != NULL ? ship : bill, bill};
 	size_t i, k, n = ship != NULL ? 2 : 1;
 	struct addr_ids ids = {{0, 0}, 0};
 	struct db_val p[18];
 	enum err e;
 
 	for (k = 0; k < n; k++)
-		for (i = 0; i < 9; i++)
-			p[k * 9 + i] =
-			    a[k]->f[i] != NULL ? DB_S(a[k]->f[i]) : DB_N;
-	e = db_query(db, n == 2 ? sql_ins_addrs : sql_ins_addr, p, n * 9,
-		     addr_id_row, &ids);
+		for (i = 0; i < ADDR__MAX; i++)
+			p[k * ADDR__MAX + i] =
+			    a[k]->part[i].s != NULL
+				? DB_B(a[k]->part[i].s, a[k]->part[i].len)
+				: DB_N;
+	e = db_query(db, n == 2 ? sql_ins_addrs : sql_ins_addr, p,
+		     n * ADDR__MAX, addr_id_row, &ids);
 	if (e == ERR_OK && ids.n != n)
 		e = ERR_INTERNAL;
 	*sid = n == 2 ? ids.id[0] : 0;
@@ -311,47 +286,68 @@ propose_shipment(struct db *db, int64_t id, const char *country,
 	return db_exec(db, sql_set_method, p, 2, NULL);
 }
 
+/* A checked country's code as a string ("" when none). */
+static void
+country_of(const struct address *a, char out[3])
+{
+	const struct text *c = &a->part[ADDR_COUNTRY];
+
+	snprintf(out, 3, "%.*s", c->s != NULL ? (int)c->len : 0,
+		 c->s != NULL ? c->s : "");
+}
+
+/* Opens a step: refused (409) unless the state allows t; then what the
+ * dialect refused decoding in (422). */
+static enum err
+begin_with(const struct order_head *o, enum transition t,
+	   const struct step_in *in, struct verr *v, struct step_out *out)
+{
+	enum err e = begin(o, t, out);
+
+	if (e == ERR_OK)
+		verr_append(v, &in->decoded);
+	return e;
+}
+
 enum err
-step_address(struct db *db, struct order_head *o, struct json_object *body,
+step_address(struct db *db, struct order_head *o, const struct step_in *in,
 	     struct verr *v, struct step_out *out)
 {
-	struct json_object *ship =
-	    json_object_object_get(body, "shippingAddress");
-	struct json_object *bill =
-	    json_object_object_get(body, "billingAddress");
-	struct addr sa, ba;
-	const char *email = NULL;
+	const struct address *ship =
+	    in->ship.has != ADDRESS_ABSENT ? &in->ship : NULL;
+	const struct address *bill =
+	    in->bill.has != ADDRESS_ABSENT ? &in->bill : NULL;
 	int64_t id = o->id, shipping = o->shipping_lines, sid = 0, bid = 0;
+	char ship_country[3], bill_country[3];
 	struct db_val p[6];
 	enum err e;
 
-	e = begin(o, T_ADDRESS, out);
+	e = begin_with(o, T_ADDRESS, in, v, out);
 	if (e != ERR_OK)
 		return e;
 	if (ship != NULL)
-		read_address(ship, "shippingAddress", &sa, v);
+		check_address(ship, F_SHIP_ADDRESS, v);
 	if (bill != NULL)
-		read_address(bill, "billingAddress", &ba, v);
+		check_address(bill, F_BILL_ADDRESS, v);
 	if (ship == NULL && shipping > 0)
-		verr_add(v, "shippingAddress",
-			 "is required: items need "
-			 "shipping");
+		verr_core(v, F_SHIP_ADDRESS, V_NEEDS_SHIPPING, 0);
 	if (ship == NULL && bill == NULL && shipping == 0)
-		verr_add(v, "billingAddress", "is required");
-	if (valid_str(body, "email", "email", 254, &email, v) == 0 &&
-	    email != NULL && !valid_email(email))
-		verr_add(v, "email", "must be an email address");
+		verr_core(v, F_BILL_ADDRESS, V_REQUIRED, 0);
+	if (valid_text(&in->email, F_EMAIL, 254, v) == 0 && in->email.given &&
+	    !valid_email(in->email.s))
+		verr_core(v, F_EMAIL, V_EMAIL, 0);
 	if (o->lines == 0)
-		verr_add(v, "items", "the cart is empty");
+		verr_core(v, F_ITEMS, V_CART_EMPTY, 0);
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
-	e = insert_addresses(db, ship != NULL ? &sa : NULL,
-			     bill != NULL ? &ba : &sa, &sid, &bid);
+	e = insert_addresses(db, ship, bill != NULL ? bill : ship, &sid, &bid);
+	country_of(ship != NULL ? ship : bill, ship_country);
+	country_of(bill != NULL ? bill : ship, bill_country);
 	p[0] = DB_ID(sid);
 	p[1] = DB_I(bid);
-	p[2] = ship != NULL ? DB_S(sa.f[6]) : DB_N;
-	p[3] = DB_S(bill != NULL ? ba.f[6] : sa.f[6]);
-	p[4] = email != NULL ? DB_S(email) : DB_N;
+	p[2] = ship != NULL ? DB_S(ship_country) : DB_N;
+	p[3] = DB_S(bill_country);
+	p[4] = in->email.given ? DB_B(in->email.s, in->email.len) : DB_N;
 	p[5] = DB_I(id);
 	if (e == ERR_OK)
 		e = db_exec(db, sql_set_addr, p, 6, NULL);
@@ -371,37 +367,14 @@ step_address(struct db *db, struct order_head *o, struct json_object *body,
 	if (e == ERR_OK)
 		e = advance(o, T_ADDRESS, out);
 	if (e == ERR_OK)
-		e = propose_shipment(db, id, ship != NULL ? sa.f[6] : "",
+		e = propose_shipment(db, id, ship != NULL ? ship_country : "",
 				     shipping, o->bill_addr == 0);
 	if (e == ERR_OK)
 		e = auto_skip(db, id, o, shipping, out);
 	return e;
 }
 
-/* Shipping and payment selection: one entry naming a method. */
-
-static const char *
-method_ref(struct json_object *body, const char *list, char *ref, size_t reflen,
-	   struct verr *v)
-{
-	struct json_object *a = json_object_object_get(body, list), *m;
-	char field[64];
-
-	snprintf(field, sizeof(field), "%s[0].method", list);
-	if (!json_object_is_type(a, json_type_array) ||
-	    json_object_array_length(a) != 1) {
-		verr_add(v, list,
-			 "must be a list of one entry per proposed "
-			 "item");
-		return NULL;
-	}
-	m = json_object_array_get_idx(a, 0);
-	if (!json_object_is_type(m, json_type_object)) {
-		verr_add(v, field, "is required");
-		return NULL;
-	}
-	return valid_ref(m, "method", field, ref, reflen, v) == 0 ? ref : NULL;
-}
+/* Shipping and payment selection: a method by id or code. */
 
 static const char sql_ship_method_id[] =
     "SELECT m.id FROM shipping_methods m JOIN zone_countries z ON "
@@ -435,18 +408,18 @@ static const char sql_set_ship_method_id[] = SQL_SET_SHIP_METHOD("id");
 static const char sql_set_ship_method_code[] = SQL_SET_SHIP_METHOD("code");
 
 enum err
-step_shipping(struct db *db, struct order_head *o, struct json_object *body,
+step_shipping(struct db *db, struct order_head *o, const struct step_in *in,
 	      struct verr *v, struct step_out *out)
 {
 	int64_t id = o->id, method = 0, quote = 0;
+	const char *ref = in->method;
 	struct db_val p[2];
-	char ref[72];
 	enum err e;
 
-	e = begin(o, T_SELECT_SHIPPING, out);
+	e = begin_with(o, T_SELECT_SHIPPING, in, v, out);
 	if (e != ERR_OK)
 		return e;
-	if (method_ref(body, "shipments", ref, sizeof(ref), v) == NULL)
+	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
 	if (strncmp(ref, "carrier:", 8) == 0) {
 		struct db_val q[3] = {DB_I(id), DB_S(ref + 8),
@@ -475,8 +448,7 @@ step_shipping(struct db *db, struct order_head *o, struct json_object *body,
 	if (e != ERR_OK)
 		return e;
 	if (method == 0) {
-		verr_add(v, "shipments[0].method",
-			 "no such method for this address");
+		verr_core(v, F_SHIP_METHOD, V_NO_METHOD_HERE, 0);
 		return ERR_VALIDATION_FAILED;
 	}
 	if (quote != 0) {
@@ -502,18 +474,18 @@ static const char sql_pay_method_id[] = SQL_SET_PAY_METHOD("id");
 static const char sql_pay_method_code[] = SQL_SET_PAY_METHOD("code");
 
 enum err
-step_payment(struct db *db, struct order_head *o, struct json_object *body,
+step_payment(struct db *db, struct order_head *o, const struct step_in *in,
 	     struct verr *v, struct step_out *out)
 {
+	const char *ref = in->method;
 	struct db_val p[2];
 	uint64_t matched = 0;
-	char ref[72];
 	enum err e;
 
-	e = begin(o, T_SELECT_PAYMENT, out);
+	e = begin_with(o, T_SELECT_PAYMENT, in, v, out);
 	if (e != ERR_OK)
 		return e;
-	if (method_ref(body, "payments", ref, sizeof(ref), v) == NULL)
+	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
 	e = advance(o, T_SELECT_PAYMENT, out);
 	p[0] = DB_S(o->checkout);
@@ -523,7 +495,7 @@ step_payment(struct db *db, struct order_head *o, struct json_object *body,
 				p, 2, &matched);
 	if (e == ERR_OK && matched == 0) {
 		/* The transaction rolls back: nothing was written. */
-		verr_add(v, "payments[0].method", "no such method");
+		verr_core(v, F_PAY_METHOD, V_NO_METHOD, 0);
 		return ERR_VALIDATION_FAILED;
 	}
 	return e;
@@ -554,11 +526,10 @@ hold_stock(struct db *db, const struct order_lines *ls, struct step_out *out)
 }
 
 enum err
-step_complete(struct db *db, struct order_head *o, struct json_object *body,
+step_complete(struct db *db, struct order_head *o, const struct step_in *in,
 	      struct verr *v, struct step_out *out)
 {
-	const char *notes = NULL;
-	int64_t id = o->id, expected, before, next = 0;
+	int64_t id = o->id, expected, next = 0;
 	struct recompute rc = {0};
 	struct placing pl = {0};
 	struct order_lines *ls;
@@ -573,14 +544,12 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 		return ERR_OK;
 	if (!may(o, T_COMPLETE))
 		return refuse(out, o->checkout);
-	valid_str(body, "notes", "notes", 1000, &notes, v);
-	before = o->total;
-	valid_int(body, "expectedTotal", "expectedTotal", 0, INT64_MAX, before,
-		  &expected, v);
+	verr_append(v, &in->decoded);
+	expected = in->expected >= 0 ? in->expected : o->total;
 	if (o->customer == 0 && !o->has_email)
-		verr_add(v, "email", "is required to complete a guest order");
+		verr_core(v, F_EMAIL, V_GUEST_EMAIL, 0);
 	if (o->lines == 0)
-		verr_add(v, "items", "the cart is empty");
+		verr_core(v, F_ITEMS, V_CART_EMPTY, 0);
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
 	/* Re-run the chain: prices may have moved since the client looked
@@ -595,7 +564,7 @@ step_complete(struct db *db, struct order_head *o, struct json_object *body,
 	paid = strcmp(o->checkout, "payment_skipped") == 0;
 	pl.expected = expected;
 	pl.free = paid;
-	pl.notes = notes;
+	pl.notes = in->notes;
 	rc.place = &pl;
 	e = order_recompute(db, id, &rc);
 	set_snapshot(out, rc.snapshot);
@@ -846,7 +815,7 @@ struct put_ctx {
 	int64_t id;
 	const struct creds *creds;
 	enum step step;
-	struct json_object *body;
+	const struct step_in *in;
 	struct verr *v;
 	struct step_out *out;
 	struct json_object **snapshot;
@@ -872,16 +841,16 @@ put_tx(struct db *db, void *arg)
 		return e;
 	switch (c->step) {
 	case STEP_ADDRESS:
-		e = step_address(db, &h, c->body, c->v, c->out);
+		e = step_address(db, &h, c->in, c->v, c->out);
 		break;
 	case STEP_SHIPPING:
-		e = step_shipping(db, &h, c->body, c->v, c->out);
+		e = step_shipping(db, &h, c->in, c->v, c->out);
 		break;
 	case STEP_PAYMENT:
-		e = step_payment(db, &h, c->body, c->v, c->out);
+		e = step_payment(db, &h, c->in, c->v, c->out);
 		break;
 	case STEP_FINALIZE:
-		e = step_complete(db, &h, c->body, c->v, c->out);
+		e = step_complete(db, &h, c->in, c->v, c->out);
 		break;
 	default: /* Purchase is answered before any transaction. */
 		e = step_refuse(&h, c->out);
@@ -900,10 +869,18 @@ put_tx(struct db *db, void *arg)
 
 enum err
 step_put(struct db *db, int64_t id, const struct creds *creds, enum step s,
-	 struct json_object *body, struct verr *v, struct step_out *out,
+	 const struct step_in *in, struct verr *v, struct step_out *out,
 	 struct json_object **snapshot, order_answer_fn *answer, void *arg)
 {
-	struct put_ctx c = {id, creds, s, body, v, out, snapshot, answer, arg};
+	struct put_ctx c = {id, creds, s, in, v, out, snapshot, answer, arg};
 
 	return db_tx(db, put_tx, &c);
+}
+
+void
+step_in_free(struct step_in *in)
+{
+	verr_free(&in->decoded);
+	verr_free(&in->ship.shape);
+	verr_free(&in->bill.shape);
 }

@@ -13,6 +13,7 @@
 
 #include "checkout.h"
 #include "db.h"
+#include "input.h"
 #include "order.h"
 #include "valid.h"
 
@@ -27,21 +28,26 @@ struct step_out {
 	struct json_object *snapshot;
 };
 
-/* Addressing: shippingAddress, billingAddress, email. */
+/*
+ * The steps take in (src/input.h) and add the fields they refuse to v as
+ * (field, code), after in->decoded; ERR_VALIDATION_FAILED then.
+ */
+/* Addressing: in->ship, in->bill, in->email. */
 enum err step_address(struct db *db, struct order_head *o,
-		      struct json_object *body, struct verr *v,
+		      const struct step_in *in, struct verr *v,
 		      struct step_out *out);
-/* Shipping: shipments[0].method (id or code). */
+/* Shipping: in->method (id, code or carrier:<service>). */
 enum err step_shipping(struct db *db, struct order_head *o,
-		       struct json_object *body, struct verr *v,
+		       const struct step_in *in, struct verr *v,
 		       struct step_out *out);
-/* Payment selection: payments[0].method (id or code). */
+/* Payment selection: in->method (id or code). */
 enum err step_payment(struct db *db, struct order_head *o,
-		      struct json_object *body, struct verr *v,
+		      const struct step_in *in, struct verr *v,
 		      struct step_out *out);
-/* Finalize: completes (SPEC 1, "Completing"); harmless when completed. */
+/* Finalize: completes (SPEC 1, "Completing"); harmless when completed.
+ * in->notes, in->expected. */
 enum err step_complete(struct db *db, struct order_head *o,
-		       struct json_object *body, struct verr *v,
+		       const struct step_in *in, struct verr *v,
 		       struct step_out *out);
 /* The answer of GET /api/checkouts/{id} for the order's state; outside
  * any transaction (in `addressed`, a carrier may be asked, with curl). */
@@ -58,7 +64,7 @@ enum err step_place_skip(struct db *db, struct order_head *o,
 
 /*
  * Runs checkout step s (not STEP_PURCHASE, which is refused like a step
- * the state does not allow) of order id for creds with body, in one
+ * the state does not allow) of order id for creds with in, in one
  * transaction with the order row locked. On ERR_OK *snapshot is the order
  * afterwards (owned by the caller, who frees it whatever the result) and,
  * unless out->total_changed, answer(arg, *snapshot) was called before
@@ -68,7 +74,7 @@ enum err step_place_skip(struct db *db, struct order_head *o,
  * out.
  */
 enum err step_put(struct db *db, int64_t id, const struct creds *creds,
-		  enum step s, struct json_object *body, struct verr *v,
+		  enum step s, const struct step_in *in, struct verr *v,
 		  struct step_out *out, struct json_object **snapshot,
 		  order_answer_fn *answer, void *arg);
 

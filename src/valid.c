@@ -17,6 +17,91 @@ verr_add(struct verr *v, const char *field, const char *message)
 	json_object_array_add(v->errors, e);
 }
 
+/* The core's messages, by code (V_LENGTH's takes its arg). */
+static const char *const vcode_text[V__MAX] = {
+    [V_REQUIRED] = "is required",
+    [V_NOT_TEXT] = "must be a string",
+    [V_LENGTH] = "must be 1 to %zu characters",
+    [V_CONTROL] = "must not hold control characters",
+    [V_UTF8] = "must be UTF-8",
+    [V_COUNTRY] = "must be an ISO 3166-1 alpha-2 code",
+    [V_EMAIL] = "must be an email address",
+    [V_NEEDS_SHIPPING] = "is required: items need shipping",
+    [V_CART_EMPTY] = "the cart is empty",
+    [V_ORDER_EMPTY] = "the order is empty",
+    [V_GUEST_EMAIL] = "is required to complete a guest order",
+    [V_NO_METHOD] = "no such method",
+    [V_NO_METHOD_HERE] = "no such method for this address",
+};
+
+void
+vcode_message(enum vcode code, size_t arg, char *buf, size_t len)
+{
+	if (code == V_LENGTH)
+		snprintf(buf, len, vcode_text[V_LENGTH], arg);
+	else
+		snprintf(buf, len, "%s", vcode_text[code]);
+}
+
+/*
+ * A core error waits for its name as {"field": f, "code": code,
+ * "message"}, f and code as integers; verr_name makes it {"field":
+ * name, "message"}, as the dialect's own errors are.
+ */
+void
+verr_core(struct verr *v, enum field f, enum vcode code, size_t arg)
+{
+	struct json_object *e = json_object_new_object();
+	char msg[64];
+
+	if (v->errors == NULL)
+		v->errors = json_object_new_array();
+	vcode_message(code, arg, msg, sizeof(msg));
+	json_object_object_add(e, "field", json_object_new_int(f));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(e, "code", json_object_new_int(code));
+	json_object_array_add(v->errors, e);
+}
+
+void
+verr_name(struct verr *v, verr_name_fn *name, void *arg)
+{
+	size_t i,
+	    n = v->errors != NULL ? json_object_array_length(v->errors) : 0;
+	char buf[96];
+
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v->errors, i);
+		struct json_object *f = json_object_object_get(e, "field");
+		struct json_object *c = json_object_object_get(e, "code");
+
+		if (!json_object_is_type(f, json_type_int) || c == NULL)
+			continue;
+		/* Replaced in place: the key keeps its position. */
+		json_object_object_add(
+		    e, "field",
+		    json_object_new_string(name(arg, json_object_get_int(f),
+						json_object_get_int(c), buf,
+						sizeof(buf))));
+		json_object_object_del(e, "code");
+	}
+}
+
+void
+verr_append(struct verr *v, const struct verr *from)
+{
+	size_t i, n = from->errors != NULL
+			  ? json_object_array_length(from->errors)
+			  : 0;
+
+	if (n > 0 && v->errors == NULL)
+		v->errors = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(
+		    v->errors, json_object_get(
+				   json_object_array_get_idx(from->errors, i)));
+}
+
 int
 valid_int(struct json_object *obj, const char *key, const char *field,
 	  int64_t min, int64_t max, int64_t def, int64_t *out, struct verr *v)
@@ -139,44 +224,70 @@ utf8_ok(const unsigned char *p, size_t n)
 	return 1;
 }
 
+/* Which check text s (n bytes) fails: V__MAX when none. */
+static enum vcode
+text_code(const char *s, size_t n, size_t max)
+{
+	size_t i, chars;
+
+	/* Limits are in characters: count the bytes that start one. */
+	for (i = 0, chars = 0; i < n; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	if (n == 0 || chars > max)
+		return V_LENGTH;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return V_CONTROL;
+	if (!utf8_ok((const unsigned char *)s, n))
+		return V_UTF8;
+	return V__MAX;
+}
+
+struct text
+valid_text_of(struct json_object *obj, const char *key)
+{
+	struct json_object *f = json_object_object_get(obj, key);
+	struct text t = {NULL, 0, f != NULL};
+
+	if (json_object_is_type(f, json_type_string)) {
+		t.s = json_object_get_string(f);
+		t.len = (size_t)json_object_get_string_len(f);
+	}
+	return t;
+}
+
+int
+valid_text(const struct text *t, enum field f, size_t max, struct verr *v)
+{
+	enum vcode c;
+
+	if (!t->given)
+		return 0;
+	c = t->s == NULL ? V_NOT_TEXT : text_code(t->s, t->len, max);
+	if (c == V__MAX)
+		return 0;
+	verr_core(v, f, c, max);
+	return -1;
+}
+
 int
 valid_str(struct json_object *obj, const char *key, const char *field,
 	  size_t max, const char **out, struct verr *v)
 {
-	struct json_object *f = json_object_object_get(obj, key);
-	const char *s;
-	size_t n, i, chars;
+	struct text t = valid_text_of(obj, key);
+	enum vcode c;
+	char msg[64];
 
 	*out = NULL;
-	if (f == NULL)
+	if (!t.given)
 		return 0;
-	if (!json_object_is_type(f, json_type_string)) {
-		verr_add(v, field, "must be a string");
-		return -1;
-	}
-	s = json_object_get_string(f);
-	n = (size_t)json_object_get_string_len(f);
-	/* Limits are in characters: count the bytes that start one. */
-	for (i = 0, chars = 0; i < n; i++)
-		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
-	if (n == 0 || chars > max) {
-		char msg[64];
-
-		snprintf(msg, sizeof(msg), "must be 1 to %zu characters", max);
+	c = t.s == NULL ? V_NOT_TEXT : text_code(t.s, t.len, max);
+	if (c != V__MAX) {
+		vcode_message(c, max, msg, sizeof(msg));
 		verr_add(v, field, msg);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			verr_add(v, field, "must not hold control characters");
-			return -1;
-		}
-	}
-	if (!utf8_ok((const unsigned char *)s, n)) {
-		verr_add(v, field, "must be UTF-8");
-		return -1;
-	}
-	*out = s;
+	*out = t.s;
 	return 0;
 }
 

@@ -14,8 +14,83 @@ struct verr {
 	struct json_object *errors; /* NULL while there is none. */
 };
 
-/* Records that field failed with message. */
+/* The parts of an address, in the order they are checked. */
+enum addr_part {
+	ADDR_FIRST_NAME,
+	ADDR_LAST_NAME,
+	ADDR_COMPANY,
+	ADDR_STREET,
+	ADDR_CITY,
+	ADDR_POSTCODE,
+	ADDR_COUNTRY,
+	ADDR_PROVINCE,
+	ADDR_PHONE,
+	ADDR__MAX
+};
+
+/*
+ * The fields the core checks. The core reports a field error as (field,
+ * code) and knows no dialect's names for them: each dialect names them in
+ * its own words (verr_name). An address's parts follow it, in enum
+ * addr_part's order (F_SHIP_ADDRESS + 1 + ADDR_CITY is its city).
+ */
+enum field {
+	F_ITEMS,
+	F_EMAIL,
+	F_SHIP_METHOD,
+	F_PAY_METHOD,
+	F_SHIP_ADDRESS,
+	F_BILL_ADDRESS = F_SHIP_ADDRESS + 1 + ADDR__MAX,
+	F__MAX = F_BILL_ADDRESS + 1 + ADDR__MAX
+};
+
+/* What is wrong with a field (the message: vcode_message). */
+enum vcode {
+	V_REQUIRED,
+	V_NOT_TEXT,
+	V_LENGTH, /* arg: the most characters */
+	V_CONTROL,
+	V_UTF8,
+	V_COUNTRY,
+	V_EMAIL,
+	V_NEEDS_SHIPPING,
+	V_CART_EMPTY,
+	V_ORDER_EMPTY,
+	V_GUEST_EMAIL,
+	V_NO_METHOD,
+	V_NO_METHOD_HERE,
+	V__MAX
+};
+
+/* A text value as a dialect decoded it. */
+struct text {
+	const char *s; /* NULL: absent, or given but not text */
+	size_t len;    /* bytes at s (not NUL-terminated there, maybe) */
+	int given;     /* present, text or not */
+};
+
+/* Records that field failed with message (a dialect's own name). */
 void verr_add(struct verr *v, const char *field, const char *message);
+/* Records the core's error code for field f (arg: see enum vcode). */
+void verr_core(struct verr *v, enum field f, enum vcode code, size_t arg);
+/* The core's English message for code with arg, into buf. */
+void vcode_message(enum vcode code, size_t arg, char *buf, size_t len);
+/* Names every core error of v as the dialect does: name(arg, f, code)
+ * returns the name (static, or in buf of len bytes). */
+typedef const char *verr_name_fn(void *arg, enum field f, enum vcode code,
+				 char *buf, size_t len);
+void verr_name(struct verr *v, verr_name_fn *name, void *arg);
+/* Adds a copy of every error of from to v, in order. */
+void verr_append(struct verr *v, const struct verr *from);
+/*
+ * The core's check of a text t for field f: 1..max characters, no
+ * control characters, UTF-8; V_NOT_TEXT when given but not text. Returns 0
+ * when valid or absent.
+ */
+int valid_text(const struct text *t, enum field f, size_t max, struct verr *v);
+/* Decodes key of obj as a struct text (pointing into obj); JSON null is
+ * absent. */
+struct text valid_text_of(struct json_object *obj, const char *key);
 /*
  * Reads integer key of obj (a JSON integer, or a decimal string as forms
  * send) into *out; def when absent. Out of [min, max] (also past int64),

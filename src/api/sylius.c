@@ -255,15 +255,150 @@ api_cart_coupon(struct request *req)
 
 /* Checkout steps: PUT and GET /api/checkouts/{id}. */
 
+/* An address's keys, by part, and the other spelling a part may come in
+ * (read when the first is absent). */
+static const char *const addr_keys[ADDR__MAX] = {
+    "firstName", "lastName", "company",	 "street", "city",
+    "postcode",	 "country",  "province", "phone",
+};
+static const char *const addr_alt[ADDR__MAX] = {
+    [ADDR_COUNTRY] = "countryCode",
+    [ADDR_PROVINCE] = "provinceCode",
+};
+
 struct put_ctx {
 	struct request *req;
 	int64_t id;
 	struct creds creds;
 	enum step step;
+	struct step_in in;
+	unsigned alt[2]; /* by address, a bit per part read from addr_alt */
 	struct verr v;
 	struct step_out out;
 	struct json_object *snapshot;
 };
+
+/* Whether k is one of an address's keys. */
+static int
+addr_key(const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < ADDR__MAX; i++)
+		if (strcmp(k, addr_keys[i]) == 0 ||
+		    (addr_alt[i] != NULL && strcmp(k, addr_alt[i]) == 0))
+			return 1;
+	return 0;
+}
+
+static void
+decode_address(struct json_object *a, const char *name, struct address *out,
+	       unsigned *alt)
+{
+	char field[96];
+	size_t i;
+
+	if (a == NULL)
+		return;
+	out->has = ADDRESS_UNREADABLE;
+	if (!json_object_is_type(a, json_type_object)) {
+		verr_add(&out->shape, name, "must be an object");
+		return;
+	}
+	out->has = ADDRESS_GIVEN;
+	json_object_object_foreach(a, k, val)
+	{
+		(void)val;
+		snprintf(field, sizeof(field), "%s.%s", name, k);
+		if (!addr_key(k))
+			verr_add(&out->shape, field, "unknown field");
+	}
+	for (i = 0; i < ADDR__MAX; i++) {
+		const char *key = addr_keys[i];
+
+		if (json_object_object_get(a, key) == NULL &&
+		    addr_alt[i] != NULL &&
+		    json_object_object_get(a, addr_alt[i]) != NULL) {
+			key = addr_alt[i];
+			*alt |= 1u << i;
+		}
+		out->part[i] = valid_text_of(a, key);
+	}
+}
+
+/* A selection step's list: one entry naming a method (id or code). */
+static void
+decode_method(struct json_object *body, const char *list, struct step_in *in)
+{
+	struct json_object *a = json_object_object_get(body, list), *m;
+	char field[64];
+
+	snprintf(field, sizeof(field), "%s[0].method", list);
+	if (!json_object_is_type(a, json_type_array) ||
+	    json_object_array_length(a) != 1) {
+		verr_add(&in->decoded, list,
+			 "must be a list of one entry per proposed item");
+		return;
+	}
+	m = json_object_array_get_idx(a, 0);
+	if (!json_object_is_type(m, json_type_object))
+		verr_add(&in->decoded, field, "is required");
+	else
+		valid_ref(m, "method", field, in->method, sizeof(in->method),
+			  &in->decoded);
+}
+
+/* The body of step c->step as the core's input. */
+static void
+decode_step(struct json_object *body, struct put_ctx *c)
+{
+	struct step_in *in = &c->in;
+
+	in->expected = -1;
+	if (c->step == STEP_ADDRESS) {
+		decode_address(json_object_object_get(body, "shippingAddress"),
+			       "shippingAddress", &in->ship, &c->alt[0]);
+		decode_address(json_object_object_get(body, "billingAddress"),
+			       "billingAddress", &in->bill, &c->alt[1]);
+		in->email = valid_text_of(body, "email");
+	} else if (c->step == STEP_SHIPPING || c->step == STEP_PAYMENT) {
+		decode_method(
+		    body, c->step == STEP_SHIPPING ? "shipments" : "payments",
+		    in);
+	} else if (c->step == STEP_FINALIZE) {
+		valid_str(body, "notes", "notes", 1000, &in->notes,
+			  &in->decoded);
+		valid_int(body, "expectedTotal", "expectedTotal", 0, INT64_MAX,
+			  -1, &in->expected, &in->decoded);
+	}
+}
+
+/* The canonical names of the core's fields (verr_name); a part read from
+ * its other spelling is named so, but for its country code's check. */
+static const char *
+field_name(void *arg, enum field f, enum vcode code, char *buf, size_t len)
+{
+	static const char *const names[F__MAX] = {
+	    [F_ITEMS] = "items",
+	    [F_EMAIL] = "email",
+	    [F_SHIP_METHOD] = "shipments[0].method",
+	    [F_PAY_METHOD] = "payments[0].method",
+	    [F_SHIP_ADDRESS] = "shippingAddress",
+	    [F_BILL_ADDRESS] = "billingAddress",
+	};
+	const struct put_ctx *c = arg;
+	int bill = f > F_BILL_ADDRESS;
+	enum field base = bill ? F_BILL_ADDRESS : F_SHIP_ADDRESS;
+	size_t part = (size_t)(f - base - 1);
+
+	if (f <= F_SHIP_ADDRESS || f == F_BILL_ADDRESS)
+		return names[f];
+	snprintf(buf, len, "%s.%s", names[base],
+		 (c->alt[bill] >> part & 1) && code != V_COUNTRY
+		     ? addr_alt[part]
+		     : addr_keys[part]);
+	return buf;
+}
 
 /* Answered inside the step's transaction (idem.c), as answer_cart. */
 static void
@@ -278,7 +413,7 @@ answer_step(void *arg, struct json_object *snapshot)
 static enum err
 run_step(struct request *req, struct put_ctx *c)
 {
-	return step_put(req->db, c->id, &c->creds, c->step, req->json, &c->v,
+	return step_put(req->db, c->id, &c->creds, c->step, &c->in, &c->v,
 			&c->out, &c->snapshot, answer_step, c);
 }
 
@@ -293,24 +428,12 @@ run_step(struct request *req, struct put_ctx *c)
 static enum err
 carrier_before(struct request *req, struct put_ctx *c, int expired)
 {
-	struct json_object *list =
-	    json_object_object_get(req->json, "shipments");
-	struct json_object *m = json_object_is_type(list, json_type_array) &&
-					json_object_array_length(list) > 0
-				    ? json_object_array_get_idx(list, 0)
-				    : NULL;
-	struct json_object *mv = json_object_is_type(m, json_type_object)
-				     ? json_object_object_get(m, "method")
-				     : NULL;
-	const char *ref = json_object_is_type(mv, json_type_string)
-			      ? json_object_get_string(mv)
-			      : NULL;
 	struct order_head h;
 	struct quotes *q;
 	enum err e;
 
-	if (!(c->step == STEP_SHIPPING && ref != NULL &&
-	      strncmp(ref, "carrier:", 8) == 0) &&
+	if (!(c->step == STEP_SHIPPING &&
+	      strncmp(c->in.method, "carrier:", 8) == 0) &&
 	    !(c->step == STEP_FINALIZE && expired))
 		return ERR_OK;
 	e = order_authorize(req->db, c->id, &c->creds, 0, &h);
@@ -389,6 +512,7 @@ api_checkout_put(struct request *req)
 		return ERR_OK;
 	if (c.step == STEP_PURCHASE)
 		return answer_purchase(req, c.id, &c.creds);
+	decode_step(req->json, &c);
 	e = carrier_before(req, &c, 0);
 	if (e == ERR_OK)
 		e = run_step(req, &c);
@@ -406,8 +530,10 @@ api_checkout_put(struct request *req)
 			    "the total changed: review the order and finalize "
 			    "again",
 			    extra);
-	} else if (e == ERR_VALIDATION_FAILED && verr_answer(req, &c.v)) {
-		e = ERR_OK;
+	} else if (e == ERR_VALIDATION_FAILED) {
+		verr_name(&c.v, field_name, &c);
+		if (verr_answer(req, &c.v))
+			e = ERR_OK;
 	} else if (e == ERR_INVALID_TRANSITION || e == ERR_OUT_OF_STOCK) {
 		res_problem(req, e,
 			    e == ERR_OUT_OF_STOCK
@@ -421,6 +547,7 @@ api_checkout_put(struct request *req)
 	json_object_put(c.out.extra);
 	json_object_put(c.out.snapshot);
 	verr_free(&c.v);
+	step_in_free(&c.in);
 	return e;
 }
 
