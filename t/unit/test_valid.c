@@ -153,13 +153,97 @@ test_int(void **state)
 	}
 }
 
+/* The core's text check, by case: the code it reports (V__MAX: none). */
+static const struct {
+	struct text t;
+	size_t max;
+	enum vcode want;
+} texts[] = {
+    {{NULL, 0, 0}, 5, V__MAX},
+    {{NULL, 0, 1}, 5, V_NOT_TEXT},
+    {{"abc", 3, 1}, 5, V__MAX},
+    {{"", 0, 1}, 5, V_LENGTH},
+    {{"abcdef", 6, 1}, 5, V_LENGTH},
+    {{"abcdef", 2, 1}, 5, V__MAX}, /* only len bytes are the text */
+    {{"\xc3\xa9\xc3\xa9", 4, 1}, 2, V__MAX},
+    {{"a\tb", 3, 1}, 5, V_CONTROL},
+    {{"a\0b", 3, 1}, 5, V_CONTROL},
+    {{"a\x7f", 2, 1}, 5, V_CONTROL},
+    {{"\xff", 1, 1}, 5, V_UTF8},
+    {{"\xed\xa0\x80", 3, 1}, 5, V_UTF8},
+};
+
+static void
+test_text(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct verr v = {0};
+		int rc = valid_text(&texts[i].t, F_EMAIL, texts[i].max, &v);
+		struct json_object *e;
+		char want[64];
+
+		if ((rc == 0) != (texts[i].want == V__MAX))
+			fail_msg("case %zu: %d", i, rc);
+		if (rc != 0) {
+			e = json_object_array_get_idx(v.errors, 0);
+			vcode_message(texts[i].want, texts[i].max, want,
+				      sizeof(want));
+			assert_string_equal(
+			    json_object_get_string(
+				json_object_object_get(e, "message")),
+			    want);
+			assert_int_equal(json_object_get_int(
+					     json_object_object_get(e, "code")),
+					 texts[i].want);
+		}
+		verr_free(&v);
+	}
+}
+
+static const char *
+names(void *arg, enum field f, enum vcode code, char *buf, size_t len)
+{
+	(void)arg;
+	snprintf(buf, len, "f%d.c%d", (int)f, (int)code);
+	return buf;
+}
+
+/* Core errors keep their place among a dialect's own; once named they
+ * read as those do: {"field", "message"}, nothing else. */
+static void
+test_name(void **state)
+{
+	struct verr v = {0}, w = {0};
+	struct json_object *e;
+
+	(void)state;
+	verr_add(&w, "shape", "unknown field");
+	verr_core(&v, F_ITEMS, V_CART_EMPTY, 0);
+	verr_append(&v, &w);
+	verr_core(&v, F_BILL_ADDRESS + 1 + ADDR_POSTCODE, V_LENGTH, 32);
+	verr_name(&v, names, NULL);
+	assert_string_equal(
+	    json_object_to_json_string_ext(v.errors, JSON_C_TO_STRING_PLAIN),
+	    "[{\"field\":\"f0.c8\",\"message\":\"the cart is "
+	    "empty\"},{\"field\":\"shape\",\"message\":"
+	    "\"unknown field\"},{\"field\":\"f20.c2\","
+	    "\"message\":\"must be 1 to 32 characters\"}]");
+	e = json_object_array_get_idx(v.errors, 1);
+	assert_ptr_equal(e, json_object_array_get_idx(w.errors, 0));
+	verr_free(&v);
+	verr_free(&w);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_email),
-	    cmocka_unit_test(test_country),
-	    cmocka_unit_test(test_int),
+	    cmocka_unit_test(test_email), cmocka_unit_test(test_country),
+	    cmocka_unit_test(test_int),	  cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
