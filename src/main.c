@@ -62,7 +62,7 @@ reload(void)
 	if (log_open(config_str("log.file"), config_str("log.format"), err,
 		     sizeof(err)) != 0)
 		log_error("SIGHUP: %s (still writing where it was)", err);
-	log_info("SIGHUP: configuration %s read again, log reopened",
+	log_info("SIGHUP received: configuration %s read again, log reopened",
 		 conf != NULL ? conf : "(none)");
 	if (applied[0])
 		log_info("config: changed now: %s", applied);

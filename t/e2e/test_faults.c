@@ -241,7 +241,7 @@ test_oversized_body_spares_other_clients(void **state)
 }
 
 static void
-test_sighup_is_logged_and_ignored(void **state)
+test_sighup_keeps_the_service_answering(void **state)
 {
 	long pid = stack_pid("checkoutd");
 	struct buf log = {0};
@@ -377,7 +377,7 @@ main(void)
 	    cmocka_unit_test(test_socket_open_to_nginx_group_only),
 	    cmocka_unit_test(test_silent_peers_take_no_worker),
 	    cmocka_unit_test(test_oversized_body_spares_other_clients),
-	    cmocka_unit_test(test_sighup_is_logged_and_ignored),
+	    cmocka_unit_test(test_sighup_keeps_the_service_answering),
 	    cmocka_unit_test(test_database_killed_keys_retry_at_once),
 	};
 

@@ -187,7 +187,7 @@ test_spawn_fcgi_logs_to_file_and_sighup_reopens(void **state)
 		 "sed -i 's/^format = text$/format = json/' '%s'", conf);
 	assert_int_equal(sh(cmd), 0);
 	assert_int_equal(kill((pid_t)pid, SIGHUP), 0);
-	if (!wait_for(log, "\"level\":\"info\",\"msg\":\"SIGHUP: "
+	if (!wait_for(log, "\"level\":\"info\",\"msg\":\"SIGHUP received: "
 			   "configuration "))
 		fail_msg("no SIGHUP line in a new %s", log);
 	assert_true(
