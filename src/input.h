@@ -1,9 +1,10 @@
 /*
- * The core's typed inputs: what a checkout step takes, as C values. A
- * dialect decodes its own body into these (src/api/sylius.c for the
- * canonical API); place_order and seed 003's import fill them directly.
- * The core checks them and reports a field error as (enum field, enum
- * vcode) (src/valid.h): it never sees a dialect's JSON or its names.
+ * The core's typed inputs: what a checkout step, a cart's line and a
+ * purchase take, as C values. A dialect decodes its own body into these
+ * (src/api/sylius_fields.c for the canonical API); place_order and seed
+ * 003's import fill them directly. The core checks them and reports a field
+ * error as (enum field, enum vcode) (src/valid.h): it never sees a dialect's
+ * JSON or its names.
  */
 #ifndef CHECKOUTD_INPUT_H
 #define CHECKOUTD_INPUT_H
@@ -47,5 +48,26 @@ struct step_in {
 
 /* Frees what in holds (its errors); in stays usable, empty of them. */
 void step_in_free(struct step_in *in);
+
+/* A cart's line: a variant and how many of it. */
+struct line_in {
+	const char *variant; /* its id or code (borrowed) */
+	int64_t quantity;
+};
+
+/*
+ * A purchase's card or payment token (SPEC 2.7): a payment token (a
+ * provider's PaymentMethod id) or the card's fields, as the dialect
+ * decoded them; the core checks them (card_check, src/purchase.h).
+ */
+struct card_in {
+	struct text token; /* the payment token */
+	struct text name;  /* the cardholder's name */
+	struct text type;  /* the kind of payment named: checked, not used */
+	/* Digits with optional spaces or dashes (a JSON integer as its
+	 * digits): s NULL when given as anything else. */
+	struct text number, cvc;
+	struct whole exp_month, exp_year;
+};
 
 #endif

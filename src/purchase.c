@@ -53,73 +53,95 @@ card_brand(const char *d)
 	return "unknown";
 }
 
-/* Copies the digits of key's value (a string with optional spaces or
- * dashes, or a JSON integer) into out; -1 when anything else is in it or
- * the count is outside [min, max]. */
+/* Copies the digits of t (optional spaces or dashes between them) into
+ * out; -1 when anything else is in it, it is absent, or the count is
+ * outside [min, max]. */
 static int
-digits_of(struct json_object *body, const char *key, char *out, size_t min,
-	  size_t max)
+digits_of(const struct text *t, char *out, size_t min, size_t max)
 {
-	struct json_object *o = json_object_object_get(body, key);
-	const char *s;
-	size_t n = 0;
+	size_t n = 0, i;
 
-	if (o == NULL)
+	if (t->s == NULL)
 		return -1;
-	if (!json_object_is_type(o, json_type_string) &&
-	    !json_object_is_type(o, json_type_int))
-		return -1;
-	for (s = json_object_get_string(o); *s != '\0'; s++) {
-		if (*s == ' ' || *s == '-')
+	for (i = 0; i < t->len && t->s[i] != '\0'; i++) {
+		if (t->s[i] == ' ' || t->s[i] == '-')
 			continue;
-		if (*s < '0' || *s > '9' || n == max)
+		if (t->s[i] < '0' || t->s[i] > '9' || n == max)
 			return -1;
-		out[n++] = *s;
+		out[n++] = t->s[i];
 	}
 	out[n] = '\0';
 	return n >= min ? 0 : -1;
 }
 
+/* Checks w for field f, into *out (0 when absent): an integer in [min,
+ * max], else code range. */
+static int
+whole_check(const struct whole *w, enum field f, enum vcode range, int64_t min,
+	    int64_t max, int64_t *out, struct verr *v)
+{
+	*out = 0;
+	if (w->has == WHOLE_ABSENT)
+		return 0;
+	if (w->has == WHOLE_NULL || w->has == WHOLE_NOT_INT) {
+		verr_core(v, f, V_NOT_INT, 0);
+		return -1;
+	}
+	if (w->has == WHOLE_OVER || w->v < min || w->v > max) {
+		verr_core(v, f, range, 0);
+		return -1;
+	}
+	*out = w->v;
+	return 0;
+}
+
+/* Whether w is missing (absent, or null). */
+static int
+whole_missing(const struct whole *w)
+{
+	return w->has == WHOLE_ABSENT || w->has == WHOLE_NULL;
+}
+
 void
-card_read(struct json_object *body, time_t now, struct card *c, char brand[16],
-	  char last4[5], struct verr *v)
+card_check(const struct card_in *in, time_t now, struct card *c, char brand[16],
+	   char last4[5], struct verr *v)
 {
 	struct tm tm;
 	int64_t year;
 
 	memset(c, 0, sizeof(*c));
 	brand[0] = last4[0] = '\0';
-	if (valid_str(body, "paymentToken", "paymentToken", 255, &c->token,
-		      v) != 0)
+	if (valid_text(&in->token, F_CARD_TOKEN, 255, v) != 0)
 		return;
-	valid_str(body, "cardholderName", "cardholderName", 255, &c->name, v);
-	valid_str(body, "type", "type", 32, &(const char *){NULL}, v);
+	c->token = in->token.s;
+	if (valid_text(&in->name, F_CARD_NAME, 255, v) == 0)
+		c->name = in->name.s;
+	valid_text(&in->type, F_CARD_TYPE, 32, v);
 	if (c->token != NULL) {
-		if (json_object_object_get(body, "number") != NULL)
-			verr_add(v, "paymentToken",
-				 "send either a token or card fields");
+		if (in->number.given)
+			verr_core(v, F_CARD_TOKEN, V_TOKEN_AND_CARD, 0);
 		return;
 	}
-	if (digits_of(body, "number", c->number, 12, 19) != 0 ||
+	if (digits_of(&in->number, c->number, 12, 19) != 0 ||
 	    !card_luhn(c->number))
-		verr_add(v, "number", "is not a valid card number");
-	if (digits_of(body, "securityCode", c->cvc, 3, 4) != 0)
-		verr_add(v, "securityCode", "must be 3 or 4 digits");
+		verr_core(v, F_CARD_NUMBER, V_CARD_NUMBER, 0);
+	if (digits_of(&in->cvc, c->cvc, 3, 4) != 0)
+		verr_core(v, F_CARD_CVC, V_CVC, 0);
 	gmtime_r(&now, &tm);
-	if (json_object_object_get(body, "expiryMonth") == NULL)
-		verr_add(v, "expiryMonth", "is required");
-	if (json_object_object_get(body, "expiryYear") == NULL)
-		verr_add(v, "expiryYear", "is required");
-	if (valid_int(body, "expiryMonth", "expiryMonth", 1, 12, 0,
-		      &c->exp_month, v) == 0 &&
-	    valid_int(body, "expiryYear", "expiryYear", 0, 9999, 0, &year, v) ==
-		0 &&
+	if (whole_missing(&in->exp_month))
+		verr_core(v, F_CARD_EXP_MONTH, V_REQUIRED, 0);
+	if (whole_missing(&in->exp_year))
+		verr_core(v, F_CARD_EXP_YEAR, V_REQUIRED, 0);
+	if (whole_check(&in->exp_month, F_CARD_EXP_MONTH, V_MONTH, 1, 12,
+			&c->exp_month, v) == 0 &&
+	    whole_check(&in->exp_year, F_CARD_EXP_YEAR, V_YEAR, 0, 9999, &year,
+			v) == 0 &&
 	    c->exp_month != 0) {
 		c->exp_year = year < 100 ? 2000 + year : year;
 		if (c->exp_year < tm.tm_year + 1900 ||
 		    (c->exp_year == tm.tm_year + 1900 &&
 		     c->exp_month < tm.tm_mon + 1))
-			verr_add(v, "expiryYear", "the card has expired");
+			verr_core(v, F_CARD_EXP_YEAR, V_EXPIRED, 0);
 	}
 	if (v->errors == NULL) {
 		snprintf(brand, 16, "%s", card_brand(c->number));
@@ -477,7 +499,7 @@ snap_tx(struct db *db, void *arg)
 
 enum err
 purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
-	 struct json_object *body, int resumed, struct verr *v,
+	 const struct card_in *in, int resumed, struct verr *v,
 	 struct purchase_out *out)
 {
 	struct prep c = {
@@ -487,7 +509,7 @@ purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
 	int entered = 0, round, result;
 	enum err e = ERR_OK;
 
-	card_read(body, time(NULL), &card, brand, last4, v);
+	card_check(in, time(NULL), &card, brand, last4, v);
 	if (v->errors != NULL) {
 		e = ERR_VALIDATION_FAILED;
 		goto done;

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "db.h"
+#include "input.h"
 #include "order.h"
 #include "stripe.h"
 #include "valid.h"
@@ -24,19 +25,20 @@ struct purchase_out {
 };
 
 /*
- * Reads the card fields or paymentToken of body into *c (pointing into
- * body), checking them (Luhn, expiry against now, CVC): every failure is
- * added to v. brand and last4 (5 bytes) get what may be kept.
+ * Checks the card or payment token of in into *c (pointing into in's
+ * texts): the token's or name's text, one of a token or a card, the
+ * number (Luhn), the CVC, the expiry against now. Every failure is added
+ * to v as (field, code). brand and last4 (5 bytes) get what may be kept.
  */
-void card_read(struct json_object *body, time_t now, struct card *c,
-	       char brand[16], char last4[5], struct verr *v);
+void card_check(const struct card_in *in, time_t now, struct card *c,
+		char brand[16], char last4[5], struct verr *v);
 /* Whether digits (only digits) pass the Luhn check. */
 int card_luhn(const char *digits);
 /* "visa", "mastercard", "amex", "discover" or "unknown". */
 const char *card_brand(const char *digits);
 
 /*
- * Pays order id with the card or token of body for the holder of creds.
+ * Pays order id with the card or token of card for the holder of creds.
  * curl: the worker's handle. ERR_OK: out->snapshot is the paid (or
  * waiting-for-3-D-Secure) order. Otherwise the error to answer, with
  * out->extra / retry_after where they apply. resumed: this is the
@@ -44,7 +46,7 @@ const char *card_brand(const char *digits);
  * order found paid then is that purchase's success, answered as such.
  */
 enum err purchase(struct db *db, void *curl, int64_t id,
-		  const struct creds *creds, struct json_object *body,
+		  const struct creds *creds, const struct card_in *card,
 		  int resumed, struct verr *v, struct purchase_out *out);
 
 /*

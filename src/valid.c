@@ -17,7 +17,8 @@ verr_add(struct verr *v, const char *field, const char *message)
 	json_object_array_add(v->errors, e);
 }
 
-/* The core's messages, by code (V_LENGTH's takes its arg). */
+/* The core's messages, by code (V_LENGTH's and V_AVAILABLE's take their
+ * arg). */
 static const char *const vcode_text[V__MAX] = {
     [V_REQUIRED] = "is required",
     [V_NOT_TEXT] = "must be a string",
@@ -32,13 +33,25 @@ static const char *const vcode_text[V__MAX] = {
     [V_GUEST_EMAIL] = "is required to complete a guest order",
     [V_NO_METHOD] = "no such method",
     [V_NO_METHOD_HERE] = "no such method for this address",
+    [V_NOT_INT] = "must be an integer",
+    [V_LINE_MAX] = "a line holds at most 9999 units",
+    [V_AVAILABLE] = "only %zu available",
+    [V_NO_VARIANT] = "no such variant",
+    [V_NO_COUPON] = "no such coupon",
+    [V_COUPON_NA] = "this coupon does not apply to the cart",
+    [V_TOKEN_AND_CARD] = "send either a token or card fields",
+    [V_CARD_NUMBER] = "is not a valid card number",
+    [V_CVC] = "must be 3 or 4 digits",
+    [V_MONTH] = "must be between 1 and 12",
+    [V_YEAR] = "must be between 0 and 9999",
+    [V_EXPIRED] = "the card has expired",
 };
 
 void
 vcode_message(enum vcode code, size_t arg, char *buf, size_t len)
 {
-	if (code == V_LENGTH)
-		snprintf(buf, len, vcode_text[V_LENGTH], arg);
+	if (code == V_LENGTH || code == V_AVAILABLE)
+		snprintf(buf, len, vcode_text[code], arg);
 	else
 		snprintf(buf, len, "%s", vcode_text[code]);
 }
@@ -102,47 +115,54 @@ verr_append(struct verr *v, const struct verr *from)
 				   json_object_array_get_idx(from->errors, i)));
 }
 
+struct whole
+valid_whole_of(struct json_object *obj, const char *key)
+{
+	struct json_object *f = NULL;
+	struct whole w = {WHOLE_ABSENT, 0};
+
+	/* Absent: nothing. Present, null is no integer (it is not "1"). */
+	if (!json_object_object_get_ex(obj, key, &f))
+		return w;
+	w.has = WHOLE_NOT_INT;
+	if (f == NULL) {
+		w.has = WHOLE_NULL;
+	} else if (json_object_is_type(f, json_type_int)) {
+		w.v = json_object_get_int64(f);
+		/* json-c keeps 2^63 to 2^64 - 1 as unsigned and saturates
+		 * beyond, where int64 reads INT64_MAX: out of range. */
+		w.has = json_object_get_uint64(f) > (uint64_t)INT64_MAX
+			    ? WHOLE_OVER
+			    : WHOLE_INT;
+	} else if (json_object_is_type(f, json_type_string) &&
+		   parse_i64(json_object_get_string(f), &w.v) == 0 &&
+		   json_object_get_string(f)[0] != '+') {
+		w.has = WHOLE_INT; /* From a form: a decimal string. */
+	}
+	return w;
+}
+
 int
 valid_int(struct json_object *obj, const char *key, const char *field,
 	  int64_t min, int64_t max, int64_t def, int64_t *out, struct verr *v)
 {
-	struct json_object *f = NULL;
-	int64_t x;
+	struct whole w = valid_whole_of(obj, key);
+	char msg[96];
 
 	*out = def;
-	/* Absent: the default. Present, null is no integer (it is not "1"). */
-	if (!json_object_object_get_ex(obj, key, &f))
+	if (w.has == WHOLE_ABSENT)
 		return 0;
-	if (json_object_is_type(f, json_type_int)) {
-		x = json_object_get_int64(f);
-		/* json-c keeps 2^63 to 2^64 - 1 as unsigned and saturates
-		 * beyond, where int64 reads INT64_MAX: out of range. */
-		if (json_object_get_uint64(f) > (uint64_t)INT64_MAX) {
-			char msg[96];
-
-			snprintf(msg, sizeof(msg),
-				 "must be between %lld and %lld",
-				 (long long)min, (long long)max);
-			verr_add(v, field, msg);
-			return -1;
-		}
-	} else if (json_object_is_type(f, json_type_string) &&
-		   parse_i64(json_object_get_string(f), &x) == 0 &&
-		   json_object_get_string(f)[0] != '+') {
-		/* From a form: a decimal string. */
-	} else {
+	if (w.has == WHOLE_NULL || w.has == WHOLE_NOT_INT) {
 		verr_add(v, field, "must be an integer");
 		return -1;
 	}
-	if (x < min || x > max) {
-		char msg[96];
-
+	if (w.has == WHOLE_OVER || w.v < min || w.v > max) {
 		snprintf(msg, sizeof(msg), "must be between %lld and %lld",
 			 (long long)min, (long long)max);
 		verr_add(v, field, msg);
 		return -1;
 	}
-	*out = x;
+	*out = w.v;
 	return 0;
 }
 
@@ -252,6 +272,20 @@ valid_text_of(struct json_object *obj, const char *key)
 	if (json_object_is_type(f, json_type_string)) {
 		t.s = json_object_get_string(f);
 		t.len = (size_t)json_object_get_string_len(f);
+	}
+	return t;
+}
+
+struct text
+valid_digits_of(struct json_object *obj, const char *key)
+{
+	struct json_object *f = json_object_object_get(obj, key);
+	struct text t = {NULL, 0, f != NULL};
+
+	if (json_object_is_type(f, json_type_string) ||
+	    json_object_is_type(f, json_type_int)) {
+		t.s = json_object_get_string(f);
+		t.len = strlen(t.s);
 	}
 	return t;
 }

@@ -41,7 +41,19 @@ enum field {
 	F_PAY_METHOD,
 	F_SHIP_ADDRESS,
 	F_BILL_ADDRESS = F_SHIP_ADDRESS + 1 + ADDR__MAX,
-	F__MAX = F_BILL_ADDRESS + 1 + ADDR__MAX
+	/* A cart's line and coupon. */
+	F_LINE_VARIANT = F_BILL_ADDRESS + 1 + ADDR__MAX,
+	F_LINE_QUANTITY,
+	F_COUPON,
+	/* A purchase's card or payment token. */
+	F_CARD_TOKEN,
+	F_CARD_NAME,
+	F_CARD_TYPE,
+	F_CARD_NUMBER,
+	F_CARD_CVC,
+	F_CARD_EXP_MONTH,
+	F_CARD_EXP_YEAR,
+	F__MAX
 };
 
 /* What is wrong with a field (the message: vcode_message). */
@@ -59,6 +71,18 @@ enum vcode {
 	V_GUEST_EMAIL,
 	V_NO_METHOD,
 	V_NO_METHOD_HERE,
+	V_NOT_INT,
+	V_LINE_MAX,
+	V_AVAILABLE, /* arg: how many units are available */
+	V_NO_VARIANT,
+	V_NO_COUPON,
+	V_COUPON_NA,
+	V_TOKEN_AND_CARD,
+	V_CARD_NUMBER,
+	V_CVC,
+	V_MONTH,
+	V_YEAR,
+	V_EXPIRED,
 	V__MAX
 };
 
@@ -67,6 +91,19 @@ struct text {
 	const char *s; /* NULL: absent, or given but not text */
 	size_t len;    /* bytes at s (not NUL-terminated there, maybe) */
 	int given;     /* present, text or not */
+};
+
+/* An integer as a dialect decoded it (a JSON integer, or a decimal string
+ * as forms send). */
+struct whole {
+	enum {
+		WHOLE_ABSENT,
+		WHOLE_NULL,    /* given as nothing (JSON null): no integer */
+		WHOLE_INT,     /* v holds it */
+		WHOLE_NOT_INT, /* given, but not an integer */
+		WHOLE_OVER     /* an integer past int64 */
+	} has;
+	int64_t v;
 };
 
 /* Records that field failed with message (a dialect's own name). */
@@ -91,6 +128,11 @@ int valid_text(const struct text *t, enum field f, size_t max, struct verr *v);
 /* Decodes key of obj as a struct text (pointing into obj); JSON null is
  * absent. */
 struct text valid_text_of(struct json_object *obj, const char *key);
+/* Decodes key of obj as a struct whole. */
+struct whole valid_whole_of(struct json_object *obj, const char *key);
+/* Decodes key of obj as a struct text of digits: a string, or a JSON
+ * integer as its decimal digits (pointing into obj); s NULL when neither. */
+struct text valid_digits_of(struct json_object *obj, const char *key);
 /*
  * Reads integer key of obj (a JSON integer, or a decimal string as forms
  * send) into *out; def when absent. Out of [min, max] (also past int64),

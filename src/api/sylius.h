@@ -32,7 +32,10 @@ struct sylius_step {
 /* Decodes body for s->step into s->in (what it refuses: s->in.decoded).
  * Free s->in with step_in_free. */
 void sylius_step_decode(struct json_object *body, struct sylius_step *s);
-/* Names the core's fields in v as the API does (arg: the sylius_step). */
+/* Decodes a purchase's body (SPEC 2.7) into in (pointing into body). */
+void sylius_card_decode(struct json_object *body, struct card_in *in);
+/* Names the core's fields in v as the API does (arg: the sylius_step, or
+ * NULL outside the addressing step). */
 const char *sylius_field_name(void *arg, enum field f, enum vcode code,
 			      char *buf, size_t len);
 

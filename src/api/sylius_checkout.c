@@ -81,17 +81,20 @@ answer_purchase(struct request *req, int64_t id, const struct creds *creds)
 {
 	struct purchase_out out = {0};
 	struct verr v = {0};
+	struct card_in card;
 	char retry[24];
 	enum err e;
 
-	e = purchase(req->db, req->curl, id, creds, req->json,
-		     req->idem_resumed, &v, &out);
+	sylius_card_decode(req->json, &card);
+	e = purchase(req->db, req->curl, id, creds, &card, req->idem_resumed,
+		     &v, &out);
 	switch (e) {
 	case ERR_OK:
 		res_json(req, 200, out.snapshot);
 		out.snapshot = NULL;
 		break;
 	case ERR_VALIDATION_FAILED:
+		verr_name(&v, sylius_field_name, NULL);
 		if (verr_answer(req, &v))
 			e = ERR_OK;
 		break;

@@ -116,7 +116,20 @@ sylius_step_decode(struct json_object *body, struct sylius_step *c)
 	}
 }
 
-/* A part read from its alias is named so, but for the country's check. */
+void
+sylius_card_decode(struct json_object *body, struct card_in *in)
+{
+	in->token = valid_text_of(body, "paymentToken");
+	in->name = valid_text_of(body, "cardholderName");
+	in->type = valid_text_of(body, "type");
+	in->number = valid_digits_of(body, "number");
+	in->cvc = valid_digits_of(body, "securityCode");
+	in->exp_month = valid_whole_of(body, "expiryMonth");
+	in->exp_year = valid_whole_of(body, "expiryYear");
+}
+
+/* A part read from its alias is named so, but for the country's check
+ * (arg: the sylius_step; NULL where no address is decoded). */
 const char *
 sylius_field_name(void *arg, enum field f, enum vcode code, char *buf,
 		  size_t len)
@@ -126,6 +139,16 @@ sylius_field_name(void *arg, enum field f, enum vcode code, char *buf,
 	    [F_EMAIL] = "email",
 	    [F_SHIP_METHOD] = "shipments[0].method",
 	    [F_PAY_METHOD] = "payments[0].method",
+	    [F_LINE_VARIANT] = "variant",
+	    [F_LINE_QUANTITY] = "quantity",
+	    [F_COUPON] = "code",
+	    [F_CARD_TOKEN] = "paymentToken",
+	    [F_CARD_NAME] = "cardholderName",
+	    [F_CARD_TYPE] = "type",
+	    [F_CARD_NUMBER] = "number",
+	    [F_CARD_CVC] = "securityCode",
+	    [F_CARD_EXP_MONTH] = "expiryMonth",
+	    [F_CARD_EXP_YEAR] = "expiryYear",
 	    [F_SHIP_ADDRESS] = "shippingAddress",
 	    [F_BILL_ADDRESS] = "billingAddress",
 	};
@@ -134,7 +157,7 @@ sylius_field_name(void *arg, enum field f, enum vcode code, char *buf,
 	enum field base = bill ? F_BILL_ADDRESS : F_SHIP_ADDRESS;
 	size_t part = (size_t)(f - base - 1);
 
-	if (f <= F_SHIP_ADDRESS || f == F_BILL_ADDRESS)
+	if (f <= F_SHIP_ADDRESS || f == F_BILL_ADDRESS || f >= F_LINE_VARIANT)
 		return names[f];
 	snprintf(buf, len, "%s.%s", names[base],
 		 (c->alt[bill] >> part & 1) && code != V_COUNTRY

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/sylius.h"
 #include "carrier.h"
 #include "purchase.h"
 #include "stripe.h"
@@ -81,6 +82,17 @@ test_card_read(void **state)
 	    {"{\"paymentToken\": \"pm_card_visa\", \"number\": "
 	     "\"4242424242424242\"}",
 	     "paymentToken", NULL, NULL},
+	    {"{\"number\": 4242424242424242, \"expiryMonth\": 12, "
+	     "\"expiryYear\": 2030, \"securityCode\": 123}",
+	     NULL, "visa", "4242"},
+	    {"{\"number\": \"4242424242424242\", \"expiryMonth\": null, "
+	     "\"expiryYear\": 2030, \"securityCode\": \"123\"}",
+	     "expiryMonth", NULL, NULL},
+	    {"{\"number\": \"4242424242424242\", \"expiryMonth\": 1, "
+	     "\"expiryYear\": \"20x\", \"securityCode\": \"123\"}",
+	     "expiryYear", NULL, NULL},
+	    {"{\"paymentToken\": \"pm_card_visa\", \"type\": 5}", "type", NULL,
+	     NULL},
 	};
 	size_t i;
 
@@ -88,11 +100,14 @@ test_card_read(void **state)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct json_object *body = json_tokener_parse(rows[i].json);
 		struct verr v = {0};
+		struct card_in in;
 		struct card c;
 		char brand[16], last4[5];
 
 		assert_non_null(body);
-		card_read(body, NOW, &c, brand, last4, &v);
+		sylius_card_decode(body, &in);
+		card_check(&in, NOW, &c, brand, last4, &v);
+		verr_name(&v, sylius_field_name, NULL);
 		if (rows[i].field == NULL) {
 			assert_null(v.errors);
 			assert_string_equal(brand, rows[i].brand);
