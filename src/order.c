@@ -370,16 +370,13 @@ static const char sql_line_insert[] =
 static int
 check_stock(const struct variant *v, int64_t quantity, struct verr *ve)
 {
-	char msg[96];
-
 	if (quantity > 9999) {
-		verr_add(ve, "quantity", "a line holds at most 9999 units");
+		verr_core(ve, F_LINE_QUANTITY, V_LINE_MAX, 0);
 		return -1;
 	}
 	if (v->tracked && quantity > v->available) {
-		snprintf(msg, sizeof(msg), "only %lld available",
-			 (long long)(v->available < 0 ? 0 : v->available));
-		verr_add(ve, "quantity", msg);
+		verr_core(ve, F_LINE_QUANTITY, V_AVAILABLE,
+			  (size_t)(v->available < 0 ? 0 : v->available));
 		return -1;
 	}
 	return 0;
@@ -396,7 +393,7 @@ add_line(struct db *db, const struct order_head *h, const struct variant *v,
 	enum err e;
 
 	if (v->id == 0) {
-		verr_add(ve, "variant", "no such variant");
+		verr_core(ve, F_LINE_VARIANT, V_NO_VARIANT, 0);
 		return ERR_VALIDATION_FAILED;
 	}
 	if (check_stock(v, have + quantity, ve) != 0)
@@ -444,14 +441,14 @@ cart_add_item(struct db *db, const struct order_head *h, const char *variant,
 
 enum err
 cart_authorize_add_item(struct db *db, int64_t id, const struct creds *c,
-			const char *variant, int64_t quantity, struct verr *ve,
+			const struct line_in *line, struct verr *ve,
 			struct json_object **snap)
 {
 	struct order_head h;
 	struct variant v = {0};
 	struct owner o = {.h = &h, .v = &v};
 	struct db_val p[3] = {DB_I(id), DB_I(id)};
-	int by_id = db_ref(variant, &p[2]);
+	int by_id = db_ref(line->variant, &p[2]);
 	enum err e;
 
 	e = authorize_read(
@@ -459,7 +456,7 @@ cart_authorize_add_item(struct db *db, int64_t id, const struct creds *c,
 	    3, owner_variant_row, &o);
 	if (e == ERR_OK)
 		e = require_cart(&h);
-	return e != ERR_OK ? e : add_line(db, &h, &v, quantity, ve, snap);
+	return e != ERR_OK ? e : add_line(db, &h, &v, line->quantity, ve, snap);
 }
 
 static const char sql_item_variant[] =
@@ -543,7 +540,7 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 		if (e != ERR_OK)
 			return e;
 		if (coupon[0] == 0) {
-			verr_add(ve, "code", "no such coupon");
+			verr_core(ve, F_COUPON, V_NO_COUPON, 0);
 			return ERR_VALIDATION_FAILED;
 		}
 	}
@@ -558,7 +555,7 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 		if (rc.applied[i] == coupon[1])
 			return ERR_OK;
 	/* The transaction rolls back: the cart keeps its old coupon. */
-	verr_add(ve, "code", "this coupon does not apply to the cart");
+	verr_core(ve, F_COUPON, V_COUPON_NA, 0);
 	return ERR_VALIDATION_FAILED;
 }
 
@@ -1146,13 +1143,12 @@ change_tx(struct db *db, void *arg)
 		return e;
 	switch (c->c->op) {
 	case CART_ADD:
-		e = cart_authorize_add_item(db, c->c->id, c->creds,
-					    c->c->variant, c->c->quantity, c->v,
-					    &c->snapshot);
+		e = cart_authorize_add_item(db, c->c->id, c->creds, &c->c->line,
+					    c->v, &c->snapshot);
 		break;
 	case CART_SET:
-		e = cart_set_quantity(db, &h, c->c->item_id, c->c->quantity,
-				      c->v, &c->snapshot);
+		e = cart_set_quantity(db, &h, c->c->item_id,
+				      c->c->line.quantity, c->v, &c->snapshot);
 		break;
 	case CART_COUPON:
 		e = cart_set_coupon(db, &h, c->c->code, c->v, &c->snapshot);

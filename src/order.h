@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "db.h"
+#include "input.h"
 #include "pricing.h"
 #include "valid.h"
 
@@ -68,19 +69,19 @@ enum err order_head_load(struct db *db, int64_t id, struct order_head *h);
 
 /*
  * Adds quantity of a variant (id or code) to cart id, merging into its
- * line; 422 (field "variant" or "quantity") for an unknown or disabled
- * variant or more than the available stock. Recomputes. Each cart
+ * line; 422 (F_LINE_VARIANT or F_LINE_QUANTITY in v) for an unknown or
+ * disabled variant or more than the available stock. Recomputes. Each cart
  * operation sets *snap (when snap is not NULL) to the order afterwards,
  * owned by the caller, who frees it whatever the result.
  */
 enum err cart_add_item(struct db *db, const struct order_head *h,
 		       const char *variant, int64_t quantity, struct verr *v,
 		       struct json_object **snap);
-/* cart_add_item with order_authorize's check (the row locked) in its
- * first statement, which also reads the variant. */
+/* cart_add_item of line with order_authorize's check (the row locked)
+ * in its first statement, which also reads the variant. */
 enum err cart_authorize_add_item(struct db *db, int64_t id,
-				 const struct creds *c, const char *variant,
-				 int64_t quantity, struct verr *v,
+				 const struct creds *c,
+				 const struct line_in *line, struct verr *v,
 				 struct json_object **snap);
 /* Sets a line's quantity (0 removes it); ERR_NOT_FOUND for another's
  * line. Recomputes. */
@@ -88,7 +89,7 @@ enum err cart_set_quantity(struct db *db, const struct order_head *h,
 			   int64_t item_id, int64_t quantity, struct verr *v,
 			   struct json_object **snap);
 /* Applies coupon code, or removes the coupon when code is NULL; 422
- * (field "code") for an unknown coupon or one that does not apply. */
+ * (F_COUPON in v) for an unknown coupon or one that does not apply. */
 enum err cart_set_coupon(struct db *db, const struct order_head *h,
 			 const char *code, struct verr *v,
 			 struct json_object **snap);
@@ -105,11 +106,12 @@ typedef void order_answer_fn(void *arg, struct json_object *snapshot);
 /* A change to a cart, run by cart_change. */
 struct cart_change {
 	enum { CART_ADD, CART_SET, CART_COUPON } op;
-	int64_t id;	     /* The cart (order) id. */
-	int64_t item_id;     /* CART_SET: the line. */
-	int64_t quantity;    /* CART_ADD, CART_SET (0 removes the line). */
-	const char *variant; /* CART_ADD: id or code (borrowed). */
-	const char *code;    /* CART_COUPON: the coupon; NULL removes. */
+	int64_t id;	 /* The cart (order) id. */
+	int64_t item_id; /* CART_SET: the line. */
+	/* CART_ADD: the variant and quantity; CART_SET: the quantity (0
+	 * removes the line). */
+	struct line_in line;
+	const char *code; /* CART_COUPON: the coupon; NULL removes. */
 };
 
 /*

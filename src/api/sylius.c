@@ -102,10 +102,13 @@ run_cart_op(struct request *req, struct cart_op *c, int status)
 	c->status = status;
 	if (c->change.id == 0)
 		return ERR_NOT_FOUND;
-	c->change.variant = c->variant;
+	c->change.line.variant = c->variant;
 	e = cart_change(req->db, &c->change, &creds, &c->v, answer_cart, c);
-	if (e == ERR_VALIDATION_FAILED && verr_answer(req, &c->v))
-		e = ERR_OK;
+	if (e == ERR_VALIDATION_FAILED) {
+		verr_name(&c->v, sylius_field_name, NULL);
+		if (verr_answer(req, &c->v))
+			e = ERR_OK;
+	}
 	verr_free(&c->v);
 	return e;
 }
@@ -188,7 +191,7 @@ api_cart_add_item(struct request *req)
 	valid_ref(req->json, "variant", "variant", c.variant, sizeof(c.variant),
 		  &c.v);
 	valid_int(req->json, "quantity", "quantity", 1, 9999, 1,
-		  &c.change.quantity, &c.v);
+		  &c.change.line.quantity, &c.v);
 	if (verr_answer(req, &c.v))
 		return ERR_OK;
 	return run_cart_op(req, &c, 201);
@@ -208,7 +211,7 @@ api_cart_patch_item(struct request *req)
 	if (json_object_object_get(req->json, "quantity") == NULL)
 		verr_add(&c.v, "quantity", "is required");
 	valid_int(req->json, "quantity", "quantity", 0, 9999, 0,
-		  &c.change.quantity, &c.v);
+		  &c.change.line.quantity, &c.v);
 	if (verr_answer(req, &c.v))
 		return ERR_OK;
 	return run_cart_op(req, &c, 200);
