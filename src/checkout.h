@@ -1,7 +1,7 @@
 /*
  * The checkout state machine as one static table (Sylius's, plus the path
- * place_order takes), and the choice of step from a PUT body (SPEC 2.3).
- * Pure: no database.
+ * place_order takes), and its steps. Pure: no database. Which step a
+ * request asks for is the dialect's to say (sylius_step_of).
  */
 #ifndef CHECKOUTD_CHECKOUT_H
 #define CHECKOUTD_CHECKOUT_H
@@ -9,8 +9,6 @@
 #include <stddef.h>
 
 #include <json-c/json.h>
-
-#include "valid.h"
 
 enum checkout_state {
 	CS_CART,
@@ -63,13 +61,5 @@ enum step {
 	STEP_PURCHASE,
 	STEP_INVALID
 };
-
-/*
- * Chooses the step of a PUT body (SPEC 2.3): finalize for {} or a body of
- * only notes and/or expectedTotal; otherwise every key must belong to one
- * group. Keys of two groups, or unknown keys: STEP_INVALID with an error
- * naming the key in v.
- */
-enum step checkout_step_of(struct json_object *body, struct verr *v);
 
 #endif

@@ -29,6 +29,13 @@ struct sylius_step {
 	unsigned alt[2]; /* by address, a bit per part read as its alias */
 };
 
+/*
+ * Chooses the step of a PUT body (SPEC 2.3): finalize for {} or a body of
+ * only notes and/or expectedTotal; otherwise every key must belong to one
+ * group. Keys of two groups, or unknown keys: STEP_INVALID with an error
+ * naming the key in v.
+ */
+enum step sylius_step_of(struct json_object *body, struct verr *v);
 /* Decodes body for s->step into s->in (what it refuses: s->in.decoded).
  * Free s->in with step_in_free. */
 void sylius_step_decode(struct json_object *body, struct sylius_step *s);

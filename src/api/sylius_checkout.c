@@ -136,7 +136,7 @@ api_checkout_put(struct request *req)
 	if (c.id == 0)
 		return ERR_NOT_FOUND;
 	c.creds = sylius_creds(req);
-	c.s.step = checkout_step_of(req->json, &c.v);
+	c.s.step = sylius_step_of(req->json, &c.v);
 	if (verr_answer(req, &c.v))
 		return ERR_OK;
 	if (c.s.step == STEP_PURCHASE)

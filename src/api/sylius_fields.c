@@ -92,6 +92,73 @@ decode_method(struct json_object *body, const char *list, struct step_in *in)
 			  &in->decoded);
 }
 
+/* The step a top-level key of a PUT body belongs to (SPEC 2.3). */
+static enum step
+group_of(const char *key)
+{
+	static const struct {
+		const char *key;
+		enum step step;
+	} keys[] = {
+	    {"shippingAddress", STEP_ADDRESS},
+	    {"billingAddress", STEP_ADDRESS},
+	    {"email", STEP_ADDRESS},
+	    {"shipments", STEP_SHIPPING},
+	    {"payments", STEP_PAYMENT},
+	    {"paymentToken", STEP_PURCHASE},
+	    {"type", STEP_PURCHASE},
+	    {"cardholderName", STEP_PURCHASE},
+	    {"number", STEP_PURCHASE},
+	    {"securityCode", STEP_PURCHASE},
+	    {"expiryMonth", STEP_PURCHASE},
+	    {"expiryYear", STEP_PURCHASE},
+	    {"notes", STEP_FINALIZE},
+	    {"expectedTotal", STEP_FINALIZE},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].key, key) == 0)
+			return keys[i].step;
+	return STEP_INVALID;
+}
+
+enum step
+sylius_step_of(struct json_object *body, struct verr *v)
+{
+	enum step step = STEP_FINALIZE;
+	int bad = 0;
+
+	/* The step is the group of the step keys; all must agree. */
+	json_object_object_foreach(body, key, val)
+	{
+		enum step g = group_of(key);
+
+		(void)val;
+		if (g == STEP_INVALID) {
+			verr_add(v, key, "unknown field");
+			bad = 1;
+		} else if (g != STEP_FINALIZE && step == STEP_FINALIZE) {
+			step = g;
+		} else if (g != STEP_FINALIZE && g != step) {
+			verr_add(v, key, "belongs to another step");
+			bad = 1;
+		}
+	}
+	/* notes and expectedTotal go with a finalize only. */
+	if (step != STEP_FINALIZE) {
+		json_object_object_foreach(body, k2, v2)
+		{
+			(void)v2;
+			if (group_of(k2) == STEP_FINALIZE) {
+				verr_add(v, k2, "belongs to another step");
+				bad = 1;
+			}
+		}
+	}
+	return bad ? STEP_INVALID : step;
+}
+
 void
 sylius_step_decode(struct json_object *body, struct sylius_step *c)
 {

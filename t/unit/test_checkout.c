@@ -1,5 +1,5 @@
 /* The transition table over every (state, transition) pair, and the
- * choice of step from a PUT body. */
+ * canonical dialect's choice of step from a PUT body (sylius_step_of). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "api/sylius.h"
 #include "checkout.h"
 
 /* expected[state][transition]: the state reached, or -1 when refused. */
@@ -111,7 +112,7 @@ test_step_of(void **state)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct json_object *b = json_tokener_parse(rows[i].body);
 		struct verr v = {0};
-		enum step s = checkout_step_of(b, &v);
+		enum step s = sylius_step_of(b, &v);
 
 		if (s != rows[i].want)
 			fail_msg("%s: step %d, want %d", rows[i].body, s,
