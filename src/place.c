@@ -80,7 +80,7 @@ place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
 	if (e != ERR_OK)
 		return e;
 	/* A draft may be part way (a finalize that met a new price). */
-	if (strcmp(h.checkout, "cart") != 0) {
+	if (checkout_state_parse(h.checkout) != CS_CART) {
 		/* Already past addressing. */
 	} else if (r->address != NULL) {
 		e = step_address(db, &h, r->address, v, out);
@@ -93,18 +93,20 @@ place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
 	/* Each step reads the head as the previous one left it. */
 	if (e == ERR_OK)
 		e = order_head_load(db, id, &h);
-	if (e == ERR_OK && strcmp(h.checkout, "addressed") == 0 &&
+	if (e == ERR_OK && checkout_state_parse(h.checkout) == CS_ADDRESSED &&
 	    h.shipping_lines == 0 && r->address == NULL) {
 		e = step_place_skip(db, &h, out);
 		if (e == ERR_OK)
 			e = order_head_load(db, id, &h);
-	} else if (e == ERR_OK && strcmp(h.checkout, "addressed") == 0) {
+	} else if (e == ERR_OK &&
+		   checkout_state_parse(h.checkout) == CS_ADDRESSED) {
 		e = select_step(db, &h, ship, v, out, step_shipping);
 		if (e == ERR_OK)
 			e = order_head_load(db, id, &h);
 	}
-	if (e == ERR_OK && (strcmp(h.checkout, "shipping_selected") == 0 ||
-			    strcmp(h.checkout, "shipping_skipped") == 0)) {
+	if (e == ERR_OK &&
+	    (checkout_state_parse(h.checkout) == CS_SHIPPING_SELECTED ||
+	     checkout_state_parse(h.checkout) == CS_SHIPPING_SKIPPED)) {
 		e = select_step(db, &h, pay, v, out, step_payment);
 		if (e == ERR_OK)
 			e = order_head_load(db, id, &h);

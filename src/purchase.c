@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checkout.h"
 #include "config.h"
 #include "log.h"
 #include "outbound.h"
 #include "payment.h"
+#include "states.h"
 
 /* Card checks. */
 
@@ -199,18 +201,19 @@ prepare_tx(struct db *db, void *arg)
 	e = order_authorize(db, c->id, c->creds, 1, &h);
 	if (e != ERR_OK)
 		return e;
-	if (strcmp(h.checkout, "completed") != 0)
+	if (checkout_state_parse(h.checkout) != CS_COMPLETED)
 		return refuse(c->out, &h, "the order is not placed yet");
 	/* The first try charged and died before answering, and the payment
 	 * was settled since (webhook, reconcile): that charge is the answer. */
-	c->paid_already = c->resumed && strcmp(h.payment_state, "paid") == 0;
+	c->paid_already =
+	    c->resumed && opay_state_parse(h.payment_state) == OPS_PAID;
 	if (c->paid_already) {
 		json_object_put(c->out->snapshot);
 		c->out->snapshot = NULL;
 		return order_snapshot(db, c->id, &c->out->snapshot);
 	}
-	if (strcmp(h.state, "new") != 0 ||
-	    strcmp(h.payment_state, "awaiting_payment") != 0)
+	if (order_state_parse(h.state) != OS_NEW ||
+	    opay_state_parse(h.payment_state) != OPS_AWAITING_PAYMENT)
 		return refuse(c->out, &h, "the order is not awaiting payment");
 	p[0] = DB_I(lockout);
 	p[1] = DB_I(c->id);

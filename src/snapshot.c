@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "paystate.h"
 #include "pricing.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
@@ -147,7 +148,7 @@ static const char sql_snapshot[] =
 	"CAST(s.id AS SIGNED), NULL, "					\
 	"COALESCE(q.name, m.name), m.calculator, NULL, NULL, NULL, NULL, NULL"
 #define CHAIN_PAYMENT							\
-    ", CAST(p.amount AS SIGNED), CAST(p.state = 'cart' AS SIGNED), "	\
+    ", CAST(p.amount AS SIGNED), CAST(p.state = ? AS SIGNED), "	\
 	NULL7 ", " NULL7
 
 static const char sql_snapshot_chain[] =
@@ -555,11 +556,18 @@ snapshot_chain_read(struct db *db, int64_t id, int64_t ttl, int lines_only,
 		    snapshot_extra_fn extra, void *arg,
 		    struct json_object **out, struct order_lines *lines)
 {
-	struct db_val p[5] = {DB_I(ttl)};
+	/* The payments' part compares the cart payment's state (a bound
+	 * name) before its id. */
+	struct db_val p[6] = {DB_I(ttl),
+			      DB_I(id),
+			      DB_I(id),
+			      DB_I(id),
+			      DB_S(pay_state_names[PS_CART]),
+			      DB_I(id)};
 
 	return snapshot_read(
 	    db, id, lines_only ? sql_snapshot_chain_lines : sql_snapshot_chain,
-	    p, 1, lines_only ? 2 : 4, extra, arg, out, lines);
+	    p, lines_only ? 3 : 6, 0, extra, arg, out, lines);
 }
 
 /* A DATETIME as MariaDB writes it ("2026-11-23 07:29:31") in the
@@ -669,7 +677,7 @@ snapshot_add_payment(struct json_object *snap, int64_t id, int64_t amount)
 
 	set_int(p, "id", id);
 	set_int(p, "amount", amount);
-	snapshot_set_str(p, "state", "cart");
+	snapshot_set_str(p, "state", pay_state_names[PS_CART]);
 	json_object_object_add(p, "method", NULL);
 	json_object_object_add(p, "card_brand", NULL);
 	json_object_object_add(p, "card_last4", NULL);

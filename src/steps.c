@@ -7,7 +7,9 @@
 #include "carrier.h"
 #include "checkout.h"
 #include "order.h"
+#include "paystate.h"
 #include "pricing.h"
+#include "states.h"
 #include "stock.h"
 #include "str.h"
 #include "usage.h"
@@ -49,7 +51,7 @@ step_refuse(const struct order_head *o, struct step_out *out)
 static int
 may(const struct order_head *o, enum transition t)
 {
-	return strcmp(o->state, "cart") == 0 &&
+	return order_state_parse(o->state) == OS_CART &&
 	       checkout_can(checkout_state_parse(o->checkout), t, NULL);
 }
 
@@ -60,7 +62,7 @@ advance(struct order_head *o, enum transition t, struct step_out *out)
 {
 	enum checkout_state to;
 
-	if (strcmp(o->state, "cart") != 0 ||
+	if (order_state_parse(o->state) != OS_CART ||
 	    !checkout_can(checkout_state_parse(o->checkout), t, &to))
 		return refuse(out, o->checkout);
 	snprintf(o->checkout, sizeof(o->checkout), "%s",
@@ -468,7 +470,7 @@ step_shipping(struct db *db, struct order_head *o, const struct step_in *in,
 #define SQL_SET_PAY_METHOD(key)                                                \
 	"UPDATE orders o JOIN payment_methods m ON m." key " = ? AND "         \
 	"m.enabled = 1 LEFT JOIN payments p ON p.order_id = o.id AND "         \
-	"p.state = 'cart' SET o.checkout_state = ?, o.updated_at = "           \
+	"p.state = ? SET o.checkout_state = ?, o.updated_at = "                \
 	"UTC_TIMESTAMP(), p.method_id = m.id WHERE o.id = ?"
 static const char sql_pay_method_id[] = SQL_SET_PAY_METHOD("id");
 static const char sql_pay_method_code[] = SQL_SET_PAY_METHOD("code");
@@ -478,7 +480,7 @@ step_payment(struct db *db, struct order_head *o, const struct step_in *in,
 	     struct verr *v, struct step_out *out)
 {
 	const char *ref = in->method;
-	struct db_val p[2];
+	struct db_val p[3];
 	uint64_t matched = 0;
 	enum err e;
 
@@ -488,11 +490,12 @@ step_payment(struct db *db, struct order_head *o, const struct step_in *in,
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
 	e = advance(o, T_SELECT_PAYMENT, out);
-	p[0] = DB_S(o->checkout);
-	p[1] = DB_I(o->id);
+	p[0] = DB_S(pay_state_names[PS_CART]);
+	p[1] = DB_S(o->checkout);
+	p[2] = DB_I(o->id);
 	if (e == ERR_OK)
 		e = db_exec_ref(db, ref, sql_pay_method_id, sql_pay_method_code,
-				p, 2, &matched);
+				p, 3, &matched);
 	if (e == ERR_OK && matched == 0) {
 		/* The transaction rolls back: nothing was written. */
 		verr_core(v, F_PAY_METHOD, V_NO_METHOD, 0);
@@ -540,7 +543,7 @@ step_complete(struct db *db, struct order_head *o, const struct step_in *in,
 
 	set_snapshot(out, NULL);
 	/* A second finalize is harmless: the snapshot, unchanged. */
-	if (strcmp(o->checkout, "completed") == 0)
+	if (checkout_state_parse(o->checkout) == CS_COMPLETED)
 		return ERR_OK;
 	if (!may(o, T_COMPLETE))
 		return refuse(out, o->checkout);
@@ -561,7 +564,7 @@ step_complete(struct db *db, struct order_head *o, const struct step_in *in,
 		return ERR_NOMEM;
 	rc.lines = ls;
 	/* The chain's UPDATE places the order when the total is expected. */
-	paid = strcmp(o->checkout, "payment_skipped") == 0;
+	paid = checkout_state_parse(o->checkout) == CS_PAYMENT_SKIPPED;
 	pl.expected = expected;
 	pl.free = paid;
 	pl.notes = in->notes;
@@ -636,7 +639,7 @@ static const char sql_view_shipping[] =
  * is not kept in order. */
 static const char sql_view_payment[] =
     "(SELECT 1, CAST(id AS SIGNED), CAST(amount AS SIGNED), state, NULL "
-    "FROM payments WHERE order_id = ? AND state = 'cart' ORDER BY id DESC "
+    "FROM payments WHERE order_id = ? AND state = ? ORDER BY id DESC "
     "LIMIT 1) UNION ALL (SELECT 2, CAST(id AS SIGNED), NULL, code, name "
     "FROM payment_methods WHERE enabled = 1 ORDER BY position, id LIMIT "
     "1000)";
@@ -736,11 +739,12 @@ enum err
 step_view(struct db *db, void *curl, const struct order_head *o,
 	  struct json_object **out)
 {
-	struct db_val p = DB_I(o->id);
+	struct db_val p[2] = {DB_I(o->id), DB_S(pay_state_names[PS_CART])};
+	enum checkout_state cs = checkout_state_parse(o->checkout);
 	enum err e;
 
 	*out = NULL;
-	if (strcmp(o->checkout, "addressed") == 0) {
+	if (cs == CS_ADDRESSED) {
 		struct view vw = {json_object_new_array(),
 				  json_object_new_array(), 0, 0};
 		struct db_val p2[2] = {DB_I(o->id), DB_S(o->country)};
@@ -772,14 +776,13 @@ step_view(struct db *db, void *curl, const struct order_head *o,
 		*out = vw.shipments;
 		return ERR_OK;
 	}
-	if (strcmp(o->checkout, "shipping_selected") == 0 ||
-	    strcmp(o->checkout, "shipping_skipped") == 0) {
+	if (cs == CS_SHIPPING_SELECTED || cs == CS_SHIPPING_SKIPPED) {
 		struct json_object *r = json_object_new_object();
 		struct json_object *methods = json_object_new_object();
 
 		json_object_object_add(r, "payment", NULL);
 		json_object_object_add(r, "methods", methods);
-		e = db_query(db, sql_view_payment, &p, 1, view_payment_row, r);
+		e = db_query(db, sql_view_payment, p, 2, view_payment_row, r);
 		if (e != ERR_OK) {
 			json_object_put(r);
 			return e;
@@ -804,7 +807,7 @@ step_place_skip(struct db *db, struct order_head *o, struct step_out *out)
 	 * changed after an earlier attempt) the usual skip. */
 	if (e == ERR_OK)
 		e = advance(o,
-			    strcmp(o->checkout, "addressed") == 0
+			    checkout_state_parse(o->checkout) == CS_ADDRESSED
 				? T_SKIP_SHIPPING
 				: T_PLACE_SKIP_SHIPPING,
 			    out);

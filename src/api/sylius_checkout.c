@@ -12,6 +12,7 @@
 
 #include "carrier.h"
 #include "purchase.h"
+#include "states.h"
 #include "steps.h"
 #include "valid.h"
 
@@ -63,7 +64,7 @@ carrier_before(struct request *req, struct put_ctx *c, int expired)
 	    !(c->s.step == STEP_FINALIZE && expired))
 		return ERR_OK;
 	e = order_authorize(req->db, c->id, &c->creds, 0, &h);
-	if (e != ERR_OK || strcmp(h.state, "cart") != 0)
+	if (e != ERR_OK || order_state_parse(h.state) != OS_CART)
 		return e; /* The step answers what the state allows. */
 	if (c->s.step == STEP_FINALIZE)
 		return carrier_refresh(req->db, req->curl, c->id);
