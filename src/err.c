@@ -50,6 +50,7 @@ static const struct err_info errs[ERR__MAX] = {
     [ERR_MIXED_SELLERS] = {"validation_failed", 422, "Validation failed"},
     /* As the canonical API answers for another customer's cart. */
     [ERR_NOT_OWNER] = {"not_found", 404, "Not found"},
+    [ERR_NO_ITEMS] = {"validation_failed", 422, "Validation failed"},
     [ERR_NOMEM] = {"internal_error", 500, "Internal error"},
 };
 

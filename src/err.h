@@ -53,6 +53,8 @@ enum err {
 	ERR_MIXED_SELLERS,
 	/* Another caller's order: */
 	ERR_NOT_OWNER,
+	/* What the request would place has no items (seed 003's session): */
+	ERR_NO_ITEMS,
 	ERR_NOMEM,
 	ERR__MAX
 };

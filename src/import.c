@@ -135,34 +135,34 @@ struct import {
 	struct import_result *res;
 };
 
-/* The session's items and addresses into m->r: IMPORT_CREATED when the
- * store takes them, else the outcome that refuses them. */
-static enum import_outcome
+/* The session's items and addresses into m->r: ERR_OK when the store
+ * takes them, else the refusal (import_session). */
+static enum err
 check_session(struct db *db, struct import *m)
 {
 	const struct checkout_session *s = &m->s;
 	size_t i;
 
 	if (s->status == NULL || strcmp(s->status, "COMPLETED") != 0)
-		return IMPORT_NOT_COMPLETED;
+		return ERR_INVALID_TRANSITION;
 	if (!s->has_items || s->nitems == 0)
-		return IMPORT_NO_ITEMS;
+		return ERR_NO_ITEMS;
 	if (s->currency == NULL ||
 	    ascii_ncasecmp(s->currency, config_str("store.currency"), 4) != 0 ||
 	    s->email == NULL || s->nitems > PLACE_MAX_LINES)
-		return IMPORT_INVALID;
+		return ERR_VALIDATION_FAILED;
 	for (i = 0; i < s->nitems; i++) {
 		const struct session_item *it = &s->items[i];
 		struct sole_variant sole;
 
 		if (it->product == NULL || !it->has_quantity || it->price < 0)
-			return IMPORT_INVALID;
+			return ERR_VALIDATION_FAILED;
 		/* 1e9 major units at most, as any price the store takes. */
 		if (it->quantity < 1 || it->quantity > 9999 ||
 		    it->price > 100000000000)
-			return IMPORT_INVALID;
+			return ERR_VALIDATION_FAILED;
 		if (catalog_sole_variant(db, it->product, 0, &sole) != ERR_OK)
-			return IMPORT_INVALID;
+			return ERR_VALIDATION_FAILED;
 		m->r.lines[m->r.nlines].variant = sole.variant;
 		m->r.lines[m->r.nlines].quantity = it->quantity;
 		m->r.lines[m->r.nlines].price = it->price;
@@ -177,7 +177,7 @@ check_session(struct db *db, struct import *m)
 	m->r.address = &m->address;
 	if (config_str("seed003.shipping_method")[0] != '\0')
 		m->r.shipping_method = config_str("seed003.shipping_method");
-	return IMPORT_CREATED;
+	return ERR_OK;
 }
 
 static enum err
@@ -283,21 +283,19 @@ import_session(struct db *db, void *curl, const char *session,
 	e = sessions_fetch(curl, session, &m->s);
 	outbound_leave();
 	res->outcome = IMPORT_CREATED;
-	if (e == ERR_NOT_FOUND)
-		res->outcome = IMPORT_NOT_FOUND;
-	else if (e != ERR_OK)
-		res->outcome = IMPORT_UNAVAILABLE;
+	/* The service could not be asked, whatever the reason. */
+	if (e != ERR_OK && e != ERR_NOT_FOUND)
+		e = ERR_PROVIDER_ERROR;
 	if (e == ERR_OK)
-		res->outcome = check_session(db, m);
-	e = res->outcome == IMPORT_CREATED ? db_tx(db, import_tx, m) : ERR_OK;
-	if (e == ERR_OK && res->outcome == IMPORT_CREATED && m->duplicate) {
-		if (!replay(db, session, res))
-			e = ERR_INTERNAL;
-	} else if (e == ERR_VALIDATION_FAILED || e == ERR_OUT_OF_STOCK) {
+		e = check_session(db, m);
+	if (e == ERR_OK) {
+		e = db_tx(db, import_tx, m);
 		/* An address, product or stock the store cannot take. */
-		res->outcome = IMPORT_INVALID;
-		e = ERR_OK;
+		if (e == ERR_OUT_OF_STOCK)
+			e = ERR_VALIDATION_FAILED;
 	}
+	if (e == ERR_OK && m->duplicate && !replay(db, session, res))
+		e = ERR_INTERNAL;
 	json_object_put(m->out.snapshot);
 	json_object_put(m->out.extra);
 	verr_free(&m->v);

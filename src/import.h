@@ -46,16 +46,8 @@ typedef enum err (*import_render_fn)(const struct imported *o, struct buf *body,
 				     void *arg);
 
 enum import_outcome {
-	IMPORT_CREATED,	      /* placed now: body and token */
-	IMPORT_REPLAYED,      /* imported before: the kept body and token */
-	IMPORT_NOT_FOUND,     /* the service does not know the session */
-	IMPORT_UNAVAILABLE,   /* the service could not be asked */
-	IMPORT_NOT_COMPLETED, /* its status is not COMPLETED */
-	IMPORT_NO_ITEMS,      /* no items */
-	/* Not one the store takes: currency, email, quantity, price, a
-	 * product that is not one enabled variant, an address or stock the
-	 * order's steps refuse. */
-	IMPORT_INVALID
+	IMPORT_CREATED, /* placed now: body and token */
+	IMPORT_REPLAYED /* imported before: the kept body and token */
 };
 
 struct import_result {
@@ -72,9 +64,14 @@ struct import_result {
  * when it was imported before; else fetches it (outside any transaction,
  * on curl, within outbound_enter/outbound_leave), checks it and places it
  * in one transaction with the claim, render writing the kept answer.
- * ERR_OK with res->outcome set; otherwise an error the caller answers as
- * any (ERR_BUSY: every outbound slot taken; database errors; ERR_NOMEM).
- * Free res with import_result_free whatever it returns.
+ * ERR_OK with res->outcome set. The refusals: ERR_NOT_FOUND (the service
+ * does not know the session), ERR_PROVIDER_ERROR (the service could not
+ * be asked), ERR_INVALID_TRANSITION (its status is not COMPLETED),
+ * ERR_NO_ITEMS, ERR_VALIDATION_FAILED (not one the store takes: currency,
+ * email, quantity, price, a product that is not one enabled variant, an
+ * address or stock the order's steps refuse). Otherwise ERR_BUSY (every
+ * outbound slot taken), database errors, ERR_NOMEM. Free res with
+ * import_result_free whatever it returns.
  */
 enum err import_session(struct db *db, void *curl, const char *session,
 			import_render_fn render, void *arg,

@@ -81,10 +81,6 @@ enum err api_seed001_checkout(struct request *req);
 int seed001_wanted(struct request *req);
 
 /* src/api/dialect.c: what the seed dialects share. */
-/* Answers status with {"<key>": text}, the seed's own error shape (seed
- * 003's import outcomes; the other seeds answer through dialect_fail). */
-enum err dialect_error(struct request *req, const char *key, int status,
-		       const char *text);
 /* How a seed dialect answers one enum err: status and text. */
 struct dialect_answer {
 	int status; /* 0: the dialect has no answer of its own */

@@ -12,27 +12,21 @@
 #include "body.h"
 
 enum err
-dialect_error(struct request *req, const char *key, int status,
-	      const char *text)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, key, json_object_new_string(text));
-	res_json(req, status, o);
-	return ERR_OK;
-}
-
-enum err
 dialect_fail(struct request *req, const struct dialect *d, enum err e)
 {
 	const struct dialect_answer *a;
+	struct json_object *o;
 
 	if (e <= ERR_OK || e >= ERR__MAX)
 		return e;
 	a = &d->answers[e];
 	if (a->status == 0)
 		return e;
-	return dialect_error(req, d->key, a->status, a->text);
+	/* The seed's own error shape: {"<key>": text}. */
+	o = json_object_new_object();
+	json_object_object_add(o, d->key, json_object_new_string(a->text));
+	res_json(req, a->status, o);
+	return ERR_OK;
 }
 
 struct json_object *

@@ -3,7 +3,8 @@
  * docs/api-seed003.md): POST /api/v1/orders/checkout {checkoutSessionId}
  * imports the upstream Checkout Service's session as an order
  * (src/import.h): this file decodes the id, writes the kept answer and
- * maps the outcome to the seed's statuses. Errors are {"error": ...}.
+ * answers the import's refusals from its one table (dialect_fail).
+ * Errors are {"error": ...}.
  */
 #include "api/api.h"
 
@@ -74,15 +75,17 @@ answer(struct request *req, int status, const struct buf *body,
 	return req->out.failed ? ERR_NOMEM : ERR_OK;
 }
 
-static const struct {
-	int status;
-	const char *text;
-} refusals[] = {
-    [IMPORT_NOT_FOUND] = {404, "Checkout session not found"},
-    [IMPORT_UNAVAILABLE] = {500, "Checkout service unavailable"},
-    [IMPORT_NOT_COMPLETED] = {400, "Checkout session is not completed"},
-    [IMPORT_NO_ITEMS] = {400, "Checkout session has no items"},
-    [IMPORT_INVALID] = {400, "Invalid session data"},
+/* Its errors, as the document lists them. */
+static const struct dialect seed003 = {
+    "error",
+    {
+	[ERR_MALFORMED_BODY] = {400, "checkoutSessionId is required"},
+	[ERR_NOT_FOUND] = {404, "Checkout session not found"},
+	[ERR_PROVIDER_ERROR] = {500, "Checkout service unavailable"},
+	[ERR_INVALID_TRANSITION] = {400, "Checkout session is not completed"},
+	[ERR_NO_ITEMS] = {400, "Checkout session has no items"},
+	[ERR_VALIDATION_FAILED] = {400, "Invalid session data"},
+    },
 };
 
 enum err
@@ -91,27 +94,22 @@ api_seed003_import(struct request *req)
 	struct json_object *body = dialect_body(req);
 	const char *session = body_string(body, "checkoutSessionId");
 	struct import_result res = {0};
-	enum err e;
+	enum err e = ERR_OK;
 	size_t i;
 
 	for (i = 0; session != NULL && session[i] != '\0'; i++)
 		if ((unsigned char)session[i] < 0x20)
 			break;
 	if (session == NULL || session[0] == '\0' || i > 255 ||
-	    session[i] != '\0') {
-		json_object_put(body);
-		return dialect_error(req, "error", 400,
-				     "checkoutSessionId is required");
-	}
-	e = import_session(req->db, req->curl, session, render, NULL, &res);
-	if (e == ERR_OK && res.outcome == IMPORT_CREATED)
-		e = answer(req, 201, &res.body, res.token);
-	else if (e == ERR_OK && res.outcome == IMPORT_REPLAYED)
-		e = answer(req, 200, &res.body, res.token);
-	else if (e == ERR_OK)
-		e = dialect_error(req, "error", refusals[res.outcome].status,
-				  refusals[res.outcome].text);
+	    session[i] != '\0')
+		e = ERR_MALFORMED_BODY;
+	if (e == ERR_OK)
+		e = import_session(req->db, req->curl, session, render, NULL,
+				   &res);
+	if (e == ERR_OK)
+		e = answer(req, res.outcome == IMPORT_CREATED ? 201 : 200,
+			   &res.body, res.token);
 	import_result_free(&res);
 	json_object_put(body);
-	return e;
+	return dialect_fail(req, &seed003, e);
 }
