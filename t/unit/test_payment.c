@@ -47,7 +47,7 @@ test_luhn_and_brand(void **state)
 #define NOW ((time_t)1795435200)
 
 static void
-test_card_read(void **state)
+test_card_check(void **state)
 {
 	static const struct {
 		const char *json;
@@ -184,7 +184,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_luhn_and_brand),
-	    cmocka_unit_test(test_card_read),
+	    cmocka_unit_test(test_card_check),
 	    cmocka_unit_test(test_signatures),
 	    cmocka_unit_test(test_carrier_amounts),
 	};
