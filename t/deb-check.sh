@@ -19,7 +19,7 @@
 #
 #   t/deb-check.sh [BUILD_DIR]
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 build=${1:-build/test}
 [ -x "$build/t/e2e/test_checkout" ] || {
@@ -164,7 +164,7 @@ files() {
 	}
 	! grep -rn '@[a-zA-Z_]*@' "$root/etc" "$root/lib" "$root/usr/share/checkoutd" ||
 		r=1
-	return $r
+	return "$r"
 }
 check "the .deb holds what make install puts, at the package's paths" files
 
@@ -237,15 +237,16 @@ same_binary() {
 }
 check "the stack runs the unpacked checkoutd" same_binary
 
-env_of() { (. "$stack/stack.env" && eval "echo \"\$$1\""); }
-export STRIPE_URL=http://127.0.0.1:$(env_of STRIPE_PORT) \
-	WEBHOOK_SECRET=$(env_of WEBHOOK_SECRET) \
-	RECEIVER_URL=http://127.0.0.1:$(env_of RECEIVER_PORT) \
-	ADMIN_TOKEN=$(env_of ADMIN_TOKEN) \
-	SHIPPO_URL=http://127.0.0.1:$(env_of SHIPPO_PORT) \
-	SESSION_URL=http://127.0.0.1:$(env_of SESSION_PORT) \
-	CHECKOUTD_URL=http://127.0.0.1:$port STACK_DIR=$stack \
-	STACK_SH=$top/t/stack.sh CHECKOUTD_BIN=$bin/checkoutd STACK_GRACE=5
+# shellcheck disable=SC1091
+. "$stack/stack.env"
+STRIPE_URL=http://127.0.0.1:$STRIPE_PORT
+RECEIVER_URL=http://127.0.0.1:$RECEIVER_PORT
+SHIPPO_URL=http://127.0.0.1:$SHIPPO_PORT
+SESSION_URL=http://127.0.0.1:$SESSION_PORT
+CHECKOUTD_URL=http://127.0.0.1:$port
+export STRIPE_URL WEBHOOK_SECRET RECEIVER_URL ADMIN_TOKEN SHIPPO_URL \
+	SESSION_URL CHECKOUTD_URL STACK_DIR=$stack STACK_SH=$top/t/stack.sh \
+	CHECKOUTD_BIN=$bin/checkoutd STACK_GRACE=5
 # The walk: the checkout (the README's, form and JSON), the card purchase
 # (sandbox), and the admin's pass (refunds, checkoutctl mark-paid, expire).
 for suite in test_checkout test_purchase test_admin; do
