@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "lifecycle.h"
+#include "catalog_file.h"
 #include "config.h"
 #include "db.h"
 #include "doctor.h"
@@ -50,7 +51,14 @@ usage(FILE *f)
 		   "  doctor             check the configuration, secrets, "
 		   "database,\n"
 		   "                     migrations, socket and providers; "
-		   "one line each\n");
+		   "one line each\n"
+		   "  catalog import [--csv] FILE\n"
+		   "                     import a catalog file (JSON; CSV "
+		   "for a .csv\n"
+		   "                     FILE or --csv), all or nothing "
+		   "(docs/catalog.md)\n"
+		   "  catalog export     print the catalog as a catalog "
+		   "file\n");
 }
 
 static int
@@ -271,6 +279,84 @@ cmd_expire(struct db *db)
 	return 0;
 }
 
+/* Reads all of path ("-": standard input) into b; 0 on success. */
+static int
+read_all(const char *path, struct buf *b)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
+	int rc;
+
+	if (f == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(b, chunk, n);
+	rc = ferror(f) || b->failed ? -1 : 0;
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+/* catalog import [--csv] FILE | catalog export (docs/catalog.md). */
+static int
+cmd_catalog(struct db *db, int argc, char **argv)
+{
+	struct catalog_file *cf = NULL;
+	struct catalog_counts n;
+	struct buf b = {0};
+	const char *path;
+	char why[512];
+	size_t len;
+	int csv;
+	enum err e;
+
+	if (argc == 1 && strcmp(argv[0], "export") == 0) {
+		e = catalog_file_export(db, &cf);
+		if (e == ERR_OK)
+			e = catalog_file_write(cf, &b);
+		if (e == ERR_OK)
+			fwrite(b.data, 1, b.len, stdout);
+		else
+			fprintf(stderr, "catalog export failed: %s\n",
+				err_code(e));
+		catalog_file_free(cf);
+		buf_free(&b);
+		return e == ERR_OK ? 0 : 1;
+	}
+	csv = argc == 3 && strcmp(argv[1], "--csv") == 0;
+	if (strcmp(argv[0], "import") != 0 || argc != 2 + csv) {
+		usage(stderr);
+		return 2;
+	}
+	path = argv[1 + csv];
+	len = strlen(path);
+	csv = csv || (len > 4 && strcmp(path + len - 4, ".csv") == 0);
+	if (read_all(path, &b) != 0) {
+		fprintf(stderr, "catalog import: cannot read %s\n", path);
+		buf_free(&b);
+		return 1;
+	}
+	e = catalog_file_parse(b.data != NULL ? b.data : "", b.len, csv, &cf,
+			       why, sizeof(why));
+	if (e == ERR_OK)
+		e = catalog_file_import(db, cf, &n, why, sizeof(why));
+	if (e == ERR_OK)
+		printf("catalog imported: %ld inserted, %ld updated, %ld "
+		       "unchanged\n",
+		       n.inserted, n.updated, n.unchanged);
+	else if (why[0] != '\0')
+		fprintf(stderr, "%s: %s (nothing imported)\n", path, why);
+	else
+		fprintf(stderr,
+			"catalog import failed: %s (nothing "
+			"imported)\n",
+			err_code(e));
+	catalog_file_free(cf);
+	buf_free(&b);
+	return e == ERR_OK ? 0 : e == ERR_VALIDATION_FAILED ? 2 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -327,6 +413,8 @@ main(int argc, char **argv)
 		rc = doctor_run(&d, cfg, &db);
 		if (null >= 0)
 			close(null);
+	} else if (strcmp(argv[i], "catalog") == 0 && i + 1 < argc) {
+		rc = cmd_catalog(&db, argc - i - 1, argv + i + 1);
 	} else if (strcmp(argv[i], "config") == 0 && i + 1 == argc) {
 		config_dump(stdout);
 		rc = 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "catalog_file.h"
 #include "log.h"
 #include "str.h"
 
@@ -189,16 +190,30 @@ migrate_apply(struct db *db, FILE *out)
 
 static const char sql_products[] = "SELECT COUNT(*) FROM products";
 
+struct demo {
+	const struct catalog_file *cf;
+	struct catalog_counts n;
+	char why[256];
+};
+
+/* The accounts first: the catalog's products name their providers. */
 static enum err
 demo_tx(struct db *db, void *arg)
 {
-	(void)arg;
-	return run_script(db, demo_store_sql);
+	struct demo *d = arg;
+	enum err e = run_script(db, demo_accounts_sql);
+
+	if (e == ERR_OK)
+		e = catalog_file_apply(db, d->cf, &d->n, d->why,
+				       sizeof(d->why));
+	return e;
 }
 
 enum err
 migrate_demo(struct db *db, FILE *out)
 {
+	struct catalog_file *cf = NULL;
+	struct demo d = {0};
 	int64_t products = -1;
 	enum err e;
 
@@ -209,7 +224,14 @@ migrate_demo(struct db *db, FILE *out)
 		fprintf(out, "the store is not empty: demo not loaded\n");
 		return ERR_OK;
 	}
-	e = db_tx(db, demo_tx, NULL);
+	e = catalog_file_parse(demo_store_json, strlen(demo_store_json), 0, &cf,
+			       d.why, sizeof(d.why));
+	d.cf = cf;
+	if (e == ERR_OK)
+		e = db_tx(db, demo_tx, &d);
+	if (e != ERR_OK && d.why[0] != '\0')
+		log_error("demo store: %s", d.why);
+	catalog_file_free(cf);
 	if (e == ERR_OK)
 		fprintf(out, "demo store loaded (docs/demo-store.md)\n");
 	return e;

@@ -38,10 +38,14 @@ enum err migrate_gate(struct db *db);
 /* Applies every pending migration in order, reporting each on out. */
 enum err migrate_apply(struct db *db, FILE *out);
 
-/* conf/demo-store.sql, compiled in. */
-extern const char demo_store_sql[];
-/* Loads the demo store in one transaction when there are no products yet;
- * otherwise says so and changes nothing. */
+/* The demo store, compiled in: its accounts, customers and providers
+ * (conf/demo-accounts.sql) and its catalog (conf/demo-store.json, a
+ * catalog file: docs/catalog.md). */
+extern const char demo_accounts_sql[];
+extern const char demo_store_json[];
+/* Loads the demo store in one transaction when there are no products yet
+ * (the catalog through the importer, src/catalog_file.c); otherwise says
+ * so and changes nothing. */
 enum err migrate_demo(struct db *db, FILE *out);
 
 #endif
