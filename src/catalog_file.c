@@ -604,9 +604,7 @@ check_field(struct check *c, enum section s, const struct field *f,
 			return fail(c->why, c->whylen, at, f->key,
 				    "must be a %s's %s", sections[f->ref].what,
 				    f->ref == S_PROVIDERS ? "uuid" : "code");
-		if (f->type == F_CODE &&
-		    seen_before(&c->seen[s == S_TAX_RATES ? S__MAX - 1 : s],
-				str))
+		if (f->type == F_CODE && seen_before(&c->seen[s], str))
 			return fail(c->why, c->whylen, at, f->key,
 				    "\"%s\" is in the file twice", str);
 		if (f->type == F_UUID && seen_before(&c->seen_uuid[s], str))
@@ -1204,7 +1202,10 @@ catalog_file_parse(const char *text, size_t len, int csv,
 	why[0] = '\0';
 	if (cf == NULL)
 		return ERR_NOMEM;
-	if (csv) {
+	if (len > 256 * 1024 * 1024) {
+		snprintf(why, whylen, "the file is over 256 MiB");
+		e = ERR_VALIDATION_FAILED;
+	} else if (csv) {
 		e = csv_parse(cf, text, len, &doc, why, whylen);
 	} else {
 		struct json_tokener *tok = json_tokener_new();
@@ -1764,40 +1765,34 @@ export_row(void *arg, const struct db_val *c, size_t n)
 			ncol++;
 	for (i = 0; i < d->nf; i++) {
 		const struct field *f = &d->f[i];
-		const struct db_val *v;
+		size_t at;
 		struct json_object *o = NULL;
 
-		switch (f->type) {
-		case F_UUID:
-			v = &c[1 + ncol];
-			break;
-		case F_STOCK:
-			v = &c[1 + ncol + 1];
-			break;
-		case F_ADJUST:
-		case F_COUNTRIES:
-		case F_CHILDREN:
-			v = NULL;
-			break;
-		default:
-			v = &c[k++];
-		}
+		if (f->type == F_UUID)
+			at = 1 + ncol;
+		else if (f->type == F_STOCK)
+			at = 2 + ncol;
+		else if (f->type != F_ADJUST && f->type != F_COUNTRIES &&
+			 f->type != F_CHILDREN)
+			at = k++;
+		else
+			at = 0;
 		if (f->type == F_PARENT || f->type == F_ADJUST)
 			continue;
-		if (v != NULL && (size_t)(v - c) >= n) {
+		if (at >= n) {
 			json_object_put(row);
 			return ERR_INTERNAL;
 		}
 		if (f->type == F_COUNTRIES || f->type == F_CHILDREN)
 			o = json_object_new_array();
-		else if (v->type == DB_NULL)
+		else if (c[at].type == DB_NULL)
 			o = NULL;
 		else if (f->type == F_BOOL)
-			o = json_object_new_boolean(v->i != 0);
-		else if (v->type == DB_I64)
-			o = json_object_new_int64(v->i);
+			o = json_object_new_boolean(c[at].i != 0);
+		else if (c[at].type == DB_I64)
+			o = json_object_new_int64(c[at].i);
 		else
-			o = json_object_new_string_len(v->s, (int)v->len);
+			o = json_object_new_string_len(c[at].s, (int)c[at].len);
 		json_object_object_add(row, f->key, o);
 	}
 	json_object_array_add(r->list, row);
