@@ -1069,3 +1069,33 @@ db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg), void *arg)
 	} while (e == ERR_TX_AGAIN && ++runs < DB_TX_AGAIN_MAX);
 	return e;
 }
+
+struct tx_out_ctx {
+	struct pool *pool;
+	size_t mark;
+	void *out;
+	size_t size;
+	enum err (*fn)(struct db *db, void *arg);
+	void *arg;
+};
+
+/* Each run of a db_tx_out transaction starts from nothing. */
+static enum err
+tx_out_run(struct db *db, void *p)
+{
+	struct tx_out_ctx *c = p;
+
+	pool_release_to(c->pool, c->mark);
+	memset(c->out, 0, c->size);
+	return c->fn(db, c->arg);
+}
+
+enum err
+db_tx_out(struct db *db, struct pool *pool, void *out, size_t size,
+	  enum err (*fn)(struct db *db, void *arg), void *arg)
+{
+	struct tx_out_ctx c = {pool, pool_mark(pool), out, size, fn, arg};
+
+	memset(out, 0, size); /* Also when no run starts (no connection). */
+	return db_tx(db, tx_out_run, &c);
+}

@@ -26,6 +26,7 @@
 #include <mysql.h>
 
 #include "err.h"
+#include "pool.h"
 
 /* Distinct statements a connection keeps prepared: every static SQL text
  * of the program fits (about 170 today). A full cache fails the request
@@ -229,6 +230,18 @@ enum err db_exec_ref(struct db *db, const char *ref, const char *sql_id,
  */
 enum err db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg),
 	       void *arg);
+
+/*
+ * db_tx for a transaction with outputs: out[0..size) (a part of what arg
+ * points to, or all of it when it holds no inputs) is zeroed and pool
+ * rewound to where it was on entry before each run of fn, so fn starts
+ * from nothing each time, with nothing of an earlier run to reset or
+ * free. What fn hands out it keeps in pool (pool_keep, pool_alloc, ...);
+ * what the last run kept stays the pool's, whatever the outcome, and out
+ * holds what that run left. Errors are db_tx's.
+ */
+enum err db_tx_out(struct db *db, struct pool *pool, void *out, size_t size,
+		   enum err (*fn)(struct db *db, void *arg), void *arg);
 
 /*
  * The retry policy on its own: calls attempt(arg) until it returns anything

@@ -391,7 +391,7 @@ http_handle(struct request *req, char **envp, const struct http_io *io)
 	}
 	if (req->status == 0)
 		res_problem(req, ERR_INTERNAL, "no response", NULL);
-	if (req->out.failed || req->headers.failed) {
+	if (req->out.failed || req->headers.failed || req->pool.failed) {
 		buf_reset(&req->out);
 		buf_reset(&req->headers);
 		res_problem(req, ERR_NOMEM, NULL, NULL);
@@ -481,6 +481,7 @@ http_request_reset(struct request *req)
 	req->json = NULL;
 	json_object_put(req->query_json);
 	req->query_json = NULL;
+	pool_release(&req->pool);
 	buf_reset(&req->body);
 	buf_reset(&req->headers);
 	buf_reset(&req->out);
@@ -496,6 +497,7 @@ void
 http_request_free(struct request *req)
 {
 	http_request_reset(req);
+	pool_free(&req->pool);
 	buf_free(&req->body);
 	buf_free(&req->headers);
 	buf_free(&req->out);

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "err.h"
+#include "pool.h"
 #include "router.h"
 #include "valid.h"
 #include "str.h"
@@ -50,7 +51,10 @@ struct request {
 	unsigned char idem_claim[16]; /* This request's tag on its marker. */
 	unsigned char idem_scope[32], idem_hmac[32];
 	char idem_ctype[128];
-	void *curl;  /* This worker's curl handle (CURL *). */
+	void *curl; /* This worker's curl handle (CURL *). */
+	/* What the request allocates, released by http_request_reset
+	 * (src/pool.h): handlers hand it to the core, never free by hand. */
+	struct pool pool;
 	int via_cgi; /* Answered as a plain CGI program, not over FastCGI. */
 	struct timespec start;
 
@@ -65,7 +69,8 @@ struct request {
 void http_handle(struct request *req, char **envp, const struct http_io *io);
 /* Writes the whole CGI response (Status line, headers, body) into out. */
 int http_serialize(const struct request *req, struct buf *out);
-/* Releases what the last request allocated; keeps buffers for reuse. */
+/* Releases what the last request allocated (its pool among it); keeps
+ * buffers for reuse. */
 void http_request_reset(struct request *req);
 /* Frees everything (at thread exit). */
 void http_request_free(struct request *req);
