@@ -64,24 +64,6 @@ account_checkout_add(struct db *db, struct account_checkout *c, int64_t product,
 	return ERR_OK;
 }
 
-void
-account_view_free(struct account_view *v)
-{
-	size_t i, j;
-
-	free(v->buyer.name);
-	free(v->seller.name);
-	free(v->payment_token);
-	for (i = 0; i < v->nlines; i++) {
-		free(v->lines[i].name);
-		for (j = 0; j < v->lines[i].ntaxes; j++)
-			free(v->lines[i].taxes[j].name);
-		free(v->lines[i].taxes);
-	}
-	free(v->lines);
-	memset(v, 0, sizeof(*v));
-}
-
 /* The view of a checkout. */
 
 static const char sql_account[] =
@@ -103,15 +85,22 @@ static const char sql_taxes[] =
     "a.order_id = ? AND a.type = 'tax' AND a.order_item_id IS NOT NULL "
     "ORDER BY a.id";
 
+/* A view being read: its strings and arrays go to pool. */
+struct view_read {
+	struct pool *pool;
+	struct account_view *v;
+	struct account_ref *a; /* the account account_row reads */
+};
+
 static enum err
 account_row(void *arg, const struct db_val *c, size_t n)
 {
-	struct account_ref *a = arg;
+	struct view_read *r = arg;
+	struct account_ref *a = r->a;
 
 	if (n != 3)
 		return ERR_INTERNAL;
-	free(a->name);
-	a->name = strdup(c[1].s);
+	a->name = pool_strdup(r->pool, c[1].s);
 	if (a->name == NULL)
 		return ERR_NOMEM;
 	a->found = 1;
@@ -123,7 +112,8 @@ account_row(void *arg, const struct db_val *c, size_t n)
 static enum err
 head_row(void *arg, const struct db_val *c, size_t n)
 {
-	struct account_view *v = arg;
+	struct view_read *r = arg;
+	struct account_view *v = r->v;
 
 	static const enum account_checkout_state of[] = {
 	    [PHASE_OPEN] = ACCOUNT_CHECKOUT_OPEN,
@@ -141,10 +131,9 @@ head_row(void *arg, const struct db_val *c, size_t n)
 	v->created_ms = c[4].i;
 	v->has_service = c[7].type == DB_I64;
 	v->service = v->has_service ? c[7].i : 0;
-	free(v->payment_token);
 	v->payment_token = NULL;
 	if (c[8].type == DB_STR) {
-		v->payment_token = strdup(c[8].s);
+		v->payment_token = pool_strdup(r->pool, c[8].s);
 		if (v->payment_token == NULL)
 			return ERR_NOMEM;
 	}
@@ -154,12 +143,13 @@ head_row(void *arg, const struct db_val *c, size_t n)
 static enum err
 line_row(void *arg, const struct db_val *c, size_t n)
 {
-	struct account_view *v = arg;
+	struct view_read *r = arg;
+	struct account_view *v = r->v;
 	struct account_line *lines, *l;
 
 	if (n != 7)
 		return ERR_INTERNAL;
-	lines = realloc(v->lines, (v->nlines + 1) * sizeof(*lines));
+	lines = pool_grow(r->pool, v->lines, (v->nlines + 1) * sizeof(*lines));
 	if (lines == NULL)
 		return ERR_NOMEM;
 	v->lines = lines;
@@ -171,14 +161,15 @@ line_row(void *arg, const struct db_val *c, size_t n)
 	l->quantity = c[4].i;
 	l->amount = c[5].i;
 	l->taxable = c[6].i != 0;
-	l->name = strdup(c[2].s);
+	l->name = pool_strdup(r->pool, c[2].s);
 	return l->name != NULL ? ERR_OK : ERR_NOMEM;
 }
 
 static enum err
 tax_row(void *arg, const struct db_val *c, size_t n)
 {
-	struct account_view *v = arg;
+	struct view_read *r = arg;
+	struct account_view *v = r->v;
 	struct account_tax *taxes, *t;
 	size_t i;
 
@@ -189,7 +180,8 @@ tax_row(void *arg, const struct db_val *c, size_t n)
 
 		if (l->item != c[0].i)
 			continue;
-		taxes = realloc(l->taxes, (l->ntaxes + 1) * sizeof(*taxes));
+		taxes = pool_grow(r->pool, l->taxes,
+				  (l->ntaxes + 1) * sizeof(*taxes));
 		if (taxes == NULL)
 			return ERR_NOMEM;
 		l->taxes = taxes;
@@ -197,7 +189,7 @@ tax_row(void *arg, const struct db_val *c, size_t n)
 		t->rate = c[1].i;
 		t->bp = c[2].i;
 		t->amount = c[4].i;
-		t->name = strdup(c[3].s);
+		t->name = pool_strdup(r->pool, c[3].s);
 		if (t->name == NULL)
 			return ERR_NOMEM;
 		l->has_tax_rate = 1;
@@ -207,30 +199,29 @@ tax_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-/* The view of order id, bought by buyer from seller, into *v (cleared
- * first). */
+/* The view of order id, bought by buyer from seller, into *v (empty: a
+ * db_tx_out output), what it points to kept in pool. */
 static enum err
-view_load(struct db *db, int64_t id, int64_t buyer, int64_t seller,
-	  struct account_view *v)
+view_load(struct db *db, struct pool *pool, int64_t id, int64_t buyer,
+	  int64_t seller, struct account_view *v)
 {
+	struct view_read r = {pool, v, &v->buyer};
 	struct db_val p = DB_I(buyer);
 	enum err e;
 
-	account_view_free(v);
 	v->id = id;
-	e = db_query(db, sql_account, &p, 1, account_row, &v->buyer);
+	e = db_query(db, sql_account, &p, 1, account_row, &r);
 	p = DB_I(seller);
+	r.a = &v->seller;
 	if (e == ERR_OK)
-		e = db_query(db, sql_account, &p, 1, account_row, &v->seller);
+		e = db_query(db, sql_account, &p, 1, account_row, &r);
 	p = DB_I(id);
 	if (e == ERR_OK)
-		e = db_query(db, sql_head, &p, 1, head_row, v);
+		e = db_query(db, sql_head, &p, 1, head_row, &r);
 	if (e == ERR_OK)
-		e = db_query(db, sql_lines, &p, 1, line_row, v);
+		e = db_query(db, sql_lines, &p, 1, line_row, &r);
 	if (e == ERR_OK)
-		e = db_query(db, sql_taxes, &p, 1, tax_row, v);
-	if (e != ERR_OK)
-		account_view_free(v);
+		e = db_query(db, sql_taxes, &p, 1, tax_row, &r);
 	return e;
 }
 
@@ -238,9 +229,13 @@ view_load(struct db *db, int64_t id, int64_t buyer, int64_t seller,
 
 struct create {
 	const struct account_checkout *c;
-	enum err refusal; /* set with the work rolled back */
-	struct account_view view;
-	struct verr v;
+	struct pool *pool;
+	/* What a run gives: zeroed before each (db_tx_out). */
+	struct create_out {
+		enum err refusal; /* with the work rolled back */
+		struct account_view view;
+		struct verr v; /* errors kept in pool */
+	} out;
 };
 
 static const char sql_own[] =
@@ -260,9 +255,6 @@ create_tx(struct db *db, void *arg)
 	enum err e;
 	size_t i;
 
-	account_view_free(&a->view);
-	a->refusal = ERR_OK;
-	verr_free(&a->v);
 	e = order_create(db, &none, &order, token, NULL);
 	p[0] = DB_I(c->buyer);
 	p[1] = c->has_service ? DB_I(c->service) : DB_N;
@@ -276,33 +268,34 @@ create_tx(struct db *db, void *arg)
 		e = order_head_load(db, order, &h);
 		if (e == ERR_OK)
 			e = cart_add_item(db, &h, ref, c->items[i].quantity,
-					  &a->v, NULL);
+					  &a->out.v, NULL);
 	}
+	if (pool_keep_at(a->pool, &a->out.v.errors) != 0)
+		return ERR_NOMEM;
 	if (e == ERR_VALIDATION_FAILED) {
 		/* The only check an item fails here is its stock. */
-		a->refusal = ERR_OUT_OF_STOCK;
+		a->out.refusal = ERR_OUT_OF_STOCK;
 		return e; /* rolls back */
 	}
 	if (e == ERR_OK)
-		e = view_load(db, order, c->buyer, c->seller, &a->view);
+		e = view_load(db, a->pool, order, c->buyer, c->seller,
+			      &a->out.view);
 	return e;
 }
 
 enum err
-account_checkout_create(struct db *db, const struct account_checkout *c,
+account_checkout_create(struct db *db, struct pool *pool,
+			const struct account_checkout *c,
 			struct account_view *out)
 {
-	struct create a = {.c = c};
+	struct create a = {.c = c, .pool = pool};
 	enum err e;
 
-	e = db_tx(db, create_tx, &a);
-	verr_free(&a.v);
-	if (a.refusal != ERR_OK && (e == ERR_OK || e == ERR_VALIDATION_FAILED))
-		e = a.refusal;
-	if (e != ERR_OK) {
-		account_view_free(&a.view);
-		return e;
-	}
-	*out = a.view;
-	return ERR_OK;
+	e = db_tx_out(db, pool, &a.out, sizeof(a.out), create_tx, &a);
+	if (a.out.refusal != ERR_OK &&
+	    (e == ERR_OK || e == ERR_VALIDATION_FAILED))
+		e = a.out.refusal;
+	if (e == ERR_OK)
+		*out = a.out.view;
+	return e;
 }

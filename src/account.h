@@ -55,7 +55,7 @@ struct account_ref {
 	int found; /* the account exists; the rest is empty when not */
 	int64_t id;
 	int64_t global_type;
-	char *name; /* owned by the view */
+	char *name; /* the pool's */
 };
 
 /* What a checkout is, for its buyer. */
@@ -71,13 +71,13 @@ enum account_checkout_state {
 struct account_tax {
 	int64_t rate;	/* the tax rate's id */
 	int64_t bp;	/* the rate, basis points */
-	char *name;	/* owned by the view */
+	char *name;	/* the pool's */
 	int64_t amount; /* minor units */
 };
 
 struct account_line {
 	int64_t product;
-	char *name;    /* the product's, owned by the view */
+	char *name;    /* the product's, the pool's */
 	int64_t price; /* the variant's unit price, minor units */
 	int64_t quantity;
 	int64_t amount;	  /* the line's total, minor units */
@@ -90,8 +90,8 @@ struct account_line {
 	int64_t item; /* the order item's id */
 };
 
-/* A checkout as its buyer sees it. Owned by whoever passed it in: release
- * with account_view_free. */
+/* A checkout as its buyer sees it; what it points to is the pool's it
+ * was read with. */
 struct account_view {
 	int64_t id; /* the order's */
 	struct account_ref buyer, seller;
@@ -101,23 +101,19 @@ struct account_view {
 	int64_t created_ms; /* Unix milliseconds */
 	int has_service;
 	int64_t service;
-	char *payment_token; /* or NULL; owned by the view */
+	char *payment_token; /* or NULL; the pool's */
 	struct account_line *lines;
 	size_t nlines;
 };
 
-/* Releases what v owns and clears it (a cleared view may be freed
- * again). */
-void account_view_free(struct account_view *v);
-
 /*
  * Opens c's checkout in one transaction: a guest cart of the core owned
  * by c->buyer with c's service and payment token, holding c's items.
- * ERR_OK: *out the checkout (the caller frees it, whatever the result).
+ * ERR_OK: *out the checkout (what it points to is pool's).
  * Refusal: ERR_OUT_OF_STOCK the cart refused an item (its stock); nothing
  * is written. Otherwise what the core or the database gave.
  */
-enum err account_checkout_create(struct db *db,
+enum err account_checkout_create(struct db *db, struct pool *pool,
 				 const struct account_checkout *c,
 				 struct account_view *out);
 

@@ -17,12 +17,17 @@
 struct booking_tx {
 	struct booking *b;
 	const char *session;
-	int64_t capacity;
-	/* A refusal of the rules: ERR_TOO_MANY_ATTEMPTS or ERR_OUT_OF_STOCK,
-	 * or ERR_OK. */
-	enum err refusal;
-	struct verr v;
-	struct step_out out;
+	struct pool *pool;
+	/* What a run gives: zeroed before each (db_tx_out). */
+	struct book_out {
+		int64_t capacity;
+		/* A refusal of the rules: ERR_TOO_MANY_ATTEMPTS or
+		 * ERR_OUT_OF_STOCK, or ERR_OK. */
+		enum err refusal;
+		struct verr v;	      /* errors kept in pool */
+		struct step_out step; /* its trees kept in pool */
+		struct booking_payment payment;
+	} out;
 };
 
 static const char sql_provider_lock[] =
@@ -54,7 +59,7 @@ provider_row(void *arg, const struct db_val *c, size_t n)
 
 	if (n != 2)
 		return ERR_INTERNAL;
-	t->capacity = c[0].i;
+	t->out.capacity = c[0].i;
 	snprintf(t->b->provider_name, sizeof(t->b->provider_name), "%s",
 		 c[1].s);
 	return ERR_OK;
@@ -97,18 +102,6 @@ booking_slot(time_t now, int64_t days_ahead, char out[24])
 		out[0] = '\0';
 }
 
-/* Clears what an earlier run of book_tx left (db_tx may run it again). */
-static void
-book_reset(struct booking_tx *t)
-{
-	json_object_put(t->out.snapshot);
-	json_object_put(t->out.extra);
-	t->out.snapshot = t->out.extra = NULL;
-	t->b->payment = (struct booking_payment){0};
-	verr_free(&t->v);
-	t->refusal = ERR_OK;
-}
-
 static enum err
 book_tx(struct db *db, void *arg)
 {
@@ -120,7 +113,6 @@ book_tx(struct db *db, void *arg)
 	char token[ORDER_TOKEN_LEN + 1], uuid[37];
 	enum err e;
 
-	book_reset(t);
 	p[0] = DB_I(b->provider);
 	e = db_query(db, sql_provider_lock, p, 1, provider_row, t);
 	p[0] = DB_I(b->customer);
@@ -134,7 +126,7 @@ book_tx(struct db *db, void *arg)
 	if (e != ERR_OK)
 		return e;
 	if (unpaid >= 2) {
-		t->refusal = ERR_TOO_MANY_ATTEMPTS;
+		t->out.refusal = ERR_TOO_MANY_ATTEMPTS;
 		return ERR_OK;
 	}
 	p[0] = DB_I(b->provider);
@@ -142,16 +134,21 @@ book_tx(struct db *db, void *arg)
 	e = db_query(db, sql_slots, p, 2, db_row_two_ints, slots);
 	if (e != ERR_OK)
 		return e;
-	if (slots[0] >= t->capacity) {
-		t->refusal = ERR_OUT_OF_STOCK;
+	if (slots[0] >= t->out.capacity) {
+		t->out.refusal = ERR_OUT_OF_STOCK;
 		return ERR_OK;
 	}
 	r.lines[0].variant = b->variant;
 	r.lines[0].quantity = 1;
 	r.lines[0].price = -1;
-	e = place_order(db, &r, &b->order, token, &t->v, &t->out);
+	e = place_order(db, &r, &b->order, token, &t->out.v, &t->out.step);
+	/* What place_order handed out is the request's. */
+	if ((pool_keep_at(t->pool, &t->out.step.snapshot) |
+	     pool_keep_at(t->pool, &t->out.step.extra) |
+	     pool_keep_at(t->pool, &t->out.v.errors)) != 0)
+		return ERR_NOMEM;
 	if (e == ERR_OUT_OF_STOCK) {
-		t->refusal = ERR_OUT_OF_STOCK;
+		t->out.refusal = ERR_OUT_OF_STOCK;
 		return ERR_VALIDATION_FAILED; /* rolls back, not retried */
 	}
 	if (e != ERR_OK)
@@ -168,14 +165,16 @@ book_tx(struct db *db, void *arg)
 	p[0] = DB_I(b->order);
 	p[1] = DB_S(pay_state_names[PS_NEW]);
 	if (e == ERR_OK)
-		e = db_query(db, sql_payment, p, 2, payment_row, &b->payment);
+		e = db_query(db, sql_payment, p, 2, payment_row,
+			     &t->out.payment);
 	return e;
 }
 
 enum err
-booking_place(struct db *db, const struct booking_req *in, struct booking *b)
+booking_place(struct db *db, struct pool *pool, const struct booking_req *in,
+	      struct booking *b)
 {
-	struct booking_tx t = {.b = b, .session = in->session};
+	struct booking_tx t = {.b = b, .session = in->session, .pool = pool};
 	struct sole_variant sole;
 	enum err e = ERR_OK;
 
@@ -197,26 +196,17 @@ booking_place(struct db *db, const struct booking_req *in, struct booking *b)
 	b->product = sole.product;
 	b->provider = sole.provider;
 	b->variant = sole.variant;
-	e = db_tx(db, book_tx, &t);
-	if (t.refusal != ERR_OK && (e == ERR_OK || e == ERR_VALIDATION_FAILED))
-		e = t.refusal;
-	else if (e == ERR_OK) {
-		b->snapshot = t.out.snapshot;
-		t.out.snapshot = NULL;
-	} else if (e == ERR_VALIDATION_FAILED)
+	e = db_tx_out(db, pool, &t.out, sizeof(t.out), book_tx, &t);
+	b->payment = t.out.payment;
+	if (t.out.refusal != ERR_OK &&
+	    (e == ERR_OK || e == ERR_VALIDATION_FAILED))
+		e = t.out.refusal;
+	else if (e == ERR_OK)
+		b->snapshot = t.out.step.snapshot;
+	else if (e == ERR_VALIDATION_FAILED)
 		/* The item cannot be sold (place_order's 422). */
 		e = ERR_UNKNOWN_ITEM;
-	json_object_put(t.out.snapshot);
-	json_object_put(t.out.extra);
-	verr_free(&t.v);
 	return e;
-}
-
-void
-booking_free(struct booking *b)
-{
-	json_object_put(b->snapshot);
-	b->snapshot = NULL;
 }
 
 enum err

@@ -43,7 +43,7 @@ struct booking {
 	int64_t order;	    /* the order placed */
 	int64_t agenda;	    /* the agenda entry, `scheduled` */
 	char starts_at[24]; /* the entry's start, "YYYY-MM-DD 09:00:00" UTC */
-	/* The placed order's snapshot (owned: booking_free releases it). */
+	/* The placed order's snapshot (the pool's). */
 	struct json_object *snapshot;
 	struct booking_payment payment;
 };
@@ -51,7 +51,7 @@ struct booking {
 /*
  * Books in->item for the customer of in->session and places its order
  * (through place_order, one unit of the item's one enabled variant).
- * Fills *b whatever the outcome; release it with booking_free. Gives:
+ * Fills *b whatever the outcome (what it points to is pool's). Gives:
  * ERR_OK, the booking made; ERR_UNAUTHENTICATED, no session or one that is
  * not (or no longer) valid; ERR_UNKNOWN_ITEM, no enabled product of a
  * provider with that uuid and exactly one enabled variant, or one that
@@ -60,11 +60,8 @@ struct booking {
  * capacity is full or the variant is out of stock (nothing written);
  * otherwise a database or internal error.
  */
-enum err booking_place(struct db *db, const struct booking_req *in,
-		       struct booking *b);
-
-/* Releases what booking_place left in b (b itself is the caller's). */
-void booking_free(struct booking *b);
+enum err booking_place(struct db *db, struct pool *pool,
+		       const struct booking_req *in, struct booking *b);
 
 /*
  * The start of a new agenda entry, "YYYY-MM-DD 09:00:00" in out: 09:00

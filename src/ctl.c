@@ -241,6 +241,7 @@ cmd_deliver(struct db *db)
 static int
 cmd_mark_paid(struct db *db, const char *arg)
 {
+	struct pool pool = {0}; /* The command's, as a request's. */
 	struct json_object *snap = NULL;
 	const char *why = NULL;
 	int64_t id = 0;
@@ -250,13 +251,13 @@ cmd_mark_paid(struct db *db, const char *arg)
 		fprintf(stderr, "mark-paid: ORDER is an order id\n");
 		return 2;
 	}
-	e = lifecycle_mark_paid(db, id, &snap, &why);
+	e = lifecycle_mark_paid(db, &pool, id, &snap, &why);
 	if (e == ERR_OK)
 		printf("order %lld paid\n", (long long)id);
 	else
 		fprintf(stderr, "mark-paid: %s%s%s\n", err_code(e),
 			why ? ": " : "", why ? why : "");
-	json_object_put(snap);
+	pool_free(&pool);
 	return e == ERR_OK ? 0 : 1;
 }
 

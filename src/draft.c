@@ -39,13 +39,6 @@ draft_caller_init(struct draft_caller *c, const char *user, const char *guest)
 	return ERR_UNAUTHENTICATED;
 }
 
-void
-draft_view_free(struct draft_view *v)
-{
-	free(v->items);
-	memset(v, 0, sizeof(*v));
-}
-
 /* The draft's order, from its id. */
 static const char sql_obj[] =
     "SELECT o.uuid, o.total, o.state, o.payment_state, "
@@ -58,6 +51,12 @@ static const char sql_obj_items[] =
     "SELECT i.uuid, v.uuid, i.total FROM order_items i JOIN "
     "product_variants v ON v.id = i.variant_id WHERE i.order_id = ? ORDER "
     "BY i.id";
+
+/* A view being read, and the pool its items go to. */
+struct view_read {
+	struct draft_view *v;
+	struct pool *pool;
+};
 
 static enum err
 view_row(void *arg, const struct db_val *c, size_t n)
@@ -84,12 +83,13 @@ view_row(void *arg, const struct db_val *c, size_t n)
 static enum err
 view_item(void *arg, const struct db_val *c, size_t n)
 {
-	struct draft_view *v = arg;
+	struct view_read *r = arg;
+	struct draft_view *v = r->v;
 	struct draft_item *items, *it;
 
 	if (n != 3)
 		return ERR_INTERNAL;
-	items = realloc(v->items, (v->nitems + 1) * sizeof(*items));
+	items = pool_grow(r->pool, v->items, (v->nitems + 1) * sizeof(*items));
 	if (items == NULL)
 		return ERR_NOMEM;
 	v->items = items;
@@ -100,20 +100,19 @@ view_item(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-/* The view of order id into *v (cleared first). */
+/* The view of order id into *v (empty: a db_tx_out output), its items
+ * kept in pool. */
 static enum err
-view_load(struct db *db, int64_t id, struct draft_view *v)
+view_load(struct db *db, struct pool *pool, int64_t id, struct draft_view *v)
 {
 	struct db_val p[2] = {DB_S(pay_state_names[PS_COMPLETED]), DB_I(id)};
+	struct view_read r = {v, pool};
 	enum err e;
 
-	draft_view_free(v);
 	e = db_query(db, sql_obj, p, 2, view_row, v);
 	p[0] = p[1];
 	if (e == ERR_OK)
-		e = db_query(db, sql_obj_items, p, 1, view_item, v);
-	if (e != ERR_OK)
-		draft_view_free(v);
+		e = db_query(db, sql_obj_items, p, 1, view_item, &r);
 	return e;
 }
 
@@ -123,9 +122,13 @@ struct add {
 	const struct draft_caller *c;
 	const struct draft_seat *s;
 	int64_t variant, catalog;
-	enum err refusal; /* set with the work committed or rolled back */
-	struct draft_view view;
-	struct verr v;
+	struct pool *pool;
+	/* What a run gives: zeroed before each (db_tx_out). */
+	struct add_out {
+		enum err refusal; /* with the work committed or rolled back */
+		struct draft_view view;
+		struct verr v; /* errors kept in pool */
+	} out;
 };
 
 static const char sql_seat[] =
@@ -154,9 +157,6 @@ add_tx(struct db *db, void *arg)
 	struct db_val p[3];
 	enum err e;
 
-	draft_view_free(&a->view);
-	a->refusal = ERR_OK;
-	verr_free(&a->v);
 	p[0] = DB_S(a->c->key);
 	p[1] = DB_S(order_state_names[OS_CART]);
 	e = db_query(db, sql_draft, p, 2, db_row_int, &id);
@@ -181,14 +181,16 @@ add_tx(struct db *db, void *arg)
 	if (e != ERR_OK)
 		return e;
 	if (twice > 0) {
-		a->refusal = ERR_ALREADY_IN_CART;
+		a->out.refusal = ERR_ALREADY_IN_CART;
 		return ERR_OK;
 	}
 	snprintf(ref, sizeof(ref), "%lld", (long long)a->variant);
-	e = cart_add_item(db, &h, ref, 1, &a->v, NULL);
+	e = cart_add_item(db, &h, ref, 1, &a->out.v, NULL);
+	if (pool_keep_at(a->pool, &a->out.v.errors) != 0)
+		return ERR_NOMEM;
 	if (e == ERR_VALIDATION_FAILED) {
 		/* The only check a seat fails here is its stock. */
-		a->refusal = ERR_OUT_OF_STOCK;
+		a->out.refusal = ERR_OUT_OF_STOCK;
 		return e; /* rolls back */
 	}
 	p[0] = a->s->reservation ? DB_S(a->s->reservation) : DB_N;
@@ -197,7 +199,7 @@ add_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = db_exec(db, sql_reservation, p, 3, NULL);
 	if (e == ERR_OK)
-		e = view_load(db, id, &a->view);
+		e = view_load(db, a->pool, id, &a->out.view);
 	return e;
 }
 
@@ -214,10 +216,10 @@ seat_row(void *arg, const struct db_val *c, size_t n)
 }
 
 enum err
-draft_add(struct db *db, const struct draft_caller *c,
+draft_add(struct db *db, struct pool *pool, const struct draft_caller *c,
 	  const struct draft_seat *s, struct draft_view *out)
 {
-	struct add a = {.c = c, .s = s};
+	struct add a = {.c = c, .s = s, .pool = pool};
 	struct db_val p = DB_S(s->seat);
 	enum err e = ERR_OK;
 
@@ -229,16 +231,13 @@ draft_add(struct db *db, const struct draft_caller *c,
 		return ERR_UNKNOWN_ITEM;
 	if (s->price != a.catalog)
 		return ERR_PRICE_MISMATCH;
-	e = db_tx(db, add_tx, &a);
-	verr_free(&a.v);
-	if (a.refusal != ERR_OK && (e == ERR_OK || e == ERR_VALIDATION_FAILED))
-		e = a.refusal;
-	if (e != ERR_OK) {
-		draft_view_free(&a.view);
-		return e;
-	}
-	*out = a.view;
-	return ERR_OK;
+	e = db_tx_out(db, pool, &a.out, sizeof(a.out), add_tx, &a);
+	if (a.out.refusal != ERR_OK &&
+	    (e == ERR_OK || e == ERR_VALIDATION_FAILED))
+		e = a.out.refusal;
+	if (e == ERR_OK)
+		*out = a.out.view;
+	return e;
 }
 
 /* Placing a draft. */
@@ -246,10 +245,14 @@ draft_add(struct db *db, const struct draft_caller *c,
 struct co {
 	const struct draft_caller *c;
 	const char *order;
-	enum err refusal; /* set with the work committed or rolled back */
-	struct draft_view view;
-	struct verr v;
-	struct step_out out;
+	struct pool *pool;
+	/* What a run gives: zeroed before each (db_tx_out). */
+	struct co_out {
+		enum err refusal; /* with the work committed or rolled back */
+		struct draft_view view;
+		struct verr v;	      /* errors kept in pool */
+		struct step_out step; /* its trees kept in pool */
+	} out;
 };
 
 static const char sql_order[] =
@@ -283,58 +286,50 @@ checkout_tx(struct db *db, void *arg)
 	struct place_req r = {.guard_total = 1};
 	enum err e;
 
-	draft_view_free(&c->view);
-	json_object_put(c->out.snapshot);
-	json_object_put(c->out.extra);
-	c->out.snapshot = c->out.extra = NULL;
-	c->out.total_changed = 0;
-	c->refusal = ERR_OK;
-	verr_free(&c->v);
 	e = db_query(db, sql_order, &p, 1, found_row, &f);
 	if (e != ERR_OK)
 		return e;
 	if (f.id == 0 || f.owner[0] == '\0')
-		c->refusal = ERR_NOT_FOUND;
+		c->out.refusal = ERR_NOT_FOUND;
 	else if (strcmp(f.owner, c->c->key) != 0)
-		c->refusal = ERR_NOT_OWNER;
+		c->out.refusal = ERR_NOT_OWNER;
 	else if (order_state_parse(f.state) != OS_CART)
-		c->refusal = ERR_INVALID_TRANSITION;
-	if (c->refusal != ERR_OK)
+		c->out.refusal = ERR_INVALID_TRANSITION;
+	if (c->out.refusal != ERR_OK)
 		return ERR_OK;
-	e = place_cart(db, f.id, &r, &c->v, &c->out);
+	e = place_cart(db, f.id, &r, &c->out.v, &c->out.step);
+	/* What place_cart handed out is the request's. */
+	if ((pool_keep_at(c->pool, &c->out.step.snapshot) |
+	     pool_keep_at(c->pool, &c->out.step.extra) |
+	     pool_keep_at(c->pool, &c->out.v.errors)) != 0)
+		return ERR_NOMEM;
 	if (e == ERR_OUT_OF_STOCK) {
-		c->refusal = ERR_OUT_OF_STOCK;
+		c->out.refusal = ERR_OUT_OF_STOCK;
 		return e; /* rolls back: the draft stays a draft */
 	}
-	if (e == ERR_OK && c->out.total_changed) {
+	if (e == ERR_OK && c->out.step.total_changed) {
 		/* The new price is committed with the draft. */
-		c->refusal = ERR_TOTAL_CHANGED;
+		c->out.refusal = ERR_TOTAL_CHANGED;
 		return ERR_OK;
 	}
 	if (e == ERR_OK)
-		e = view_load(db, f.id, &c->view);
+		e = view_load(db, c->pool, f.id, &c->out.view);
 	return e;
 }
 
 enum err
-draft_checkout(struct db *db, const struct draft_caller *c, const char *order,
-	       struct draft_view *out)
+draft_checkout(struct db *db, struct pool *pool, const struct draft_caller *c,
+	       const char *order, struct draft_view *out)
 {
-	struct co co = {.c = c, .order = order};
+	struct co co = {.c = c, .order = order, .pool = pool};
 	enum err e;
 
 	if (order == NULL || strlen(order) != 36)
 		return ERR_NOT_FOUND;
-	e = db_tx(db, checkout_tx, &co);
-	json_object_put(co.out.snapshot);
-	json_object_put(co.out.extra);
-	verr_free(&co.v);
-	if (co.refusal != ERR_OK && (e == ERR_OK || e == ERR_OUT_OF_STOCK))
-		e = co.refusal;
-	if (e != ERR_OK) {
-		draft_view_free(&co.view);
-		return e;
-	}
-	*out = co.view;
-	return ERR_OK;
+	e = db_tx_out(db, pool, &co.out, sizeof(co.out), checkout_tx, &co);
+	if (co.out.refusal != ERR_OK && (e == ERR_OK || e == ERR_OUT_OF_STOCK))
+		e = co.out.refusal;
+	if (e == ERR_OK)
+		*out = co.out.view;
+	return e;
 }

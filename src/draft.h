@@ -51,8 +51,8 @@ struct draft_item {
 	int64_t price;
 };
 
-/* A draft as its owner sees it. Owned by whoever passed it in: release
- * with draft_view_free. */
+/* A draft as its owner sees it; its items are the pool's it was read
+ * with. */
 struct draft_view {
 	char id[40]; /* the order's uuid */
 	int64_t total;
@@ -62,9 +62,6 @@ struct draft_view {
 	struct draft_item *items;
 	size_t nitems;
 };
-
-/* Releases v's items and clears it (a cleared view may be freed again). */
-void draft_view_free(struct draft_view *v);
 
 /* A seat to put into the caller's draft. */
 struct draft_seat {
@@ -76,25 +73,27 @@ struct draft_seat {
 /*
  * Puts seat s into c's draft, opening one (with a placeholder email, as
  * the seed knows none) when c has no live one, in its own transaction.
- * ERR_OK: *out the draft after the add (the caller frees it). Refusals:
+ * ERR_OK: *out the draft after the add (its items pool's). Refusals:
  * ERR_UNKNOWN_ITEM no such seat (enabled, tracked), ERR_PRICE_MISMATCH
  * the price is not the seat's, ERR_ALREADY_IN_CART the seat is in the
  * draft already, ERR_OUT_OF_STOCK the seat is taken (nothing is written).
  * Otherwise a database error.
  */
-enum err draft_add(struct db *db, const struct draft_caller *c,
-		   const struct draft_seat *s, struct draft_view *out);
+enum err draft_add(struct db *db, struct pool *pool,
+		   const struct draft_caller *c, const struct draft_seat *s,
+		   struct draft_view *out);
 
 /*
  * Places c's draft order (its uuid) with place_cart, in its own
- * transaction. ERR_OK: *out the placed order (the caller frees it).
+ * transaction. ERR_OK: *out the placed order (its items pool's).
  * Refusals: ERR_NOT_FOUND no such draft (or not a seed-002 one),
  * ERR_NOT_OWNER it is another caller's, ERR_INVALID_TRANSITION it
  * is a draft no more, ERR_OUT_OF_STOCK a seat is taken (the draft stays
  * a draft), ERR_TOTAL_CHANGED its total changed (the new prices are kept
  * in the draft). Otherwise what place_cart or the database gave.
  */
-enum err draft_checkout(struct db *db, const struct draft_caller *c,
-			const char *order, struct draft_view *out);
+enum err draft_checkout(struct db *db, struct pool *pool,
+			const struct draft_caller *c, const char *order,
+			struct draft_view *out);
 
 #endif

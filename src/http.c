@@ -482,6 +482,7 @@ http_request_reset(struct request *req)
 	json_object_put(req->query_json);
 	req->query_json = NULL;
 	pool_release(&req->pool);
+	verr_free(&req->verr);
 	buf_reset(&req->body);
 	buf_reset(&req->headers);
 	buf_reset(&req->out);

@@ -55,6 +55,9 @@ struct request {
 	/* What the request allocates, released by http_request_reset
 	 * (src/pool.h): handlers hand it to the core, never free by hand. */
 	struct pool pool;
+	/* The request's field errors (verr_answer answers them), released
+	 * with the request. */
+	struct verr verr;
 	int via_cgi; /* Answered as a plain CGI program, not over FastCGI. */
 	struct timespec start;
 

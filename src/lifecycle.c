@@ -73,11 +73,25 @@ payment_in(struct db *db, int64_t id, enum pay_state state, int64_t *pid)
 	return db_int(db, sql_payment_in, p, 2, pid);
 }
 
+/* The snapshot of order id into *out, kept in pool. */
 static enum err
-event(struct db *db, int64_t id, const char *type,
+kept_snapshot(struct db *db, struct pool *pool, int64_t id,
+	      struct json_object **out)
+{
+	enum err e = order_snapshot(db, id, out);
+
+	if (e == ERR_OK && pool_keep(pool, *out) == NULL)
+		e = ERR_NOMEM;
+	return e;
+}
+
+/* The event type of order id, with its snapshot (into *snapshot, kept in
+ * pool). */
+static enum err
+event(struct db *db, struct pool *pool, int64_t id, const char *type,
       struct json_object **snapshot)
 {
-	enum err e = order_snapshot(db, id, snapshot);
+	enum err e = kept_snapshot(db, pool, id, snapshot);
 
 	return e == ERR_OK ? order_event(db, id, type, *snapshot) : e;
 }
@@ -87,7 +101,11 @@ event(struct db *db, int64_t id, const char *type,
 struct op {
 	int64_t id;
 	const char *tracking;
-	struct json_object *snapshot;
+	struct pool *pool;
+	/* What a transaction gives: zeroed before each run (db_tx_out). */
+	struct op_out {
+		struct json_object *snapshot; /* pool's */
+	} out;
 	const char *why;
 	/* cancel and refund */
 	struct pay pay;
@@ -104,14 +122,11 @@ refuse(struct op *c, const char *why)
 	return ERR_INVALID_TRANSITION;
 }
 
-/* The opening of each attempt of an admin transaction: the previous
- * attempt's snapshot dropped, the order locked. */
+/* Runs fn, a transaction of c that gives c->out (db_tx_out). */
 static enum err
-op_begin(struct db *db, struct op *c, struct ord *o)
+op_tx(struct db *db, struct op *c, enum err (*fn)(struct db *db, void *arg))
 {
-	json_object_put(c->snapshot);
-	c->snapshot = NULL;
-	return lock_order(db, c->id, o);
+	return db_tx_out(db, c->pool, &c->out, sizeof(c->out), fn, c);
 }
 
 static enum err
@@ -123,7 +138,7 @@ mark_paid_tx(struct db *db, void *arg)
 	int64_t pid = 0;
 	enum err e;
 
-	e = op_begin(db, c, &o);
+	e = lock_order(db, c->id, &o);
 	if (e != ERR_OK)
 		return e;
 	if (o.state == OS_CANCELLED ||
@@ -139,7 +154,7 @@ mark_paid_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = payment_record(db, pid, PAY_COMPLETED, NULL, NULL, NULL);
 	if (e == ERR_OK)
-		e = order_snapshot(db, c->id, &c->snapshot);
+		e = kept_snapshot(db, c->pool, c->id, &c->out.snapshot);
 	return e;
 }
 
@@ -148,22 +163,17 @@ finish(enum err e, struct op *c, struct json_object **snapshot,
        const char **why)
 {
 	*why = c->why;
-	if (e == ERR_OK) {
-		*snapshot = c->snapshot;
-	} else {
-		json_object_put(c->snapshot);
-		*snapshot = NULL;
-	}
+	*snapshot = e == ERR_OK ? c->out.snapshot : NULL;
 	return e;
 }
 
 enum err
-lifecycle_mark_paid(struct db *db, int64_t id, struct json_object **snapshot,
-		    const char **why)
+lifecycle_mark_paid(struct db *db, struct pool *pool, int64_t id,
+		    struct json_object **snapshot, const char **why)
 {
-	struct op c = {.id = id};
+	struct op c = {.id = id, .pool = pool};
 
-	return finish(db_tx(db, mark_paid_tx, &c), &c, snapshot, why);
+	return finish(op_tx(db, &c, mark_paid_tx), &c, snapshot, why);
 }
 
 /* Ship. */
@@ -208,7 +218,7 @@ ship_tx(struct db *db, void *arg)
 	struct ord o;
 	enum err e;
 
-	e = op_begin(db, c, &o);
+	e = lock_order(db, c->id, &o);
 	if (e != ERR_OK)
 		return e;
 	if (o.state != OS_NEW ||
@@ -227,17 +237,19 @@ ship_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = write_states(db, c->id, &o);
 	if (e == ERR_OK)
-		e = event(db, c->id, "order.shipped", &c->snapshot);
+		e = event(db, c->pool, c->id, "order.shipped",
+			  &c->out.snapshot);
 	return e;
 }
 
 enum err
-lifecycle_ship(struct db *db, int64_t id, const char *tracking,
-	       struct json_object **snapshot, const char **why)
+lifecycle_ship(struct db *db, struct pool *pool, int64_t id,
+	       const char *tracking, struct json_object **snapshot,
+	       const char **why)
 {
-	struct op c = {.id = id, .tracking = tracking};
+	struct op c = {.id = id, .tracking = tracking, .pool = pool};
 
-	return finish(db_tx(db, ship_tx, &c), &c, snapshot, why);
+	return finish(op_tx(db, &c, ship_tx), &c, snapshot, why);
 }
 
 /* Paid. */
@@ -275,7 +287,10 @@ lifecycle_paid(struct db *db, int64_t id, int64_t payment)
 	o.state = fulfilled(&o);
 	e = write_states(db, id, &o);
 	if (e == ERR_OK)
-		e = event(db, id, "order.paid", &snap);
+		e = order_snapshot(db, id, &snap);
+	/* The event's own: nobody is given the snapshot. */
+	if (e == ERR_OK)
+		e = order_event(db, id, "order.paid", snap);
 	json_object_put(snap);
 	return e;
 }
@@ -391,7 +406,7 @@ refund_tx(struct db *db, void *arg)
 	int64_t amount = c->amount, before = c->refunded;
 	enum err e;
 
-	e = op_begin(db, c, &o);
+	e = lock_order(db, c->id, &o);
 	if (e == ERR_OK)
 		e = refundable(db, c);
 	if (e != ERR_OK)
@@ -404,7 +419,8 @@ refund_tx(struct db *db, void *arg)
 	c->amount = amount;
 	e = record_refund(db, c, &o.payment);
 	if (e == ERR_OK)
-		e = event(db, c->id, "order.refunded", &c->snapshot);
+		e = event(db, c->pool, c->id, "order.refunded",
+			  &c->out.snapshot);
 	return e;
 }
 
@@ -423,17 +439,17 @@ refund_at_provider(void *curl, struct op *c)
 }
 
 enum err
-lifecycle_refund(struct db *db, void *curl, int64_t id, int64_t amount,
-		 struct json_object **snapshot, const char **why,
-		 struct verr *v)
+lifecycle_refund(struct db *db, struct pool *pool, void *curl, int64_t id,
+		 int64_t amount, struct json_object **snapshot,
+		 const char **why, struct verr *v)
 {
-	struct op c = {.id = id, .amount = amount, .v = v};
+	struct op c = {.id = id, .amount = amount, .v = v, .pool = pool};
 	enum err e = db_tx(db, refund_check_tx, &c);
 
 	if (e == ERR_OK)
 		e = refund_at_provider(curl, &c);
 	if (e == ERR_OK)
-		e = db_tx(db, refund_tx, &c);
+		e = op_tx(db, &c, refund_tx);
 	return finish(e, &c, snapshot, why);
 }
 
@@ -537,7 +553,7 @@ cancel_tx(struct db *db, void *arg)
 	struct ord o, to;
 	enum err e;
 
-	e = op_begin(db, c, &o);
+	e = lock_order(db, c->id, &o);
 	if (e == ERR_OK)
 		e = cancellable(db, c, &o, &to);
 	if (e == ERR_OK && c->amount > 0) {
@@ -560,7 +576,8 @@ cancel_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = write_states(db, c->id, &to);
 	if (e == ERR_OK)
-		e = event(db, c->id, "order.cancelled", &c->snapshot);
+		e = event(db, c->pool, c->id, "order.cancelled",
+			  &c->out.snapshot);
 	return e;
 }
 
@@ -599,16 +616,16 @@ cancel_at_provider(struct db *db, void *curl, struct op *c)
 }
 
 enum err
-lifecycle_cancel(struct db *db, void *curl, int64_t id,
+lifecycle_cancel(struct db *db, struct pool *pool, void *curl, int64_t id,
 		 struct json_object **snapshot, const char **why)
 {
-	struct op c = {.id = id};
+	struct op c = {.id = id, .pool = pool};
 	enum err e = db_tx(db, cancel_check_tx, &c);
 
 	if (e == ERR_OK)
 		e = cancel_at_provider(db, curl, &c);
 	if (e == ERR_OK)
-		e = db_tx(db, cancel_tx, &c);
+		e = op_tx(db, &c, cancel_tx);
 	return finish(e, &c, snapshot, why);
 }
 
@@ -670,6 +687,7 @@ enum err
 lifecycle_expire(struct db *db, void *curl, struct expired *out)
 {
 	struct unpaid *u = calloc(1, sizeof(*u));
+	struct pool pool = {0};
 	struct db_val cart = DB_S(order_state_names[OS_CART]);
 	struct db_val p[4] = {DB_S(pay_state_names[PS_PROCESSING]),
 			      DB_S(order_state_names[OS_NEW]),
@@ -698,8 +716,9 @@ lifecycle_expire(struct db *db, void *curl, struct expired *out)
 			out->skipped++;
 			continue;
 		}
-		r = lifecycle_cancel(db, curl, u->id[i], &snap, &why);
-		json_object_put(snap);
+		/* Each order's pool: released before the next. */
+		r = lifecycle_cancel(db, &pool, curl, u->id[i], &snap, &why);
+		pool_release(&pool);
 		if (r == ERR_OK) {
 			out->orders++;
 		} else {
@@ -708,6 +727,7 @@ lifecycle_expire(struct db *db, void *curl, struct expired *out)
 				 (long long)u->id[i], err_code(r));
 		}
 	}
+	pool_free(&pool);
 	free(u);
 	return e;
 }

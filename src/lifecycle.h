@@ -17,28 +17,31 @@
 #include "db.h"
 #include "valid.h"
 
-/* Each: ERR_OK with *snapshot (owned) the order afterwards; 404 for an
- * unknown order; 409 invalid_transition when its state does not allow
- * the operation (*why says which rule). */
+/* Each: ERR_OK with *snapshot the order afterwards (pool's; NULL on
+ * an error); 404 for an unknown order; 409 invalid_transition when its
+ * state does not allow the operation (*why says which rule). */
 
 /* An offline payment received: the open payment completed, order paid. */
-enum err lifecycle_mark_paid(struct db *db, int64_t id,
+enum err lifecycle_mark_paid(struct db *db, struct pool *pool, int64_t id,
 			     struct json_object **snapshot, const char **why);
 /* Shipped: shipments shipped (with tracking, may be NULL), the stock
  * taken from on_hand and the hold; paid and shipped is fulfilled. */
-enum err lifecycle_ship(struct db *db, int64_t id, const char *tracking,
-			struct json_object **snapshot, const char **why);
+enum err lifecycle_ship(struct db *db, struct pool *pool, int64_t id,
+			const char *tracking, struct json_object **snapshot,
+			const char **why);
 /*
  * Cancelled: an open intent is cancelled at the provider first, a paid
  * order refunded in full; then the stock hold released, promotion and
  * coupon usage given back, order.cancelled written. A payment still
  * `processing` is never cancelled: 409 payment_in_progress.
  */
-enum err lifecycle_cancel(struct db *db, void *curl, int64_t id,
-			  struct json_object **snapshot, const char **why);
+enum err lifecycle_cancel(struct db *db, struct pool *pool, void *curl,
+			  int64_t id, struct json_object **snapshot,
+			  const char **why);
 /* Refunds amount (minor units; 0: what is left) of the completed
  * payment; 422 `amount` when more than is left. */
-enum err lifecycle_refund(struct db *db, void *curl, int64_t id, int64_t amount,
+enum err lifecycle_refund(struct db *db, struct pool *pool, void *curl,
+			  int64_t id, int64_t amount,
 			  struct json_object **snapshot, const char **why,
 			  struct verr *v);
 

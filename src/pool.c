@@ -50,6 +50,15 @@ pool_keep(struct pool *pool, struct json_object *o)
 	return pool_defer(pool, put_json, o);
 }
 
+int
+pool_keep_at(struct pool *pool, struct json_object **o)
+{
+	if (*o == NULL || pool_keep(pool, *o) != NULL)
+		return 0;
+	*o = NULL;
+	return -1;
+}
+
 void *
 pool_alloc(struct pool *pool, size_t n)
 {

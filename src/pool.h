@@ -36,6 +36,12 @@ struct pool {
  */
 struct json_object *pool_keep(struct pool *pool, struct json_object *o);
 /*
+ * pool_keep(pool, *o) for a slot that others read: when *o cannot be
+ * kept (it is released), *o is set to NULL and -1 returned; else 0 (a
+ * NULL *o too).
+ */
+int pool_keep_at(struct pool *pool, struct json_object **o);
+/*
  * Calls release(p) when the pool is released, for what is neither json
  * nor plain memory; returns p. NULL when p is NULL, or when the pool
  * cannot grow: release(p) is called at once then and pool->failed set.

@@ -13,19 +13,18 @@
 #include "str.h"
 #include "valid.h"
 
-/* Answers an operation's outcome. */
+/* Answers an operation's outcome (snapshot: the pool's). */
 static enum err
 answer(struct request *req, enum err e, struct json_object *snapshot,
-       const char *why, struct verr *v)
+       const char *why)
 {
 	struct json_object *extra;
 
 	if (e == ERR_OK) {
-		res_json(req, 200, snapshot);
+		res_json(req, 200, json_object_get(snapshot));
 		return ERR_OK;
 	}
-	json_object_put(snapshot);
-	if (e == ERR_VALIDATION_FAILED && v != NULL && verr_answer(req, v))
+	if (e == ERR_VALIDATION_FAILED && verr_answer(req, &req->verr))
 		return ERR_OK;
 	if (e == ERR_INVALID_TRANSITION) {
 		extra = json_object_new_object();
@@ -67,7 +66,7 @@ operate(struct request *req, enum admin_op op)
 	static const char *const refund_keys[] = {"amount", NULL};
 	static const char *const ship_keys[] = {"tracking", NULL};
 	struct json_object *snap = NULL;
-	struct verr v = {0};
+	struct verr *v = &req->verr;
 	const char *why = NULL, *tracking = NULL;
 	int64_t amount = 0;
 	enum err e;
@@ -76,28 +75,27 @@ operate(struct request *req, enum admin_op op)
 	if (id == 0)
 		return e;
 	if (op == OP_REFUND) {
-		valid_only_keys(req->json, refund_keys, &v);
+		valid_only_keys(req->json, refund_keys, v);
 		valid_int(req->json, "amount", "amount", 1, INT64_MAX, 0,
-			  &amount, &v);
+			  &amount, v);
 	} else if (op == OP_SHIP) {
-		valid_only_keys(req->json, ship_keys, &v);
-		valid_str(req->json, "tracking", "tracking", 255, &tracking,
-			  &v);
+		valid_only_keys(req->json, ship_keys, v);
+		valid_str(req->json, "tracking", "tracking", 255, &tracking, v);
 	}
-	if (v.errors != NULL)
+	if (v->errors != NULL)
 		e = ERR_VALIDATION_FAILED;
 	else if (op == OP_MARK_PAID)
-		e = lifecycle_mark_paid(req->db, id, &snap, &why);
+		e = lifecycle_mark_paid(req->db, &req->pool, id, &snap, &why);
 	else if (op == OP_CANCEL)
-		e = lifecycle_cancel(req->db, req->curl, id, &snap, &why);
+		e = lifecycle_cancel(req->db, &req->pool, req->curl, id, &snap,
+				     &why);
 	else if (op == OP_REFUND)
-		e = lifecycle_refund(req->db, req->curl, id, amount, &snap,
-				     &why, &v);
+		e = lifecycle_refund(req->db, &req->pool, req->curl, id, amount,
+				     &snap, &why, v);
 	else
-		e = lifecycle_ship(req->db, id, tracking, &snap, &why);
-	e = answer(req, e, snap, why, &v);
-	verr_free(&v);
-	return e;
+		e = lifecycle_ship(req->db, &req->pool, id, tracking, &snap,
+				   &why);
+	return answer(req, e, snap, why);
 }
 
 enum err

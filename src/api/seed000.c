@@ -79,7 +79,7 @@ api_seed000_checkout(struct request *req)
 	/* ?account= with an OAuth header: seed 001's checkout. */
 	if (seed001_wanted(req))
 		return api_seed001_checkout(req);
-	body = dialect_body(req);
+	body = pool_keep(&req->pool, dialect_body(req));
 	if (body == NULL)
 		return dialect_fail(req, &seed000, ERR_MALFORMED_BODY);
 	in.session = body_string(body, "session_id");
@@ -87,10 +87,8 @@ api_seed000_checkout(struct request *req)
 	in.item = json_object_is_type(item, json_type_object)
 		      ? body_string(item, "uuid")
 		      : NULL;
-	e = booking_place(req->db, &in, &b);
+	e = booking_place(req->db, &req->pool, &in, &b);
 	if (e == ERR_OK)
 		res_json(req, 201, answer(&b));
-	booking_free(&b);
-	json_object_put(body);
 	return dialect_fail(req, &seed000, e);
 }

@@ -181,7 +181,8 @@ enum err
 api_seed001_checkout(struct request *req)
 {
 	const char *auth = req_env(req, "HTTP_AUTHORIZATION");
-	struct json_object *query = NULL, *body = dialect_body(req);
+	struct json_object *query = NULL;
+	struct json_object *body = pool_keep(&req->pool, dialect_body(req));
 	struct account_checkout c = {0};
 	struct account_view v = {0};
 	const char *acc;
@@ -198,10 +199,8 @@ api_seed001_checkout(struct request *req)
 	if (e == ERR_OK)
 		e = read_body(req, body, &c);
 	if (e == ERR_OK)
-		e = account_checkout_create(req->db, &c, &v);
+		e = account_checkout_create(req->db, &req->pool, &c, &v);
 	if (e == ERR_OK)
 		res_json(req, 201, checkout_object(&v));
-	account_view_free(&v);
-	json_object_put(body);
 	return dialect_fail(req, &seed001, e);
 }

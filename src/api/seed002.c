@@ -88,13 +88,13 @@ order_object(const struct draft_caller *c, const struct draft_view *v)
 	return o;
 }
 
-/* The request's body (*body, the caller's) and its caller: ERR_OK,
+/* The request's body (*body, the pool's) and its caller: ERR_OK,
  * ERR_MALFORMED_BODY or ERR_UNAUTHENTICATED (it names none). */
 static enum err
 caller_of(struct request *req, struct json_object **body,
 	  struct draft_caller *c)
 {
-	*body = dialect_body(req);
+	*body = pool_keep(&req->pool, dialect_body(req));
 	if (*body == NULL && req->body.len > 0)
 		return ERR_MALFORMED_BODY;
 	return draft_caller_init(c, str_of(*body, "userId"),
@@ -104,12 +104,10 @@ caller_of(struct request *req, struct json_object **body,
 /* Answers e: the order object when it is ERR_OK. */
 static enum err
 answer(struct request *req, enum err e, const struct draft_caller *c,
-       struct draft_view *v, struct json_object *body)
+       const struct draft_view *v)
 {
 	if (e == ERR_OK)
 		res_json(req, 200, order_object(c, v));
-	draft_view_free(v);
-	json_object_put(body);
 	return dialect_fail(req, &seed002, e);
 }
 
@@ -131,8 +129,8 @@ api_seed002_cart_add(struct request *req)
 	     (s.reservation != NULL && strlen(s.reservation) > 64)))
 		e = ERR_MALFORMED_BODY;
 	if (e == ERR_OK)
-		e = draft_add(req->db, &c, &s, &v);
-	return answer(req, e, &c, &v, body);
+		e = draft_add(req->db, &req->pool, &c, &s, &v);
+	return answer(req, e, &c, &v);
 }
 
 /* POST /orders/checkout. */
@@ -145,6 +143,7 @@ api_seed002_checkout(struct request *req)
 	enum err e = caller_of(req, &body, &c);
 
 	if (e == ERR_OK)
-		e = draft_checkout(req->db, &c, str_of(body, "orderId"), &v);
-	return answer(req, e, &c, &v, body);
+		e = draft_checkout(req->db, &req->pool, &c,
+				   str_of(body, "orderId"), &v);
+	return answer(req, e, &c, &v);
 }

@@ -25,10 +25,10 @@ api_test_sleep(struct request *req)
 			     &off, &why);
 	if (e != ERR_OK)
 		return e;
+	q = pool_keep(&req->pool, q);
 	ms = json_object_object_get(q, "ms");
 	if (ms != NULL && parse_i64(json_object_get_string(ms), &v) != 0)
 		v = -1;
-	json_object_put(q);
 	if (v < 0 || v > 60000) {
 		res_problem(req, ERR_VALIDATION_FAILED, "ms must be 0..60000",
 			    NULL);

@@ -47,14 +47,15 @@ api_webhook_stripe(struct request *req)
 			    NULL);
 		return ERR_OK;
 	}
-	ev = req->body.len > 0 ? json_tokener_parse(req->body.data) : NULL;
+	ev = req->body.len > 0
+		 ? pool_keep(&req->pool, json_tokener_parse(req->body.data))
+		 : NULL;
 	h.id = str_at(ev, "id", NULL);
 	h.type = str_at(ev, "type", NULL);
 	obj = json_object_object_get(json_object_object_get(ev, "data"),
 				     "object");
 	if (h.id == NULL || h.type == NULL || strlen(h.id) > 255 ||
 	    strlen(h.type) > 64) {
-		json_object_put(ev);
 		res_problem(req, ERR_MALFORMED_BODY,
 			    "an event needs a string id and type", NULL);
 		return ERR_OK;
@@ -89,6 +90,5 @@ api_webhook_stripe(struct request *req)
 				       json_object_new_boolean(out.seen));
 		res_json(req, 200, r);
 	}
-	json_object_put(ev);
 	return e;
 }
