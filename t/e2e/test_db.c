@@ -1,9 +1,10 @@
 /*
  * The database layer against the test stack's MariaDB (its checkoutd.conf):
  * a transaction's held writes go together, the last with the COMMIT, a
- * read sees the writes before it, and a held write's error rolls back the
- * whole transaction. Round trips are counted with the session's
- * Com_stmt_execute (each prepared statement run, a compound once).
+ * read sees the writes before it, a held write's error rolls back the
+ * whole transaction, and db_tx_out runs each attempt from nothing. Round
+ * trips are counted with the session's Com_stmt_execute (each prepared
+ * statement run, a compound once).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,6 +177,65 @@ test_more_compounds_than_the_cache(void **state)
 	assert_int_equal(value(sql_n, 5), want);
 }
 
+/* A db_tx_out run: what it found on entry, what it leaves. */
+struct outs {
+	struct pool *pool;
+	size_t mark; /* the pool's on entry of db_tx_out */
+	int runs;
+	int clean; /* every run found out zeroed and the pool at mark */
+	struct tx_outs {
+		struct json_object *tree;
+		char *name;
+		int64_t run;
+	} out;
+};
+
+/* Keeps a tree and a string, writes a row; the first run fails as a
+ * deadlock would (retried), the second succeeds. */
+static enum err
+keep_and_write(struct db *d, void *arg)
+{
+	struct outs *o = arg;
+
+	if (o->out.tree != NULL || o->out.name != NULL || o->out.run != 0 ||
+	    pool_mark(o->pool) != o->mark)
+		o->clean = 0;
+	o->out.run = ++o->runs;
+	o->out.tree = pool_keep(o->pool, json_object_new_int64(o->runs));
+	o->out.name = pool_strdup(o->pool, o->runs == 1 ? "first" : "second");
+	if (o->out.tree == NULL || o->out.name == NULL)
+		return ERR_NOMEM;
+	if (insert(d, 10 + o->runs, o->runs) != ERR_OK)
+		return ERR_INTERNAL;
+	return o->runs == 1 ? ERR_DB_RETRY : ERR_OK;
+}
+
+static void
+test_tx_out_runs_from_nothing(void **state)
+{
+	struct pool pool = {0};
+	struct outs o = {.pool = &pool, .clean = 1};
+
+	(void)state;
+	/* Something the request kept before: never released by the tx. */
+	pool_strdup(&pool, "before");
+	o.mark = pool_mark(&pool);
+	assert_int_equal(
+	    db_tx_out(&db, &pool, &o.out, sizeof(o.out), keep_and_write, &o),
+	    ERR_OK);
+	assert_int_equal(o.runs, 2);
+	assert_true(o.clean);
+	/* The last run's outputs, and only its items, are the pool's. */
+	assert_int_equal(o.out.run, 2);
+	assert_int_equal(json_object_get_int64(o.out.tree), 2);
+	assert_string_equal(o.out.name, "second");
+	assert_int_equal(pool_mark(&pool), o.mark + 2);
+	/* The retried run's write rolled back; the last one's committed. */
+	assert_int_equal(value(sql_count, 11), 0);
+	assert_int_equal(value(sql_count, 12), 1);
+	pool_free(&pool);
+}
+
 static int
 setup(void **state)
 {
@@ -216,6 +276,7 @@ main(void)
 	    cmocka_unit_test(test_held_write_error_rolls_back),
 	    cmocka_unit_test(test_failed_work_sends_nothing),
 	    cmocka_unit_test(test_more_compounds_than_the_cache),
+	    cmocka_unit_test(test_tx_out_runs_from_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
