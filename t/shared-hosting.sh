@@ -82,7 +82,7 @@ EOF
 		echo "LoadModule ${mod}_module $m/mod_$mod.so"
 	done
 	cat <<EOF
-CustomLog $dir/apache/logs/access.log common
+CustomLog $dir/apache/logs/access.log "%h %t \\"%r\\" %>s"
 ScriptSock $dir/apache/run/cgid.sock
 FcgidIPCDir $dir/apache/run/fcgid
 FcgidProcessTableFile $dir/apache/run/fcgid_shm
