@@ -106,9 +106,12 @@ need_host(void)
 		skip();
 	if (up_rc != 0) {
 		stack_file("hosting.log", &log);
+		/* The end of the log: where it failed. */
 		fail_msg("make shared-hosting or t/shared-hosting.sh up "
-			 "failed:\n%s",
-			 log.data != NULL ? log.data : "");
+			 "failed; the log ends:\n%s",
+			 log.data == NULL ? ""
+			 : log.len > 1500 ? log.data + log.len - 1500
+					  : log.data);
 	}
 	if (url[FCGID][0] == '\0' || url[CGI][0] == '\0')
 		fail_msg("no hosting.env");
