@@ -352,11 +352,7 @@ config_reload(const char *path, config_note_fn *note, char *err, size_t errlen)
 	return rc;
 }
 
-/*
- * The config file: --config, else $CHECKOUTD_CONFIG, else checkoutd.conf
- * beside the binary (shared hosting, where neither can be set under
- * mod_fcgid), else the compiled default; NULL when none is readable.
- */
+/* The search order is config.h's. */
 const char *
 config_find(const char *flag)
 {

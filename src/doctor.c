@@ -27,11 +27,8 @@ say(struct doctor *d, int ok, const char *what, const char *text,
 static void
 check_config(struct doctor *d, const char *path)
 {
-	char text[600];
-
 	if (path != NULL) {
-		snprintf(text, sizeof(text), "%s", path);
-		say(d, 1, "configuration", text, NULL);
+		say(d, 1, "configuration", path, NULL);
 		return;
 	}
 	say(d, 0, "configuration",
@@ -257,9 +254,10 @@ check_secrets(struct doctor *d)
 		if (secrets[i].when != NULL &&
 		    *config_str(secrets[i].when) == '\0')
 			continue;
-		snprintf(text, sizeof(text), "%s", set ? "set" : "empty: ");
-		if (!set)
-			snprintf(text + 7, sizeof(text) - 7, "%s",
+		if (set)
+			snprintf(text, sizeof(text), "set");
+		else
+			snprintf(text, sizeof(text), "empty: %s",
 				 secrets[i].breaks);
 		snprintf(fix, sizeof(fix),
 			 "set %s in the configuration file (mode 0640) or "

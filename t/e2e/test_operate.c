@@ -37,8 +37,9 @@ sh(const char *cmd)
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-/* Runs cmd and keeps its standard output in out (NUL-terminated). */
-static void
+/* Runs cmd and keeps its standard output in out (NUL-terminated);
+ * returns its exit status. */
+static int
 capture(const char *cmd, char *out, size_t len)
 {
 	FILE *p = popen(cmd, "r");
@@ -47,7 +48,7 @@ capture(const char *cmd, char *out, size_t len)
 	assert_non_null(p);
 	n = fread(out, 1, len - 1, p);
 	out[n] = '\0';
-	pclose(p);
+	return WEXITSTATUS(pclose(p));
 }
 
 /* Whether file holds needle. */
@@ -300,19 +301,13 @@ test_metrics_need_the_token_unless_local(void **state)
 static int
 doctor(const char *env, char *out, size_t len)
 {
-	char cmd[1024];
-	FILE *p;
-	size_t n;
+	char cmd[2048];
 
 	snprintf(cmd, sizeof(cmd),
 		 "%s \"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
 		 "\"$STACK_DIR/checkoutd.conf\" doctor 2>&1",
 		 env);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	return WEXITSTATUS(pclose(p));
+	return capture(cmd, out, len);
 }
 
 /* The one line of out that starts with start, or fails. */
