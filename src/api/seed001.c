@@ -123,8 +123,8 @@ checkout_object(const struct account_view *v)
 
 /* Reads the envelope into c, adding its items as they are read (a product
  * is looked up before the next item is read): ERR_VALIDATION_FAILED, not
- * the seed's envelope; else what account_checkout_add gave (ERR_INTERNAL
- * for an error that is not one of its refusals). */
+ * the seed's envelope; else what account_checkout_add gave (a database
+ * that failed the lookup stays ERR_DATABASE_UNAVAILABLE: a 503). */
 static enum err
 read_body(struct request *req, struct json_object *body,
 	  struct account_checkout *c)
@@ -161,9 +161,7 @@ read_body(struct request *req, struct json_object *body,
 		e = account_checkout_add(req->db, c, json_object_get_int64(pid),
 					 json_object_get_int64(q));
 	}
-	return e == ERR_OK || e == ERR_UNKNOWN_ITEM || e == ERR_MIXED_SELLERS
-		   ? e
-		   : ERR_INTERNAL;
+	return e;
 }
 
 int
