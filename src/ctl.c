@@ -193,10 +193,12 @@ cmd_reconcile(struct db *db)
 	}
 	e = db_query(db, sql_processing, p, 2, waiting_row, w);
 	for (i = 0; e == ERR_OK && i < w->n; i++) {
+		struct pool pool = {0}; /* The payment's, as a request's. */
 		int still = 0;
-		enum err r =
-		    payment_reconcile(db, curl, w->id[i], w->old[i], &still);
+		enum err r = payment_reconcile(db, &pool, curl, w->id[i],
+					       w->old[i], &still);
 
+		pool_free(&pool);
 		if (r != ERR_OK) {
 			fprintf(stderr, "payment %lld: %s\n",
 				(long long)w->id[i], err_code(r));

@@ -152,7 +152,8 @@ mark_paid_tx(struct db *db, void *arg)
 	if (e == ERR_OK && strcmp(pay.gateway, "offline") != 0)
 		return refuse(c, "only offline payments are marked paid");
 	if (e == ERR_OK)
-		e = payment_record(db, pid, PAY_COMPLETED, NULL, NULL, NULL);
+		e = payment_record(db, c->pool, pid, PAY_COMPLETED, NULL, NULL,
+				   NULL);
 	if (e == ERR_OK)
 		e = kept_snapshot(db, c->pool, c->id, &c->out.snapshot);
 	return e;
@@ -259,7 +260,7 @@ static const char sql_needs_refund[] =
     "WHERE id = ?";
 
 enum err
-lifecycle_paid(struct db *db, int64_t id, int64_t payment)
+lifecycle_paid(struct db *db, struct pool *pool, int64_t id, int64_t payment)
 {
 	struct json_object *snap = NULL;
 	struct db_val p = DB_I(id);
@@ -287,12 +288,8 @@ lifecycle_paid(struct db *db, int64_t id, int64_t payment)
 	o.state = fulfilled(&o);
 	e = write_states(db, id, &o);
 	if (e == ERR_OK)
-		e = order_snapshot(db, id, &snap);
-	/* The event's own: nobody is given the snapshot. */
-	if (e == ERR_OK)
-		e = order_event(db, id, "order.paid", snap);
-	json_object_put(snap);
-	return e;
+		e = event(db, pool, id, "order.paid", &snap);
+	return e; /* The event's own: nobody is given the snapshot. */
 }
 
 /* Refund. */
@@ -584,7 +581,9 @@ cancel_tx(struct db *db, void *arg)
 static enum err
 record_paid_tx(struct db *db, void *arg)
 {
-	return payment_record(db, *(int64_t *)arg, PAY_COMPLETED, NULL, NULL,
+	struct op *c = arg;
+
+	return payment_record(db, c->pool, c->pay.id, PAY_COMPLETED, NULL, NULL,
 			      NULL);
 }
 
@@ -603,15 +602,14 @@ cancel_at_provider(struct db *db, void *curl, struct op *c)
 	if (strcmp(c->pay.gateway, "stripe") != 0 || c->pay.ref[0] == '\0')
 		return ERR_OK;
 	snprintf(key, sizeof(key), "%s-cancel", c->pay.uuid);
-	e = stripe_cancel(curl, c->pay.ref, key, &p);
+	e = stripe_cancel(curl, c->pool, c->pay.ref, key, &p);
 	if (e == ERR_OK && strcmp(p.status, "succeeded") == 0) {
 		/* Paid after all: recorded, and not cancelled. */
-		e = db_tx(db, record_paid_tx, &c->pay.id);
+		e = db_tx(db, record_paid_tx, c);
 		if (e == ERR_OK)
 			e = refuse(c, "the payment succeeded meanwhile: the "
 				      "order is paid");
 	}
-	pi_free(&p);
 	return e;
 }
 

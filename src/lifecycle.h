@@ -49,9 +49,11 @@ enum err lifecycle_refund(struct db *db, struct pool *pool, void *curl,
  * A payment of order id (payment, for the log) completed, in the caller's
  * transaction with the order's row locked: the order is paid (fulfilled
  * if shipped too), its agenda entry settled, order.paid written; a
- * cancelled order is marked needs_refund instead.
+ * cancelled order is marked needs_refund instead. The event's snapshot is
+ * kept in pool.
  */
-enum err lifecycle_paid(struct db *db, int64_t id, int64_t payment);
+enum err lifecycle_paid(struct db *db, struct pool *pool, int64_t id,
+			int64_t payment);
 
 /* checkoutctl expire: the counts of what it did. */
 struct expired {

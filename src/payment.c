@@ -42,23 +42,25 @@ locked_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
-/* Writes event type with the order's snapshot as it is now. */
+/* Writes event type with the order's snapshot as it is now (kept in
+ * pool). */
 static enum err
-event(struct db *db, int64_t order, const char *type)
+event(struct db *db, struct pool *pool, int64_t order, const char *type)
 {
 	struct json_object *snap = NULL;
 	enum err e = order_snapshot(db, order, &snap);
 
+	if (e == ERR_OK && pool_keep(pool, snap) == NULL)
+		e = ERR_NOMEM;
 	if (e == ERR_OK)
 		e = order_event(db, order, type, snap);
-	json_object_put(snap);
 	return e;
 }
 
 enum err
-payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
-	       const char *decline, struct json_object *next_action,
-	       int *changed)
+payment_record(struct db *db, struct pool *pool, int64_t id,
+	       enum pay_outcome outcome, const char *decline,
+	       struct json_object *next_action, int *changed)
 {
 	/* What each outcome but PAY_ACTION does to the payment. */
 	static const enum pay_ev events[] = {[PAY_COMPLETED] = PE_SUCCEED,
@@ -111,7 +113,7 @@ payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
 		*changed = 1;
 	/* The order moves by its lifecycle (lifecycle.c). */
 	if (outcome == PAY_COMPLETED)
-		return lifecycle_paid(db, l.order, id);
+		return lifecycle_paid(db, pool, l.order, id);
 	/* Failed or cancelled: the order gets a fresh payment to pay with,
 	 * unless the order itself is over. */
 	if (decline != NULL)
@@ -125,7 +127,7 @@ payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
 		e = db_exec(db, sql_fresh, p, 3, NULL);
 	}
 	if (e == ERR_OK && outcome == PAY_FAILED)
-		e = event(db, l.order, "payment.failed");
+		e = event(db, pool, l.order, "payment.failed");
 	return e;
 }
 
@@ -205,7 +207,8 @@ static const char sql_seen[] =
 
 struct event_ctx {
 	const struct pay_event *ev;
-	struct pay_event_out *out;
+	struct pool *pool;
+	struct pay_event_out *out; /* zeroed before each run (db_tx_out) */
 };
 
 static enum err
@@ -218,7 +221,6 @@ event_tx(struct db *db, void *arg)
 	uint64_t n = 0;
 	enum err e;
 
-	c->out->seen = c->out->unknown_payment = 0;
 	e = db_exec(db, sql_seen, p, 2, &n);
 	if (e != ERR_OK)
 		return e;
@@ -237,15 +239,15 @@ event_tx(struct db *db, void *arg)
 		c->out->unknown_payment = 1;
 		return ERR_BUSY;
 	}
-	return payment_record(db, payment, ev->outcome, ev->decline, NULL,
-			      NULL);
+	return payment_record(db, c->pool, payment, ev->outcome, ev->decline,
+			      NULL, NULL);
 }
 
 enum err
-payment_event(struct db *db, const struct pay_event *ev,
+payment_event(struct db *db, struct pool *pool, const struct pay_event *ev,
 	      struct pay_event_out *out)
 {
-	struct event_ctx c = {ev, out};
+	struct event_ctx c = {ev, pool, out};
 
-	return db_tx(db, event_tx, &c);
+	return db_tx_out(db, pool, out, sizeof(*out), event_tx, &c);
 }

@@ -14,6 +14,7 @@
 
 #include "db.h"
 #include "paystate.h"
+#include "pool.h"
 
 enum pay_outcome {
 	PAY_COMPLETED, /* The money is ours: order paid, order.paid. */
@@ -37,11 +38,11 @@ struct pay {
  * (PAY_FAILED; counts toward payment.max_declines when not NULL);
  * next_action: PAY_ACTION's. *changed (may be NULL) = 1 when this call
  * made the change. A completion for a cancelled order flags it
- * needs_refund instead of paying it.
+ * needs_refund instead of paying it. The event's snapshot is kept in pool.
  */
-enum err payment_record(struct db *db, int64_t id, enum pay_outcome outcome,
-			const char *decline, struct json_object *next_action,
-			int *changed);
+enum err payment_record(struct db *db, struct pool *pool, int64_t id,
+			enum pay_outcome outcome, const char *decline,
+			struct json_object *next_action, int *changed);
 
 /*
  * Moves order's `new` payment to `processing` under gateway method
@@ -67,7 +68,7 @@ struct pay_event {
 	const char *decline;	  /* PAY_FAILED's decline code, or NULL. */
 };
 
-/* What payment_event found; reset by each run of its transaction. */
+/* What payment_event found; zeroed before each run of its transaction. */
 struct pay_event_out {
 	int seen;	     /* The event id was recorded before: no-op. */
 	int unknown_payment; /* No payment holds ev->ref yet. */
@@ -82,7 +83,7 @@ struct pay_event_out {
  * out->unknown_payment = 1 when no payment holds ref yet (all rolled
  * back, the event id too, so that the provider sends it again).
  */
-enum err payment_event(struct db *db, const struct pay_event *ev,
-		       struct pay_event_out *out);
+enum err payment_event(struct db *db, struct pool *pool,
+		       const struct pay_event *ev, struct pay_event_out *out);
 
 #endif

@@ -160,7 +160,8 @@ struct prep {
 	int paid_already; /* out: resumed, and the order is paid (its
 			     snapshot in out->snapshot) */
 	struct pay pay;
-	struct purchase_out *out;
+	struct pool *pool;
+	struct purchase_out *out; /* zeroed before each run (db_tx_out) */
 };
 
 static const char sql_declines[] =
@@ -174,10 +175,12 @@ static const char sql_open[] =
     "BY id DESC LIMIT 1";
 
 static enum err
-refuse(struct purchase_out *out, const struct order_head *h, const char *why)
+refuse(struct pool *pool, struct purchase_out *out, const struct order_head *h,
+       const char *why)
 {
-	json_object_put(out->extra);
-	out->extra = json_object_new_object();
+	out->extra = pool_keep(pool, json_object_new_object());
+	if (out->extra == NULL)
+		return ERR_NOMEM;
 	json_object_object_add(out->extra, "checkout_state",
 			       json_object_new_string(h->checkout));
 	json_object_object_add(out->extra, "payment_state",
@@ -202,19 +205,21 @@ prepare_tx(struct db *db, void *arg)
 	if (e != ERR_OK)
 		return e;
 	if (checkout_state_parse(h.checkout) != CS_COMPLETED)
-		return refuse(c->out, &h, "the order is not placed yet");
+		return refuse(c->pool, c->out, &h,
+			      "the order is not placed yet");
 	/* The first try charged and died before answering, and the payment
 	 * was settled since (webhook, reconcile): that charge is the answer. */
 	c->paid_already =
 	    c->resumed && opay_state_parse(h.payment_state) == OPS_PAID;
 	if (c->paid_already) {
-		json_object_put(c->out->snapshot);
-		c->out->snapshot = NULL;
-		return order_snapshot(db, c->id, &c->out->snapshot);
+		e = order_snapshot(db, c->id, &c->out->snapshot);
+		pool_keep_at(c->pool, &c->out->snapshot);
+		return e;
 	}
 	if (order_state_parse(h.state) != OS_NEW ||
 	    opay_state_parse(h.payment_state) != OPS_AWAITING_PAYMENT)
-		return refuse(c->out, &h, "the order is not awaiting payment");
+		return refuse(c->pool, c->out, &h,
+			      "the order is not awaiting payment");
 	p[0] = DB_I(lockout);
 	p[1] = DB_I(c->id);
 	p[2] = DB_S(pay_state_names[PS_FAILED]);
@@ -234,10 +239,11 @@ prepare_tx(struct db *db, void *arg)
 	if (e != ERR_OK)
 		return e;
 	if (pid == 0)
-		return refuse(c->out, &h, "the order has no open payment");
+		return refuse(c->pool, c->out, &h,
+			      "the order has no open payment");
 	e = payment_get(db, pid, &c->pay);
 	if (e == ERR_OK && strcmp(c->pay.gateway, "stripe") != 0)
-		return refuse(c->out, &h,
+		return refuse(c->pool, c->out, &h,
 			      "this payment method is paid offline: an admin "
 			      "marks it paid");
 	return e;
@@ -291,8 +297,9 @@ struct rec {
 	enum pay_outcome outcome;
 	const char *decline;
 	struct json_object *next_action;
-	struct json_object *snapshot; /* out, when wanted */
 	int want_snapshot;
+	struct pool *pool;
+	struct json_object *snapshot; /* out, when wanted (db_tx_out) */
 };
 
 static enum err
@@ -301,12 +308,12 @@ record_tx(struct db *db, void *arg)
 	struct rec *r = arg;
 	enum err e;
 
-	json_object_put(r->snapshot);
-	r->snapshot = NULL;
-	e = payment_record(db, r->payment, r->outcome, r->decline,
+	e = payment_record(db, r->pool, r->payment, r->outcome, r->decline,
 			   r->next_action, NULL);
-	if (e == ERR_OK && r->want_snapshot)
+	if (e == ERR_OK && r->want_snapshot) {
 		e = order_snapshot(db, r->order, &r->snapshot);
+		pool_keep_at(r->pool, &r->snapshot);
+	}
 	return e;
 }
 
@@ -329,25 +336,24 @@ outcome_of(const struct pi *p)
 }
 
 static enum err
-record(struct db *db, const struct pay *pay, enum pay_outcome o,
-       const struct pi *p, struct json_object **snapshot)
+record(struct db *db, struct pool *pool, const struct pay *pay,
+       enum pay_outcome o, const struct pi *p, struct json_object **snapshot)
 {
 	struct rec r = {.payment = pay->id,
 			.order = pay->order_id,
 			.outcome = o,
 			.decline = p->decline[0] != '\0' ? p->decline : NULL,
 			.next_action = p->next_action,
-			.want_snapshot = snapshot != NULL};
+			.want_snapshot = snapshot != NULL,
+			.pool = pool};
 	enum err e;
 
 	/* Only a failure the issuer gave counts toward the lockout. */
 	if (o != PAY_FAILED || (!p->declined && p->decline[0] == '\0'))
 		r.decline = NULL;
-	e = db_tx(db, record_tx, &r);
+	e = db_tx_out(db, pool, &r.snapshot, sizeof(r.snapshot), record_tx, &r);
 	if (snapshot != NULL && e == ERR_OK)
 		*snapshot = r.snapshot;
-	else
-		json_object_put(r.snapshot);
 	return e;
 }
 
@@ -357,8 +363,8 @@ record(struct db *db, const struct pay *pay, enum pay_outcome o,
  * cancelled (if the cancel finds it succeeded, that is recorded).
  */
 static enum err
-reconcile(struct db *db, void *curl, const struct pay *pay, int cancel_action,
-	  int *result)
+reconcile(struct db *db, struct pool *pool, void *curl, const struct pay *pay,
+	  int cancel_action, int *result)
 {
 	struct pi p = {0}, q = {0};
 	char key[64];
@@ -368,27 +374,25 @@ reconcile(struct db *db, void *curl, const struct pay *pay, int cancel_action,
 	*result = -1;
 	if (pay->ref[0] == '\0')
 		return ERR_OK;
-	e = stripe_retrieve(curl, pay->ref, &p);
+	e = stripe_retrieve(curl, pool, pay->ref, &p);
 	if (e != ERR_OK)
 		return e;
 	o = outcome_of(&p);
 	if (o == PAY_ACTION && cancel_action) {
 		snprintf(key, sizeof(key), "%s-cancel", pay->uuid);
-		e = stripe_cancel(curl, pay->ref, key, &q);
+		e = stripe_cancel(curl, pool, pay->ref, key, &q);
 		if (e == ERR_OK) {
 			o = strcmp(q.status, "succeeded") == 0 ? PAY_COMPLETED
 							       : PAY_CANCELLED;
-			pi_free(&p);
 			p = q;
 			p.decline[0] = '\0';
 		}
 	}
 	if (e == ERR_OK && o >= 0 && o != PAY_ACTION) {
-		e = record(db, pay, (enum pay_outcome)o, &p, NULL);
+		e = record(db, pool, pay, (enum pay_outcome)o, &p, NULL);
 		if (e == ERR_OK)
 			*result = o;
 	}
-	pi_free(&p);
 	return e;
 }
 
@@ -396,8 +400,8 @@ static const char sql_processing_of[] =
     "SELECT p.id FROM payments p WHERE p.id = ? AND p.state = ?";
 
 enum err
-payment_reconcile(struct db *db, void *curl, int64_t payment_id,
-		  int cancel_action, int *still)
+payment_reconcile(struct db *db, struct pool *pool, void *curl,
+		  int64_t payment_id, int cancel_action, int *still)
 {
 	struct pay pay;
 	int64_t id = 0;
@@ -413,7 +417,7 @@ payment_reconcile(struct db *db, void *curl, int64_t payment_id,
 		return e;
 	e = payment_get(db, payment_id, &pay);
 	if (e == ERR_OK)
-		e = reconcile(db, curl, &pay, cancel_action, &result);
+		e = reconcile(db, pool, curl, &pay, cancel_action, &result);
 	if (e == ERR_OK && still != NULL)
 		*still = result < 0;
 	return e;
@@ -421,10 +425,11 @@ payment_reconcile(struct db *db, void *curl, int64_t payment_id,
 
 /* Declined: 402 with the provider's code and message. */
 static void
-decline_extra(struct purchase_out *out, const struct pi *p)
+decline_extra(struct pool *pool, struct purchase_out *out, const struct pi *p)
 {
-	json_object_put(out->extra);
-	out->extra = json_object_new_object();
+	out->extra = pool_keep(pool, json_object_new_object());
+	if (out->extra == NULL)
+		return; /* pool->failed: the request answers ERR_NOMEM */
 	json_object_object_add(
 	    out->extra, "decline_code",
 	    json_object_new_string(p->decline[0] ? p->decline : "declined"));
@@ -436,8 +441,9 @@ decline_extra(struct purchase_out *out, const struct pi *p)
 
 /* Creates the intent when needed, confirms, records. */
 static enum err
-charge(struct db *db, void *curl, struct pay *pay, struct card *card,
-       const char *brand, const char *last4, struct purchase_out *out)
+charge(struct db *db, struct pool *pool, void *curl, struct pay *pay,
+       struct card *card, const char *brand, const char *last4,
+       struct purchase_out *out)
 {
 	struct start s = {.pay = pay, .brand = brand, .last4 = last4};
 	struct pi p = {0};
@@ -446,16 +452,13 @@ charge(struct db *db, void *curl, struct pay *pay, struct card *card,
 	int o;
 
 	if (pay->ref[0] == '\0') {
-		e = stripe_create(curl, pay->uuid, pay->order_uuid, pay->amount,
-				  pay->currency, &p);
+		e = stripe_create(curl, pool, pay->uuid, pay->order_uuid,
+				  pay->amount, pay->currency, &p);
 		if (e == ERR_OK && p.declined)
 			e = ERR_PROVIDER_ERROR;
-		if (e != ERR_OK) {
-			pi_free(&p);
+		if (e != ERR_OK)
 			return e; /* Still `new` without an intent. */
-		}
 		snprintf(pay->ref, sizeof(pay->ref), "%s", p.id);
-		pi_free(&p);
 		memset(&p, 0, sizeof(p));
 	}
 	s.ref = pay->ref;
@@ -464,49 +467,48 @@ charge(struct db *db, void *curl, struct pay *pay, struct card *card,
 		return e;
 	snprintf(key, sizeof(key), "%s-confirm-%lld", pay->uuid,
 		 (long long)s.attempt);
-	e = stripe_confirm(curl, pay->ref, key, card, &p);
-	if (e != ERR_OK) {
-		pi_free(&p);
+	e = stripe_confirm(curl, pool, pay->ref, key, card, &p);
+	if (e != ERR_OK)
 		return e; /* `processing`: the outcome is not known. */
-	}
 	o = outcome_of(&p);
-	if (o < 0) {
-		pi_free(&p);
+	if (o < 0)
 		return ERR_PAYMENT_IN_PROGRESS;
-	}
-	e = record(db, pay, (enum pay_outcome)o, &p, &out->snapshot);
+	e = record(db, pool, pay, (enum pay_outcome)o, &p, &out->snapshot);
 	if (e == ERR_OK && o == PAY_FAILED) {
-		decline_extra(out, &p);
+		decline_extra(pool, out, &p);
 		e = ERR_CARD_DECLINED;
 	} else if (e == ERR_OK && o == PAY_CANCELLED) {
 		e = ERR_PROVIDER_ERROR;
 	}
-	pi_free(&p);
 	return e;
 }
 
 struct snap_ctx {
 	int64_t id;
-	struct json_object *snapshot;
+	struct pool *pool;
+	struct json_object *snapshot; /* out (db_tx_out) */
 };
 
 static enum err
 snap_tx(struct db *db, void *arg)
 {
 	struct snap_ctx *c = arg;
+	enum err e = order_snapshot(db, c->id, &c->snapshot);
 
-	json_object_put(c->snapshot);
-	c->snapshot = NULL;
-	return order_snapshot(db, c->id, &c->snapshot);
+	pool_keep_at(c->pool, &c->snapshot);
+	return e;
 }
 
 enum err
-purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
-	 const struct card_in *in, int resumed, struct verr *v,
-	 struct purchase_out *out)
+purchase(struct db *db, struct pool *pool, void *curl, int64_t id,
+	 const struct creds *creds, const struct card_in *in, int resumed,
+	 struct verr *v, struct purchase_out *out)
 {
-	struct prep c = {
-	    .id = id, .creds = creds, .resumed = resumed, .out = out};
+	struct prep c = {.id = id,
+			 .creds = creds,
+			 .resumed = resumed,
+			 .pool = pool,
+			 .out = out};
 	struct card card;
 	char brand[16], last4[5];
 	int entered = 0, round, result;
@@ -520,7 +522,7 @@ purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
 	/* A payment found `processing` is reconciled first; when it failed
 	 * or was cancelled the order has a fresh one, tried next. */
 	for (round = 0; round < 3; round++) {
-		e = db_tx(db, prepare_tx, &c);
+		e = db_tx_out(db, pool, out, sizeof(*out), prepare_tx, &c);
 		if (e != ERR_OK)
 			break;
 		if (c.paid_already)
@@ -531,10 +533,11 @@ purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
 		}
 		entered = 1;
 		if (c.pay.state != PS_PROCESSING) {
-			e = charge(db, curl, &c.pay, &card, brand, last4, out);
+			e = charge(db, pool, curl, &c.pay, &card, brand, last4,
+				   out);
 			break;
 		}
-		e = reconcile(db, curl, &c.pay, 1, &result);
+		e = reconcile(db, pool, curl, &c.pay, 1, &result);
 		if (e != ERR_OK)
 			break;
 		if (result < 0) {
@@ -542,9 +545,10 @@ purchase(struct db *db, void *curl, int64_t id, const struct creds *creds,
 			break;
 		}
 		if (result == PAY_COMPLETED) {
-			struct snap_ctx s = {.id = id};
+			struct snap_ctx s = {.id = id, .pool = pool};
 
-			e = db_tx(db, snap_tx, &s);
+			e = db_tx_out(db, pool, &s.snapshot, sizeof(s.snapshot),
+				      snap_tx, &s);
 			out->snapshot = s.snapshot;
 			break;
 		}

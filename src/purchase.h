@@ -19,9 +19,9 @@
 
 /* What a purchase leaves for the answer besides its error. */
 struct purchase_out {
-	struct json_object *snapshot; /* 200 */
-	struct json_object *extra;    /* problem extras (402, 409) */
-	int64_t retry_after;	      /* 429: seconds */
+	struct json_object *snapshot; /* 200; the pool's */
+	struct json_object *extra; /* problem extras (402, 409); the pool's */
+	int64_t retry_after;	   /* 429: seconds */
 };
 
 /*
@@ -39,13 +39,13 @@ const char *card_brand(const char *digits);
 
 /*
  * Pays order id with the card or token of card for the holder of creds.
- * curl: the worker's handle. ERR_OK: out->snapshot is the paid (or
- * waiting-for-3-D-Secure) order. Otherwise the error to answer, with
- * out->extra / retry_after where they apply. resumed: this is the
- * same-key retry of a purchase that never answered (idempotency); an
- * order found paid then is that purchase's success, answered as such.
+ * curl: the worker's handle; what the answer holds is kept in pool. ERR_OK:
+ * out->snapshot is the paid (or waiting-for-3-D-Secure) order. Otherwise the
+ * error to answer, with out->extra / retry_after where they apply. resumed:
+ * this is the same-key retry of a purchase that never answered (idempotency);
+ * an order found paid then is that purchase's success, answered as such.
  */
-enum err purchase(struct db *db, void *curl, int64_t id,
+enum err purchase(struct db *db, struct pool *pool, void *curl, int64_t id,
 		  const struct creds *creds, const struct card_in *card,
 		  int resumed, struct verr *v, struct purchase_out *out);
 
@@ -53,9 +53,9 @@ enum err purchase(struct db *db, void *curl, int64_t id,
  * Asks the provider about a `processing` payment and records the answer
  * (checkoutctl reconcile; purchase does it first). cancel_action: cancel
  * an intent waiting for the buyer. *still (may be NULL) = 1 when the
- * outcome is still unknown.
+ * outcome is still unknown. What it reads is kept in pool.
  */
-enum err payment_reconcile(struct db *db, void *curl, int64_t payment_id,
-			   int cancel_action, int *still);
+enum err payment_reconcile(struct db *db, struct pool *pool, void *curl,
+			   int64_t payment_id, int cancel_action, int *still);
 
 #endif

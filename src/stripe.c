@@ -11,14 +11,8 @@
 #include "config.h"
 #include "log.h"
 #include "outbound.h"
+#include "pool.h"
 #include "str.h"
-
-void
-pi_free(struct pi *p)
-{
-	json_object_put(p->next_action);
-	p->next_action = NULL;
-}
 
 static void
 copy(char *out, size_t len, struct json_object *o, const char *key)
@@ -32,9 +26,9 @@ copy(char *out, size_t len, struct json_object *o, const char *key)
 		     : "");
 }
 
-/* Reads an intent object into p. */
+/* Reads an intent object into p, its next_action kept in pool. */
 static int
-read_intent(struct json_object *o, struct pi *p)
+read_intent(struct pool *pool, struct json_object *o, struct pi *p)
 {
 	struct json_object *next = json_object_object_get(o, "next_action");
 	struct json_object *last;
@@ -44,7 +38,7 @@ read_intent(struct json_object *o, struct pi *p)
 	if (p->id[0] == '\0' || p->status[0] == '\0')
 		return -1;
 	if (json_object_is_type(next, json_type_object))
-		p->next_action = json_object_get(next);
+		p->next_action = pool_keep(pool, json_object_get(next));
 	/* After a failed attempt the intent carries the decline. */
 	last = json_object_object_get(o, "last_payment_error");
 	if (json_object_is_type(last, json_type_object) &&
@@ -59,12 +53,13 @@ read_intent(struct json_object *o, struct pi *p)
 
 /* Turns an answer into p: an intent (200), or a decline carrying one. */
 static enum err
-answer(const char *what, const struct outbound_resp *r, struct pi *p)
+answer(struct pool *pool, const char *what, const struct outbound_resp *r,
+       struct pi *p)
 {
 	struct json_object *o = json_tokener_parse(r->body.data), *err, *pi;
 	enum err e = ERR_PROVIDER_ERROR;
 
-	if (r->status == 200 && read_intent(o, p) == 0) {
+	if (r->status == 200 && read_intent(pool, o, p) == 0) {
 		e = ERR_OK;
 	} else if (r->status == 402 &&
 		   (err = json_object_object_get(o, "error")) != NULL) {
@@ -75,13 +70,13 @@ answer(const char *what, const struct outbound_resp *r, struct pi *p)
 		copy(p->message, sizeof(p->message), err, "message");
 		pi = json_object_object_get(err, "payment_intent");
 		if (pi != NULL)
-			read_intent(pi, p);
+			read_intent(pool, pi, p);
 		e = ERR_OK;
 	} else if (r->status >= 400 && r->status < 500 &&
 		   (err = json_object_object_get(o, "error")) != NULL &&
 		   (pi = json_object_object_get(err, "payment_intent")) !=
 		       NULL &&
-		   read_intent(pi, p) == 0) {
+		   read_intent(pool, pi, p) == 0) {
 		/* E.g. cancelling an intent that succeeded meanwhile: the
 		 * intent's state is the answer. */
 		e = ERR_OK;
@@ -99,8 +94,8 @@ answer(const char *what, const struct outbound_resp *r, struct pi *p)
 
 /* POST or GET {base}/v1/path with the key; body form-encoded or NULL. */
 static enum err
-call(void *curl, const char *method, const char *path, const char *key,
-     const char *body, const char *what, struct pi *p)
+call(void *curl, struct pool *pool, const char *method, const char *path,
+     const char *key, const char *body, const char *what, struct pi *p)
 {
 	struct outbound_resp r = {0};
 	struct buf auth = {0}, idem = {0}, url = {0};
@@ -124,7 +119,7 @@ call(void *curl, const char *method, const char *path, const char *key,
 		e = outbound_send(curl, method, url.data, h, body,
 				  config_int("payment.timeout"), &r);
 	if (e == ERR_OK && p != NULL)
-		e = answer(what, &r, p);
+		e = answer(pool, what, &r, p);
 	else if (e == ERR_OK && r.status != 200)
 		e = ERR_PROVIDER_ERROR;
 	buf_free(&r.body);
@@ -135,8 +130,9 @@ call(void *curl, const char *method, const char *path, const char *key,
 }
 
 enum err
-stripe_create(void *curl, const char *payment_uuid, const char *order_uuid,
-	      int64_t amount, const char *currency, struct pi *p)
+stripe_create(void *curl, struct pool *pool, const char *payment_uuid,
+	      const char *order_uuid, int64_t amount, const char *currency,
+	      struct pi *p)
 {
 	struct buf b = {0};
 	char key[64], amt[24], cur[4];
@@ -154,15 +150,15 @@ stripe_create(void *curl, const char *payment_uuid, const char *order_uuid,
 	form_add(&b, "metadata[order_uuid]", order_uuid);
 	form_add(&b, "metadata[payment_uuid]", payment_uuid);
 	e = b.failed ? ERR_NOMEM
-		     : call(curl, "POST", "/v1/payment_intents", key, b.data,
-			    "create", p);
+		     : call(curl, pool, "POST", "/v1/payment_intents", key,
+			    b.data, "create", p);
 	buf_free(&b);
 	return e;
 }
 
 enum err
-stripe_confirm(void *curl, const char *pi_id, const char *key,
-	       const struct card *c, struct pi *p)
+stripe_confirm(void *curl, struct pool *pool, const char *pi_id,
+	       const char *key, const struct card *c, struct pi *p)
 {
 	struct buf b = {0}, path = {0};
 	char m[8], y[8];
@@ -184,9 +180,9 @@ stripe_confirm(void *curl, const char *pi_id, const char *key,
 				 c->name);
 	}
 	buf_printf(&path, "/v1/payment_intents/%s/confirm", pi_id);
-	e = b.failed || path.failed
-		? ERR_NOMEM
-		: call(curl, "POST", path.data, key, b.data, "confirm", p);
+	e = b.failed || path.failed ? ERR_NOMEM
+				    : call(curl, pool, "POST", path.data, key,
+					   b.data, "confirm", p);
 	/* The body held the card number: wipe it before it is freed. */
 	if (b.data != NULL)
 		memset(b.data, 0, b.cap);
@@ -196,7 +192,7 @@ stripe_confirm(void *curl, const char *pi_id, const char *key,
 }
 
 enum err
-stripe_retrieve(void *curl, const char *pi_id, struct pi *p)
+stripe_retrieve(void *curl, struct pool *pool, const char *pi_id, struct pi *p)
 {
 	struct buf path = {0};
 	enum err e;
@@ -204,20 +200,22 @@ stripe_retrieve(void *curl, const char *pi_id, struct pi *p)
 	buf_printf(&path, "/v1/payment_intents/%s", pi_id);
 	e = path.failed
 		? ERR_NOMEM
-		: call(curl, "GET", path.data, NULL, NULL, "retrieve", p);
+		: call(curl, pool, "GET", path.data, NULL, NULL, "retrieve", p);
 	buf_free(&path);
 	return e;
 }
 
 enum err
-stripe_cancel(void *curl, const char *pi_id, const char *key, struct pi *p)
+stripe_cancel(void *curl, struct pool *pool, const char *pi_id, const char *key,
+	      struct pi *p)
 {
 	struct buf path = {0};
 	enum err e;
 
 	buf_printf(&path, "/v1/payment_intents/%s/cancel", pi_id);
-	e = path.failed ? ERR_NOMEM
-			: call(curl, "POST", path.data, key, "", "cancel", p);
+	e = path.failed
+		? ERR_NOMEM
+		: call(curl, pool, "POST", path.data, key, "", "cancel", p);
 	buf_free(&path);
 	return e;
 }
@@ -226,6 +224,7 @@ enum err
 stripe_refund(void *curl, const char *pi_id, int64_t amount, const char *key,
 	      char *ref, size_t reflen)
 {
+	struct pool pool = {0}; /* Scratch: a refund's intent is read here. */
 	struct pi p = {0};
 	struct buf b = {0};
 	char amt[24];
@@ -235,15 +234,15 @@ stripe_refund(void *curl, const char *pi_id, int64_t amount, const char *key,
 	form_add(&b, "payment_intent", pi_id);
 	form_add(&b, "amount", amt);
 	/* A refund object has an id and a status, as an intent does. */
-	e = b.failed
-		? ERR_NOMEM
-		: call(curl, "POST", "/v1/refunds", key, b.data, "refund", &p);
+	e = b.failed ? ERR_NOMEM
+		     : call(curl, &pool, "POST", "/v1/refunds", key, b.data,
+			    "refund", &p);
 	if (e == ERR_OK && (p.declined || strcmp(p.status, "failed") == 0 ||
 			    strcmp(p.status, "canceled") == 0))
 		e = ERR_PROVIDER_ERROR;
 	if (e == ERR_OK)
 		snprintf(ref, reflen, "%s", p.id);
-	pi_free(&p);
+	pool_free(&pool);
 	buf_free(&b);
 	return e;
 }

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "err.h"
+#include "pool.h"
 
 /* What the provider said about an intent. */
 struct pi {
@@ -20,7 +21,7 @@ struct pi {
 	int declined;	   /* A card_error (402): the issuer said no. */
 	char decline[64];  /* decline_code, else the error code */
 	char message[256]; /* The provider's message (safe to show). */
-	struct json_object *next_action; /* Owned; NULL when none. */
+	struct json_object *next_action; /* The pool's; NULL when none. */
 };
 
 /* The card or token a purchase brings (never stored). */
@@ -31,22 +32,21 @@ struct card {
 	int64_t exp_month, exp_year;
 };
 
-void pi_free(struct pi *p);
-
 /*
  * Each call: ERR_OK with *p filled when the provider answered with an
  * intent (a 402 decline included: p->declined); ERR_PROVIDER_TIMEOUT,
  * ERR_PROVIDER_ERROR (5xx, another 4xx, no answer, an answer we cannot
- * read) otherwise.
+ * read) otherwise. What *p points to (next_action) is kept in pool.
  */
-enum err stripe_create(void *curl, const char *payment_uuid,
+enum err stripe_create(void *curl, struct pool *pool, const char *payment_uuid,
 		       const char *order_uuid, int64_t amount,
 		       const char *currency, struct pi *p);
-enum err stripe_confirm(void *curl, const char *pi_id, const char *key,
-			const struct card *c, struct pi *p);
-enum err stripe_retrieve(void *curl, const char *pi_id, struct pi *p);
-enum err stripe_cancel(void *curl, const char *pi_id, const char *key,
-		       struct pi *p);
+enum err stripe_confirm(void *curl, struct pool *pool, const char *pi_id,
+			const char *key, const struct card *c, struct pi *p);
+enum err stripe_retrieve(void *curl, struct pool *pool, const char *pi_id,
+			 struct pi *p);
+enum err stripe_cancel(void *curl, struct pool *pool, const char *pi_id,
+		       const char *key, struct pi *p);
 /* A refund of amount (minor units) of the intent; ERR_OK when created,
  * with the provider's refund id in ref. */
 enum err stripe_refund(void *curl, const char *pi_id, int64_t amount,

@@ -81,22 +81,20 @@ static enum err
 answer_purchase(struct request *req, int64_t id, const struct creds *creds)
 {
 	struct purchase_out out = {0};
-	struct verr v = {0};
 	struct card_in card;
 	char retry[24];
 	enum err e;
 
 	sylius_card_decode(req->json, &card);
-	e = purchase(req->db, req->curl, id, creds, &card, req->idem_resumed,
-		     &v, &out);
+	e = purchase(req->db, &req->pool, req->curl, id, creds, &card,
+		     req->idem_resumed, &req->verr, &out);
 	switch (e) {
 	case ERR_OK:
-		res_json(req, 200, out.snapshot);
-		out.snapshot = NULL;
+		res_json(req, 200, json_object_get(out.snapshot));
 		break;
 	case ERR_VALIDATION_FAILED:
-		verr_name(&v, sylius_field_name, NULL);
-		if (verr_answer(req, &v))
+		verr_name(&req->verr, sylius_field_name, NULL);
+		if (verr_answer(req, &req->verr))
 			e = ERR_OK;
 		break;
 	case ERR_TOO_MANY_ATTEMPTS:
@@ -115,16 +113,12 @@ answer_purchase(struct request *req, int64_t id, const struct creds *creds)
 			    e == ERR_CARD_DECLINED
 				? "the card was declined"
 				: "this order cannot be paid now",
-			    out.extra);
-		out.extra = NULL;
+			    json_object_get(out.extra));
 		e = ERR_OK;
 		break;
 	default:
 		break;
 	}
-	json_object_put(out.snapshot);
-	json_object_put(out.extra);
-	verr_free(&v);
 	return e;
 }
 

@@ -71,7 +71,7 @@ api_webhook_stripe(struct request *req)
 		if (h.decline == NULL)
 			h.decline = str_at(last, "code", NULL);
 	}
-	e = payment_event(req->db, &h, &out);
+	e = payment_event(req->db, &req->pool, &h, &out);
 	if (e == ERR_BUSY && out.unknown_payment) {
 		log_warn("webhook %s: no payment holds intent %s yet", h.id,
 			 h.ref);
