@@ -141,11 +141,9 @@ book_tx(struct db *db, void *arg)
 	r.lines[0].variant = b->variant;
 	r.lines[0].quantity = 1;
 	r.lines[0].price = -1;
-	e = place_order(db, &r, &b->order, token, &t->out.v, &t->out.step);
-	/* What place_order handed out is the request's. */
-	if ((pool_keep_at(t->pool, &t->out.step.snapshot) |
-	     pool_keep_at(t->pool, &t->out.step.extra) |
-	     pool_keep_at(t->pool, &t->out.v.errors)) != 0)
+	e = place_order(db, t->pool, &r, &b->order, token, &t->out.v,
+			&t->out.step);
+	if (pool_keep_at(t->pool, &t->out.v.errors) != 0)
 		return ERR_NOMEM;
 	if (e == ERR_OUT_OF_STOCK) {
 		t->out.refusal = ERR_OUT_OF_STOCK;

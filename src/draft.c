@@ -297,11 +297,8 @@ checkout_tx(struct db *db, void *arg)
 		c->out.refusal = ERR_INVALID_TRANSITION;
 	if (c->out.refusal != ERR_OK)
 		return ERR_OK;
-	e = place_cart(db, f.id, &r, &c->out.v, &c->out.step);
-	/* What place_cart handed out is the request's. */
-	if ((pool_keep_at(c->pool, &c->out.step.snapshot) |
-	     pool_keep_at(c->pool, &c->out.step.extra) |
-	     pool_keep_at(c->pool, &c->out.v.errors)) != 0)
+	e = place_cart(db, c->pool, f.id, &r, &c->out.v, &c->out.step);
+	if (pool_keep_at(c->pool, &c->out.v.errors) != 0)
 		return ERR_NOMEM;
 	if (e == ERR_OUT_OF_STOCK) {
 		c->out.refusal = ERR_OUT_OF_STOCK;

@@ -126,13 +126,17 @@ struct import {
 	struct checkout_session s;
 	struct place_req r;
 	struct step_in address;
-	int duplicate;
-	struct verr v;
-	struct step_out out;
-	struct imported o;
 	import_render_fn render;
 	void *arg;
 	struct import_result *res;
+	struct pool *pool;
+	/* What a run gives: zeroed before each (db_tx_out). */
+	struct import_out {
+		int duplicate;
+		struct verr v;	     /* errors kept in pool */
+		struct step_out out; /* its trees kept in pool */
+		struct imported o;
+	} out;
 };
 
 /* The session's items and addresses into m->r: ERR_OK when the store
@@ -219,48 +223,46 @@ import_tx(struct db *db, void *arg)
 	uint64_t n = 0;
 	enum err e;
 
-	json_object_put(m->out.snapshot);
-	json_object_put(m->out.extra);
-	m->out.snapshot = m->out.extra = NULL;
-	verr_free(&m->v);
-	m->duplicate = 0;
 	p[0] = DB_S(m->session);
 	/* Waits for a concurrent import of the same session to end. */
 	e = db_exec(db, sql_claim, p, 1, &n);
 	if (e != ERR_OK)
 		return e;
 	if (n == 0) {
-		m->duplicate = 1;
+		m->out.duplicate = 1;
 		return ERR_OK;
 	}
 	m->r.token = m->res->token;
-	memset(&m->o, 0, sizeof(m->o));
-	m->o.session = &m->s;
-	e = place_order(db, &m->r, &m->o.order, token, &m->v, &m->out);
+	m->out.o.session = &m->s;
+	e = place_order(db, m->pool, &m->r, &m->out.o.order, token, &m->out.v,
+			&m->out.out);
+	if (pool_keep_at(m->pool, &m->out.v.errors) != 0)
+		return ERR_NOMEM;
 	if (e == ERR_OK && m->s.payment_intent != NULL)
-		e = payment_attach_intent(db, m->o.order, "stripe",
+		e = payment_attach_intent(db, m->out.o.order, "stripe",
 					  m->s.payment_intent);
-	p[0] = DB_I(m->o.order);
+	p[0] = DB_I(m->out.o.order);
 	if (e == ERR_OK)
-		e = db_query(db, sql_head, p, 1, head_row, &m->o);
+		e = db_query(db, sql_head, p, 1, head_row, &m->out.o);
 	if (e == ERR_OK)
-		e = db_query(db, sql_items, p, 1, line_row, &m->o);
+		e = db_query(db, sql_items, p, 1, line_row, &m->out.o);
 	buf_reset(body);
 	if (e == ERR_OK)
-		e = m->render(&m->o, body, m->arg);
+		e = m->render(&m->out.o, body, m->arg);
 	if (e == ERR_OK && body->failed)
 		e = ERR_NOMEM;
 	if (e != ERR_OK)
 		return e;
-	p[0] = DB_I(m->o.order);
+	p[0] = DB_I(m->out.o.order);
 	p[1] = DB_B(body->data, body->len);
 	p[2] = DB_S(m->session);
 	return db_exec(db, sql_keep, p, 3, NULL);
 }
 
 enum err
-import_session(struct db *db, void *curl, const char *session,
-	       import_render_fn render, void *arg, struct import_result *res)
+import_session(struct db *db, struct pool *pool, void *curl,
+	       const char *session, import_render_fn render, void *arg,
+	       struct import_result *res)
 {
 	struct import *m;
 	enum err e;
@@ -269,17 +271,16 @@ import_session(struct db *db, void *curl, const char *session,
 	/* Imported before: the same answer, token included. */
 	if (replay(db, session, res))
 		return ERR_OK;
-	m = calloc(1, sizeof(*m));
+	m = pool_alloc(pool, sizeof(*m));
 	if (m == NULL)
 		return ERR_NOMEM;
+	m->pool = pool;
 	m->session = session;
 	m->render = render;
 	m->arg = arg;
 	m->res = res;
-	if (outbound_enter() != 0) {
-		free(m);
+	if (outbound_enter() != 0)
 		return ERR_BUSY;
-	}
 	e = sessions_fetch(curl, session, &m->s);
 	outbound_leave();
 	res->outcome = IMPORT_CREATED;
@@ -289,18 +290,14 @@ import_session(struct db *db, void *curl, const char *session,
 	if (e == ERR_OK)
 		e = check_session(db, m);
 	if (e == ERR_OK) {
-		e = db_tx(db, import_tx, m);
+		e = db_tx_out(db, pool, &m->out, sizeof(m->out), import_tx, m);
 		/* An address, product or stock the store cannot take. */
 		if (e == ERR_OUT_OF_STOCK)
 			e = ERR_VALIDATION_FAILED;
 	}
-	if (e == ERR_OK && m->duplicate && !replay(db, session, res))
+	if (e == ERR_OK && m->out.duplicate && !replay(db, session, res))
 		e = ERR_INTERNAL;
-	json_object_put(m->out.snapshot);
-	json_object_put(m->out.extra);
-	verr_free(&m->v);
 	sessions_free(&m->s);
-	free(m);
 	return e;
 }
 

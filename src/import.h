@@ -70,11 +70,12 @@ struct import_result {
  * ERR_NO_ITEMS, ERR_VALIDATION_FAILED (not one the store takes: currency,
  * email, quantity, price, a product that is not one enabled variant, an
  * address or stock the order's steps refuse). Otherwise ERR_BUSY (every
- * outbound slot taken), database errors, ERR_NOMEM. Free res with
- * import_result_free whatever it returns.
+ * outbound slot taken), database errors, ERR_NOMEM. What the placing
+ * hands out is kept in pool. Free res with import_result_free whatever it
+ * returns.
  */
-enum err import_session(struct db *db, void *curl, const char *session,
-			import_render_fn render, void *arg,
+enum err import_session(struct db *db, struct pool *pool, void *curl,
+			const char *session, import_render_fn render, void *arg,
 			struct import_result *res);
 
 void import_result_free(struct import_result *res);

@@ -46,9 +46,6 @@ struct step_in {
 	int64_t expected; /* the total the client saw; -1: the current one */
 };
 
-/* Frees what in holds (its errors); in stays usable, empty of them. */
-void step_in_free(struct step_in *in);
-
 /* A cart's line: a variant and how many of it. */
 struct line_in {
 	const char *variant; /* its id or code (borrowed) */

@@ -7,16 +7,16 @@
 
 /* A selection step (shipping or payment) choosing the method code. */
 static enum err
-select_step(struct db *db, struct order_head *h, const char *code,
-	    struct verr *v, struct step_out *out,
-	    enum err (*step)(struct db *, struct order_head *,
+select_step(struct db *db, struct pool *pool, struct order_head *h,
+	    const char *code, struct verr *v, struct step_out *out,
+	    enum err (*step)(struct db *, struct pool *, struct order_head *,
 			     const struct step_in *, struct verr *,
 			     struct step_out *))
 {
 	struct step_in in = {.expected = -1};
 
 	snprintf(in.method, sizeof(in.method), "%s", code);
-	return step(db, h, &in, v, out);
+	return step(db, pool, h, &in, v, out);
 }
 
 /* The price given, kept by the chain (immutable lines are not repriced). */
@@ -25,8 +25,8 @@ static const char sql_fixed_price[] =
     "? AND variant_id = ?";
 
 enum err
-place_order(struct db *db, const struct place_req *r, int64_t *id,
-	    char token[ORDER_TOKEN_LEN + 1], struct verr *v,
+place_order(struct db *db, struct pool *pool, const struct place_req *r,
+	    int64_t *id, char token[ORDER_TOKEN_LEN + 1], struct verr *v,
 	    struct step_out *out)
 {
 	struct creds c = {.session = r->session};
@@ -60,12 +60,12 @@ place_order(struct db *db, const struct place_req *r, int64_t *id,
 			e = db_exec(db, sql_fixed_price, p, 3, NULL);
 		}
 	}
-	return e == ERR_OK ? place_cart(db, *id, r, v, out) : e;
+	return e == ERR_OK ? place_cart(db, pool, *id, r, v, out) : e;
 }
 
 enum err
-place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
-	   struct step_out *out)
+place_cart(struct db *db, struct pool *pool, int64_t id,
+	   const struct place_req *r, struct verr *v, struct step_out *out)
 {
 	const char *ship = r->shipping_method != NULL
 			       ? r->shipping_method
@@ -83,9 +83,9 @@ place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
 	if (checkout_state_parse(h.checkout) != CS_CART) {
 		/* Already past addressing. */
 	} else if (r->address != NULL) {
-		e = step_address(db, &h, r->address, v, out);
+		e = step_address(db, pool, &h, r->address, v, out);
 	} else if (h.shipping_lines == 0) {
-		e = step_place_skip(db, &h, out);
+		e = step_place_skip(db, pool, &h, out);
 	} else {
 		verr_core(v, F_SHIP_ADDRESS, V_NEEDS_SHIPPING, 0);
 		e = ERR_VALIDATION_FAILED;
@@ -95,19 +95,19 @@ place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
 		e = order_head_load(db, id, &h);
 	if (e == ERR_OK && checkout_state_parse(h.checkout) == CS_ADDRESSED &&
 	    h.shipping_lines == 0 && r->address == NULL) {
-		e = step_place_skip(db, &h, out);
+		e = step_place_skip(db, pool, &h, out);
 		if (e == ERR_OK)
 			e = order_head_load(db, id, &h);
 	} else if (e == ERR_OK &&
 		   checkout_state_parse(h.checkout) == CS_ADDRESSED) {
-		e = select_step(db, &h, ship, v, out, step_shipping);
+		e = select_step(db, pool, &h, ship, v, out, step_shipping);
 		if (e == ERR_OK)
 			e = order_head_load(db, id, &h);
 	}
 	if (e == ERR_OK &&
 	    (checkout_state_parse(h.checkout) == CS_SHIPPING_SELECTED ||
 	     checkout_state_parse(h.checkout) == CS_SHIPPING_SKIPPED)) {
-		e = select_step(db, &h, pay, v, out, step_payment);
+		e = select_step(db, pool, &h, pay, v, out, step_payment);
 		if (e == ERR_OK)
 			e = order_head_load(db, id, &h);
 	}
@@ -117,7 +117,7 @@ place_cart(struct db *db, int64_t id, const struct place_req *r, struct verr *v,
 		struct step_in in = {.expected =
 					 r->guard_total ? expected : -1};
 
-		e = step_complete(db, &h, &in, v, out);
+		e = step_complete(db, pool, &h, &in, v, out);
 	}
 	return e;
 }

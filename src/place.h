@@ -49,9 +49,11 @@ struct place_req {
  * *id the new order, *token its guest token ("" for a customer's),
  * out->snapshot the placed order. Otherwise what the steps refused: 422
  * with v (unknown variant, stock at add), 409 out_of_stock with
- * out->extra, ERR_UNAUTHENTICATED for a session that is not valid.
+ * out->extra, ERR_UNAUTHENTICATED for a session that is not valid. out's
+ * trees are kept in pool; v's errors are the caller's.
  */
-enum err place_order(struct db *db, const struct place_req *r, int64_t *id,
+enum err place_order(struct db *db, struct pool *pool,
+		     const struct place_req *r, int64_t *id,
 		     char token[ORDER_TOKEN_LEN + 1], struct verr *v,
 		     struct step_out *out);
 
@@ -61,7 +63,8 @@ enum err place_order(struct db *db, const struct place_req *r, int64_t *id,
  * selection and completion, skipping the steps the cart is past. Only
  * r's address and methods are read. out->total_changed as for a finalize.
  */
-enum err place_cart(struct db *db, int64_t id, const struct place_req *r,
-		    struct verr *v, struct step_out *out);
+enum err place_cart(struct db *db, struct pool *pool, int64_t id,
+		    const struct place_req *r, struct verr *v,
+		    struct step_out *out);
 
 #endif

@@ -28,12 +28,13 @@ set_state(struct db *db, int64_t id, enum checkout_state s)
 
 /* 409 invalid_transition with the state and what may be done in it. */
 static enum err
-refuse(struct step_out *out, const char *state)
+refuse(struct pool *pool, struct step_out *out, const char *state)
 {
 	enum checkout_state s = checkout_state_parse(state);
 
-	json_object_put(out->extra);
-	out->extra = json_object_new_object();
+	out->extra = pool_keep(pool, json_object_new_object());
+	if (out->extra == NULL)
+		return ERR_NOMEM;
 	json_object_object_add(out->extra, "checkout_state",
 			       json_object_new_string(state));
 	json_object_object_add(out->extra, "allowed_steps",
@@ -42,9 +43,9 @@ refuse(struct step_out *out, const char *state)
 }
 
 enum err
-step_refuse(const struct order_head *o, struct step_out *out)
+step_refuse(struct pool *pool, const struct order_head *o, struct step_out *out)
 {
-	return refuse(out, o->checkout);
+	return refuse(pool, out, o->checkout);
 }
 
 /* Whether the order is a cart whose checkout state allows t. */
@@ -58,32 +59,33 @@ may(const struct order_head *o, enum transition t)
 /* Moves o's checkout state by t, refusing when the table says no. Only o
  * changes: the chain that follows (auto_skip) writes the state. */
 static enum err
-advance(struct order_head *o, enum transition t, struct step_out *out)
+advance(struct pool *pool, struct order_head *o, enum transition t,
+	struct step_out *out)
 {
 	enum checkout_state to;
 
 	if (order_state_parse(o->state) != OS_CART ||
 	    !checkout_can(checkout_state_parse(o->checkout), t, &to))
-		return refuse(out, o->checkout);
+		return refuse(pool, out, o->checkout);
 	snprintf(o->checkout, sizeof(o->checkout), "%s",
 		 checkout_state_names[to]);
 	return ERR_OK;
 }
 
-/* The order as the step leaves it, for the answer (or NULL: read it). */
+/* The order as the step leaves it, for the answer (or NULL: read it);
+ * snap (owned) is kept in pool. */
 static void
-set_snapshot(struct step_out *out, struct json_object *snap)
+set_snapshot(struct pool *pool, struct step_out *out, struct json_object *snap)
 {
-	json_object_put(out->snapshot);
-	out->snapshot = snap;
+	out->snapshot = pool_keep(pool, snap);
 }
 
 /* Applies t from the order's state and writes it. */
 static enum err
-apply(struct db *db, int64_t id, struct order_head *o, enum transition t,
-      struct step_out *out)
+apply(struct db *db, struct pool *pool, int64_t id, struct order_head *o,
+      enum transition t, struct step_out *out)
 {
-	enum err e = advance(o, t, out);
+	enum err e = advance(pool, o, t, out);
 
 	return e == ERR_OK
 		   ? set_state(db, id, checkout_state_parse(o->checkout))
@@ -97,8 +99,8 @@ apply(struct db *db, int64_t id, struct order_head *o, enum transition t,
  * the state with the totals.
  */
 static enum err
-auto_skip(struct db *db, int64_t id, struct order_head *o, int64_t shipping,
-	  struct step_out *out)
+auto_skip(struct db *db, struct pool *pool, int64_t id, struct order_head *o,
+	  int64_t shipping, struct step_out *out)
 {
 	struct recompute rc = {.checkout = o->checkout};
 	enum checkout_state to;
@@ -106,18 +108,18 @@ auto_skip(struct db *db, int64_t id, struct order_head *o, int64_t shipping,
 
 	if (shipping == 0 && checkout_can(checkout_state_parse(o->checkout),
 					  T_SKIP_SHIPPING, &to))
-		e = advance(o, T_SKIP_SHIPPING, out);
+		e = advance(pool, o, T_SKIP_SHIPPING, out);
 	if (e == ERR_OK)
 		e = order_recompute(db, id, &rc);
 	if (e == ERR_OK)
 		o->total = rc.total;
 	/* Skipping payment writes the state again: the answer reads it. */
-	set_snapshot(out, rc.snapshot);
+	set_snapshot(pool, out, rc.snapshot);
 	if (e == ERR_OK && o->total == 0 &&
 	    checkout_can(checkout_state_parse(o->checkout), T_SKIP_PAYMENT,
 			 &to)) {
-		set_snapshot(out, NULL);
-		e = apply(db, id, o, T_SKIP_PAYMENT, out);
+		set_snapshot(pool, out, NULL);
+		e = apply(db, pool, id, o, T_SKIP_PAYMENT, out);
 	}
 	return e;
 }
@@ -125,10 +127,11 @@ auto_skip(struct db *db, int64_t id, struct order_head *o, int64_t shipping,
 /* The opening of a step: 409 unless the order is a cart whose state
  * allows t. */
 static enum err
-begin(const struct order_head *o, enum transition t, struct step_out *out)
+begin(struct pool *pool, const struct order_head *o, enum transition t,
+      struct step_out *out)
 {
-	set_snapshot(out, NULL);
-	return may(o, t) ? ERR_OK : refuse(out, o->checkout);
+	set_snapshot(pool, out, NULL);
+	return may(o, t) ? ERR_OK : refuse(pool, out, o->checkout);
 }
 
 /* Addressing. */
@@ -301,10 +304,10 @@ country_of(const struct address *a, char out[3])
 /* Opens a step: refused (409) unless the state allows t; then what the
  * dialect refused decoding in (422). */
 static enum err
-begin_with(const struct order_head *o, enum transition t,
+begin_with(struct pool *pool, const struct order_head *o, enum transition t,
 	   const struct step_in *in, struct verr *v, struct step_out *out)
 {
-	enum err e = begin(o, t, out);
+	enum err e = begin(pool, o, t, out);
 
 	if (e == ERR_OK)
 		verr_append(v, &in->decoded);
@@ -312,8 +315,8 @@ begin_with(const struct order_head *o, enum transition t,
 }
 
 enum err
-step_address(struct db *db, struct order_head *o, const struct step_in *in,
-	     struct verr *v, struct step_out *out)
+step_address(struct db *db, struct pool *pool, struct order_head *o,
+	     const struct step_in *in, struct verr *v, struct step_out *out)
 {
 	const struct address *ship =
 	    in->ship.has != ADDRESS_ABSENT ? &in->ship : NULL;
@@ -324,7 +327,7 @@ step_address(struct db *db, struct order_head *o, const struct step_in *in,
 	struct db_val p[6];
 	enum err e;
 
-	e = begin_with(o, T_ADDRESS, in, v, out);
+	e = begin_with(pool, o, T_ADDRESS, in, v, out);
 	if (e != ERR_OK)
 		return e;
 	if (ship != NULL)
@@ -367,12 +370,12 @@ step_address(struct db *db, struct order_head *o, const struct step_in *in,
 		e = db_exec(db, sql_customer_email, p, 1, NULL);
 	}
 	if (e == ERR_OK)
-		e = advance(o, T_ADDRESS, out);
+		e = advance(pool, o, T_ADDRESS, out);
 	if (e == ERR_OK)
 		e = propose_shipment(db, id, ship != NULL ? ship_country : "",
 				     shipping, o->bill_addr == 0);
 	if (e == ERR_OK)
-		e = auto_skip(db, id, o, shipping, out);
+		e = auto_skip(db, pool, id, o, shipping, out);
 	return e;
 }
 
@@ -410,15 +413,15 @@ static const char sql_set_ship_method_id[] = SQL_SET_SHIP_METHOD("id");
 static const char sql_set_ship_method_code[] = SQL_SET_SHIP_METHOD("code");
 
 enum err
-step_shipping(struct db *db, struct order_head *o, const struct step_in *in,
-	      struct verr *v, struct step_out *out)
+step_shipping(struct db *db, struct pool *pool, struct order_head *o,
+	      const struct step_in *in, struct verr *v, struct step_out *out)
 {
 	int64_t id = o->id, method = 0, quote = 0;
 	const char *ref = in->method;
 	struct db_val p[2];
 	enum err e;
 
-	e = begin_with(o, T_SELECT_SHIPPING, in, v, out);
+	e = begin_with(pool, o, T_SELECT_SHIPPING, in, v, out);
 	if (e != ERR_OK)
 		return e;
 	if (v->errors != NULL)
@@ -459,9 +462,9 @@ step_shipping(struct db *db, struct order_head *o, const struct step_in *in,
 		e = db_exec(db, sql_choose_method, q, 3, NULL);
 	}
 	if (e == ERR_OK)
-		e = advance(o, T_SELECT_SHIPPING, out);
+		e = advance(pool, o, T_SELECT_SHIPPING, out);
 	if (e == ERR_OK)
-		e = auto_skip(db, id, o, o->shipping_lines, out);
+		e = auto_skip(db, pool, id, o, o->shipping_lines, out);
 	return e;
 }
 
@@ -476,20 +479,20 @@ static const char sql_pay_method_id[] = SQL_SET_PAY_METHOD("id");
 static const char sql_pay_method_code[] = SQL_SET_PAY_METHOD("code");
 
 enum err
-step_payment(struct db *db, struct order_head *o, const struct step_in *in,
-	     struct verr *v, struct step_out *out)
+step_payment(struct db *db, struct pool *pool, struct order_head *o,
+	     const struct step_in *in, struct verr *v, struct step_out *out)
 {
 	const char *ref = in->method;
 	struct db_val p[3];
 	uint64_t matched = 0;
 	enum err e;
 
-	e = begin_with(o, T_SELECT_PAYMENT, in, v, out);
+	e = begin_with(pool, o, T_SELECT_PAYMENT, in, v, out);
 	if (e != ERR_OK)
 		return e;
 	if (v->errors != NULL)
 		return ERR_VALIDATION_FAILED;
-	e = advance(o, T_SELECT_PAYMENT, out);
+	e = advance(pool, o, T_SELECT_PAYMENT, out);
 	p[0] = DB_S(pay_state_names[PS_CART]);
 	p[1] = DB_S(o->checkout);
 	p[2] = DB_I(o->id);
@@ -515,22 +518,26 @@ static const char sql_set_number[] =
 /* Holds the order's stock (stock.c); the lines that cannot be held go to
  * out->extra (409 out_of_stock). */
 static enum err
-hold_stock(struct db *db, const struct order_lines *ls, struct step_out *out)
+hold_stock(struct db *db, struct pool *pool, const struct order_lines *ls,
+	   struct step_out *out)
 {
 	struct json_object *short_items = NULL;
 	enum err e = stock_hold(db, ls, &short_items);
 
 	if (e != ERR_OUT_OF_STOCK)
 		return e;
-	json_object_put(out->extra);
-	out->extra = json_object_new_object();
+	out->extra = pool_keep(pool, json_object_new_object());
+	if (out->extra == NULL) {
+		json_object_put(short_items);
+		return ERR_NOMEM;
+	}
 	json_object_object_add(out->extra, "items", short_items);
 	return e;
 }
 
 enum err
-step_complete(struct db *db, struct order_head *o, const struct step_in *in,
-	      struct verr *v, struct step_out *out)
+step_complete(struct db *db, struct pool *pool, struct order_head *o,
+	      const struct step_in *in, struct verr *v, struct step_out *out)
 {
 	int64_t id = o->id, expected, next = 0;
 	struct recompute rc = {0};
@@ -541,12 +548,12 @@ step_complete(struct db *db, struct order_head *o, const struct step_in *in,
 	int paid;
 	enum err e;
 
-	set_snapshot(out, NULL);
+	set_snapshot(pool, out, NULL);
 	/* A second finalize is harmless: the snapshot, unchanged. */
 	if (checkout_state_parse(o->checkout) == CS_COMPLETED)
 		return ERR_OK;
 	if (!may(o, T_COMPLETE))
-		return refuse(out, o->checkout);
+		return refuse(pool, out, o->checkout);
 	verr_append(v, &in->decoded);
 	expected = in->expected >= 0 ? in->expected : o->total;
 	if (o->customer == 0 && !o->has_email)
@@ -570,7 +577,7 @@ step_complete(struct db *db, struct order_head *o, const struct step_in *in,
 	pl.notes = in->notes;
 	rc.place = &pl;
 	e = order_recompute(db, id, &rc);
-	set_snapshot(out, rc.snapshot);
+	set_snapshot(pool, out, rc.snapshot);
 	/* The carrier is asked outside the transaction (SPEC 2.9). */
 	if (e == ERR_OK && rc.quote_expired)
 		e = ERR_QUOTE_EXPIRED;
@@ -595,7 +602,7 @@ step_complete(struct db *db, struct order_head *o, const struct step_in *in,
 	 */
 	e = usage_count(db, id, o->coupon, rc.counted, rc.coupon_counted);
 	if (e == ERR_OK)
-		e = hold_stock(db, ls, out);
+		e = hold_stock(db, pool, ls, out);
 	free(ls);
 	if (e == ERR_OK)
 		e = db_insert(db, sql_next_number, NULL, 0, &next);
@@ -736,8 +743,8 @@ view_payment_row(void *arg, const struct db_val *c, size_t n)
 }
 
 enum err
-step_view(struct db *db, void *curl, const struct order_head *o,
-	  struct json_object **out)
+step_view(struct db *db, struct pool *pool, void *curl,
+	  const struct order_head *o, struct json_object **out)
 {
 	struct db_val p[2] = {DB_I(o->id), DB_S(pay_state_names[PS_CART])};
 	enum checkout_state cs = checkout_state_parse(o->checkout);
@@ -745,11 +752,14 @@ step_view(struct db *db, void *curl, const struct order_head *o,
 
 	*out = NULL;
 	if (cs == CS_ADDRESSED) {
-		struct view vw = {json_object_new_array(),
-				  json_object_new_array(), 0, 0};
+		struct view vw = {pool_keep(pool, json_object_new_array()),
+				  pool_keep(pool, json_object_new_array()), 0,
+				  0};
 		struct db_val p2[2] = {DB_I(o->id), DB_S(o->country)};
 		size_t i, n;
 
+		if (vw.shipments == NULL || vw.methods == NULL)
+			return ERR_NOMEM;
 		e = db_query(db, sql_view_shipping, p2, 2, view_shipping_row,
 			     &vw);
 		n = json_object_array_length(vw.shipments);
@@ -768,50 +778,49 @@ step_view(struct db *db, void *curl, const struct order_head *o,
 			json_object_object_add(
 			    json_object_array_get_idx(vw.shipments, i),
 			    "methods", json_object_get(vw.methods));
-		json_object_put(vw.methods);
-		if (e != ERR_OK) {
-			json_object_put(vw.shipments);
-			return e;
-		}
-		*out = vw.shipments;
-		return ERR_OK;
+		if (e == ERR_OK)
+			*out = vw.shipments;
+		return e;
 	}
 	if (cs == CS_SHIPPING_SELECTED || cs == CS_SHIPPING_SKIPPED) {
-		struct json_object *r = json_object_new_object();
-		struct json_object *methods = json_object_new_object();
+		struct json_object *r =
+		    pool_keep(pool, json_object_new_object());
 
+		if (r == NULL)
+			return ERR_NOMEM;
 		json_object_object_add(r, "payment", NULL);
-		json_object_object_add(r, "methods", methods);
+		json_object_object_add(r, "methods", json_object_new_object());
 		e = db_query(db, sql_view_payment, p, 2, view_payment_row, r);
-		if (e != ERR_OK) {
-			json_object_put(r);
-			return e;
-		}
-		*out = r;
-		return ERR_OK;
+		if (e == ERR_OK)
+			*out = r;
+		return e;
 	}
-	return order_snapshot(db, o->id, out);
+	e = order_snapshot(db, o->id, out);
+	if (e == ERR_OK && pool_keep_at(pool, out) != 0)
+		e = ERR_NOMEM;
+	return e;
 }
 
 enum err
-step_place_skip(struct db *db, struct order_head *o, struct step_out *out)
+step_place_skip(struct db *db, struct pool *pool, struct order_head *o,
+		struct step_out *out)
 {
 	struct db_val p = DB_I(o->id);
 	enum err e = ERR_OK;
 
-	set_snapshot(out, NULL);
+	set_snapshot(pool, out, NULL);
 	/* No address step: a customer's order takes the customer's email. */
 	if (o->customer != 0)
 		e = db_exec(db, sql_customer_email, &p, 1, NULL);
 	/* From `cart` the shortcut; from `addressed` (a draft whose items
 	 * changed after an earlier attempt) the usual skip. */
 	if (e == ERR_OK)
-		e = advance(o,
+		e = advance(pool, o,
 			    checkout_state_parse(o->checkout) == CS_ADDRESSED
 				? T_SKIP_SHIPPING
 				: T_PLACE_SKIP_SHIPPING,
 			    out);
-	return e == ERR_OK ? auto_skip(db, o->id, o, 0, out) : e;
+	return e == ERR_OK ? auto_skip(db, pool, o->id, o, 0, out) : e;
 }
 
 struct put_ctx {
@@ -819,71 +828,75 @@ struct put_ctx {
 	const struct creds *creds;
 	enum step step;
 	const struct step_in *in;
-	struct verr *v;
-	struct step_out *out;
-	struct json_object **snapshot;
+	struct pool *pool;
 	order_answer_fn *answer;
 	void *arg;
+	/* What a run gives: zeroed before each (db_tx_out). */
+	struct put_out {
+		struct verr v;	     /* errors kept in pool */
+		struct step_out out; /* its trees kept in pool */
+	} out;
 };
 
 static enum err
 put_tx(struct db *db, void *arg)
 {
 	struct put_ctx *c = arg;
+	struct step_out *out = &c->out.out;
+	struct verr *v = &c->out.v;
 	struct order_head h;
 	enum err e;
 
-	json_object_put(*c->snapshot);
-	json_object_put(c->out->extra);
-	json_object_put(c->out->snapshot);
-	*c->snapshot = c->out->extra = c->out->snapshot = NULL;
-	c->out->total_changed = 0;
-	verr_free(c->v);
 	e = order_authorize(db, c->id, c->creds, 1, &h);
 	if (e != ERR_OK)
 		return e;
 	switch (c->step) {
 	case STEP_ADDRESS:
-		e = step_address(db, &h, c->in, c->v, c->out);
+		e = step_address(db, c->pool, &h, c->in, v, out);
 		break;
 	case STEP_SHIPPING:
-		e = step_shipping(db, &h, c->in, c->v, c->out);
+		e = step_shipping(db, c->pool, &h, c->in, v, out);
 		break;
 	case STEP_PAYMENT:
-		e = step_payment(db, &h, c->in, c->v, c->out);
+		e = step_payment(db, c->pool, &h, c->in, v, out);
 		break;
 	case STEP_FINALIZE:
-		e = step_complete(db, &h, c->in, c->v, c->out);
+		e = step_complete(db, c->pool, &h, c->in, v, out);
 		break;
 	default: /* Purchase is answered before any transaction. */
-		e = step_refuse(&h, c->out);
+		e = step_refuse(c->pool, &h, out);
 		break;
 	}
-	if (e == ERR_OK && c->out->snapshot != NULL) {
-		*c->snapshot = c->out->snapshot;
-		c->out->snapshot = NULL;
-	} else if (e == ERR_OK) {
-		e = order_snapshot(db, c->id, c->snapshot);
+	if (pool_keep_at(c->pool, &v->errors) != 0)
+		return ERR_NOMEM;
+	if (e == ERR_OK && out->snapshot == NULL) {
+		e = order_snapshot(db, c->id, &out->snapshot);
+		if (e == ERR_OK && pool_keep_at(c->pool, &out->snapshot) != 0)
+			e = ERR_NOMEM;
 	}
-	if (e == ERR_OK && !c->out->total_changed)
-		c->answer(c->arg, *c->snapshot);
+	if (e == ERR_OK && !out->total_changed)
+		c->answer(c->arg, out->snapshot);
 	return e;
 }
 
 enum err
-step_put(struct db *db, int64_t id, const struct creds *creds, enum step s,
-	 const struct step_in *in, struct verr *v, struct step_out *out,
-	 struct json_object **snapshot, order_answer_fn *answer, void *arg)
+step_put(struct db *db, struct pool *pool, int64_t id,
+	 const struct creds *creds, enum step s, const struct step_in *in,
+	 struct verr *v, struct step_out *out, order_answer_fn *answer,
+	 void *arg)
 {
-	struct put_ctx c = {id, creds, s, in, v, out, snapshot, answer, arg};
+	struct put_ctx c = {.id = id,
+			    .creds = creds,
+			    .step = s,
+			    .in = in,
+			    .pool = pool,
+			    .answer = answer,
+			    .arg = arg};
+	enum err e = db_tx_out(db, pool, &c.out, sizeof(c.out), put_tx, &c);
 
-	return db_tx(db, put_tx, &c);
-}
-
-void
-step_in_free(struct step_in *in)
-{
-	verr_free(&in->decoded);
-	verr_free(&in->ship.shape);
-	verr_free(&in->bill.shape);
+	*out = c.out.out;
+	/* v gets a reference of its own (verr_answer hands it on). */
+	if (c.out.v.errors != NULL)
+		verr_append(v, &c.out.v);
+	return e;
 }

@@ -24,58 +24,59 @@ struct step_out {
 	/* Completion found another total: answer 409 total_changed with
 	 * the new snapshot, although the transaction commits. */
 	int total_changed;
-	/* The snapshot, when the step read it already (owned). */
+	/* The snapshot, when the step read it already (the pool's). */
 	struct json_object *snapshot;
 };
 
 /*
  * The steps take in (src/input.h) and add the fields they refuse to v as
- * (field, code), after in->decoded; ERR_VALIDATION_FAILED then.
+ * (field, code), after in->decoded; ERR_VALIDATION_FAILED then. What they
+ * leave in out (its trees) is kept in pool.
  */
 /* Addressing: in->ship, in->bill, in->email. */
-enum err step_address(struct db *db, struct order_head *o,
+enum err step_address(struct db *db, struct pool *pool, struct order_head *o,
 		      const struct step_in *in, struct verr *v,
 		      struct step_out *out);
 /* Shipping: in->method (id, code or carrier:<service>). */
-enum err step_shipping(struct db *db, struct order_head *o,
+enum err step_shipping(struct db *db, struct pool *pool, struct order_head *o,
 		       const struct step_in *in, struct verr *v,
 		       struct step_out *out);
 /* Payment selection: in->method (id or code). */
-enum err step_payment(struct db *db, struct order_head *o,
+enum err step_payment(struct db *db, struct pool *pool, struct order_head *o,
 		      const struct step_in *in, struct verr *v,
 		      struct step_out *out);
 /* Finalize: completes (SPEC 1, "Completing"); harmless when completed.
  * in->notes, in->expected. */
-enum err step_complete(struct db *db, struct order_head *o,
+enum err step_complete(struct db *db, struct pool *pool, struct order_head *o,
 		       const struct step_in *in, struct verr *v,
 		       struct step_out *out);
 /* The answer of GET /api/checkouts/{id} for the order's state; outside
- * any transaction (in `addressed`, a carrier may be asked, with curl). */
-enum err step_view(struct db *db, void *curl, const struct order_head *o,
-		   struct json_object **out);
+ * any transaction (in `addressed`, a carrier may be asked, with curl).
+ * *out is the pool's. */
+enum err step_view(struct db *db, struct pool *pool, void *curl,
+		   const struct order_head *o, struct json_object **out);
 /* A refusal of a step that the state does not allow: 409 with the state
  * and the steps allowed (for callers outside the steps, e.g. purchase). */
-enum err step_refuse(const struct order_head *o, struct step_out *out);
+enum err step_refuse(struct pool *pool, const struct order_head *o,
+		     struct step_out *out);
 
 /* place_order's shortcut: an order with nothing to ship and no address
  * goes from `cart` to `shipping_skipped` (and `payment_skipped` at 0). */
-enum err step_place_skip(struct db *db, struct order_head *o,
+enum err step_place_skip(struct db *db, struct pool *pool, struct order_head *o,
 			 struct step_out *out);
 
 /*
  * Runs checkout step s (not STEP_PURCHASE, which is refused like a step
  * the state does not allow) of order id for creds with in, in one
- * transaction with the order row locked. On ERR_OK *snapshot is the order
- * afterwards (owned by the caller, who frees it whatever the result) and,
- * unless out->total_changed, answer(arg, *snapshot) was called before
- * COMMIT. v holds the fields refused (ERR_VALIDATION_FAILED), out->extra
- * what a refusal shows; the caller frees v and out's objects whatever the
- * result. A new call clears what an earlier one left in *snapshot, v and
- * out.
+ * transaction with the order row locked (db_tx_out: each run starts from
+ * nothing). On ERR_OK out->snapshot is the order afterwards and, unless
+ * out->total_changed, answer(arg, out->snapshot) was called before
+ * COMMIT. out->extra is what a refusal shows; out's trees are kept in
+ * pool. The fields refused (ERR_VALIDATION_FAILED) are added to v.
  */
-enum err step_put(struct db *db, int64_t id, const struct creds *creds,
-		  enum step s, const struct step_in *in, struct verr *v,
-		  struct step_out *out, struct json_object **snapshot,
-		  order_answer_fn *answer, void *arg);
+enum err step_put(struct db *db, struct pool *pool, int64_t id,
+		  const struct creds *creds, enum step s,
+		  const struct step_in *in, struct verr *v,
+		  struct step_out *out, order_answer_fn *answer, void *arg);
 
 #endif

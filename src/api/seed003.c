@@ -104,8 +104,8 @@ api_seed003_import(struct request *req)
 	    session[i] != '\0')
 		e = ERR_MALFORMED_BODY;
 	if (e == ERR_OK)
-		e = import_session(req->db, req->curl, session, render, NULL,
-				   &res);
+		e = import_session(req->db, &req->pool, req->curl, session,
+				   render, NULL, &res);
 	if (e == ERR_OK)
 		e = answer(req, res.outcome == IMPORT_CREATED ? 201 : 200,
 			   &res.body, res.token);

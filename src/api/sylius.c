@@ -159,19 +159,23 @@ sylius_view(struct request *req, sylius_view_fn *view)
 		return ERR_NOT_FOUND;
 	e = order_authorize(req->db, id, &c, 0, &h);
 	if (e == ERR_OK)
-		e = view(req->db, req->curl, &h, &out);
+		e = view(req->db, &req->pool, req->curl, &h, &out);
 	if (e != ERR_OK)
 		return e;
-	res_json(req, 200, out);
+	res_json(req, 200, json_object_get(out));
 	return ERR_OK;
 }
 
 static enum err
-snapshot_view(struct db *db, void *curl, const struct order_head *h,
-	      struct json_object **out)
+snapshot_view(struct db *db, struct pool *pool, void *curl,
+	      const struct order_head *h, struct json_object **out)
 {
+	enum err e = order_snapshot(db, h->id, out);
+
 	(void)curl;
-	return order_snapshot(db, h->id, out);
+	if (e == ERR_OK && pool_keep_at(pool, out) != 0)
+		e = ERR_NOMEM;
+	return e;
 }
 
 enum err

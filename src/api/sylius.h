@@ -15,8 +15,8 @@
 /* The caller's credentials: the X-Cart-Token header, a Bearer session. */
 struct creds sylius_creds(struct request *req);
 
-/* A read of an order for the answer (owned by the caller). */
-typedef enum err sylius_view_fn(struct db *db, void *curl,
+/* A read of an order for the answer (kept in pool). */
+typedef enum err sylius_view_fn(struct db *db, struct pool *pool, void *curl,
 				const struct order_head *h,
 				struct json_object **out);
 /* Answers 200 with view's read of the order in the path, authorized. */
@@ -37,7 +37,8 @@ struct sylius_step {
  */
 enum step sylius_step_of(struct json_object *body, struct verr *v);
 /* Decodes body for s->step into s->in (what it refuses: s->in.decoded).
- * Free s->in with step_in_free. */
+ * The caller keeps s->in's errors (decoded, ship.shape, bill.shape) in
+ * its pool. */
 void sylius_step_decode(struct json_object *body, struct sylius_step *s);
 /* Decodes a purchase's body (SPEC 2.7) into in (pointing into body). */
 void sylius_card_decode(struct json_object *body, struct card_in *in);

@@ -21,9 +21,7 @@ struct put_ctx {
 	int64_t id;
 	struct creds creds;
 	struct sylius_step s;
-	struct verr v;
-	struct step_out out;
-	struct json_object *snapshot;
+	struct step_out out; /* its trees are req->pool's */
 };
 
 /* Answered inside the step's transaction: an idempotent response is
@@ -40,8 +38,8 @@ answer_step(void *arg, struct json_object *snapshot)
 static enum err
 run_step(struct request *req, struct put_ctx *c)
 {
-	return step_put(req->db, c->id, &c->creds, c->s.step, &c->s.in, &c->v,
-			&c->out, &c->snapshot, answer_step, c);
+	return step_put(req->db, &req->pool, c->id, &c->creds, c->s.step,
+			&c->s.in, &req->verr, &c->out, answer_step, c);
 }
 
 /*
@@ -131,12 +129,17 @@ api_checkout_put(struct request *req)
 	if (c.id == 0)
 		return ERR_NOT_FOUND;
 	c.creds = sylius_creds(req);
-	c.s.step = sylius_step_of(req->json, &c.v);
-	if (verr_answer(req, &c.v))
+	c.s.step = sylius_step_of(req->json, &req->verr);
+	if (verr_answer(req, &req->verr))
 		return ERR_OK;
 	if (c.s.step == STEP_PURCHASE)
 		return answer_purchase(req, c.id, &c.creds);
 	sylius_step_decode(req->json, &c.s);
+	/* What the decoding refused is the request's. */
+	if ((pool_keep_at(&req->pool, &c.s.in.decoded.errors) |
+	     pool_keep_at(&req->pool, &c.s.in.ship.shape.errors) |
+	     pool_keep_at(&req->pool, &c.s.in.bill.shape.errors)) != 0)
+		return ERR_NOMEM;
 	e = carrier_before(req, &c, 0);
 	if (e == ERR_OK)
 		e = run_step(req, &c);
@@ -148,30 +151,24 @@ api_checkout_put(struct request *req)
 	if (e == ERR_OK && c.out.total_changed) {
 		struct json_object *extra = json_object_new_object();
 
-		json_object_object_add(extra, "order", c.snapshot);
-		c.snapshot = NULL;
+		json_object_object_add(extra, "order",
+				       json_object_get(c.out.snapshot));
 		res_problem(req, ERR_TOTAL_CHANGED,
 			    "the total changed: review the order and finalize "
 			    "again",
 			    extra);
 	} else if (e == ERR_VALIDATION_FAILED) {
-		verr_name(&c.v, sylius_field_name, &c.s);
-		if (verr_answer(req, &c.v))
+		verr_name(&req->verr, sylius_field_name, &c.s);
+		if (verr_answer(req, &req->verr))
 			e = ERR_OK;
 	} else if (e == ERR_INVALID_TRANSITION || e == ERR_OUT_OF_STOCK) {
 		res_problem(req, e,
 			    e == ERR_OUT_OF_STOCK
 				? "not enough stock for some items"
 				: "this step is not allowed now",
-			    c.out.extra);
-		c.out.extra = NULL;
+			    json_object_get(c.out.extra));
 		e = ERR_OK;
 	}
-	json_object_put(c.snapshot);
-	json_object_put(c.out.extra);
-	json_object_put(c.out.snapshot);
-	verr_free(&c.v);
-	step_in_free(&c.s.in);
 	return e;
 }
 
