@@ -255,7 +255,7 @@ create_tx(struct db *db, void *arg)
 	enum err e;
 	size_t i;
 
-	e = order_create(db, &none, &order, token, NULL);
+	e = order_create(db, a->pool, &none, &order, token, NULL);
 	p[0] = DB_I(c->buyer);
 	p[1] = c->has_service ? DB_I(c->service) : DB_N;
 	p[2] = c->payment_token ? DB_S(c->payment_token) : DB_N;
@@ -267,8 +267,9 @@ create_tx(struct db *db, void *arg)
 			 (long long)c->items[i].variant);
 		e = order_head_load(db, order, &h);
 		if (e == ERR_OK)
-			e = cart_add_item(db, &h, ref, c->items[i].quantity,
-					  &a->out.v, NULL);
+			e = cart_add_item(db, a->pool, &h, ref,
+					  c->items[i].quantity, &a->out.v,
+					  NULL);
 	}
 	if (pool_keep_at(a->pool, &a->out.v.errors) != 0)
 		return ERR_NOMEM;

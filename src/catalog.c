@@ -96,33 +96,27 @@ variant_row(void *arg, const struct db_val *c, size_t n)
 }
 
 enum err
-catalog_list(struct db *db, int64_t page, int64_t limit,
+catalog_list(struct db *db, struct pool *pool, int64_t page, int64_t limit,
 	     struct json_object **out)
 {
 	struct db_val p[2] = {DB_I(limit), DB_I((page - 1) * limit)};
-	struct json_object *o, *products;
+	struct json_object *o = pool_keep(pool, json_object_new_object());
+	struct json_object *products = pool_keep(pool, json_object_new_array());
 	int64_t total = 0;
 	enum err e;
 
 	*out = NULL;
-	o = json_object_new_object();
-	products = json_object_new_array();
-	if (o == NULL || products == NULL) {
-		json_object_put(o);
-		json_object_put(products);
+	if (o == NULL || products == NULL)
 		return ERR_NOMEM;
-	}
-	json_object_object_add(o, "products", products);
+	json_object_object_add(o, "products", json_object_get(products));
 	e = db_query(db, sql_count, NULL, 0, db_row_int, &total);
 	if (e == ERR_OK)
 		e = db_query(db, sql_page, p, 2, product_row, products);
 	if (e == ERR_OK)
 		e = db_query(db, sql_page_variants, p, 2, variant_row,
 			     products);
-	if (e != ERR_OK) {
-		json_object_put(o);
+	if (e != ERR_OK)
 		return e;
-	}
 	json_object_object_add(o, "page", json_object_new_int64(page));
 	json_object_object_add(o, "limit", json_object_new_int64(limit));
 	json_object_object_add(o, "total", json_object_new_int64(total));
@@ -131,9 +125,11 @@ catalog_list(struct db *db, int64_t page, int64_t limit,
 }
 
 enum err
-catalog_get(struct db *db, const char *id_or_code, struct json_object **out)
+catalog_get(struct db *db, struct pool *pool, const char *id_or_code,
+	    struct json_object **out)
 {
-	struct json_object *found = json_object_new_array(), *p;
+	struct json_object *found = pool_keep(pool, json_object_new_array());
+	struct json_object *p;
 	struct db_val key;
 	enum err e;
 
@@ -150,13 +146,9 @@ catalog_get(struct db *db, const char *id_or_code, struct json_object **out)
 		    json_object_get_int64(json_object_object_get(p, "id")));
 		e = db_query(db, sql_variants, &key, 1, variant_row, found);
 	}
-	if (e != ERR_OK) {
-		json_object_put(found);
-		return e;
-	}
-	*out = json_object_get(json_object_array_get_idx(found, 0));
-	json_object_put(found);
-	return ERR_OK;
+	if (e == ERR_OK)
+		*out = json_object_array_get_idx(found, 0);
+	return e;
 }
 
 #define SQL_SOLE                                                               \

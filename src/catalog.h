@@ -12,14 +12,14 @@
 #include "db.h"
 
 /*
- * Page page (from 1) of limit products, ordered by id, into *out (owned by
- * the caller): {"products": [...], "page", "limit", "total"}.
+ * Page page (from 1) of limit products, ordered by id, into *out (kept in
+ * pool): {"products": [...], "page", "limit", "total"}.
  */
-enum err catalog_list(struct db *db, int64_t page, int64_t limit,
-		      struct json_object **out);
-/* One product by id (all digits) or code; ERR_NOT_FOUND when there is no
- * such enabled product. */
-enum err catalog_get(struct db *db, const char *id_or_code,
+enum err catalog_list(struct db *db, struct pool *pool, int64_t page,
+		      int64_t limit, struct json_object **out);
+/* One product by id (all digits) or code (kept in pool); ERR_NOT_FOUND
+ * when there is no such enabled product. */
+enum err catalog_get(struct db *db, struct pool *pool, const char *id_or_code,
 		     struct json_object **out);
 
 /* A product sold as one thing: its only enabled variant. Seeds 000, 001

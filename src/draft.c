@@ -165,7 +165,7 @@ add_tx(struct db *db, void *arg)
 		 * which completion asks of every guest order. */
 		snprintf(email, sizeof(email), "%s@seed002.invalid",
 			 a->c->user != NULL ? "user" : "guest");
-		e = order_create(db, &none, &id, token, NULL);
+		e = order_create(db, a->pool, &none, &id, token, NULL);
 		p[0] = DB_S(a->c->key);
 		p[1] = DB_S(email);
 		p[2] = DB_I(id);
@@ -185,7 +185,7 @@ add_tx(struct db *db, void *arg)
 		return ERR_OK;
 	}
 	snprintf(ref, sizeof(ref), "%lld", (long long)a->variant);
-	e = cart_add_item(db, &h, ref, 1, &a->out.v, NULL);
+	e = cart_add_item(db, a->pool, &h, ref, 1, &a->out.v, NULL);
 	if (pool_keep_at(a->pool, &a->out.v.errors) != 0)
 		return ERR_NOMEM;
 	if (e == ERR_VALIDATION_FAILED) {

@@ -281,7 +281,7 @@ import_session(struct db *db, struct pool *pool, void *curl,
 	m->res = res;
 	if (outbound_enter() != 0)
 		return ERR_BUSY;
-	e = sessions_fetch(curl, session, &m->s);
+	e = sessions_fetch(curl, pool, session, &m->s);
 	outbound_leave();
 	res->outcome = IMPORT_CREATED;
 	/* The service could not be asked, whatever the reason. */
@@ -297,7 +297,6 @@ import_session(struct db *db, struct pool *pool, void *curl,
 	}
 	if (e == ERR_OK && m->out.duplicate && !replay(db, session, res))
 		e = ERR_INTERNAL;
-	sessions_free(&m->s);
 	return e;
 }
 

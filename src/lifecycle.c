@@ -78,11 +78,7 @@ static enum err
 kept_snapshot(struct db *db, struct pool *pool, int64_t id,
 	      struct json_object **out)
 {
-	enum err e = order_snapshot(db, id, out);
-
-	if (e == ERR_OK && pool_keep(pool, *out) == NULL)
-		e = ERR_NOMEM;
-	return e;
+	return order_snapshot(db, pool, id, out);
 }
 
 /* The event type of order id, with its snapshot (into *snapshot, kept in

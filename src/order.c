@@ -45,8 +45,8 @@ digest_of(const char *s)
 
 /* order_create, with the guest token preset when not NULL. */
 static enum err
-create(struct db *db, const struct creds *c, const char *preset, int64_t *id,
-       char *token, struct json_object **snap)
+create(struct db *db, struct pool *pool, const struct creds *c,
+       const char *preset, int64_t *id, char *token, struct json_object **snap)
 {
 	struct json_object *own = NULL;
 	unsigned char hash[32];
@@ -81,27 +81,27 @@ create(struct db *db, const struct creds *c, const char *preset, int64_t *id,
 	p[3] = DB_S(config_str("store.currency"));
 	p[4] = DB_I(config_int("cart.ttl"));
 	p[5] = DB_I(digest_of("[]"));
-	e = snapshot_insert_order(db, p, id, snap != NULL ? snap : &own);
-	json_object_put(own);
-	return e;
+	return snapshot_insert_order(db, pool, p, id,
+				     snap != NULL ? snap : &own);
 }
 
 enum err
-order_create(struct db *db, const struct creds *c, int64_t *id, char *token,
-	     struct json_object **snap)
+order_create(struct db *db, struct pool *pool, const struct creds *c,
+	     int64_t *id, char *token, struct json_object **snap)
 {
-	return create(db, c, NULL, id, token, snap);
+	return create(db, pool, c, NULL, id, token, snap);
 }
 
 enum err
-order_create_with_token(struct db *db, const char *token, int64_t *id)
+order_create_with_token(struct db *db, struct pool *pool, const char *token,
+			int64_t *id)
 {
 	struct creds none = {0};
 	char copy[ORDER_TOKEN_LEN + 1];
 
 	if (strlen(token) != ORDER_TOKEN_LEN)
 		return ERR_INTERNAL;
-	return create(db, &none, token, id, copy, NULL);
+	return create(db, pool, &none, token, id, copy, NULL);
 }
 
 struct variant {
@@ -335,8 +335,8 @@ order_revise(struct db *db, int64_t id)
 }
 
 static enum err
-after_edit(struct db *db, const struct order_head *h, struct recompute *rc,
-	   struct json_object **snap)
+after_edit(struct db *db, struct pool *pool, const struct order_head *h,
+	   struct recompute *rc, struct json_object **snap)
 {
 	enum checkout_state cs = checkout_state_parse(h->checkout);
 	enum err e = ERR_OK;
@@ -345,13 +345,9 @@ after_edit(struct db *db, const struct order_head *h, struct recompute *rc,
 		e = order_revise(db, h->id);
 	rc->unaddressed = cs == CS_CART;
 	if (e == ERR_OK)
-		e = order_recompute(db, h->id, rc);
-	if (e == ERR_OK && snap != NULL) {
+		e = order_recompute(db, pool, h->id, rc);
+	if (e == ERR_OK && snap != NULL)
 		*snap = rc->snapshot;
-		rc->snapshot = NULL;
-	}
-	json_object_put(rc->snapshot);
-	rc->snapshot = NULL;
 	return e;
 }
 
@@ -384,8 +380,9 @@ check_stock(const struct variant *v, int64_t quantity, struct verr *ve)
 
 /* Adds quantity of variant v (read with the cart's units of it). */
 static enum err
-add_line(struct db *db, const struct order_head *h, const struct variant *v,
-	 int64_t quantity, struct verr *ve, struct json_object **snap)
+add_line(struct db *db, struct pool *pool, const struct order_head *h,
+	 const struct variant *v, int64_t quantity, struct verr *ve,
+	 struct json_object **snap)
 {
 	struct recompute rc = {0};
 	int64_t id = h->id, have = v->in_cart;
@@ -420,12 +417,13 @@ add_line(struct db *db, const struct order_head *h, const struct variant *v,
 	}
 	if (e != ERR_OK)
 		return e;
-	return after_edit(db, h, &rc, snap);
+	return after_edit(db, pool, h, &rc, snap);
 }
 
 enum err
-cart_add_item(struct db *db, const struct order_head *h, const char *variant,
-	      int64_t quantity, struct verr *ve, struct json_object **snap)
+cart_add_item(struct db *db, struct pool *pool, const struct order_head *h,
+	      const char *variant, int64_t quantity, struct verr *ve,
+	      struct json_object **snap)
 {
 	struct variant v = {0};
 	struct db_val p[2] = {DB_I(h->id)};
@@ -436,13 +434,13 @@ cart_add_item(struct db *db, const struct order_head *h, const char *variant,
 	if (e == ERR_OK)
 		e = db_query(db, by_id ? sql_variant_id : sql_variant_code, p,
 			     2, variant_row, &v);
-	return e != ERR_OK ? e : add_line(db, h, &v, quantity, ve, snap);
+	return e != ERR_OK ? e : add_line(db, pool, h, &v, quantity, ve, snap);
 }
 
 enum err
-cart_authorize_add_item(struct db *db, int64_t id, const struct creds *c,
-			const struct line_in *line, struct verr *ve,
-			struct json_object **snap)
+cart_authorize_add_item(struct db *db, struct pool *pool, int64_t id,
+			const struct creds *c, const struct line_in *line,
+			struct verr *ve, struct json_object **snap)
 {
 	struct order_head h;
 	struct variant v = {0};
@@ -456,7 +454,9 @@ cart_authorize_add_item(struct db *db, int64_t id, const struct creds *c,
 	    3, owner_variant_row, &o);
 	if (e == ERR_OK)
 		e = require_cart(&h);
-	return e != ERR_OK ? e : add_line(db, &h, &v, line->quantity, ve, snap);
+	return e != ERR_OK
+		   ? e
+		   : add_line(db, pool, &h, &v, line->quantity, ve, snap);
 }
 
 static const char sql_item_variant[] =
@@ -471,8 +471,9 @@ static const char sql_item_quantity[] =
     "UPDATE order_items SET quantity = ? WHERE id = ? AND order_id = ?";
 
 enum err
-cart_set_quantity(struct db *db, const struct order_head *h, int64_t item_id,
-		  int64_t quantity, struct verr *ve, struct json_object **snap)
+cart_set_quantity(struct db *db, struct pool *pool, const struct order_head *h,
+		  int64_t item_id, int64_t quantity, struct verr *ve,
+		  struct json_object **snap)
 {
 	struct recompute rc = {0};
 	struct db_val p[3] = {DB_I(item_id), DB_I(h->id)};
@@ -500,7 +501,7 @@ cart_set_quantity(struct db *db, const struct order_head *h, int64_t item_id,
 	}
 	if (e != ERR_OK)
 		return e;
-	return after_edit(db, h, &rc, snap);
+	return after_edit(db, pool, h, &rc, snap);
 }
 
 static const char sql_coupon[] =
@@ -521,8 +522,8 @@ coupon_row(void *arg, const struct db_val *c, size_t n)
 }
 
 enum err
-cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
-		struct verr *ve, struct json_object **snap)
+cart_set_coupon(struct db *db, struct pool *pool, const struct order_head *h,
+		const char *code, struct verr *ve, struct json_object **snap)
 {
 	int64_t id = h->id;
 	int64_t coupon[2] = {0, 0};
@@ -548,7 +549,7 @@ cart_set_coupon(struct db *db, const struct order_head *h, const char *code,
 	p[1] = DB_I(id);
 	e = db_exec(db, sql_set_coupon, p, 2, NULL);
 	if (e == ERR_OK)
-		e = after_edit(db, h, &rc, snap);
+		e = after_edit(db, pool, h, &rc, snap);
 	if (e != ERR_OK || code == NULL)
 		return e;
 	for (i = 0; i < rc.napplied; i++)
@@ -1026,7 +1027,8 @@ sync_payment(struct db *db, int64_t id, const struct rc *r,
 }
 
 enum err
-order_recompute(struct db *db, int64_t id, struct recompute *rc)
+order_recompute(struct db *db, struct pool *pool, int64_t id,
+		struct recompute *rc)
 {
 	struct rc *r = calloc(1, sizeof(*r));
 	struct json_object *snap = NULL;
@@ -1041,7 +1043,7 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 		return ERR_NOMEM;
 	}
 	r->o->now = (int64_t)time(NULL);
-	e = snapshot_chain_read(db, id, config_int("cart.ttl"),
+	e = snapshot_chain_read(db, pool, id, config_int("cart.ttl"),
 				rc != NULL && rc->unaddressed, rc_row, r, &snap,
 				rc != NULL ? rc->lines : NULL);
 	if (e == ERR_OK && r->now[0] == '\0')
@@ -1081,7 +1083,6 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 		snapshot_placed(snap, rc->place, &to, r->now);
 	if (e == ERR_OK && rc != NULL) {
 		rc->snapshot = snap;
-		snap = NULL;
 		memcpy(rc->applied, r->o->applied,
 		       r->o->napplied * sizeof(r->o->applied[0]));
 		rc->napplied = r->o->napplied;
@@ -1089,7 +1090,6 @@ order_recompute(struct db *db, int64_t id, struct recompute *rc)
 		rc->total = r->o->total;
 		rc->quote_expired = r->quote_expired;
 	}
-	json_object_put(snap);
 	free(r->o);
 	free(r);
 	return e;
@@ -1119,22 +1119,24 @@ order_event(struct db *db, int64_t id, const char *type,
 struct change_ctx {
 	const struct cart_change *c;
 	const struct creds *creds;
-	struct verr *v;
+	struct pool *pool;
 	order_answer_fn *answer;
 	void *arg;
-	struct json_object *snapshot;
+	/* What a run gives: zeroed before each (db_tx_out). */
+	struct change_out {
+		struct verr v; /* errors kept in pool */
+		struct json_object *snapshot;
+	} out;
 };
 
 static enum err
-change_tx(struct db *db, void *arg)
+change_run(struct db *db, struct change_ctx *c)
 {
-	struct change_ctx *c = arg;
+	struct json_object **snap = &c->out.snapshot;
+	struct verr *v = &c->out.v;
 	struct order_head h;
 	enum err e;
 
-	json_object_put(c->snapshot);
-	c->snapshot = NULL;
-	verr_free(c->v);
 	/* Adding reads the variant in the ownership check's statement. */
 	e = c->c->op == CART_ADD
 		? ERR_OK
@@ -1143,41 +1145,54 @@ change_tx(struct db *db, void *arg)
 		return e;
 	switch (c->c->op) {
 	case CART_ADD:
-		e = cart_authorize_add_item(db, c->c->id, c->creds, &c->c->line,
-					    c->v, &c->snapshot);
+		e = cart_authorize_add_item(db, c->pool, c->c->id, c->creds,
+					    &c->c->line, v, snap);
 		break;
 	case CART_SET:
-		e = cart_set_quantity(db, &h, c->c->item_id,
-				      c->c->line.quantity, c->v, &c->snapshot);
+		e = cart_set_quantity(db, c->pool, &h, c->c->item_id,
+				      c->c->line.quantity, v, snap);
 		break;
 	case CART_COUPON:
-		e = cart_set_coupon(db, &h, c->c->code, c->v, &c->snapshot);
+		e = cart_set_coupon(db, c->pool, &h, c->c->code, v, snap);
 		break;
 	}
 	if (e == ERR_OK)
-		c->answer(c->arg, c->snapshot);
+		c->answer(c->arg, *snap);
+	return e;
+}
+
+static enum err
+change_tx(struct db *db, void *arg)
+{
+	struct change_ctx *c = arg;
+	enum err e = change_run(db, c);
+
+	if (pool_keep_at(c->pool, &c->out.v.errors) != 0)
+		return ERR_NOMEM;
 	return e;
 }
 
 enum err
-cart_change(struct db *db, const struct cart_change *c,
+cart_change(struct db *db, struct pool *pool, const struct cart_change *c,
 	    const struct creds *creds, struct verr *v, order_answer_fn *answer,
 	    void *arg)
 {
-	struct change_ctx x = {c, creds, v, answer, arg, NULL};
-	enum err e;
+	struct change_ctx x = {
+	    .c = c, .creds = creds, .pool = pool, .answer = answer, .arg = arg};
+	enum err e = db_tx_out(db, pool, &x.out, sizeof(x.out), change_tx, &x);
 
-	e = db_tx(db, change_tx, &x);
-	json_object_put(x.snapshot);
+	/* v gets a reference of its own (verr_answer hands it on). */
+	verr_append(v, &x.out.v);
 	return e;
 }
 
 struct create_ctx {
 	const struct creds *creds;
 	char *token;
+	struct pool *pool;
 	order_answer_fn *answer;
 	void *arg;
-	struct json_object *snapshot;
+	struct json_object *snapshot; /* zeroed before each run */
 };
 
 static enum err
@@ -1187,9 +1202,7 @@ create_tx(struct db *db, void *arg)
 	int64_t id = 0;
 	enum err e;
 
-	json_object_put(c->snapshot);
-	c->snapshot = NULL;
-	e = order_create(db, c->creds, &id, c->token, &c->snapshot);
+	e = order_create(db, c->pool, c->creds, &id, c->token, &c->snapshot);
 	if (e != ERR_OK)
 		return e;
 	c->answer(c->arg, c->snapshot);
@@ -1197,13 +1210,15 @@ create_tx(struct db *db, void *arg)
 }
 
 enum err
-cart_create(struct db *db, const struct creds *creds, char *token,
-	    order_answer_fn *answer, void *arg)
+cart_create(struct db *db, struct pool *pool, const struct creds *creds,
+	    char *token, order_answer_fn *answer, void *arg)
 {
-	struct create_ctx c = {creds, token, answer, arg, NULL};
-	enum err e;
+	struct create_ctx c = {.creds = creds,
+			       .token = token,
+			       .pool = pool,
+			       .answer = answer,
+			       .arg = arg};
 
-	e = db_tx(db, create_tx, &c);
-	json_object_put(c.snapshot);
-	return e;
+	return db_tx_out(db, pool, &c.snapshot, sizeof(c.snapshot), create_tx,
+			 &c);
 }

@@ -30,18 +30,19 @@ struct creds {
  * has ORDER_TOKEN_LEN + 1 bytes), or, with a valid session, a cart of that
  * customer (token set to ""). ERR_UNAUTHENTICATED for a session that is
  * not valid. *id gets the new order's id and, when snap is not NULL,
- * *snap its snapshot (SPEC 2.5, owned by the caller), from the INSERT's
- * own answer.
+ * *snap its snapshot (SPEC 2.5, kept in pool), from the INSERT's own
+ * answer.
  */
-enum err order_create(struct db *db, const struct creds *c, int64_t *id,
-		      char *token, struct json_object **snap);
+enum err order_create(struct db *db, struct pool *pool, const struct creds *c,
+		      int64_t *id, char *token, struct json_object **snap);
 /*
  * As order_create for a guest cart whose token the caller chose
  * (ORDER_TOKEN_LEN lowercase hex digits, derived from a secret so that the
  * caller can give it again without storing it; seed 003's imports): only
  * its SHA-256 is stored.
  */
-enum err order_create_with_token(struct db *db, const char *token, int64_t *id);
+enum err order_create_with_token(struct db *db, struct pool *pool,
+				 const char *token, int64_t *id);
 
 /* What the steps and cart operations need of an order, read with its
  * ownership check. */
@@ -72,27 +73,29 @@ enum err order_head_load(struct db *db, int64_t id, struct order_head *h);
  * line; 422 (F_LINE_VARIANT or F_LINE_QUANTITY in v) for an unknown or
  * disabled variant or more than the available stock. Recomputes. Each cart
  * operation sets *snap (when snap is not NULL) to the order afterwards,
- * owned by the caller, who frees it whatever the result.
+ * kept in pool (as what it reads is, snap or not).
  */
-enum err cart_add_item(struct db *db, const struct order_head *h,
-		       const char *variant, int64_t quantity, struct verr *v,
+enum err cart_add_item(struct db *db, struct pool *pool,
+		       const struct order_head *h, const char *variant,
+		       int64_t quantity, struct verr *v,
 		       struct json_object **snap);
 /* cart_add_item of line with order_authorize's check (the row locked)
  * in its first statement, which also reads the variant. */
-enum err cart_authorize_add_item(struct db *db, int64_t id,
+enum err cart_authorize_add_item(struct db *db, struct pool *pool, int64_t id,
 				 const struct creds *c,
 				 const struct line_in *line, struct verr *v,
 				 struct json_object **snap);
 /* Sets a line's quantity (0 removes it); ERR_NOT_FOUND for another's
  * line. Recomputes. */
-enum err cart_set_quantity(struct db *db, const struct order_head *h,
-			   int64_t item_id, int64_t quantity, struct verr *v,
+enum err cart_set_quantity(struct db *db, struct pool *pool,
+			   const struct order_head *h, int64_t item_id,
+			   int64_t quantity, struct verr *v,
 			   struct json_object **snap);
 /* Applies coupon code, or removes the coupon when code is NULL; 422
  * (F_COUPON in v) for an unknown coupon or one that does not apply. */
-enum err cart_set_coupon(struct db *db, const struct order_head *h,
-			 const char *code, struct verr *v,
-			 struct json_object **snap);
+enum err cart_set_coupon(struct db *db, struct pool *pool,
+			 const struct order_head *h, const char *code,
+			 struct verr *v, struct json_object **snap);
 
 /*
  * Called inside a transaction once its work succeeded, with the order
@@ -118,20 +121,22 @@ struct cart_change {
  * Runs change c on the cart for creds in one transaction: authorize with
  * the row locked, change (cart_authorize_add_item, cart_set_quantity or
  * cart_set_coupon), recompute, and on success call answer(arg, snapshot)
- * before COMMIT. v holds the fields refused (ERR_VALIDATION_FAILED), to be
- * freed by the caller whatever the result.
+ * before COMMIT (db_tx_out: each run starts from nothing; what it reads
+ * is kept in pool). The fields refused (ERR_VALIDATION_FAILED) are added
+ * to v.
  */
-enum err cart_change(struct db *db, const struct cart_change *c,
-		     const struct creds *creds, struct verr *v,
-		     order_answer_fn *answer, void *arg);
+enum err cart_change(struct db *db, struct pool *pool,
+		     const struct cart_change *c, const struct creds *creds,
+		     struct verr *v, order_answer_fn *answer, void *arg);
 
 /*
  * Creates a cart for creds (order_create) in one transaction and calls
  * answer(arg, snapshot) before COMMIT, token (ORDER_TOKEN_LEN + 1 bytes)
  * holding the new cart's token by then, or "" when the cart is a
- * customer's.
+ * customer's. The snapshot is kept in pool.
  */
-enum err cart_create(struct db *db, const struct creds *creds, char *token,
+enum err cart_create(struct db *db, struct pool *pool,
+		     const struct creds *creds, char *token,
 		     order_answer_fn *answer, void *arg);
 
 /*
@@ -163,7 +168,7 @@ struct recompute {
 	/* In: place the order (or NULL); out: whether it was placed. */
 	const struct placing *place;
 	int placed;
-	/* Out: the order afterwards, as written (owned by the caller). */
+	/* Out: the order afterwards, as written (the pool's). */
 	struct json_object *snapshot;
 	/* Out: the promotions applied, the new total, and whether the
 	 * shipment's carrier quote has expired. */
@@ -181,12 +186,14 @@ struct recompute {
 /*
  * Runs the processor chain over order id (row locked by the caller) and
  * stores prices, adjustments, totals and line counts; moves a cart's
- * expiry. rc may be NULL.
+ * expiry. rc may be NULL. What it reads is kept in pool.
  */
-enum err order_recompute(struct db *db, int64_t id, struct recompute *rc);
+enum err order_recompute(struct db *db, struct pool *pool, int64_t id,
+			 struct recompute *rc);
 
-/* The snapshot of order id (SPEC 2.5) into *out, owned by the caller. */
-enum err order_snapshot(struct db *db, int64_t id, struct json_object **out);
+/* The snapshot of order id (SPEC 2.5) into *out, kept in pool. */
+enum err order_snapshot(struct db *db, struct pool *pool, int64_t id,
+			struct json_object **out);
 
 /* An order line as completion holds its stock. */
 struct order_line {
@@ -201,13 +208,14 @@ struct order_lines {
 
 /* order_snapshot, and the order's lines (sorted by variant id) in *lines
  * from the same query. */
-enum err order_snapshot_lines(struct db *db, int64_t id,
+enum err order_snapshot_lines(struct db *db, struct pool *pool, int64_t id,
 			      struct json_object **out,
 			      struct order_lines *lines);
 
 /* The INSERT of a new cart (order.c's parameters p[0..6)), *id and *out
  * set from the row it returns. */
-enum err snapshot_insert_order(struct db *db, struct db_val *p, int64_t *id,
+enum err snapshot_insert_order(struct db *db, struct pool *pool,
+			       struct db_val *p, int64_t *id,
 			       struct json_object **out);
 /*
  * The core's own: the snapshot read with the processor chain's columns
@@ -222,8 +230,9 @@ enum err snapshot_insert_order(struct db *db, struct db_val *p, int64_t *id,
 #define SNAPSHOT_CHAIN_COLS 16
 typedef enum err (*snapshot_extra_fn)(void *arg, int64_t kind,
 				      const struct db_val *c, size_t n);
-enum err snapshot_chain_read(struct db *db, int64_t id, int64_t ttl,
-			     int lines_only, snapshot_extra_fn extra, void *arg,
+enum err snapshot_chain_read(struct db *db, struct pool *pool, int64_t id,
+			     int64_t ttl, int lines_only,
+			     snapshot_extra_fn extra, void *arg,
 			     struct json_object **out,
 			     struct order_lines *lines);
 /* Totals, lines and adjustments as the chain computed them in o. */

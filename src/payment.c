@@ -48,10 +48,8 @@ static enum err
 event(struct db *db, struct pool *pool, int64_t order, const char *type)
 {
 	struct json_object *snap = NULL;
-	enum err e = order_snapshot(db, order, &snap);
+	enum err e = order_snapshot(db, pool, order, &snap);
 
-	if (e == ERR_OK && pool_keep(pool, snap) == NULL)
-		e = ERR_NOMEM;
 	if (e == ERR_OK)
 		e = order_event(db, order, type, snap);
 	return e;

@@ -40,18 +40,18 @@ place_order(struct db *db, struct pool *pool, const struct place_req *r,
 		return ERR_VALIDATION_FAILED;
 	}
 	if (r->token != NULL && r->session == NULL) {
-		e = order_create_with_token(db, r->token, id);
+		e = order_create_with_token(db, pool, r->token, id);
 		snprintf(token, ORDER_TOKEN_LEN + 1, "%s", r->token);
 	} else {
-		e = order_create(db, &c, id, token, NULL);
+		e = order_create(db, pool, &c, id, token, NULL);
 	}
 	for (i = 0; e == ERR_OK && i < r->nlines; i++) {
 		snprintf(ref, sizeof(ref), "%lld",
 			 (long long)r->lines[i].variant);
 		e = order_head_load(db, *id, &h);
 		if (e == ERR_OK)
-			e = cart_add_item(db, &h, ref, r->lines[i].quantity, v,
-					  NULL);
+			e = cart_add_item(db, pool, &h, ref,
+					  r->lines[i].quantity, v, NULL);
 		if (e == ERR_OK && r->lines[i].price >= 0) {
 			struct db_val p[3] = {DB_I(r->lines[i].price),
 					      DB_I(*id),

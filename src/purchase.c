@@ -212,9 +212,7 @@ prepare_tx(struct db *db, void *arg)
 	c->paid_already =
 	    c->resumed && opay_state_parse(h.payment_state) == OPS_PAID;
 	if (c->paid_already) {
-		e = order_snapshot(db, c->id, &c->out->snapshot);
-		pool_keep_at(c->pool, &c->out->snapshot);
-		return e;
+		return order_snapshot(db, c->pool, c->id, &c->out->snapshot);
 	}
 	if (order_state_parse(h.state) != OS_NEW ||
 	    opay_state_parse(h.payment_state) != OPS_AWAITING_PAYMENT)
@@ -310,10 +308,8 @@ record_tx(struct db *db, void *arg)
 
 	e = payment_record(db, r->pool, r->payment, r->outcome, r->decline,
 			   r->next_action, NULL);
-	if (e == ERR_OK && r->want_snapshot) {
-		e = order_snapshot(db, r->order, &r->snapshot);
-		pool_keep_at(r->pool, &r->snapshot);
-	}
+	if (e == ERR_OK && r->want_snapshot)
+		e = order_snapshot(db, r->pool, r->order, &r->snapshot);
 	return e;
 }
 
@@ -493,10 +489,7 @@ static enum err
 snap_tx(struct db *db, void *arg)
 {
 	struct snap_ctx *c = arg;
-	enum err e = order_snapshot(db, c->id, &c->snapshot);
-
-	pool_keep_at(c->pool, &c->snapshot);
-	return e;
+	return order_snapshot(db, c->pool, c->id, &c->snapshot);
 }
 
 enum err

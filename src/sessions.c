@@ -25,7 +25,7 @@ read_address(struct json_object *o, struct session_address *a)
 }
 
 static enum err
-read_session(struct checkout_session *s)
+read_session(struct pool *pool, struct checkout_session *s)
 {
 	struct json_object *items = json_object_object_get(s->json, "items");
 	size_t i;
@@ -44,7 +44,7 @@ read_session(struct checkout_session *s)
 	s->nitems = json_object_array_length(items);
 	if (s->nitems == 0)
 		return ERR_OK;
-	s->items = calloc(s->nitems, sizeof(*s->items));
+	s->items = pool_alloc(pool, s->nitems * sizeof(*s->items));
 	if (s->items == NULL)
 		return ERR_NOMEM;
 	for (i = 0; i < s->nitems; i++) {
@@ -62,7 +62,8 @@ read_session(struct checkout_session *s)
 }
 
 enum err
-sessions_fetch(void *curl, const char *id, struct checkout_session *s)
+sessions_fetch(void *curl, struct pool *pool, const char *id,
+	       struct checkout_session *s)
 {
 	const char *base = config_str("seed003.checkout_service_url");
 	struct outbound_resp r = {0};
@@ -89,7 +90,7 @@ sessions_fetch(void *curl, const char *id, struct checkout_session *s)
 	if (e == ERR_OK && r.status == 404) {
 		e = ERR_NOT_FOUND;
 	} else if (e == ERR_OK && r.status == 200) {
-		s->json = json_tokener_parse(r.body.data);
+		s->json = pool_keep(pool, json_tokener_parse(r.body.data));
 		if (!json_object_is_type(s->json, json_type_object)) {
 			log_warn("seed003: the session is not JSON");
 			e = ERR_PROVIDER_ERROR;
@@ -102,16 +103,8 @@ sessions_fetch(void *curl, const char *id, struct checkout_session *s)
 	}
 	buf_free(&r.body);
 	if (e == ERR_OK)
-		e = read_session(s);
+		e = read_session(pool, s);
 	if (e != ERR_OK)
-		sessions_free(s);
+		memset(s, 0, sizeof(*s));
 	return e;
-}
-
-void
-sessions_free(struct checkout_session *s)
-{
-	json_object_put(s->json);
-	free(s->items);
-	memset(s, 0, sizeof(*s));
 }

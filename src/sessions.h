@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "err.h"
+#include "pool.h"
 
 /* An address of the session; each member NULL when absent or not a
  * string. */
@@ -35,9 +36,9 @@ struct session_item {
  * and lives as long as the session; NULL when absent or not a string.
  */
 struct checkout_session {
-	struct json_object *json; /* the whole answer, owned */
+	struct json_object *json; /* the whole answer (the pool's) */
 	const char *status, *currency, *email, *payment_intent;
-	int has_items; /* items is an array (of nitems, owned) */
+	int has_items; /* items is an array (of nitems, the pool's) */
 	struct session_item *items;
 	size_t nitems;
 	/* shippingAddress and billingAddress as sent (borrowed from json,
@@ -50,14 +51,12 @@ struct checkout_session {
 /*
  * Fetches session id (any string; URL-escaped here). Makes the call:
  * never inside a transaction, and within outbound_enter/outbound_leave.
- * ERR_OK with *s filled (free it with sessions_free); ERR_NOT_FOUND when
+ * ERR_OK with *s filled (what it holds kept in pool); ERR_NOT_FOUND when
  * the service answered 404; ERR_PROVIDER_ERROR otherwise (no URL
  * configured, no answer, another status, an answer that is not a JSON
  * object; logged); ERR_NOMEM. *s is left empty on an error.
  */
-enum err sessions_fetch(void *curl, const char *id, struct checkout_session *s);
-
-/* Frees what s owns and empties it; an empty session is fine. */
-void sessions_free(struct checkout_session *s);
+enum err sessions_fetch(void *curl, struct pool *pool, const char *id,
+			struct checkout_session *s);
 
 #endif

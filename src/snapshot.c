@@ -466,9 +466,9 @@ line_cmp(const void *x, const void *y)
 /* The snapshot through sql (sql_snapshot or sql_snapshot_chain, whose
  * parameters p[0..np) come before the ids). */
 static enum err
-snapshot_read(struct db *db, int64_t id, const char *sql, struct db_val *p,
-	      size_t np, size_t nids, snapshot_extra_fn extra, void *arg,
-	      struct json_object **out, struct order_lines *lines)
+snapshot_read(struct db *db, struct pool *pool, int64_t id, const char *sql,
+	      struct db_val *p, size_t np, size_t nids, snapshot_extra_fn extra,
+	      void *arg, struct json_object **out, struct order_lines *lines)
 {
 	struct parts *parts;
 	struct snap s;
@@ -509,7 +509,9 @@ snapshot_read(struct db *db, int64_t id, const char *sql, struct db_val *p,
 		json_object_object_add(s.o, "payments", parts->payments);
 		json_object_object_add(s.o, "shipping_address", s.ship);
 		json_object_object_add(s.o, "billing_address", s.bill);
-		*out = s.o;
+		*out = pool_keep(pool, s.o);
+		if (*out == NULL)
+			e = ERR_NOMEM;
 	} else {
 		json_object_put(parts->items);
 		json_object_put(parts->adjustments);
@@ -524,27 +526,28 @@ snapshot_read(struct db *db, int64_t id, const char *sql, struct db_val *p,
 }
 
 enum err
-order_snapshot_lines(struct db *db, int64_t id, struct json_object **out,
-		     struct order_lines *lines)
+order_snapshot_lines(struct db *db, struct pool *pool, int64_t id,
+		     struct json_object **out, struct order_lines *lines)
 {
 	struct db_val p[5];
 
-	return snapshot_read(db, id, sql_snapshot, p, 0, 5, NULL, NULL, out,
-			     lines);
+	return snapshot_read(db, pool, id, sql_snapshot, p, 0, 5, NULL, NULL,
+			     out, lines);
 }
 
 enum err
-order_snapshot(struct db *db, int64_t id, struct json_object **out)
+order_snapshot(struct db *db, struct pool *pool, int64_t id,
+	       struct json_object **out)
 {
-	return order_snapshot_lines(db, id, out, NULL);
+	return order_snapshot_lines(db, pool, id, out, NULL);
 }
 
 enum err
-snapshot_insert_order(struct db *db, struct db_val *p, int64_t *id,
-		      struct json_object **out)
+snapshot_insert_order(struct db *db, struct pool *pool, struct db_val *p,
+		      int64_t *id, struct json_object **out)
 {
-	enum err e = snapshot_read(db, 0, sql_insert_order, p, 6, 0, NULL, NULL,
-				   out, NULL);
+	enum err e = snapshot_read(db, pool, 0, sql_insert_order, p, 6, 0, NULL,
+				   NULL, out, NULL);
 
 	if (e == ERR_OK)
 		*id = json_object_get_int64(json_object_object_get(*out, "id"));
@@ -552,8 +555,8 @@ snapshot_insert_order(struct db *db, struct db_val *p, int64_t *id,
 }
 
 enum err
-snapshot_chain_read(struct db *db, int64_t id, int64_t ttl, int lines_only,
-		    snapshot_extra_fn extra, void *arg,
+snapshot_chain_read(struct db *db, struct pool *pool, int64_t id, int64_t ttl,
+		    int lines_only, snapshot_extra_fn extra, void *arg,
 		    struct json_object **out, struct order_lines *lines)
 {
 	/* The payments' part compares the cart payment's state (a bound
@@ -565,9 +568,10 @@ snapshot_chain_read(struct db *db, int64_t id, int64_t ttl, int lines_only,
 			      DB_S(pay_state_names[PS_CART]),
 			      DB_I(id)};
 
-	return snapshot_read(
-	    db, id, lines_only ? sql_snapshot_chain_lines : sql_snapshot_chain,
-	    p, lines_only ? 3 : 6, 0, extra, arg, out, lines);
+	return snapshot_read(db, pool, id,
+			     lines_only ? sql_snapshot_chain_lines
+					: sql_snapshot_chain,
+			     p, lines_only ? 3 : 6, 0, extra, arg, out, lines);
 }
 
 /* A DATETIME as MariaDB writes it ("2026-11-23 07:29:31") in the

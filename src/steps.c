@@ -72,14 +72,6 @@ advance(struct pool *pool, struct order_head *o, enum transition t,
 	return ERR_OK;
 }
 
-/* The order as the step leaves it, for the answer (or NULL: read it);
- * snap (owned) is kept in pool. */
-static void
-set_snapshot(struct pool *pool, struct step_out *out, struct json_object *snap)
-{
-	out->snapshot = pool_keep(pool, snap);
-}
-
 /* Applies t from the order's state and writes it. */
 static enum err
 apply(struct db *db, struct pool *pool, int64_t id, struct order_head *o,
@@ -110,15 +102,15 @@ auto_skip(struct db *db, struct pool *pool, int64_t id, struct order_head *o,
 					  T_SKIP_SHIPPING, &to))
 		e = advance(pool, o, T_SKIP_SHIPPING, out);
 	if (e == ERR_OK)
-		e = order_recompute(db, id, &rc);
+		e = order_recompute(db, pool, id, &rc);
 	if (e == ERR_OK)
 		o->total = rc.total;
 	/* Skipping payment writes the state again: the answer reads it. */
-	set_snapshot(pool, out, rc.snapshot);
+	out->snapshot = rc.snapshot;
 	if (e == ERR_OK && o->total == 0 &&
 	    checkout_can(checkout_state_parse(o->checkout), T_SKIP_PAYMENT,
 			 &to)) {
-		set_snapshot(pool, out, NULL);
+		out->snapshot = NULL; /* read again for the answer */
 		e = apply(db, pool, id, o, T_SKIP_PAYMENT, out);
 	}
 	return e;
@@ -130,7 +122,7 @@ static enum err
 begin(struct pool *pool, const struct order_head *o, enum transition t,
       struct step_out *out)
 {
-	set_snapshot(pool, out, NULL);
+	out->snapshot = NULL; /* read again for the answer */
 	return may(o, t) ? ERR_OK : refuse(pool, out, o->checkout);
 }
 
@@ -548,7 +540,7 @@ step_complete(struct db *db, struct pool *pool, struct order_head *o,
 	int paid;
 	enum err e;
 
-	set_snapshot(pool, out, NULL);
+	out->snapshot = NULL; /* read again for the answer */
 	/* A second finalize is harmless: the snapshot, unchanged. */
 	if (checkout_state_parse(o->checkout) == CS_COMPLETED)
 		return ERR_OK;
@@ -566,7 +558,7 @@ step_complete(struct db *db, struct pool *pool, struct order_head *o,
 	 * (the rules as of now: rules.c). It reads the lines whose stock is
 	 * held and gives the answer's snapshot, placed (only the number is
 	 * still to come). */
-	ls = malloc(sizeof(*ls));
+	ls = pool_alloc(pool, sizeof(*ls));
 	if (ls == NULL)
 		return ERR_NOMEM;
 	rc.lines = ls;
@@ -576,8 +568,8 @@ step_complete(struct db *db, struct pool *pool, struct order_head *o,
 	pl.free = paid;
 	pl.notes = in->notes;
 	rc.place = &pl;
-	e = order_recompute(db, id, &rc);
-	set_snapshot(pool, out, rc.snapshot);
+	e = order_recompute(db, pool, id, &rc);
+	out->snapshot = rc.snapshot;
 	/* The carrier is asked outside the transaction (SPEC 2.9). */
 	if (e == ERR_OK && rc.quote_expired)
 		e = ERR_QUOTE_EXPIRED;
@@ -586,13 +578,10 @@ step_complete(struct db *db, struct pool *pool, struct order_head *o,
 		/* The new totals are committed; the next finalize compares
 		 * against them. */
 		out->total_changed = e == ERR_OK;
-		free(ls);
 		return e;
 	}
-	if (!rc.placed) {
-		free(ls);
+	if (!rc.placed)
 		return ERR_INTERNAL;
-	}
 	/*
 	 * Everything that does not touch a row shared between orders comes
 	 * first. The shared rows — the promotions' and the coupon's use
@@ -603,7 +592,6 @@ step_complete(struct db *db, struct pool *pool, struct order_head *o,
 	e = usage_count(db, id, o->coupon, rc.counted, rc.coupon_counted);
 	if (e == ERR_OK)
 		e = hold_stock(db, pool, ls, out);
-	free(ls);
 	if (e == ERR_OK)
 		e = db_insert(db, sql_next_number, NULL, 0, &next);
 	if (e != ERR_OK)
@@ -766,12 +754,11 @@ step_view(struct db *db, struct pool *pool, void *curl,
 		/* Not in a transaction: the carrier may be asked. A carrier
 		 * that fails hides only its own entries. */
 		if (e == ERR_OK && n > 0 && vw.carrier) {
-			struct quotes *q = calloc(1, sizeof(*q));
+			struct quotes *q = pool_alloc(pool, sizeof(*q));
 
 			if (q != NULL &&
 			    carrier_quotes(db, curl, o->id, 0, q) == ERR_OK)
 				carrier_entries(q, vw.methods);
-			free(q);
 		}
 		/* Every shipment is offered the same methods. */
 		for (i = 0; e == ERR_OK && i < n; i++)
@@ -795,10 +782,7 @@ step_view(struct db *db, struct pool *pool, void *curl,
 			*out = r;
 		return e;
 	}
-	e = order_snapshot(db, o->id, out);
-	if (e == ERR_OK && pool_keep_at(pool, out) != 0)
-		e = ERR_NOMEM;
-	return e;
+	return order_snapshot(db, pool, o->id, out);
 }
 
 enum err
@@ -808,7 +792,7 @@ step_place_skip(struct db *db, struct pool *pool, struct order_head *o,
 	struct db_val p = DB_I(o->id);
 	enum err e = ERR_OK;
 
-	set_snapshot(pool, out, NULL);
+	out->snapshot = NULL; /* read again for the answer */
 	/* No address step: a customer's order takes the customer's email. */
 	if (o->customer != 0)
 		e = db_exec(db, sql_customer_email, &p, 1, NULL);
@@ -870,9 +854,7 @@ put_tx(struct db *db, void *arg)
 	if (pool_keep_at(c->pool, &v->errors) != 0)
 		return ERR_NOMEM;
 	if (e == ERR_OK && out->snapshot == NULL) {
-		e = order_snapshot(db, c->id, &out->snapshot);
-		if (e == ERR_OK && pool_keep_at(c->pool, &out->snapshot) != 0)
-			e = ERR_NOMEM;
+		e = order_snapshot(db, c->pool, c->id, &out->snapshot);
 	}
 	if (e == ERR_OK && !out->total_changed)
 		c->answer(c->arg, out->snapshot);

@@ -99,8 +99,8 @@ enum err dialect_fail(struct request *req, const struct dialect *d, enum err e);
 struct json_object *dialect_amount(int64_t minor);
 /* The request's raw body decoded by the canonical API's JSON decoder
  * (body_decode_json: strict JSON, no name repeated in an object), whatever
- * its Content-Type; NULL when it is empty or not such an object. Owned by
- * the caller. */
+ * its Content-Type; NULL when it is empty or not such an object. Kept in
+ * the request's pool. */
 struct json_object *dialect_body(struct request *req);
 
 #endif

@@ -50,5 +50,5 @@ dialect_body(struct request *req)
 	    body_decode_json(req->body.data, req->body.len, &o, &off, &why) !=
 		ERR_OK)
 		return NULL;
-	return o;
+	return pool_keep(&req->pool, o);
 }

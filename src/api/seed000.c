@@ -79,7 +79,7 @@ api_seed000_checkout(struct request *req)
 	/* ?account= with an OAuth header: seed 001's checkout. */
 	if (seed001_wanted(req))
 		return api_seed001_checkout(req);
-	body = pool_keep(&req->pool, dialect_body(req));
+	body = dialect_body(req);
 	if (body == NULL)
 		return dialect_fail(req, &seed000, ERR_MALFORMED_BODY);
 	in.session = body_string(body, "session_id");

@@ -180,7 +180,7 @@ api_seed001_checkout(struct request *req)
 {
 	const char *auth = req_env(req, "HTTP_AUTHORIZATION");
 	struct json_object *query = NULL;
-	struct json_object *body = pool_keep(&req->pool, dialect_body(req));
+	struct json_object *body = dialect_body(req);
 	struct account_checkout c = {0};
 	struct account_view v = {0};
 	const char *acc;

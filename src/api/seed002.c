@@ -94,7 +94,7 @@ static enum err
 caller_of(struct request *req, struct json_object **body,
 	  struct draft_caller *c)
 {
-	*body = pool_keep(&req->pool, dialect_body(req));
+	*body = dialect_body(req);
 	if (*body == NULL && req->body.len > 0)
 		return ERR_MALFORMED_BODY;
 	return draft_caller_init(c, str_of(*body, "userId"),

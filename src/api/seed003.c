@@ -110,6 +110,5 @@ api_seed003_import(struct request *req)
 		e = answer(req, res.outcome == IMPORT_CREATED ? 201 : 200,
 			   &res.body, res.token);
 	import_result_free(&res);
-	json_object_put(body);
 	return dialect_fail(req, &seed003, e);
 }

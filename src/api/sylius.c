@@ -14,21 +14,20 @@ enum err
 api_products_list(struct request *req)
 {
 	struct json_object *q, *out;
-	struct verr v = {0};
 	int64_t page, limit;
 	enum err e;
 
 	e = req_query(req, &q);
 	if (e != ERR_OK)
 		return e;
-	valid_int(q, "page", "page", 1, 1000000, 1, &page, &v);
-	valid_int(q, "limit", "limit", 1, 200, 50, &limit, &v);
-	if (verr_answer(req, &v))
+	valid_int(q, "page", "page", 1, 1000000, 1, &page, &req->verr);
+	valid_int(q, "limit", "limit", 1, 200, 50, &limit, &req->verr);
+	if (verr_answer(req, &req->verr))
 		return ERR_OK;
-	e = catalog_list(req->db, page, limit, &out);
+	e = catalog_list(req->db, &req->pool, page, limit, &out);
 	if (e != ERR_OK)
 		return e;
-	res_json(req, 200, out);
+	res_json(req, 200, json_object_get(out));
 	return ERR_OK;
 }
 
@@ -38,10 +37,10 @@ api_product_get(struct request *req)
 	struct json_object *out;
 	enum err e;
 
-	e = catalog_get(req->db, req_param(req, "id"), &out);
+	e = catalog_get(req->db, &req->pool, req_param(req, "id"), &out);
 	if (e != ERR_OK)
 		return e;
-	res_json(req, 200, out);
+	res_json(req, 200, json_object_get(out));
 	return ERR_OK;
 }
 
@@ -78,7 +77,6 @@ struct cart_op {
 	int status; /* Of the answer on success. */
 	struct cart_change change;
 	char variant[72];
-	struct verr v;
 };
 
 /* Answered inside the transaction: an idempotent response is stored with
@@ -103,13 +101,13 @@ run_cart_op(struct request *req, struct cart_op *c, int status)
 	if (c->change.id == 0)
 		return ERR_NOT_FOUND;
 	c->change.line.variant = c->variant;
-	e = cart_change(req->db, &c->change, &creds, &c->v, answer_cart, c);
+	e = cart_change(req->db, &req->pool, &c->change, &creds, &req->verr,
+			answer_cart, c);
 	if (e == ERR_VALIDATION_FAILED) {
-		verr_name(&c->v, sylius_field_name, NULL);
-		if (verr_answer(req, &c->v))
+		verr_name(&req->verr, sylius_field_name, NULL);
+		if (verr_answer(req, &req->verr))
 			e = ERR_OK;
 	}
-	verr_free(&c->v);
 	return e;
 }
 
@@ -136,14 +134,14 @@ api_cart_create(struct request *req)
 	static const char *const none[] = {NULL};
 	struct create_ctx c = {.req = req};
 	struct creds creds = sylius_creds(req);
-	struct verr v = {0};
 
 	/* The token grants nothing here: a new cart is the caller's own. */
 	creds.token = NULL;
-	valid_only_keys(req->json, none, &v);
-	if (verr_answer(req, &v))
+	valid_only_keys(req->json, none, &req->verr);
+	if (verr_answer(req, &req->verr))
 		return ERR_OK;
-	return cart_create(req->db, &creds, c.token, answer_create, &c);
+	return cart_create(req->db, &req->pool, &creds, c.token, answer_create,
+			   &c);
 }
 
 enum err
@@ -170,12 +168,8 @@ static enum err
 snapshot_view(struct db *db, struct pool *pool, void *curl,
 	      const struct order_head *h, struct json_object **out)
 {
-	enum err e = order_snapshot(db, h->id, out);
-
 	(void)curl;
-	if (e == ERR_OK && pool_keep_at(pool, out) != 0)
-		e = ERR_NOMEM;
-	return e;
+	return order_snapshot(db, pool, h->id, out);
 }
 
 enum err
@@ -191,12 +185,12 @@ api_cart_add_item(struct request *req)
 	struct cart_op c = {
 	    .change = {.op = CART_ADD, .id = api_path_id(req, "id")}};
 
-	valid_only_keys(req->json, keys, &c.v);
+	valid_only_keys(req->json, keys, &req->verr);
 	valid_ref(req->json, "variant", "variant", c.variant, sizeof(c.variant),
-		  &c.v);
+		  &req->verr);
 	valid_int(req->json, "quantity", "quantity", 1, 9999, 1,
-		  &c.change.line.quantity, &c.v);
-	if (verr_answer(req, &c.v))
+		  &c.change.line.quantity, &req->verr);
+	if (verr_answer(req, &req->verr))
 		return ERR_OK;
 	return run_cart_op(req, &c, 201);
 }
@@ -211,12 +205,12 @@ api_cart_patch_item(struct request *req)
 	c.change.item_id = api_path_id(req, "itemId");
 	if (c.change.item_id == 0)
 		return ERR_NOT_FOUND;
-	valid_only_keys(req->json, keys, &c.v);
+	valid_only_keys(req->json, keys, &req->verr);
 	if (json_object_object_get(req->json, "quantity") == NULL)
-		verr_add(&c.v, "quantity", "is required");
+		verr_add(&req->verr, "quantity", "is required");
 	valid_int(req->json, "quantity", "quantity", 0, 9999, 0,
-		  &c.change.line.quantity, &c.v);
-	if (verr_answer(req, &c.v))
+		  &c.change.line.quantity, &req->verr);
+	if (verr_answer(req, &req->verr))
 		return ERR_OK;
 	return run_cart_op(req, &c, 200);
 }
@@ -241,11 +235,12 @@ api_cart_coupon(struct request *req)
 	    .change = {.op = CART_COUPON, .id = api_path_id(req, "id")}};
 
 	if (req->method == M_POST) {
-		valid_only_keys(req->json, keys, &c.v);
-		valid_str(req->json, "code", "code", 64, &c.change.code, &c.v);
-		if (c.change.code == NULL && c.v.errors == NULL)
-			verr_add(&c.v, "code", "is required");
-		if (verr_answer(req, &c.v))
+		valid_only_keys(req->json, keys, &req->verr);
+		valid_str(req->json, "code", "code", 64, &c.change.code,
+			  &req->verr);
+		if (c.change.code == NULL && req->verr.errors == NULL)
+			verr_add(&req->verr, "code", "is required");
+		if (verr_answer(req, &req->verr))
 			return ERR_OK;
 	}
 	return run_cart_op(req, &c, 200);

@@ -66,12 +66,10 @@ carrier_before(struct request *req, struct put_ctx *c, int expired)
 		return e; /* The step answers what the state allows. */
 	if (c->s.step == STEP_FINALIZE)
 		return carrier_refresh(req->db, req->curl, c->id);
-	q = calloc(1, sizeof(*q));
+	q = pool_alloc(&req->pool, sizeof(*q));
 	if (q == NULL)
 		return ERR_NOMEM;
-	e = carrier_quotes(req->db, req->curl, c->id, 0, q);
-	free(q);
-	return e;
+	return carrier_quotes(req->db, req->curl, c->id, 0, q);
 }
 
 /* Purchase runs its own short transactions around the provider calls. */
