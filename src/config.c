@@ -34,6 +34,8 @@ static const struct cfg_key keys[] = {
     {"database.socket", CFG_STR, "", 0, 0},
     {"database.host", CFG_STR, "127.0.0.1", 0, 0},
     {"database.port", CFG_INT, "3306", 0, 0},
+    {"database.hosts", CFG_STR, "", 0, 0},
+    {"database.retry_after", CFG_INT, "5", 0, 0},
     {"database.user", CFG_STR, "checkoutd", 0, 0},
     {"database.password", CFG_STR, "", 1, 0},
     {"database.name", CFG_STR, "checkoutd", 0, 0},

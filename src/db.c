@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <mysqld_error.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "config.h"
@@ -55,6 +57,12 @@ db_errno_disconnected(unsigned e)
 	case ER_SERVER_SHUTDOWN:
 	case 1927: /* ER_CONNECTION_KILLED */
 	case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT */
+	/* Galera: the node left the primary component (every statement,
+	 * "WSREP has not yet prepared node for application use"), or a
+	 * commit in flight failed there; the outcome of that commit is not
+	 * known to this connection. */
+	case ER_UNKNOWN_COM_ERROR:
+	case ER_ERROR_DURING_COMMIT:
 		return 1;
 	default:
 		return 0;
@@ -72,16 +80,20 @@ db_idle(struct db *db)
 		db_fail(db, mysql_errno(db->conn), "commit");
 }
 
+static void prefer_first(struct db *db, long long now);
+
 void
 db_idle_after(struct db *db, int seconds)
 {
 	struct timespec now;
 
-	if (!db->open)
+	if (!db->open && db->host == 0)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec - db->opened >= seconds)
+	if (db->open && now.tv_sec - db->opened >= seconds)
 		db_idle(db);
+	if (db->host != 0)
+		prefer_first(db, now.tv_sec);
 }
 
 /* Forgets the held writes (sent, or gone with their transaction); their
@@ -127,65 +139,237 @@ db_close(struct db *db)
 }
 
 /*
+ * The servers: database.hosts (else database.host and port), parsed once
+ * per distinct setting into hosts[]; every connection of the process
+ * shares each host's state.
+ *
  * A hung server (stopped, swapped out, its disk frozen) accepts
  * connections and requests and answers none: every statement waits for
  * database.read_timeout, and every worker that touches the database would
  * sit there, leaving nothing to answer the ping. So the first timeout
- * marks the server hung for the whole process; while it is, one statement
- * (or connect) at a time, the probe, goes to the server, and the others
- * fail at once with ERR_DATABASE_UNAVAILABLE (503). The probe's answer,
- * any answer, ends it; its timeout keeps it. A server that is down (not
- * hung) refuses connections at once and needs none of this.
+ * marks the host hung for the whole process; while it is, one statement
+ * (or connect) at a time, the probe, goes to it, and the others fail at
+ * once with ERR_DATABASE_UNAVAILABLE (503) (or, connecting, try the next
+ * host). The probe's answer, any answer, ends it; its timeout keeps it. A
+ * server that is down (not hung) refuses connections at once and needs
+ * none of this.
+ *
+ * A host that failed (refused, timed out, lost the connection, or is a
+ * Galera node outside the primary component) is also marked down until
+ * retry_after seconds from then: new connections try the hosts not marked
+ * down first, in the list's order, and the others only when none of those
+ * takes them.
  */
-static int hung;    /* The server did not answer in time. */
-static int probing; /* A connection is testing it (struct db's probing). */
+struct db_host {
+	struct db_addr addr;
+	int hung;	      /* It did not answer in time. */
+	int probing;	      /* A connection tests it (db->probing). */
+	long long down_until; /* CLOCK_MONOTONIC seconds; 0: up. */
+};
+static pthread_mutex_t hosts_lock = PTHREAD_MUTEX_INITIALIZER;
+static char hosts_from[1024]; /* The setting hosts[] was parsed from. */
+static struct db_host hosts[DB_MAX_HOSTS];
+static size_t nhosts;
 
-/* Whether db may go to the server now: -1 no (another connection
- * probes the hung server), 1 yes as the probe (db->probing set; leave()
- * releases it), 0 yes. */
+int
+db_hosts_parse(const char *list, unsigned defport, struct db_addr *out,
+	       size_t max)
+{
+	const char *p = list;
+	size_t n = 0;
+
+	for (;;) {
+		const char *start, *end, *colon = NULL;
+		size_t len;
+		int64_t port = defport;
+
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return (int)n;
+		start = p;
+		while (*p != '\0' && *p != ',' && *p != ' ' && *p != '\t')
+			p++;
+		end = p;
+		if (*start == '[') {
+			const char *close =
+			    memchr(start, ']', (size_t)(end - start));
+
+			if (close == NULL)
+				return -1;
+			if (close + 1 < end && close[1] != ':')
+				return -1;
+			colon = close + 1 < end ? close + 1 : NULL;
+			start++;
+			len = (size_t)(close - start);
+		} else {
+			colon = memchr(start, ':', (size_t)(end - start));
+			len = (size_t)((colon != NULL ? colon : end) - start);
+		}
+		if (colon != NULL) {
+			char num[8];
+			size_t nl = (size_t)(end - colon - 1);
+
+			if (nl == 0 || nl >= sizeof(num))
+				return -1;
+			memcpy(num, colon + 1, nl);
+			num[nl] = '\0';
+			if (parse_i64(num, &port) != 0)
+				return -1;
+		}
+		if (len == 0 || len >= sizeof(out->host) || port < 1 ||
+		    port > 65535 || n == max)
+			return -1;
+		memcpy(out[n].host, start, len);
+		out[n].host[len] = '\0';
+		out[n].port = (unsigned)port;
+		n++;
+	}
+}
+
+/* Parses the setting into hosts[] when it changed (configuration is read
+ * at startup; tests change it between connects). -1: a bad setting. */
 static int
-enter(struct db *db)
+hosts_load(void)
+{
+	const char *list = config_str("database.hosts");
+	const char *host = config_str("database.host");
+	unsigned port = (unsigned)config_int("database.port");
+	char from[sizeof(hosts_from)];
+	struct db_addr a[DB_MAX_HOSTS];
+	int n, rc = 0;
+	size_t i;
+
+	snprintf(from, sizeof(from), "%s|%s|%u", list, host, port);
+	pthread_mutex_lock(&hosts_lock);
+	if (nhosts > 0 && strcmp(from, hosts_from) == 0)
+		goto out;
+	if (*list != '\0') {
+		n = db_hosts_parse(list, port, a, DB_MAX_HOSTS);
+	} else {
+		n = 1;
+		snprintf(a[0].host, sizeof(a[0].host), "%s", host);
+		a[0].port = port;
+	}
+	if (n < 1) {
+		log_error("database.hosts: not a list of host[:port] (at "
+			  "most %d)",
+			  DB_MAX_HOSTS);
+		rc = -1;
+		goto out;
+	}
+	memset(hosts, 0, sizeof(hosts));
+	for (i = 0; i < (size_t)n; i++)
+		hosts[i].addr = a[i];
+	nhosts = (size_t)n;
+	snprintf(hosts_from, sizeof(hosts_from), "%s", from);
+out:
+	pthread_mutex_unlock(&hosts_lock);
+	return rc;
+}
+
+static long long
+mono_now(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec;
+}
+
+/* Host h failed: skipped until retry_after seconds from now. */
+static void
+mark_down(size_t h)
+{
+	long long until = mono_now() + config_int("database.retry_after");
+
+	if (h >= nhosts)
+		return;
+	if (__atomic_exchange_n(&hosts[h].down_until, until,
+				__ATOMIC_ACQ_REL) == 0 &&
+	    nhosts > 1)
+		log_error("database host %s:%u marked down for %lld s",
+			  hosts[h].addr.host, hosts[h].addr.port,
+			  config_int("database.retry_after"));
+}
+
+/* A connection on a later host, open retry_after seconds, is closed
+ * when the first host is not marked down: the next statement goes back
+ * to it (and, when it fails again, on to the next). */
+static void
+prefer_first(struct db *db, long long now)
+{
+	if (db->conn == NULL || db->in_tx || nhosts < 2 ||
+	    now - db->connected < config_int("database.retry_after") ||
+	    __atomic_load_n(&hosts[0].down_until, __ATOMIC_ACQUIRE) > now)
+		return;
+	log_info("database: back to the first host");
+	disconnect(db);
+}
+
+/* Host h took a connection. */
+static void
+mark_up(size_t h)
+{
+	if (__atomic_load_n(&hosts[h].down_until, __ATOMIC_ACQUIRE) != 0 &&
+	    __atomic_exchange_n(&hosts[h].down_until, 0, __ATOMIC_ACQ_REL) !=
+		0 &&
+	    nhosts > 1)
+		log_info("database host %s:%u is up again", hosts[h].addr.host,
+			 hosts[h].addr.port);
+}
+
+/* Whether db may go to host h now: -1 no (another connection probes the
+ * hung host), 1 yes as the probe (db->probing set; leave() releases it),
+ * 0 yes. */
+static int
+enter(struct db *db, size_t h)
 {
 	int idle = 0;
 
 	db->timed_out = 0;
-	if (db->probing || !__atomic_load_n(&hung, __ATOMIC_ACQUIRE))
+	if (db->probing || !__atomic_load_n(&hosts[h].hung, __ATOMIC_ACQUIRE))
 		return 0;
-	if (!__atomic_compare_exchange_n(&probing, &idle, 1, 0,
+	if (!__atomic_compare_exchange_n(&hosts[h].probing, &idle, 1, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return -1;
 	db->probing = 1;
 	return 1;
 }
 
-/* After enter() gave entered: e is the outcome. A timeout keeps the
- * server hung; anything else (it answered, or refused at once) ends it. */
+/* After enter(db, h) gave entered: e is the outcome. A timeout keeps the
+ * host hung; anything else (it answered, or refused at once) ends it. */
 static void
-leave(struct db *db, int entered, enum err e)
+leave(struct db *db, size_t h, int entered, enum err e)
 {
 	int was = 1;
 
 	if ((e == ERR_OK || !db->timed_out) &&
-	    __atomic_compare_exchange_n(&hung, &was, 0, 0, __ATOMIC_ACQ_REL,
-					__ATOMIC_ACQUIRE))
+	    __atomic_load_n(&hosts[h].hung, __ATOMIC_ACQUIRE) &&
+	    __atomic_compare_exchange_n(&hosts[h].hung, &was, 0, 0,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		log_info("database answers again");
 	if (entered == 1) {
 		db->probing = 0;
-		__atomic_store_n(&probing, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&hosts[h].probing, 0, __ATOMIC_RELEASE);
 	}
 }
 
-/* Marks the server hung (a timeout on db). */
+/* Marks db's host hung (a timeout on db) and down. */
 static void
 timed_out(struct db *db)
 {
 	int was = 0;
 
 	db->timed_out = 1;
-	if (__atomic_compare_exchange_n(&hung, &was, 1, 0, __ATOMIC_ACQ_REL,
-					__ATOMIC_ACQUIRE))
-		log_error("database timed out: failing requests at once until "
-			  "it answers again");
+	if (db->host >= nhosts)
+		return;
+	mark_down(db->host);
+	if (__atomic_compare_exchange_n(&hosts[db->host].hung, &was, 1, 0,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		log_error("database host %s:%u timed out: failing its "
+			  "requests at once until it answers again",
+			  hosts[db->host].addr.host, hosts[db->host].addr.port);
 }
 
 /*
@@ -217,17 +401,57 @@ lock_waits(MYSQL *m, unsigned read_timeout)
 	return rc ? -1 : 0;
 }
 
-/* Opens the connection (db_connect without the hung-server check). */
+/*
+ * Whether the server m is connected to may take work: not a Galera node,
+ * or one in the primary component (wsrep_ready ON). *wsrep gets whether
+ * it runs Galera. -1 when the question itself fails (a node outside the
+ * primary component may refuse it with 1047).
+ */
+static int
+node_ready(MYSQL *m, int *wsrep)
+{
+	static const char sql[] =
+	    "SELECT @@wsrep_on, COALESCE((SELECT VARIABLE_VALUE = 'ON' FROM "
+	    "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "
+	    "'WSREP_READY'), 0)";
+	long long v[2] = {0, 0};
+	MYSQL_BIND b[2];
+	MYSQL_STMT *st;
+	int rc;
+
+	*wsrep = 0;
+	st = mysql_stmt_init(m);
+	if (st == NULL)
+		return -1;
+	memset(b, 0, sizeof(b));
+	b[0].buffer_type = b[1].buffer_type = MYSQL_TYPE_LONGLONG;
+	b[0].buffer = &v[0];
+	b[1].buffer = &v[1];
+	rc = mysql_stmt_prepare(st, sql, sizeof(sql) - 1) != 0 ||
+	     mysql_stmt_execute(st) != 0 ||
+	     mysql_stmt_bind_result(st, b) != 0 || mysql_stmt_fetch(st) != 0;
+	mysql_stmt_close(st);
+	if (rc)
+		return -1;
+	*wsrep = v[0] != 0;
+	return v[0] == 0 || v[1] != 0;
+}
+
+/* Opens a connection to host h (db_connect without the host choice and
+ * the hung-host check). */
 static enum err
-connect_now(struct db *db)
+connect_now(struct db *db, size_t h)
 {
 	unsigned timeout = (unsigned)config_int("database.connect_timeout");
 	unsigned rtimeout = (unsigned)config_int("database.read_timeout");
 	unsigned wtimeout = (unsigned)config_int("database.write_timeout");
 	const char *sock = config_str("database.socket");
+	const struct db_addr *a = &hosts[h].addr;
 	my_bool off = 0;
+	int ready;
 	MYSQL *m;
 
+	db->host = h;
 	m = mysql_init(NULL);
 	if (m == NULL)
 		return ERR_NOMEM;
@@ -249,11 +473,9 @@ connect_now(struct db *db)
 	    "'READ-COMMITTED', SESSION autocommit = 0");
 	errno = 0;
 	if (mysql_real_connect(
-		m, *sock ? NULL : config_str("database.host"),
-		config_str("database.user"), config_str("database.password"),
-		config_str("database.name"),
-		(unsigned)config_int("database.port"), *sock ? sock : NULL,
-		CLIENT_FOUND_ROWS) == NULL) {
+		m, *sock ? NULL : a->host, config_str("database.user"),
+		config_str("database.password"), config_str("database.name"),
+		a->port, *sock ? sock : NULL, CLIENT_FOUND_ROWS) == NULL) {
 		/* A server that accepts but does not greet (hung) gives
 		 * ETIMEDOUT after connect_timeout. */
 		int timeout_hit = errno == ETIMEDOUT;
@@ -262,23 +484,42 @@ connect_now(struct db *db)
 		snprintf(db->connect_error, sizeof(db->connect_error), "%s",
 			 mysql_error(m));
 		metrics_inc(MET_DB_ERRORS);
-		log_error("database connect failed: %s", mysql_error(m));
+		log_error("database connect to %s:%u failed: %s", a->host,
+			  a->port, mysql_error(m));
 		mysql_close(m);
 		if (timeout_hit)
 			timed_out(db);
+		else
+			mark_down(h);
 		return ERR_DATABASE_UNAVAILABLE;
 	}
-	if (lock_waits(m, rtimeout) != 0) {
+	errno = 0;
+	if (lock_waits(m, rtimeout) != 0 ||
+	    (ready = node_ready(m, &db->wsrep)) != 1) {
+		int timeout_hit = errno == ETIMEDOUT;
+
 		metrics_inc(MET_DB_ERRORS);
-		log_error("database session setup failed: %s", mysql_error(m));
+		if (ready == 0)
+			log_error("database host %s:%u is not ready (Galera: "
+				  "not in the primary component)",
+				  a->host, a->port);
+		else
+			log_error("database session setup failed: %s",
+				  mysql_error(m));
 		mysql_close(m);
+		if (timeout_hit)
+			timed_out(db);
+		else
+			mark_down(h);
 		return ERR_DATABASE_UNAVAILABLE;
 	}
 	db->conn = m;
 	db->open = 0;
+	db->connected = mono_now();
+	mark_up(h);
 	if (db->ever_connected) {
 		metrics_inc(MET_DB_RECONNECTS);
-		log_info("database reconnected");
+		log_info("database reconnected to %s:%u", a->host, a->port);
 	}
 	db->ever_connected = 1;
 	return ERR_OK;
@@ -299,18 +540,37 @@ drop(struct db *db)
 enum err
 db_connect(struct db *db)
 {
-	enum err e;
-	int entered;
+	long long now;
+	enum err e = ERR_DATABASE_UNAVAILABLE;
+	int tried = 0, pass;
+	size_t h;
 
 	if (db->conn != NULL)
 		return ERR_OK;
-	entered = enter(db);
-	if (entered < 0) {
-		db->timed_out = 1; /* Not an answer from the server. */
+	if (hosts_load() != 0)
 		return ERR_DATABASE_UNAVAILABLE;
+	now = mono_now();
+	/* First the hosts not marked down, in order; then the others. */
+	for (pass = 0; pass < 2; pass++) {
+		for (h = 0; h < nhosts; h++) {
+			int down = __atomic_load_n(&hosts[h].down_until,
+						   __ATOMIC_ACQUIRE) > now;
+			int entered;
+
+			if (down != pass)
+				continue;
+			entered = enter(db, h);
+			if (entered < 0)
+				continue; /* Hung: another connection probes. */
+			tried = 1;
+			e = connect_now(db, h);
+			leave(db, h, entered, e);
+			if (e == ERR_OK || e == ERR_NOMEM)
+				return e;
+		}
 	}
-	e = connect_now(db);
-	leave(db, entered, e);
+	if (!tried)
+		db->timed_out = 1; /* Not an answer from the server. */
 	return e;
 }
 
@@ -329,6 +589,8 @@ db_fail(struct db *db, unsigned errnum, const char *what)
 			  timeout_hit ? "timed out" : "lost", errnum, what);
 		if (timeout_hit)
 			timed_out(db);
+		else
+			mark_down(db->host);
 		drop(db);
 		return ERR_DATABASE_UNAVAILABLE;
 	}
@@ -558,7 +820,10 @@ static enum err
 run_batch(struct db *db, const char *const *sql, size_t nsql, int commit,
 	  const struct db_val *p, size_t n, MYSQL_STMT **st)
 {
-	int entered = enter(db);
+	/* Without a connection, db_connect chooses and checks the host. */
+	int on = db->conn != NULL;
+	size_t h = db->host; /* A retry may reconnect elsewhere. */
+	int entered = on ? enter(db, h) : 0;
 	enum err e;
 
 	if (entered < 0) {
@@ -566,7 +831,10 @@ run_batch(struct db *db, const char *const *sql, size_t nsql, int commit,
 		return ERR_DATABASE_UNAVAILABLE;
 	}
 	e = run_batch_now(db, sql, nsql, commit, p, n, st);
-	leave(db, entered, e);
+	if (on)
+		leave(db, h, entered, e);
+	else if (db->conn != NULL)
+		leave(db, db->host, 0, e);
 	return e;
 }
 
@@ -938,6 +1206,47 @@ db_gone(struct db *db, const struct db_identity *who, int *gone)
 	return e;
 }
 
+static const char sql_wsrep[] =
+    "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM "
+    "information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN "
+    "('WSREP_READY', 'WSREP_LOCAL_STATE_COMMENT')";
+
+static enum err
+wsrep_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct db_node *o = arg;
+
+	if (n != 2 || c[0].type != DB_STR || c[1].type != DB_STR)
+		return ERR_INTERNAL;
+	if (strcasecmp(c[0].s, "WSREP_READY") == 0)
+		o->ready = strcasecmp(c[1].s, "ON") == 0;
+	else
+		snprintf(o->state, sizeof(o->state), "%s", c[1].s);
+	return ERR_OK;
+}
+
+enum err
+db_node(struct db *db, struct db_node *out)
+{
+	enum err e = db_connect(db);
+
+	memset(out, 0, sizeof(*out));
+	out->ready = 1;
+	if (e != ERR_OK)
+		return e;
+	if (*config_str("database.socket") != '\0')
+		snprintf(out->host, sizeof(out->host), "%s",
+			 config_str("database.socket"));
+	else
+		snprintf(out->host, sizeof(out->host), "%s:%u",
+			 hosts[db->host].addr.host, hosts[db->host].addr.port);
+	out->wsrep = db->wsrep;
+	if (!db->wsrep)
+		return ERR_OK;
+	out->ready = 0;
+	return db_query(db, sql_wsrep, NULL, 0, wsrep_row, out);
+}
+
 int
 db_ref(const char *ref, struct db_val *out)
 {
@@ -1029,6 +1338,8 @@ tx_attempt(void *p)
 		e = db_fail(c->db, mysql_errno(c->db->conn), "commit");
 	if (e != ERR_OK && c->db->conn != NULL)
 		mysql_rollback(c->db->conn);
+	if (e == ERR_OK)
+		c->db->commits++;
 	return e;
 }
 

@@ -53,9 +53,27 @@ struct db_val {
 	size_t len;
 };
 
+/* Design limit: hosts in database.hosts. */
+#define DB_MAX_HOSTS 8
+
+/* One entry of database.hosts. */
+struct db_addr {
+	char host[256];
+	unsigned port;
+};
+
 struct db {
 	MYSQL *conn; /* NULL while disconnected. */
 	int ever_connected;
+	/* The host (index into the process's host list: db.c) of the
+	 * connection, or of the last one; when it was opened (CLOCK_MONOTONIC
+	 * seconds); whether its server runs Galera (wsrep_on). */
+	size_t host;
+	time_t connected;
+	int wsrep;
+	/* Transactions db_tx committed on this db: a precommit hook tells
+	 * whether what it wrote committed (its attempt may be retried). */
+	uint64_t commits;
 	/* The last failed connect: the client's error number and text
 	 * (checkoutctl doctor names the fix). */
 	unsigned connect_errno;
@@ -135,6 +153,28 @@ enum err db_identity(struct db *db, const struct db_identity **out);
  */
 enum err db_gone(struct db *db, const struct db_identity *who, int *gone);
 
+/*
+ * Parses list (database.hosts: host[:port] entries separated by commas
+ * or spaces; an IPv6 address in brackets) into out[0..max); a port left
+ * out is defport. Returns the number of entries, or -1 for a bad entry
+ * (empty host, a port not in 1-65535, a name too long) or more than max.
+ */
+int db_hosts_parse(const char *list, unsigned defport, struct db_addr *out,
+		   size_t max);
+
+/* What the ready endpoint shows of the connection's server. */
+struct db_node {
+	char host[272]; /* host:port in use */
+	int wsrep;	/* Galera (wsrep_on) */
+	int ready;	/* wsrep_ready (1 without Galera) */
+	char state[64]; /* wsrep_local_state_comment, "" without Galera */
+};
+/*
+ * The server db is connected to (connecting when it is not), and, when it
+ * runs Galera, its wsrep state read now. Errors are db_query's.
+ */
+enum err db_node(struct db *db, struct db_node *out);
+
 /* Process-wide setup and teardown (before threads / at exit). */
 int db_library_init(void);
 void db_library_end(void);
@@ -142,7 +182,14 @@ void db_library_end(void);
 void db_thread_init(void);
 void db_thread_end(void);
 
-/* Connects if not connected. ERR_DATABASE_UNAVAILABLE when it cannot. */
+/*
+ * Connects if not connected: to the first host of database.hosts (else
+ * database.host and port) that is not marked down, in the list's order;
+ * when every host is marked down, to the first of those that answers. A
+ * host that refuses, times out, or is a Galera node outside the primary
+ * component (wsrep_ready OFF) is marked down for database.retry_after
+ * seconds. ERR_DATABASE_UNAVAILABLE when no host takes the connection.
+ */
 enum err db_connect(struct db *db);
 /* Closes the connection and its statements (outside db_tx, after ending
  * the open read-only transaction). */
@@ -151,7 +198,10 @@ void db_close(struct db *db);
  * holds no metadata lock (which would hold up a migration's ALTER). */
 void db_idle(struct db *db);
 /* db_idle when the transaction has been open at least seconds: a worker
- * that never sleeps (a stream of reads) still ends it now and then. */
+ * that never sleeps (a stream of reads) still ends it now and then. A
+ * connection on a host other than the first, open for retry_after
+ * seconds, is closed when the first host is no longer marked down, so
+ * that the next statement goes back to the preferred host. */
 void db_idle_after(struct db *db, int seconds);
 
 /*
@@ -252,7 +302,9 @@ enum err db_retry(enum err (*attempt)(void *arg), void *arg, int max_retries,
 
 /* Whether a MySQL/MariaDB error number means "retry the transaction". */
 int db_errno_retryable(unsigned errnum);
-/* Whether it means "the connection is gone". */
+/* Whether it means "the connection is gone" (also a Galera node outside
+ * the primary component, 1047, and a failed commit, 1180: the connection
+ * is dropped and its host marked down). */
 int db_errno_disconnected(unsigned errnum);
 
 #endif

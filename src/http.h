@@ -45,6 +45,9 @@ struct request {
 	struct db *db;	 /* This worker's database connection. */
 	/* Idempotency (idem.c). */
 	int idem_active, idem_stored;
+	/* The commit (struct db's commits) the stored answer is part of:
+	 * stored only once it is reached (a retried attempt stores again). */
+	uint64_t idem_commit;
 	/* A same-key retry of a request that never answered (its marker's
 	 * writer is gone): its work may be done already. */
 	int idem_resumed;

@@ -171,6 +171,17 @@ replay_row(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
+/* Whether the answer is stored for good: written, and, when written as
+ * the precommit hook, its transaction committed. An attempt that failed
+ * after the hook (a deadlock or a Galera certification conflict at a later
+ * statement or at COMMIT) rolled the answer back with the work, and
+ * db_tx's retry must write it again. */
+static int
+stored(const struct request *r, const struct db *db)
+{
+	return r->idem_stored && db->commits >= r->idem_commit;
+}
+
 /* Writes the response as it stands (inside the work's transaction when
  * called as the precommit hook). */
 static enum err
@@ -182,7 +193,7 @@ store(struct db *db, void *arg)
 	uint64_t matched = 0;
 	enum err e;
 
-	if (!storable(r->status) || r->idem_stored)
+	if (!storable(r->status) || stored(r, db))
 		return ERR_OK;
 	buf_printf(&h, "%s\r\n", r->content_type ? r->content_type : "");
 	if (r->headers.len > 0)
@@ -199,8 +210,10 @@ store(struct db *db, void *arg)
 	if (e == ERR_OK && matched == 0)
 		e = ERR_IDEMPOTENCY_KEY_IN_USE;
 	buf_free(&h);
-	if (e == ERR_OK)
+	if (e == ERR_OK) {
 		r->idem_stored = 1;
+		r->idem_commit = db->in_tx ? db->commits + 1 : 0;
+	}
 	return e;
 }
 
@@ -312,7 +325,7 @@ idem_end(struct request *req)
 
 	req->db->precommit = NULL;
 	req->db->precommit_arg = NULL;
-	if (!req->idem_active || req->idem_stored)
+	if (!req->idem_active || stored(req, req->db))
 		return;
 	req->idem_active = 0;
 	if (storable(req->status)) {

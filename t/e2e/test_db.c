@@ -5,15 +5,28 @@
  * whole transaction, and db_tx_out runs each attempt from nothing. Round
  * trips are counted with the session's Com_stmt_execute (each prepared
  * statement run, a compound once).
+ *
+ * Then failover over database.hosts: the stack's MariaDB listens on its
+ * unix socket only, so the test reaches it over TCP through a relay of its
+ * own (a thread), listed after a closed port and a listener that accepts
+ * and never answers; and a deadlock forced between two connections (two
+ * threads), retried as a whole.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db.h"
@@ -236,6 +249,351 @@ test_tx_out_runs_from_nothing(void **state)
 	pool_free(&pool);
 }
 
+/* Failover. */
+
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A listening TCP socket on 127.0.0.1 (port into *port); backlog 64. */
+static int
+listener(int *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 64), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/*
+ * The relay: 127.0.0.1:port to the stack's MariaDB socket, one thread per
+ * connection. relay.cut closes every relayed connection (the server then
+ * sees its client gone, as when a node dies).
+ */
+static struct {
+	int fd, port;
+	char sock[100];
+	pthread_mutex_t lock;
+	int conns[64][2];
+	size_t n;
+	int accepted;
+} relay = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void *
+relay_pipe(void *arg)
+{
+	int *pair = arg;
+	char buf[16384];
+
+	for (;;) {
+		struct pollfd p[2] = {{.fd = pair[0], .events = POLLIN},
+				      {.fd = pair[1], .events = POLLIN}};
+		ssize_t n;
+		int i;
+
+		if (poll(p, 2, 200) < 0)
+			break;
+		for (i = 0; i < 2; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(pair[i], buf, sizeof(buf));
+			if (n <= 0 || write(pair[1 - i], buf, (size_t)n) != n)
+				goto out;
+		}
+	}
+out:
+	shutdown(pair[0], SHUT_RDWR);
+	shutdown(pair[1], SHUT_RDWR);
+	return NULL;
+}
+
+static void *
+relay_accept(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct sockaddr_un u = {.sun_family = AF_UNIX};
+		int c = accept(relay.fd, NULL, NULL), s;
+		pthread_t t;
+		int *pair;
+
+		if (c < 0)
+			return NULL;
+		s = socket(AF_UNIX, SOCK_STREAM, 0);
+		memcpy(u.sun_path, relay.sock, sizeof(relay.sock));
+		if (s < 0 ||
+		    connect(s, (struct sockaddr *)&u, sizeof(u)) != 0) {
+			close(c);
+			if (s >= 0)
+				close(s);
+			continue;
+		}
+		pthread_mutex_lock(&relay.lock);
+		if (relay.n == 64) {
+			pthread_mutex_unlock(&relay.lock);
+			close(c);
+			close(s);
+			continue;
+		}
+		pair = relay.conns[relay.n++];
+		pair[0] = c;
+		pair[1] = s;
+		relay.accepted++;
+		pthread_mutex_unlock(&relay.lock);
+		pthread_create(&t, NULL, relay_pipe, pair);
+		pthread_detach(t);
+	}
+}
+
+static void
+relay_cut(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&relay.lock);
+	for (i = 0; i < relay.n; i++) {
+		shutdown(relay.conns[i][0], SHUT_RDWR);
+		shutdown(relay.conns[i][1], SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&relay.lock);
+}
+
+static int closed_port, silent_port, silent_fd;
+static char saved_socket[256];
+
+static const char sql_ft_create[] =
+    "CREATE TABLE IF NOT EXISTS failover_t (id INT PRIMARY KEY, n INT NOT "
+    "NULL) ENGINE=InnoDB";
+static const char sql_ft_drop[] = "DROP TABLE IF EXISTS failover_t";
+static const char sql_ft_insert[] =
+    "INSERT INTO failover_t (id, n) VALUES (?, 0)";
+static const char sql_ft_bump[] =
+    "UPDATE failover_t SET n = n + 1 WHERE id = ?";
+static const char sql_ft_n[] = "SELECT n FROM failover_t WHERE id = ?";
+
+/* Hosts: a closed port, a silent listener, the relay; timeouts of 1 s. */
+static int
+setup_hosts(void **state)
+{
+	char list[128];
+	int fd;
+	pthread_t t;
+
+	(void)state;
+	snprintf(saved_socket, sizeof(saved_socket), "%s",
+		 config_str("database.socket"));
+	if (strlen(saved_socket) >= sizeof(relay.sock))
+		return -1;
+	memcpy(relay.sock, saved_socket, strlen(saved_socket) + 1);
+	fd = listener(&closed_port);
+	close(fd); /* Nothing listens there now: refused. */
+	silent_fd = listener(&silent_port);
+	relay.fd = listener(&relay.port);
+	pthread_create(&t, NULL, relay_accept, NULL);
+	pthread_detach(t);
+	snprintf(list, sizeof(list), "127.0.0.1:%d, 127.0.0.1:%d 127.0.0.1:%d",
+		 closed_port, silent_port, relay.port);
+	if (config_set("database.socket", "") != 0 ||
+	    config_set("database.hosts", list) != 0 ||
+	    config_set("database.connect_timeout", "1") != 0 ||
+	    config_set("database.read_timeout", "2") != 0 ||
+	    config_set("database.retry_after", "2") != 0)
+		return -1;
+	return 0;
+}
+
+static int
+teardown_hosts(void **state)
+{
+	(void)state;
+	config_set("database.socket", saved_socket);
+	config_set("database.hosts", "");
+	config_set("database.connect_timeout", "2");
+	close(silent_fd);
+	return 0;
+}
+
+/*
+ * The first host refuses, the second accepts and never greets: the
+ * connection lands on the third (after one connect_timeout), and both
+ * are then skipped at once; after retry_after they are tried again.
+ */
+static void
+test_failover_skips_refused_and_silent(void **state)
+{
+	struct db d = {0};
+	struct db_node node;
+	char want[64];
+	double t0, took;
+
+	(void)state;
+	snprintf(want, sizeof(want), "127.0.0.1:%d", relay.port);
+	t0 = now_s();
+	assert_int_equal(db_connect(&d), ERR_OK);
+	took = now_s() - t0;
+	assert_true(took >= 0.9 && took < 1.9);
+	assert_int_equal(db_node(&d, &node), ERR_OK);
+	assert_string_equal(node.host, want);
+	assert_int_equal(node.wsrep, 0);
+	assert_int_equal(node.ready, 1);
+	db_close(&d);
+	/* Both marked down: straight to the third. */
+	t0 = now_s();
+	assert_int_equal(db_connect(&d), ERR_OK);
+	assert_true(now_s() - t0 < 0.5);
+	db_close(&d);
+	/* After retry_after both are tried again: the silent one costs its
+	 * connect_timeout once more. */
+	sleep(3);
+	t0 = now_s();
+	assert_int_equal(db_connect(&d), ERR_OK);
+	took = now_s() - t0;
+	assert_true(took >= 0.9 && took < 1.9);
+	assert_int_equal(db_node(&d, &node), ERR_OK);
+	assert_string_equal(node.host, want);
+	db_close(&d);
+}
+
+/* A write answered, then the connection dies in the transaction. */
+static enum err
+write_then_die(struct db *d, void *arg)
+{
+	struct db_val p = DB_I(1);
+	uint64_t matched = 0;
+	int64_t n = 0;
+	enum err e;
+
+	(void)arg;
+	e = db_exec(d, sql_ft_bump, &p, 1, &matched);
+	if (e != ERR_OK || matched != 1)
+		return ERR_INTERNAL;
+	relay_cut();
+	return db_int(d, sql_ft_n, &p, 1, &n);
+}
+
+/*
+ * A transaction whose connection died after a statement ran answers
+ * ERR_DATABASE_UNAVAILABLE (503), is not run again on a new connection,
+ * and leaves nothing written; the next statement reconnects.
+ */
+static void
+test_failover_tx_died_in_flight(void **state)
+{
+	struct db d = {0};
+	struct db_val p = DB_I(1);
+	int64_t n = -1;
+
+	(void)state;
+	assert_int_equal(db_exec(&d, sql_ft_drop, NULL, 0, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_create, NULL, 0, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_insert, &p, 1, NULL), ERR_OK);
+	assert_int_equal(db_tx(&d, write_then_die, NULL),
+			 ERR_DATABASE_UNAVAILABLE);
+	assert_null(d.conn);
+	/* The relay's host was marked down; being the only one up, it is
+	 * tried again at once. The bump rolled back with the connection. */
+	assert_int_equal(db_int(&d, sql_ft_n, &p, 1, &n), ERR_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(db_exec(&d, sql_ft_drop, NULL, 0, NULL), ERR_OK);
+	db_close(&d);
+}
+
+/* Two transactions taking rows 1 and 2 in opposite orders. */
+struct lock_order {
+	struct db db;
+	int64_t first, second;
+	int hold_second; /* the second UPDATE held: sent with the COMMIT */
+	pthread_barrier_t *both;
+	int runs;
+	enum err result;
+};
+
+static enum err
+two_rows(struct db *d, void *arg)
+{
+	struct lock_order *o = arg;
+	struct db_val p = DB_I(o->first);
+	uint64_t matched = 0;
+	enum err e;
+
+	e = db_exec(d, sql_ft_bump, &p, 1, &matched);
+	if (e != ERR_OK)
+		return e;
+	/* Only the first runs meet: each holds its first row then. */
+	if (o->runs++ == 0)
+		pthread_barrier_wait(o->both);
+	p = DB_I(o->second);
+	return db_exec(d, sql_ft_bump, &p, 1, o->hold_second ? NULL : &matched);
+}
+
+static void *
+lock_thread(void *arg)
+{
+	struct lock_order *o = arg;
+
+	db_thread_init();
+	o->result = db_tx(&o->db, two_rows, o);
+	db_close(&o->db);
+	db_thread_end();
+	return NULL;
+}
+
+/*
+ * A deadlock (1213) between two connections: one of them is chosen as
+ * the victim, at its statement or at its COMMIT (the held write goes
+ * with it), and db_tx runs its transaction again from the start; both
+ * commit, each row bumped once by each.
+ */
+static void
+test_deadlock_retried_whole(void **state)
+{
+	pthread_barrier_t both;
+	struct lock_order a = {.first = 1, .second = 2, .both = &both};
+	struct lock_order b = {
+	    .first = 2, .second = 1, .hold_second = 1, .both = &both};
+	struct db d = {0};
+	struct db_val p[2] = {DB_I(1), DB_I(2)};
+	pthread_t ta, tb;
+	int64_t n = -1;
+
+	(void)state;
+	/* On the socket: this is no failover test. */
+	config_set("database.socket", saved_socket);
+	assert_int_equal(db_exec(&d, sql_ft_drop, NULL, 0, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_create, NULL, 0, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_insert, &p[0], 1, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_insert, &p[1], 1, NULL), ERR_OK);
+	pthread_barrier_init(&both, NULL, 2);
+	pthread_create(&ta, NULL, lock_thread, &a);
+	pthread_create(&tb, NULL, lock_thread, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_barrier_destroy(&both);
+	assert_int_equal(a.result, ERR_OK);
+	assert_int_equal(b.result, ERR_OK);
+	/* One ran twice: the deadlock's victim, from the start. */
+	assert_int_equal(a.runs + b.runs, 3);
+	assert_int_equal(db_int(&d, sql_ft_n, &p[0], 1, &n), ERR_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(db_int(&d, sql_ft_n, &p[1], 1, &n), ERR_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(db_exec(&d, sql_ft_drop, NULL, 0, NULL), ERR_OK);
+	db_close(&d);
+	config_set("database.socket", "");
+}
+
 static int
 setup(void **state)
 {
@@ -277,6 +635,11 @@ main(void)
 	    cmocka_unit_test(test_failed_work_sends_nothing),
 	    cmocka_unit_test(test_more_compounds_than_the_cache),
 	    cmocka_unit_test(test_tx_out_runs_from_nothing),
+	    cmocka_unit_test_setup(test_failover_skips_refused_and_silent,
+				   setup_hosts),
+	    cmocka_unit_test(test_failover_tx_died_in_flight),
+	    cmocka_unit_test_teardown(test_deadlock_retried_whole,
+				      teardown_hosts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

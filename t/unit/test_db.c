@@ -64,8 +64,56 @@ test_errno_classes(void **state)
 	assert_true(db_errno_disconnected(CR_SERVER_GONE_ERROR));
 	assert_true(db_errno_disconnected(CR_SERVER_LOST));
 	assert_true(db_errno_disconnected(CR_CONNECTION_ERROR));
+	/* Galera: a node outside the primary component, a failed commit. */
+	assert_true(db_errno_disconnected(ER_UNKNOWN_COM_ERROR));
+	assert_true(db_errno_disconnected(ER_ERROR_DURING_COMMIT));
 	assert_false(db_errno_disconnected(ER_LOCK_DEADLOCK));
 	assert_false(db_errno_disconnected(ER_NO_SUCH_TABLE));
+}
+
+/* database.hosts: entries, their ports, and what is refused. */
+static void
+test_hosts_parse(void **state)
+{
+	static const struct {
+		const char *list;
+		int n;
+		const char *hosts[3];
+		unsigned ports[3];
+	} rows[] = {
+	    {"", 0, {NULL}, {0}},
+	    {" , ", 0, {NULL}, {0}},
+	    {"db1", 1, {"db1"}, {3306}},
+	    {"db1:3307", 1, {"db1"}, {3307}},
+	    {"db1,db2:3310 db3", 3, {"db1", "db2", "db3"}, {3306, 3310, 3306}},
+	    {" 127.0.0.2:1 ,\t127.0.0.3 ",
+	     2,
+	     {"127.0.0.2", "127.0.0.3"},
+	     {1, 3306}},
+	    {"[::1]:3307,[fe80::1]", 2, {"::1", "fe80::1"}, {3307, 3306}},
+	    {"db1:", -1, {NULL}, {0}},
+	    {"db1:0", -1, {NULL}, {0}},
+	    {"db1:65536", -1, {NULL}, {0}},
+	    {"db1:33x", -1, {NULL}, {0}},
+	    {":3306", -1, {NULL}, {0}},
+	    {"[::1", -1, {NULL}, {0}},
+	    {"[::1]x", -1, {NULL}, {0}},
+	    {"a b c d", -1, {NULL}, {0}}, /* more than max (3) */
+	};
+	struct db_addr out[3];
+	size_t i;
+	int j;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int n = db_hosts_parse(rows[i].list, 3306, out, 3);
+
+		assert_int_equal(n, rows[i].n);
+		for (j = 0; j < n; j++) {
+			assert_string_equal(out[j].host, rows[i].hosts[j]);
+			assert_int_equal(out[j].port, rows[i].ports[j]);
+		}
+	}
 }
 
 int
@@ -74,6 +122,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_retry),
 	    cmocka_unit_test(test_errno_classes),
+	    cmocka_unit_test(test_hosts_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
