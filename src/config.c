@@ -59,6 +59,7 @@ static const struct cfg_key keys[] = {
     {"payment.max_declines", CFG_INT, "5", 0, 1},
     {"payment.lockout", CFG_INT, "900", 0, 1},
     {"payment.action_ttl", CFG_INT, "3600", 0, 1},
+    {"payment.return_url", CFG_STR, "", 0, 1},
     {"webhook.stripe_secret", CFG_STR, "", 1, 1},
     {"webhook.stripe_secret_previous", CFG_STR, "", 1, 1},
     {"webhook.tolerance", CFG_INT, "300", 0, 1},

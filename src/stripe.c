@@ -179,6 +179,10 @@ stripe_confirm(void *curl, struct pool *pool, const char *pi_id,
 				 "payment_method_data[billing_details][name]",
 				 c->name);
 	}
+	/* Where the bank page of 3-D Secure sends the buyer back (with it,
+	 * Stripe answers next_action redirect_to_url). */
+	if (config_str("payment.return_url")[0] != '\0')
+		form_add(&b, "return_url", config_str("payment.return_url"));
 	buf_printf(&path, "/v1/payment_intents/%s/confirm", pi_id);
 	e = b.failed || path.failed ? ERR_NOMEM
 				    : call(curl, pool, "POST", path.data, key,

@@ -33,11 +33,32 @@ Control (for tests; not part of Stripe):
                  waiting for 3-D Secure and, with --webhook-url (unless
                  webhook=0), sends the signed payment_intent.* event there.
 
+What Stripe.js does for a page (docs/payments.md, docs/storefront.md):
+  GET  /v3/      the sandbox script (t/fake-stripe.js), in place of
+                 js.stripe.com/v3: Stripe(pk), elements().create("card"),
+                 createPaymentMethod({type: "card", card})
+  POST /v1/payment_methods  with the publishable key (--publishable-key,
+                 as `Authorization: Bearer pk_...` or `key=pk_...`): a
+                 PaymentMethod `pm_...` from card[number], card[exp_month],
+                 card[exp_year], card[cvc]; only its brand, last 4 and
+                 outcome are kept. CORS for the --allow-origin origins
+                 (a preflight OPTIONS is answered 204).
+  GET  /bank/<pi>  the bank page of 3-D Secure (the intent's
+                 next_action.redirect_to_url.url): HTML with two buttons;
+                 POST /bank/<pi> result=succeeded|failed settles the
+                 intent as /_3ds does, sends the webhook, then sends the
+                 buyer to the confirm's return_url with
+                 ?payment_intent=<pi>&redirect_status=succeeded|failed.
+
 Usage: fake-stripe.py --port N [--key sk_test_sandbox]
+                      [--publishable-key pk_test_sandbox]
+                      [--allow-origin http://127.0.0.1:8080]...
                       [--webhook-url URL --webhook-secret whsec_...]
                       [--record FILE]
 Listens on 127.0.0.1 only.
 """
+import html
+import os
 import argparse
 import hashlib
 import hmac
@@ -71,7 +92,7 @@ held = threading.Event()
 def reset():
     held.clear()
     state.update(rules=[], calls=[], intents={}, keys={}, charges=0, seq=0,
-                 refunds={})
+                 refunds={}, methods={})
 
 
 reset()
@@ -102,11 +123,157 @@ def err(status, typ, code, message, pi=None, decline=None):
     return status, {"error": e}
 
 
+def luhn(number):
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def brand(number):
+    if number.startswith("4"):
+        return "visa"
+    if number[:2] in ("51", "52", "53", "54", "55") or number[:1] == "2":
+        return "mastercard"
+    if number[:2] in ("34", "37"):
+        return "amex"
+    return "unknown"
+
+
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      "fake-stripe.js")
+
+
 class Handler(JsonHandler):
     server_version = "fake-stripe/1"
 
     def headers_out(self):
-        return [("Request-Id", "req_%d" % time.time_ns())]
+        out = [("Request-Id", "req_%d" % time.time_ns())]
+        origin = self.headers.get("Origin")
+        if origin and origin in ARGS.allow_origin:
+            out += [("Access-Control-Allow-Origin", origin),
+                    ("Vary", "Origin")]
+        return out
+
+    def send_raw(self, status, ctype, data, extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in list(self.headers_out()) + list(extra):
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_OPTIONS(self):
+        # The browser's preflight before POST /v1/payment_methods.
+        origin = self.headers.get("Origin")
+        if not origin or origin not in ARGS.allow_origin:
+            return self.send_raw(403, "text/plain", b"origin not allowed")
+        return self.send_raw(204, "text/plain", b"", [
+            ("Access-Control-Allow-Methods", "POST"),
+            ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
+            ("Access-Control-Max-Age", "600")])
+
+    def script(self):
+        with open(SCRIPT, "rb") as f:
+            data = f.read()
+        return self.send_raw(200, "application/javascript; charset=utf-8",
+                             data, [("Cache-Control", "no-cache")])
+
+    def payment_method(self):
+        raw = self.body().decode()
+        p = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+        auth = self.headers.get("Authorization", "")
+        key = auth[7:] if auth.startswith("Bearer ") else p.get("key", "")
+        with lock:
+            state["calls"].append({"op": "payment_method",
+                                   "path": "/v1/payment_methods",
+                                   "key": None, "params": redact(p),
+                                   "at": time.time()})
+            if ARGS.record:
+                with open(ARGS.record, "a") as f:
+                    f.write(json.dumps(state["calls"][-1]) + "\n")
+        if key not in (ARGS.publishable_key, ARGS.key):
+            return self.send(*err(401, "invalid_request_error",
+                                  "api_key_invalid", "Invalid API Key."))
+        if p.get("type") != "card":
+            return self.send(*err(400, "invalid_request_error",
+                                  "parameter_invalid",
+                                  "Invalid type: must be card."))
+        number = p.get("card[number]", "").replace(" ", "")
+        month = p.get("card[exp_month]", "")
+        year = p.get("card[exp_year]", "")
+        cvc = p.get("card[cvc]", "")
+        now = time.gmtime()
+        if not (number.isdigit() and 12 <= len(number) <= 19 and
+                luhn(number)):
+            return self.send(*card_err("incorrect_number", "card[number]",
+                                       "Your card number is incorrect."))
+        if not (month.isdigit() and 1 <= int(month) <= 12):
+            return self.send(*card_err("invalid_expiry_month",
+                                       "card[exp_month]",
+                                       "Your card's expiration month is "
+                                       "invalid."))
+        y = int(year) if year.isdigit() else 0
+        y = y + 2000 if y < 100 else y
+        if (y, int(month)) < (now.tm_year, now.tm_mon):
+            return self.send(*card_err("invalid_expiry_year",
+                                       "card[exp_year]",
+                                       "Your card's expiration year is "
+                                       "invalid."))
+        if not (cvc.isdigit() and 3 <= len(cvc) <= 4):
+            return self.send(*card_err("invalid_cvc", "card[cvc]",
+                                       "Your card's security code is "
+                                       "invalid."))
+        with lock:
+            pm = {"id": next_id("pm"), "object": "payment_method",
+                  "type": "card",
+                  "card": {"brand": brand(number), "last4": number[-4:],
+                           "exp_month": int(month), "exp_year": y},
+                  "billing_details": {"name": p.get(
+                      "billing_details[name]") or None},
+                  "created": int(time.time())}
+            # The outcome of the test card, never the number.
+            state["methods"][pm["id"]] = CARDS.get(number, "card_declined")
+        return self.send(200, pm)
+
+    def bank_page(self, method, pi_id):
+        with lock:
+            pi = state["intents"].get(pi_id)
+            pi = dict(pi) if pi else None
+        if method == "GET":
+            if pi is None or pi["status"] != "requires_action":
+                body = ("<p>This payment does not wait for "
+                        "authentication.</p>")
+            else:
+                amount = "%d.%02d %s" % (pi["amount"] // 100,
+                                         pi["amount"] % 100,
+                                         pi["currency"].upper())
+                body = BANK_FORM % {"amount": html.escape(amount),
+                                    "pi": html.escape(pi_id)}
+            page = BANK_PAGE % {"body": body}
+            return self.send_raw(200, "text/html; charset=utf-8",
+                                 page.encode())
+        p = dict(urllib.parse.parse_qsl(self.body().decode()))
+        result = p.get("result", "succeeded")
+        status, sent = self.settle(pi_id, result == "succeeded", True)
+        if status is None:
+            return self.send_raw(400, "text/html; charset=utf-8", (
+                BANK_PAGE % {"body": "<p>This payment does not wait for "
+                             "authentication.</p>"}).encode())
+        ret = (pi or {}).get("return_url")
+        if not ret:
+            return self.send_raw(200, "text/html; charset=utf-8", (
+                BANK_PAGE % {"body": "<p>Done: %s. You may close this "
+                             "page.</p>" % html.escape(status)}).encode())
+        sep = "&" if "?" in ret else "?"
+        loc = "%s%spayment_intent=%s&redirect_status=%s" % (
+            ret, sep, pi_id, "succeeded" if status == "succeeded"
+            else "failed")
+        return self.send_raw(303, "text/plain", b"", [("Location", loc)])
 
     # Control endpoints.
     def control(self, method, path):
@@ -141,12 +308,21 @@ class Handler(JsonHandler):
     def three_ds(self, pi_id):
         q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
         ok = q.get("result", ["succeeded"])[0] == "succeeded"
+        status, sent = self.settle(pi_id, ok,
+                                   q.get("webhook", ["1"])[0] == "1")
+        if status is None:
+            return self.send(400, {"error": {
+                "type": "invalid_request_error",
+                "message": "no intent waits for 3-D Secure"}})
+        return self.send(200, {"status": status, "webhook": sent})
+
+    def settle(self, pi_id, ok, webhook):
+        """Settles an intent waiting for 3-D Secure; (status, webhook
+        answer), or (None, None) when none waits."""
         with lock:
             pi = state["intents"].get(pi_id)
             if pi is None or pi["status"] != "requires_action":
-                return self.send(400, {"error": {
-                    "type": "invalid_request_error",
-                    "message": "no intent waits for 3-D Secure"}})
+                return None, None
             pi["next_action"] = None
             if ok:
                 pi["status"] = "succeeded"
@@ -162,10 +338,11 @@ class Handler(JsonHandler):
                      else "payment_intent.payment_failed",
                      "created": int(time.time()),
                      "data": {"object": dict(pi)}}
+            status = pi["status"]
         sent = None
-        if ARGS.webhook_url and q.get("webhook", ["1"])[0] == "1":
+        if ARGS.webhook_url and webhook:
             sent = send_webhook(event)
-        return self.send(200, {"status": pi["status"], "webhook": sent})
+        return status, sent
 
     def rule(self, op):
         with lock:
@@ -188,6 +365,12 @@ class Handler(JsonHandler):
         path = urllib.parse.urlsplit(self.path).path
         if path.startswith("/_"):
             return self.control(method, path)
+        if method == "GET" and path in ("/v3", "/v3/"):
+            return self.script()
+        if method == "POST" and path == "/v1/payment_methods":
+            return self.payment_method()
+        if path.startswith("/bank/"):
+            return self.bank_page(method, path[len("/bank/"):])
         raw = self.body().decode() if method == "POST" else ""
         params = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
         auth = self.headers.get("Authorization", "")
@@ -295,7 +478,9 @@ class Handler(JsonHandler):
                        pi=dict(pi))
         card = p.get("payment_method") or p.get(
             "payment_method_data[card][number]", "")
-        outcome = CARDS.get(card, "card_declined")
+        outcome = state["methods"].get(card) or CARDS.get(card,
+                                                          "card_declined")
+        pi["return_url"] = p.get("return_url") or None
         state["charges"] += 1
         pi["latest_charge"] = next_id("ch")
         pi["payment_method"] = next_id("pm")
@@ -307,10 +492,11 @@ class Handler(JsonHandler):
             return 200, dict(pi)
         if outcome == "action":
             pi["status"] = "requires_action"
-            url = "http://127.0.0.1:%d/_3ds/%s" % (ARGS.port, pi["id"])
+            url = "http://127.0.0.1:%d/bank/%s" % (ARGS.port, pi["id"])
             pi["next_action"] = {"type": "redirect_to_url",
-                                 "redirect_to_url": {"url": url,
-                                                     "return_url": None}}
+                                 "redirect_to_url": {
+                                     "url": url,
+                                     "return_url": pi["return_url"]}}
             return 200, dict(pi)
         pi["status"] = "requires_payment_method"
         message = ("Your card has insufficient funds."
@@ -360,6 +546,29 @@ class Handler(JsonHandler):
                      "status": "succeeded"}
 
 
+def card_err(code, param, message):
+    return 402, {"error": {"type": "card_error", "code": code,
+                           "param": param, "message": message}}
+
+
+BANK_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sandbox bank: 3-D Secure</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:2rem auto;
+padding:0 1rem;color:#111}button{font:inherit;padding:.5rem 1rem;margin:.25rem
+.5rem .25rem 0}</style></head>
+<body><main><h1>Sandbox bank</h1>%(body)s</main></body></html>
+"""
+
+BANK_FORM = """<p>Confirm the payment of <strong>%(amount)s</strong>
+(3-D Secure test page of the payment sandbox).</p>
+<form method="post" action="/bank/%(pi)s">
+<button type="submit" name="result" value="succeeded">Authenticate</button>
+<button type="submit" name="result" value="failed">Fail authentication</button>
+</form>"""
+
+
 def send_webhook(event):
     body = json.dumps(event).encode()
     t = int(time.time())
@@ -383,6 +592,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--key", default="sk_test_sandbox")
+    ap.add_argument("--publishable-key", default="pk_test_sandbox")
+    ap.add_argument("--allow-origin", action="append", default=[])
     ap.add_argument("--webhook-url", default="")
     ap.add_argument("--webhook-secret", default="")
     ap.add_argument("--record", default="")

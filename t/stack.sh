@@ -158,6 +158,9 @@ default_payment_method = offline
 [payment]
 stripe_url = http://127.0.0.1:$STRIPE_PORT
 stripe_secret_key = sk_test_sandbox
+# The storefront at / (www/), where the sandbox's bank page of 3-D Secure
+# sends the buyer back.
+return_url = http://127.0.0.1:$PORT/
 [webhook]
 stripe_secret = $WEBHOOK_SECRET
 # Events go to t/fake-receiver.py, which records them (log/receiver.jsonl).
@@ -206,6 +209,8 @@ fakes_up() {
 	if ! alive "$dir/run/fake-stripe.pid" fake-stripe; then
 		setsid python3 "$top/t/fake-stripe.py" --port "$STRIPE_PORT" \
 			--record "$dir/log/fake-stripe.jsonl" \
+			--allow-origin "http://127.0.0.1:$PORT" \
+			--allow-origin "http://localhost:$PORT" \
 			--webhook-url "http://127.0.0.1:$PORT/api/webhooks/stripe" \
 			--webhook-secret "$WEBHOOK_SECRET" \
 			</dev/null >>"$dir/log/fake-stripe.log" 2>&1 &
@@ -263,8 +268,13 @@ nginx_up() {
 	old=$(cat "$dir/nginx/site.conf" 2>/dev/null || true)
 	mkdir -p "$dir/nginx/extra" "$sockdir/nginx-tmp"
 	# The shipped site config, with this stack's port and socket.
+	# The storefront from this tree's www/, with the payment sandbox's
+	# script and publishable key.
 	sed -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$PORT;|" \
 		-e "s|unix:/run/checkoutd/checkoutd.sock|unix:$sockdir/checkoutd.sock|" \
+		-e "s|root /usr/share/checkoutd/www;|root $top/www;|" \
+		-e "s|https://js.stripe.com/v3/|http://127.0.0.1:$STRIPE_PORT/v3/|" \
+		-e "s|pk_test_replace_me|pk_test_sandbox|" \
 		"$top/nginx/checkoutd.conf" >"$dir/nginx/site.conf"
 	if alive "$dir/run/nginx.pid" nginx; then
 		# Running: reload only when its site config changed (PORT).
