@@ -63,6 +63,12 @@ enum err api_admin_mark_paid(struct request *req);
 enum err api_admin_cancel(struct request *req);
 enum err api_admin_refund(struct request *req);
 enum err api_admin_ship(struct request *req);
+/* GET /api/admin/orders?state=&payment_state=&number=&from=&to=&cursor=
+ * &limit=, /api/admin/orders/{id}?limit=, /api/admin/orders/{id}/events
+ * ?cursor=&limit=: the back office's reads (docs/admin.md). */
+enum err api_admin_orders(struct request *req);
+enum err api_admin_order(struct request *req);
+enum err api_admin_order_events(struct request *req);
 
 /* src/api/seed000.c: POST /checkouts (SPEC 3.1); its body is read raw,
  * so that a malformed one gets the seed's own error. */

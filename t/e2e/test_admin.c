@@ -341,6 +341,390 @@ test_limited_coupon_given_back(void **state)
 	assert_int_equal(single_used(), 0);
 }
 
+/* The back office's reads. */
+
+/* GET path with token (NULL: none); fails unless the status is want. */
+static struct json_object *
+admin_get(const char *path, const char *tok, long want)
+{
+	char auth[256];
+	struct req_opts o = {0};
+	struct json_object *j;
+	struct resp r;
+
+	if (tok != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		o.headers[0] = auth;
+	}
+	assert_int_equal(e2e_request("GET", path, &o, &r), 0);
+	if (r.status != want)
+		fail_msg("GET %s: %ld, want %ld: %s", path, r.status, want,
+			 r.body.data);
+	j = parse(&r);
+	resp_free(&r);
+	return j;
+}
+
+/* The orders of a list answer. */
+static struct json_object *
+orders_of(struct json_object *page)
+{
+	struct json_object *l = json_object_object_get(page, "orders");
+
+	assert_true(json_object_is_type(l, json_type_array));
+	return l;
+}
+
+/* Whether order id is in the list answer page. */
+static int
+listed(struct json_object *page, long id)
+{
+	struct json_object *l = orders_of(page);
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(l); i++)
+		if (num(json_object_array_get_idx(l, i), "id") == id)
+			return 1;
+	return 0;
+}
+
+/* GET /api/admin/orders?query; every order listed has member key equal
+ * to want (when key is not NULL). */
+static struct json_object *
+list(const char *query, const char *key, const char *want)
+{
+	char path[256];
+	struct json_object *page, *l;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/api/admin/orders?%s", query);
+	page = admin_get(path, token(), 200);
+	l = orders_of(page);
+	for (i = 0; key != NULL && i < json_object_array_length(l); i++)
+		assert_string_equal(text(json_object_array_get_idx(l, i), key),
+				    want);
+	return page;
+}
+
+/* The number of placed order c. */
+static void
+number_of(struct cart *c, char *out, size_t len)
+{
+	struct json_object *o = call(c, "GET", sub(c, ""), NULL, NULL, 200);
+
+	assert_non_null(text(o, "number"));
+	snprintf(out, len, "%s", text(o, "number"));
+	json_object_put(o);
+}
+
+/* The UTC date days from today, YYYY-MM-DD. */
+static void
+utc_date(int days, char *out, size_t len)
+{
+	int64_t d = sql("SELECT DATE_FORMAT(UTC_DATE() + INTERVAL %d DAY, "
+			"'%%Y%%m%%d')",
+			days);
+
+	snprintf(out, len, "%04d-%02d-%02d", (int)(d / 10000),
+		 (int)(d / 100 % 100), (int)(d % 100));
+}
+
+static void
+test_backoffice_token_required(void **state)
+{
+	struct cart c;
+	char path[64];
+
+	(void)state;
+	placed(&c, "tshirt-m", 1, "offline");
+	snprintf(path, sizeof(path), "/api/admin/orders/%ld", c.id);
+	json_object_put(admin_get("/api/admin/orders", NULL, 401));
+	json_object_put(admin_get("/api/admin/orders", "wrong", 401));
+	json_object_put(admin_get(path, "wrong", 401));
+	snprintf(path, sizeof(path), "/api/admin/orders/%ld/events", c.id);
+	json_object_put(admin_get(path, "wrong", 401));
+	json_object_put(admin_get(path, NULL, 401));
+	/* Unknown orders and carts are 404. */
+	json_object_put(admin_get("/api/admin/orders/999999999", token(), 404));
+	new_cart(&c);
+	snprintf(path, sizeof(path), "/api/admin/orders/%ld", c.id);
+	json_object_put(admin_get(path, token(), 404));
+	snprintf(path, sizeof(path), "/api/admin/orders/%ld/events", c.id);
+	json_object_put(admin_get(path, token(), 404));
+}
+
+/* Pages of two from just above the newest of three orders: newest first,
+ * each once, a cursor on every page but the last of the list. */
+static void
+test_backoffice_paging(void **state)
+{
+	struct cart c[3];
+	struct json_object *page, *l;
+	char query[64];
+	int64_t cursor, prev = INT64_MAX;
+	int seen = 0, i, pages = 0;
+	size_t k;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		placed(&c[i], "tshirt-m", 1, "offline");
+	cursor = c[2].id + 1;
+	while (seen < 3) {
+		snprintf(query, sizeof(query), "limit=2&cursor=%lld",
+			 (long long)cursor);
+		page = list(query, NULL, NULL);
+		pages++;
+		assert_int_equal(num(page, "limit"), 2);
+		l = orders_of(page);
+		assert_true(json_object_array_length(l) <= 2);
+		for (k = 0; k < json_object_array_length(l); k++) {
+			int64_t id = num(json_object_array_get_idx(l, k), "id");
+
+			assert_true(id < prev);
+			prev = id;
+			for (i = 0; i < 3; i++)
+				seen += id == c[i].id;
+		}
+		/* Three orders at least below the cursor: the first page is
+		 * full and says where the next begins. */
+		if (pages == 1) {
+			assert_int_equal(json_object_array_length(l), 2);
+			assert_int_equal(
+			    num(json_object_array_get_idx(l, 0), "id"),
+			    c[2].id);
+		}
+		if (seen < 3) {
+			assert_non_null(text(page, "next_cursor"));
+			cursor = strtoll(text(page, "next_cursor"), NULL, 10);
+			assert_int_equal(cursor, prev);
+		}
+		json_object_put(page);
+	}
+	assert_int_equal(seen, 3);
+	/* The last page: no cursor. The first order ever has none below. */
+	snprintf(query, sizeof(query), "limit=200&cursor=%lld",
+		 (long long)sql("SELECT MIN(id) FROM orders WHERE state <> "
+				"'cart'") +
+		     1);
+	page = list(query, NULL, NULL);
+	assert_int_equal(json_object_array_length(orders_of(page)), 1);
+	assert_null(json_object_object_get(page, "next_cursor"));
+	json_object_put(page);
+	/* The default page is 50 orders at most, carts never among them. */
+	page = list("", NULL, NULL);
+	assert_int_equal(num(page, "limit"), 50);
+	l = orders_of(page);
+	assert_true(json_object_array_length(l) <= 50);
+	for (k = 0; k < json_object_array_length(l); k++)
+		assert_string_not_equal(
+		    text(json_object_array_get_idx(l, k), "state"), "cart");
+	assert_true(listed(page, c[2].id));
+	json_object_put(page);
+}
+
+static void
+test_backoffice_filters(void **state)
+{
+	struct cart a, b, d;
+	struct json_object *page;
+	char query[128], number[16], today[16], other[16];
+
+	(void)state;
+	placed(&a, "tshirt-m", 1, "offline");
+	placed(&b, "tshirt-m", 1, "offline");
+	placed(&d, "tshirt-m", 1, "offline");
+	json_object_put(admin(a.id, "cancel", token(), NULL, 200));
+	json_object_put(admin(b.id, "mark-paid", token(), NULL, 200));
+
+	page = list("state=cancelled&limit=200", "state", "cancelled");
+	assert_true(listed(page, a.id));
+	assert_false(listed(page, b.id));
+	json_object_put(page);
+	page = list("state=new&limit=200", "state", "new");
+	assert_true(listed(page, b.id) && listed(page, d.id));
+	json_object_put(page);
+	page = list("payment_state=paid&limit=200", "payment_state", "paid");
+	assert_true(listed(page, b.id));
+	assert_false(listed(page, d.id));
+	json_object_put(page);
+	page = list("payment_state=awaiting_payment&state=new&limit=200",
+		    "payment_state", "awaiting_payment");
+	assert_true(listed(page, d.id));
+	assert_false(listed(page, a.id) || listed(page, b.id));
+	json_object_put(page);
+
+	/* The number: the whole one finds that order alone; its first
+	 * digits find it among others that begin so. */
+	number_of(&d, number, sizeof(number));
+	snprintf(query, sizeof(query), "number=%s", number);
+	page = list(query, "number", number);
+	assert_int_equal(json_object_array_length(orders_of(page)), 1);
+	assert_true(listed(page, d.id));
+	json_object_put(page);
+	number[7] = '\0';
+	snprintf(query, sizeof(query), "number=%s&limit=200", number);
+	page = list(query, NULL, NULL);
+	assert_true(listed(page, d.id));
+	json_object_put(page);
+
+	/* Dates of completion, both days included: a is moved 6 days back. */
+	sql("UPDATE orders SET completed_at = UTC_TIMESTAMP() - INTERVAL 6 "
+	    "DAY WHERE id = %ld",
+	    a.id);
+	utc_date(0, today, sizeof(today));
+	snprintf(query, sizeof(query), "from=%s&to=%s&limit=200", today, today);
+	page = list(query, NULL, NULL);
+	assert_true(listed(page, d.id));
+	assert_false(listed(page, a.id));
+	json_object_put(page);
+	utc_date(-6, other, sizeof(other));
+	snprintf(query, sizeof(query), "from=%s&to=%s&limit=200", other, other);
+	page = list(query, NULL, NULL);
+	assert_true(listed(page, a.id));
+	assert_false(listed(page, d.id));
+	json_object_put(page);
+	utc_date(-1, other, sizeof(other));
+	snprintf(query, sizeof(query), "to=%s&limit=200", other);
+	page = list(query, NULL, NULL);
+	assert_true(listed(page, a.id));
+	assert_false(listed(page, d.id));
+	json_object_put(page);
+	utc_date(1, other, sizeof(other));
+	snprintf(query, sizeof(query), "from=%s", other);
+	page = list(query, NULL, NULL);
+	assert_int_equal(json_object_array_length(orders_of(page)), 0);
+	json_object_put(page);
+}
+
+/* A refused filter: 422 naming it; a query that is not a form: 400. */
+static void
+bad_filter(const char *query, const char *field)
+{
+	char path[256];
+	struct json_object *o;
+
+	snprintf(path, sizeof(path), "/api/admin/orders?%s", query);
+	o = admin_get(path, token(), 422);
+	assert_string_equal(text(o, "code"), "validation_failed");
+	assert_string_equal(first_error_field(o), field);
+	json_object_put(o);
+}
+
+static void
+test_backoffice_bad_filters(void **state)
+{
+	struct json_object *o;
+	struct cart c;
+	char path[96];
+
+	(void)state;
+	bad_filter("state=bogus", "state");
+	bad_filter("state=cart", "state");
+	bad_filter("payment_state=cart", "payment_state");
+	bad_filter("payment_state=shipped", "payment_state");
+	bad_filter("number=12a", "number");
+	bad_filter("number=1234567890", "number");
+	bad_filter("from=2026-02-30", "from");
+	bad_filter("to=06.12.2026", "to");
+	bad_filter("from=2026-1-01", "from");
+	bad_filter("limit=0", "limit");
+	bad_filter("limit=201", "limit");
+	bad_filter("cursor=x", "cursor");
+	bad_filter("status=paid", "status");
+	bad_filter("state[]=new", "state");
+	o = admin_get("/api/admin/orders?state=new&state=paid", token(), 400);
+	assert_string_equal(text(o, "code"), "malformed_body");
+	json_object_put(o);
+	o = admin_get("/api/admin/orders?state%ZZ", token(), 400);
+	assert_string_equal(text(o, "code"), "malformed_body");
+	json_object_put(o);
+	placed(&c, "tshirt-m", 1, "offline");
+	snprintf(path, sizeof(path), "/api/admin/orders/%ld/events?limit=0",
+		 c.id);
+	o = admin_get(path, token(), 422);
+	assert_string_equal(first_error_field(o), "limit");
+	json_object_put(o);
+	snprintf(path, sizeof(path), "/api/admin/orders/%ld?cursor=1", c.id);
+	o = admin_get(path, token(), 422);
+	assert_string_equal(first_error_field(o), "cursor");
+	json_object_put(o);
+}
+
+/* One order: its snapshot with its lines, its payment with the refund,
+ * and its events in order, a page at a time. */
+static void
+test_backoffice_order_detail(void **state)
+{
+	struct json_object *o, *p, *r, *ev, *items;
+	struct cart c;
+	char path[96];
+	int64_t total, first;
+
+	(void)state;
+	placed(&c, "tshirt-m", 2, "stripe");
+	put(&c, FORM, VISA_FORM, 200);
+	json_object_put(
+	    admin(c.id, "refund", token(), "{\"amount\": 700}", 200));
+	snprintf(path, sizeof(path), "/api/admin/orders/%ld", c.id);
+	o = admin_get(path, token(), 200);
+	p = json_object_object_get(o, "order");
+	assert_int_equal(num(p, "id"), c.id);
+	assert_string_equal(text(p, "payment_state"), "partially_refunded");
+	total = num(p, "total");
+	items = json_object_object_get(p, "items");
+	assert_int_equal(json_object_array_length(items), 1);
+	assert_int_equal(num(json_object_array_get_idx(items, 0), "quantity"),
+			 2);
+	p = json_object_object_get(o, "payments");
+	assert_int_equal(json_object_array_length(p), 1);
+	p = json_object_array_get_idx(p, 0);
+	assert_string_equal(text(p, "state"), "completed");
+	assert_string_equal(text(p, "gateway"), "stripe");
+	assert_int_equal(num(p, "amount"), total);
+	assert_int_equal(num(p, "refunded"), 700);
+	assert_string_equal(text(p, "card_last4"), "4242");
+	assert_non_null(text(p, "provider_ref"));
+	r = json_object_object_get(p, "refunds");
+	assert_int_equal(json_object_array_length(r), 1);
+	assert_int_equal(num(json_object_array_get_idx(r, 0), "amount"), 700);
+	assert_true(
+	    strncmp(text(json_object_array_get_idx(r, 0), "provider_ref"),
+		    "re_", 3) == 0);
+	ev = json_object_object_get(o, "events");
+	assert_int_equal(json_object_array_length(ev),
+			 sql("SELECT COUNT(*) FROM outbox_events WHERE "
+			     "order_id = %ld",
+			     c.id));
+	assert_string_equal(text(json_object_array_get_idx(ev, 0), "type"),
+			    "order.completed");
+	assert_string_equal(text(json_object_array_get_idx(
+				     ev, json_object_array_length(ev) - 1),
+				 "type"),
+			    "order.refunded");
+	assert_null(json_object_object_get(o, "events_next_cursor"));
+	json_object_put(o);
+
+	/* The events a page of one at a time, the same ones in order. */
+	snprintf(path, sizeof(path), "/api/admin/orders/%ld?limit=1", c.id);
+	o = admin_get(path, token(), 200);
+	ev = json_object_object_get(o, "events");
+	assert_int_equal(json_object_array_length(ev), 1);
+	first = num(json_object_array_get_idx(ev, 0), "id");
+	assert_int_equal(strtoll(text(o, "events_next_cursor"), NULL, 10),
+			 first);
+	json_object_put(o);
+	snprintf(path, sizeof(path),
+		 "/api/admin/orders/%ld/events?limit=1&cursor=%lld", c.id,
+		 (long long)first);
+	o = admin_get(path, token(), 200);
+	ev = json_object_object_get(o, "events");
+	assert_int_equal(json_object_array_length(ev), 1);
+	assert_true(num(json_object_array_get_idx(ev, 0), "id") > first);
+	assert_string_equal(text(json_object_array_get_idx(ev, 0), "type"),
+			    "order.paid");
+	json_object_put(o);
+}
+
 int
 main(void)
 {
@@ -352,6 +736,11 @@ main(void)
 	    cmocka_unit_test(test_ship_and_fulfil),
 	    cmocka_unit_test(test_checkoutctl_mark_paid_and_expire),
 	    cmocka_unit_test(test_limited_coupon_given_back),
+	    cmocka_unit_test(test_backoffice_token_required),
+	    cmocka_unit_test(test_backoffice_paging),
+	    cmocka_unit_test(test_backoffice_filters),
+	    cmocka_unit_test(test_backoffice_bad_filters),
+	    cmocka_unit_test(test_backoffice_order_detail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
