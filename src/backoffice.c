@@ -296,9 +296,7 @@ backoffice_order(struct db *db, struct pool *pool, int64_t id, int64_t limit,
 
 	*out = NULL;
 	if (e == ERR_OK)
-		e = order_snapshot(db, id, &snap);
-	if (e == ERR_OK && pool_keep(pool, snap) == NULL)
-		e = ERR_NOMEM;
+		e = order_snapshot(db, pool, id, &snap);
 	if (e == ERR_OK)
 		e = kept_root(pool, "payments", out, &payments);
 	if (e != ERR_OK)
