@@ -7,6 +7,12 @@
 # (DIR/cgi/public_html), with AllowOverride and nothing else set up for
 # checkoutd: all the rest comes from the bundle's .htaccess.
 #
+# Each user has a database of its own on the stack's MariaDB, made empty
+# as a host's control panel makes it (hosting_fcgid, hosting_cgi, each
+# with a user of that name and a random password): the guide's migration
+# and demo blocks fill it as on a fresh install, and nothing the stack's
+# other suites left behind reaches the guide's cron jobs.
+#
 # Each user installs the bundle by following docs/deploy-shared-hosting.md:
 # its ```sh blocks in order, each in its own bash (set -eo pipefail) as
 # www-data (the account a shared host runs a user's programs as) with HOME
@@ -14,14 +20,16 @@
 # test"; at its ```ini block (the configuration) this script writes into
 # the user's checkoutd.conf every key of STACK_CONF but [server],
 # [shutdown], security.secret and admin.token (the guide's own block made
-# those two), after checking that each key the guide names exists; the
+# those two) and database.name, user and password (the user's own
+# database), after checking that each key the guide names exists; the
 # commands of its ```crontab block run once each. The CGI user runs the
 # guide's `cp htaccess-fcgid .htaccess` as `cp htaccess-cgi .htaccess`,
 # as the guide says for plain CGI.
 #
 #   t/shared-hosting.sh up DIR TARBALL GUIDE STACK_CONF
 #       start Apache, install both users; DIR/hosting.env gets PORT,
-#       FCGID_URL, CGI_URL and FCGID_SITE, CGI_SITE (the directories)
+#       FCGID_URL, CGI_URL, FCGID_SITE, CGI_SITE (the directories) and
+#       FCGID_DB, CGI_DB (the databases)
 #   t/shared-hosting.sh down DIR
 #       stop Apache by its PID and wait for the programs it started
 #
@@ -135,9 +143,24 @@ as_user() {
 		env -i HOME="$home" SITE="$site" PATH=/usr/bin:/bin LANG=C.UTF-8 "$@")
 }
 
-# configure INI CONF: the stack's keys into the user's configuration.
+# user_db NAME: an empty database NAME and a user NAME for it on the
+# stack's MariaDB (root through its socket); its password on stdout.
+user_db() {
+	local name=$1 pass
+	pass=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+	mariadb --no-defaults -uroot --socket="$sock" <<SQL || return 1
+DROP DATABASE IF EXISTS $name;
+CREATE DATABASE $name CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE OR REPLACE USER '$name'@'localhost' IDENTIFIED BY '$pass';
+GRANT ALL ON $name.* TO '$name'@'localhost';
+SQL
+	echo "$pass"
+}
+
+# configure INI CONF DB PASS: the stack's keys into the user's
+# configuration, with the user's own database DB (user DB, password PASS).
 configure() {
-	local ini=$1 conf=$2
+	local ini=$1 conf=$2 db=$3 pass=$4
 	# Every key the guide names is one of the template's.
 	awk '
 		FNR == NR {
@@ -152,7 +175,12 @@ configure() {
 		}
 		END { exit bad }
 	' "$conf" "$ini" || return 1
-	awk '
+	awk -v db="$db" -v pass="$pass" '
+		BEGIN {
+			own["[database] name"] = "name = " db
+			own["[database] user"] = "user = " db
+			own["[database] password"] = "password = " pass
+		}
 		FNR == NR {
 			if ($0 ~ /^\[/) sec = $0
 			else if ($0 ~ /^[a-z_0-9]+ =/ && sec != "[server]" &&
@@ -163,6 +191,7 @@ configure() {
 			next
 		}
 		/^\[/ { sec = $0 }
+		/^[a-z_0-9]+ =/ && ((sec " " $1) in own) { print own[sec " " $1]; next }
 		/^[a-z_0-9]+ =/ && ((sec " " $1) in val) { print val[sec " " $1]; next }
 		{ print }
 	' "$stack_conf" "$conf" >"$conf.new" && cat "$conf.new" >"$conf" &&
@@ -173,6 +202,8 @@ configure() {
 install_user() {
 	local mode=$1 home=$dir/$1 site=http://127.0.0.1:$port/~$1/checkout b
 	local conf=$home/public_html/checkout/checkoutd.conf line cmd n=0
+	local db=hosting_$1 pass
+	pass=$(user_db "$db") || { echo "$mode: making the database $db failed"; return 1; }
 	mkdir -p "$home/public_html"
 	cp "$tarball" "$home/"
 	chown -R www-data:www-data "$home"
@@ -188,7 +219,7 @@ install_user() {
 			fi
 			as_user "$home" "$site" bash -eo pipefail "$b" || return 1
 			;;
-		*.ini) configure "$b" "$conf" || return 1 ;;
+		*.ini) configure "$b" "$conf" "$db" "$pass" || return 1 ;;
 		*.crontab)
 			while read -r line; do
 				case $line in '' | '#'*) continue ;; esac
@@ -208,7 +239,7 @@ install_user() {
 }
 
 up() {
-	local i sock d
+	local i d
 	tarball=$1 guide=$2 stack_conf=$3
 	[ -f "$tarball" ] || die "no bundle $tarball"
 	[ -f "$guide" ] || die "no guide $guide"
@@ -242,6 +273,8 @@ up() {
 		echo "CGI_URL=http://127.0.0.1:$port/~cgi/checkout"
 		echo "FCGID_SITE=$dir/fcgid/public_html/checkout"
 		echo "CGI_SITE=$dir/cgi/public_html/checkout"
+		echo "FCGID_DB=hosting_fcgid"
+		echo "CGI_DB=hosting_cgi"
 	} >"$dir/hosting.env"
 }
 
