@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -213,6 +214,54 @@ test_spawn_fcgi_logs_to_file_and_sighup_reopens(void **state)
 	assert_true(wait_for(log, "shutting down"));
 }
 
+/* Teardown of the spawn-fcgi test: its checkoutd, should an assertion
+ * have failed before the test's own SIGTERM, is stopped by the PID
+ * spawn-fcgi wrote, once /proc says that PID still runs CHECKOUTD_BIN
+ * (SIGTERM, then SIGKILL after 10 s). After a passing test it only
+ * waits for that process to be gone. */
+static int
+stop_spawned(void **state)
+{
+	char pidf[600], exe[PATH_MAX], link[64], bin[PATH_MAX];
+	const char *stack = getenv("STACK_DIR");
+	ssize_t n;
+	long pid;
+	FILE *f;
+	int i;
+
+	(void)state;
+	snprintf(pidf, sizeof(pidf), "%s/operate/op.pid", stack);
+	f = fopen(pidf, "r");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid <= 0 || realpath(getenv("CHECKOUTD_BIN"), bin) == NULL)
+		return 0;
+	snprintf(link, sizeof(link), "/proc/%ld/exe", pid);
+	for (i = 0; i < 200; i++) {
+		n = readlink(link, exe, sizeof(exe) - 1);
+		if (n < 0)
+			return 0; /* gone */
+		exe[n] = '\0';
+		if (strcmp(exe, bin) != 0)
+			return 0; /* no longer ours */
+		if (i == 0)
+			kill((pid_t)pid, SIGTERM);
+		if (i == 100) {
+			fprintf(stderr,
+				"operate: checkoutd %ld ignored SIGTERM, "
+				"killed\n",
+				pid);
+			kill((pid_t)pid, SIGKILL);
+		}
+		usleep(100000);
+	}
+	fprintf(stderr, "operate: checkoutd %ld still runs\n", pid);
+	return -1;
+}
+
 /* The response of checkoutd run as CGI for GET path with env (NAME=value
  * words) against the stack's configuration. */
 static void
@@ -381,7 +430,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_spawn_fcgi_logs_to_file_and_sighup_reopens),
+	    cmocka_unit_test_teardown(
+		test_spawn_fcgi_logs_to_file_and_sighup_reopens, stop_spawned),
 	    cmocka_unit_test(test_pending_migrations_answer_503),
 	    cmocka_unit_test(test_metrics_need_the_token_unless_local),
 	    cmocka_unit_test(test_doctor_names_each_problem_with_its_fix),
