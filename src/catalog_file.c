@@ -1361,6 +1361,68 @@ catalog_file_write(const struct catalog_file *cf, struct buf *out)
 	return out->failed ? ERR_NOMEM : ERR_OK;
 }
 
+/* CSV out: a cell, quoted (RFC 4180) when it holds a comma, a quote or
+ * a line end; null is the empty cell, which the reader takes as absent. */
+static void
+csv_cell(struct buf *b, struct json_object *v)
+{
+	const char *t, *q;
+
+	if (v == NULL || json_object_is_type(v, json_type_null))
+		return;
+	if (json_object_is_type(v, json_type_boolean))
+		t = json_object_get_boolean(v) ? "true" : "false";
+	else
+		t = json_object_get_string(v);
+	if (strpbrk(t, ",\"\r\n") == NULL) {
+		buf_puts(b, t);
+		return;
+	}
+	buf_puts(b, "\"");
+	while ((q = strchr(t, '"')) != NULL) {
+		buf_append(b, t, (size_t)(q - t) + 1);
+		buf_puts(b, "\"");
+		t = q + 1;
+	}
+	buf_puts(b, t);
+	buf_puts(b, "\"");
+}
+
+enum err
+catalog_file_write_csv(const struct catalog_file *cf, struct buf *out,
+		       size_t *left_out)
+{
+	struct json_object *products =
+	    json_object_object_get(cf->root, "products");
+	size_t i, j, k, n = json_object_array_length(products);
+
+	*left_out = 0;
+	for (k = 0; k < NCSV; k++)
+		buf_printf(out, "%s%s", k > 0 ? "," : "", csv_cols[k].col);
+	buf_puts(out, "\n");
+	for (i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(products, i);
+		struct json_object *vs = json_object_object_get(p, "variants");
+
+		if (json_object_array_length(vs) == 0)
+			(*left_out)++;
+		for (j = 0; j < json_object_array_length(vs); j++) {
+			struct json_object *v =
+			    json_object_array_get_idx(vs, j);
+
+			for (k = 0; k < NCSV; k++) {
+				if (k > 0)
+					buf_puts(out, ",");
+				csv_cell(out, json_object_object_get(
+						  csv_cols[k].product ? p : v,
+						  csv_cols[k].key));
+			}
+			buf_puts(out, "\n");
+		}
+	}
+	return out->failed ? ERR_NOMEM : ERR_OK;
+}
+
 /* Import. */
 
 struct apply {

@@ -50,6 +50,16 @@ void catalog_file_free(struct catalog_file *cf);
 enum err catalog_file_write(const struct catalog_file *cf, struct buf *out);
 
 /*
+ * Appends cf's products and variants as CSV, the shape the CSV reader
+ * takes (docs/catalog.md): the full header, then a line per variant in
+ * the file's order, its product's columns repeated, null as an empty
+ * cell. A product without variants has no line: *left_out counts them.
+ * The other sections are not in it. ERR_NOMEM.
+ */
+enum err catalog_file_write_csv(const struct catalog_file *cf, struct buf *out,
+				size_t *left_out);
+
+/*
  * Imports cf in one transaction (db_tx): all of it or, on any error,
  * nothing. *n gets the counts. ERR_VALIDATION_FAILED with why naming the
  * path or line (an unknown reference, a stock adjustment below zero, a

@@ -57,8 +57,11 @@ usage(FILE *f)
 		   "for a .csv\n"
 		   "                     FILE or --csv), all or nothing "
 		   "(docs/catalog.md)\n"
-		   "  catalog export     print the catalog as a catalog "
-		   "file\n");
+		   "  catalog export [--csv]\n"
+		   "                     print the catalog as a catalog "
+		   "file (JSON;\n"
+		   "                     --csv: products and variants as "
+		   "CSV)\n");
 }
 
 static int
@@ -314,15 +317,26 @@ cmd_catalog(struct db *db, int argc, char **argv)
 	int csv;
 	enum err e;
 
-	if (argc == 1 && strcmp(argv[0], "export") == 0) {
+	if (strcmp(argv[0], "export") == 0 &&
+	    (argc == 1 || (argc == 2 && strcmp(argv[1], "--csv") == 0))) {
+		size_t left_out = 0;
+
 		e = catalog_file_export(db, &cf);
-		if (e == ERR_OK)
+		if (e == ERR_OK && argc == 2)
+			e = catalog_file_write_csv(cf, &b, &left_out);
+		else if (e == ERR_OK)
 			e = catalog_file_write(cf, &b);
 		if (e == ERR_OK)
 			fwrite(b.data, 1, b.len, stdout);
 		else
 			fprintf(stderr, "catalog export failed: %s\n",
 				err_code(e));
+		if (e == ERR_OK && left_out > 0)
+			fprintf(stderr,
+				"catalog export: %zu product(s) without "
+				"variants left out (CSV has a line per "
+				"variant; the JSON export has them)\n",
+				left_out);
 		catalog_file_free(cf);
 		buf_free(&b);
 		return e == ERR_OK ? 0 : 1;

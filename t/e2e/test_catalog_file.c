@@ -4,7 +4,8 @@
  * user over its socket), so the service's store is not touched: the demo
  * file into an empty database and back out byte for byte; a second import
  * changes no row; a file with a bad row changes nothing and names it; a
- * changed price updates; CSV; export, import elsewhere, export again.
+ * changed price updates; CSV; export, import elsewhere, export again;
+ * the CSV export imported back changes no row.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -322,6 +323,64 @@ test_changes_update_and_round_trip(void **state)
 	buf_free(&second);
 }
 
+/* catalog export --csv: a product without variants left out and said
+ * on stderr; the CSV imported back into the same database changes no
+ * row (CHECKSUM TABLE) and exports again to the same bytes. */
+static void
+test_csv_export_imports_back_changing_nothing(void **state)
+{
+	struct buf before = {0}, after = {0}, out = {0}, first = {0},
+		   second = {0};
+
+	(void)state;
+	put_file("extra.json",
+		 "{\"products\": [{\"code\": \"soon\", \"name\": \"Coming "
+		 "soon\", \"enabled\": false}, {\"code\": \"print\", "
+		 "\"name\": \"Print \\\"Harbour, dawn\\\"\", \"variants\": "
+		 "[{\"code\": \"print-a3\", \"name\": \"Print A3\", "
+		 "\"price\": 3500, \"stock\": 4, \"tracked\": false}]}]}\n");
+	assert_int_equal(
+	    run(CTL(DB) "catalog import \"$STACK_DIR/extra.json\"", &out), 0);
+	assert_int_equal(run(CTL(DB) "catalog export --csv 2>\"$STACK_DIR/"
+				     "csv.err\" >\"$STACK_DIR/export.csv\" "
+				     "&& cat \"$STACK_DIR/csv.err\"",
+			     &out),
+			 0);
+	if (strstr(out.data, "catalog export: 1 product(s) without variants "
+			     "left out") == NULL)
+		fail_msg("stderr: %s", out.data);
+	assert_int_equal(
+	    run("head -n 1 \"$STACK_DIR/export.csv\"; grep "
+		"'^print,' \"$STACK_DIR/export.csv\" | cut -d, "
+		"-f3-4; grep -c '^soon,' \"$STACK_DIR/export.csv\"",
+		&out),
+	    1);
+	assert_string_equal(
+	    out.data,
+	    "product,productUuid,productName,productEnabled,productProvider,"
+	    "code,uuid,name,price,taxCategory,tracked,stock,stockAdjust,"
+	    "needsShipping,weightG,enabled,position\n"
+	    "\"Print \"\"Harbour, dawn\"\"\"\n"
+	    "0\n");
+	checksum(&before);
+	assert_int_equal(
+	    run(CTL(DB) "catalog import \"$STACK_DIR/export.csv\"", &out), 0);
+	if (strstr(out.data, "catalog imported: 0 inserted, 0 updated, ") ==
+	    NULL)
+		fail_msg("%s", out.data);
+	checksum(&after);
+	assert_string_equal(before.data, after.data);
+	assert_int_equal(run("cat \"$STACK_DIR/export.csv\"", &first), 0);
+	assert_int_equal(
+	    run(CTL(DB) "catalog export --csv 2>/dev/null", &second), 0);
+	assert_string_equal(first.data, second.data);
+	buf_free(&before);
+	buf_free(&after);
+	buf_free(&out);
+	buf_free(&first);
+	buf_free(&second);
+}
+
 int
 main(void)
 {
@@ -330,6 +389,7 @@ main(void)
 	    cmocka_unit_test(test_second_import_changes_no_row),
 	    cmocka_unit_test(test_bad_row_changes_nothing_and_names_it),
 	    cmocka_unit_test(test_changes_update_and_round_trip),
+	    cmocka_unit_test(test_csv_export_imports_back_changing_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "catalog_file.h"
 
 /* Parses text and returns its canonical form (the caller frees it), or
@@ -328,6 +330,140 @@ test_csv_lines_count_through_quotes(void **state)
 				 "of UTF-8 text");
 }
 
+/* Parses text (JSON) and writes its products as CSV (the caller frees
+ * it); *left_out: the products without variants. */
+static char *
+as_csv(const char *text, size_t *left_out)
+{
+	struct catalog_file *cf = NULL;
+	struct buf out = {0};
+	char why[512];
+
+	if (catalog_file_parse(text, strlen(text), 0, &cf, why, sizeof(why)) !=
+	    ERR_OK)
+		fail_msg("%s", why);
+	assert_int_equal(catalog_file_write_csv(cf, &out, left_out), ERR_OK);
+	catalog_file_free(cf);
+	return out.data;
+}
+
+/* CSV out: the full header, a line per variant with its product's
+ * columns, quotes where a cell needs them, null as an empty cell, a
+ * product without variants left out and counted; read back, the same
+ * rows as the JSON it came from. */
+static void
+test_csv_export_reads_back(void **state)
+{
+	static const char json[] =
+	    "{\"products\": [{\"code\": \"shirt\", \"uuid\": "
+	    "\"0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51\", \"name\": \"Shirt, "
+	    "\\\"classic\\\"\", \"provider\": "
+	    "\"7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51\", \"variants\": "
+	    "[{\"code\": \"shirt-s\", \"uuid\": "
+	    "\"1e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51\", \"name\": \"Shirt S\", "
+	    "\"price\": 1999, \"stock\": 10, \"taxCategory\": \"standard\"},"
+	    " {\"code\": \"shirt-m\", \"name\": \"Shirt M\", \"price\": 2099,"
+	    " \"tracked\": false, \"weightG\": 250, \"position\": -1}]}, "
+	    "{\"code\": \"soon\", \"name\": \"Coming soon\", \"enabled\": "
+	    "false}, {\"code\": \"mug\", \"name\": \"Mug\", \"variants\": "
+	    "[{\"code\": \"mug\", \"name\": \"Mug\", \"price\": 800, "
+	    "\"stockAdjust\": -2}]}]}";
+	static const char want[] =
+	    "product,productUuid,productName,productEnabled,productProvider,"
+	    "code,uuid,name,price,taxCategory,tracked,stock,stockAdjust,"
+	    "needsShipping,weightG,enabled,position\n"
+	    "shirt,0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51,\"Shirt, "
+	    "\"\"classic\"\"\",true,7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51,"
+	    "shirt-s,1e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51,Shirt S,1999,"
+	    "standard,true,10,,true,0,true,0\n"
+	    "shirt,0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51,\"Shirt, "
+	    "\"\"classic\"\"\",true,7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51,"
+	    "shirt-m,,Shirt M,2099,,false,,,true,250,true,-1\n"
+	    "mug,,Mug,true,,mug,,Mug,800,,true,,-2,true,0,true,0\n";
+	char why[512];
+	char *csv, *from_csv, *from_json;
+	size_t left_out = 99;
+
+	(void)state;
+	csv = as_csv(json, &left_out);
+	assert_string_equal(csv, want);
+	assert_int_equal(left_out, 1);
+	from_csv = canonical(csv, 1, why, sizeof(why));
+	if (from_csv == NULL)
+		fail_msg("%s", why);
+	free(csv);
+	/* The JSON without the product that has no line. */
+	from_json = canonical(
+	    "{\"products\": [{\"code\": \"shirt\", \"uuid\": "
+	    "\"0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51\", \"name\": \"Shirt, "
+	    "\\\"classic\\\"\", \"provider\": "
+	    "\"7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51\", \"variants\": "
+	    "[{\"code\": \"shirt-s\", \"uuid\": "
+	    "\"1e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a51\", \"name\": \"Shirt S\", "
+	    "\"price\": 1999, \"stock\": 10, \"taxCategory\": \"standard\"},"
+	    " {\"code\": \"shirt-m\", \"name\": \"Shirt M\", \"price\": 2099,"
+	    " \"tracked\": false, \"weightG\": 250, \"position\": -1}]}, "
+	    "{\"code\": \"mug\", \"name\": \"Mug\", \"variants\": "
+	    "[{\"code\": \"mug\", \"name\": \"Mug\", \"price\": 800, "
+	    "\"stockAdjust\": -2}]}]}",
+	    0, why, sizeof(why));
+	if (from_json == NULL)
+		fail_msg("%s", why);
+	assert_string_equal(from_csv, from_json);
+	free(from_csv);
+	free(from_json);
+}
+
+/* The demo store's products through CSV and back: the same products
+ * section as the file's, and the same CSV again. */
+static void
+test_demo_products_round_trip_through_csv(void **state)
+{
+	FILE *f = fopen(SRCDIR "/conf/demo-store.json", "rb");
+	struct buf file = {0};
+	struct json_object *doc, *only;
+	struct catalog_file *cf = NULL;
+	struct buf again = {0};
+	char chunk[4096], why[512];
+	char *csv, *from_csv, *from_json;
+	size_t n, left_out = 99;
+
+	(void)state;
+	assert_non_null(f);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&file, chunk, n);
+	fclose(f);
+	csv = as_csv(file.data, &left_out);
+	assert_int_equal(left_out, 0);
+	from_csv = canonical(csv, 1, why, sizeof(why));
+	if (from_csv == NULL)
+		fail_msg("%s", why);
+	doc = json_tokener_parse(file.data);
+	assert_non_null(doc);
+	only = json_object_new_object();
+	json_object_object_add(
+	    only, "products",
+	    json_object_get(json_object_object_get(doc, "products")));
+	from_json =
+	    canonical(json_object_to_json_string(only), 0, why, sizeof(why));
+	if (from_json == NULL)
+		fail_msg("%s", why);
+	assert_string_equal(from_csv, from_json);
+	assert_int_equal(
+	    catalog_file_parse(csv, strlen(csv), 1, &cf, why, sizeof(why)),
+	    ERR_OK);
+	assert_int_equal(catalog_file_write_csv(cf, &again, &left_out), ERR_OK);
+	assert_string_equal(again.data, csv);
+	catalog_file_free(cf);
+	buf_free(&again);
+	json_object_put(only);
+	json_object_put(doc);
+	free(csv);
+	free(from_csv);
+	free(from_json);
+	buf_free(&file);
+}
+
 int
 main(void)
 {
@@ -337,6 +473,8 @@ main(void)
 	    cmocka_unit_test(test_refusals_name_the_place),
 	    cmocka_unit_test(test_csv_reads_as_json_does),
 	    cmocka_unit_test(test_csv_lines_count_through_quotes),
+	    cmocka_unit_test(test_csv_export_reads_back),
+	    cmocka_unit_test(test_demo_products_round_trip_through_csv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
