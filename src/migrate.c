@@ -67,6 +67,14 @@ migrate_pending(struct db *db, size_t *pending)
 }
 
 enum err
+migrate_ready(struct db *db, size_t *pending, struct db_node *node)
+{
+	enum err e = migrate_pending(db, pending);
+
+	return e == ERR_OK ? db_node(db, node) : e;
+}
+
+enum err
 migrate_gate(struct db *db)
 {
 	static int current;

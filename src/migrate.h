@@ -28,6 +28,12 @@ enum err migrate_applied(struct db *db, int *applied);
 /* Counts the migrations not yet applied. */
 enum err migrate_pending(struct db *db, size_t *pending);
 /*
+ * Readiness (GET /api/health/ready): the migrations not yet applied into
+ * *pending and the server in use into *node (db_node: its host and, on
+ * Galera, its wsrep state). Errors are db_query's.
+ */
+enum err migrate_ready(struct db *db, size_t *pending, struct db_node *node);
+/*
  * ERR_MIGRATIONS_PENDING when the database answers that its schema lacks
  * migrations of this build, else ERR_OK (also when it does not answer:
  * the request meets that itself). Asks the database at

@@ -14,16 +14,45 @@ api_ping(struct request *req)
 	return ERR_OK;
 }
 
+/* The server in use: its host and, on Galera, its wsrep state. */
+static struct json_object *
+node_json(const struct db_node *n)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "host", json_object_new_string(n->host));
+	json_object_object_add(o, "wsrep", json_object_new_boolean(n->wsrep));
+	if (n->wsrep) {
+		json_object_object_add(o, "wsrep_ready",
+				       json_object_new_boolean(n->ready));
+		json_object_object_add(o, "wsrep_local_state_comment",
+				       json_object_new_string(n->state));
+	}
+	return o;
+}
+
 enum err
 api_ready(struct request *req)
 {
 	struct json_object *o;
+	struct db_node node;
 	size_t pending = 0;
 	enum err e;
 
-	e = migrate_pending(req->db, &pending);
+	e = migrate_ready(req->db, &pending, &node);
 	if (e != ERR_OK)
 		return ERR_DATABASE_UNAVAILABLE;
+	if (!node.ready) {
+		/* A Galera node that left the primary component since the
+		 * connection was made: its next statement moves on. */
+		o = json_object_new_object();
+		json_object_object_add(o, "database", node_json(&node));
+		res_problem(req, ERR_DATABASE_UNAVAILABLE,
+			    "the database node is not in the primary "
+			    "component",
+			    o);
+		return ERR_OK;
+	}
 	if (pending > 0) {
 		char detail[96];
 
@@ -38,6 +67,7 @@ api_ready(struct request *req)
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("ready"));
+	json_object_object_add(o, "database", node_json(&node));
 	res_json(req, 200, o);
 	return ERR_OK;
 }

@@ -38,6 +38,7 @@ static void
 test_ready_follows_the_database(void **state)
 {
 	long pid = stack_pid("checkoutd");
+	struct json_object *o, *db;
 	struct resp r;
 
 	(void)state;
@@ -45,6 +46,14 @@ test_ready_follows_the_database(void **state)
 	assert_int_equal(e2e_request("GET", "/api/health/ready", NULL, &r), 0);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(resp_json_str(&r, "status"), "ready");
+	/* The server in use: the stack's MariaDB socket, no Galera. */
+	o = parse(&r);
+	db = json_object_object_get(o, "database");
+	assert_non_null(strstr(text(db, "host"), "/run/mysql.sock"));
+	assert_false(
+	    json_object_get_boolean(json_object_object_get(db, "wsrep")));
+	assert_null(json_object_object_get(db, "wsrep_ready"));
+	json_object_put(o);
 	resp_free(&r);
 
 	assert_int_equal(stack("db-stop", NULL), 0);
