@@ -202,7 +202,7 @@ test_last_slot_under_concurrency(void **state)
 	struct racer r[10];
 	pthread_t t[10];
 	pthread_barrier_t b;
-	char item[40];
+	char item[64];
 	int i, round, created, refused, overlap;
 
 	(void)state;
