@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cart.h"
 #include "catalog.h"
 #include "order.h"
 #include "states.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "customer.h"
 #include "order.h"
 #include "paystate.h"
 #include "place.h"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cart.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -407,7 +408,7 @@ repoint_tx(struct db *db, void *arg)
 	if (r->quote != 0)
 		return db_exec(db, sql_repoint, p, 2, NULL);
 	/* The chosen service is gone: the order's checkout moves back by
-	 * its table (order.c), never here. */
+	 * its table (cart.c), never here. */
 	e = db_exec(db, sql_unselect, &p[1], 1, NULL);
 	return e == ERR_OK ? order_revise(db, r->order) : e;
 }

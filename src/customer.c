@@ -47,3 +47,18 @@ session_create(struct db *db, const char *email, int64_t ttl, char id[37])
 		return ERR_VALIDATION_FAILED;
 	return db_tx(db, create_tx, &c);
 }
+
+static const char sql_session_customer[] =
+    "SELECT customer_id FROM customer_sessions WHERE id = ? AND "
+    "expires_at > UTC_TIMESTAMP()";
+
+enum err
+session_customer(struct db *db, const char *session, int64_t *customer)
+{
+	struct db_val p = DB_S(session);
+
+	if (strlen(session) == 36)
+		return db_int(db, sql_session_customer, &p, 1, customer);
+	*customer = 0;
+	return ERR_OK;
+}

@@ -19,4 +19,8 @@
 enum err session_create(struct db *db, const char *email, int64_t ttl,
 			char id[37]);
 
+/* The customer of a valid (unexpired) session, or 0 in *customer. */
+enum err session_customer(struct db *db, const char *session,
+			  int64_t *customer);
+
 #endif

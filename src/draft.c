@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cart.h"
 #include "order.h"
 #include "paystate.h"
 #include "place.h"

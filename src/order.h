@@ -1,8 +1,9 @@
 /*
- * Carts and orders: ownership, items, coupons, recomputation through the
- * processor chain (pricing.c) and the snapshot of SPEC 2.5. Every mutation
- * runs inside db_tx with the order row locked; the callers in src/api/ only
- * decode and answer.
+ * An order's head and who may reach it (src/order.c), the snapshot of SPEC
+ * 2.5 (src/snapshot.c) and an order's events. Carts and their lines are
+ * src/cart.h's, the processor chain's run src/recompute.h's. Every
+ * mutation runs inside db_tx with the order row locked; the callers in
+ * src/api/ only decode and answer.
  */
 #ifndef CHECKOUTD_ORDER_H
 #define CHECKOUTD_ORDER_H
@@ -12,9 +13,7 @@
 #include <json-c/json.h>
 
 #include "db.h"
-#include "input.h"
 #include "pricing.h"
-#include "valid.h"
 
 /* What a request presents: the cart token and/or a customer session. */
 struct creds {
@@ -24,25 +23,6 @@ struct creds {
 
 /* The bytes of a new cart token: 64 hex digits (256 bits). */
 #define ORDER_TOKEN_LEN 64
-
-/*
- * Creates a cart: a guest cart with a new token (written to token, which
- * has ORDER_TOKEN_LEN + 1 bytes), or, with a valid session, a cart of that
- * customer (token set to ""). ERR_UNAUTHENTICATED for a session that is
- * not valid. *id gets the new order's id and, when snap is not NULL,
- * *snap its snapshot (SPEC 2.5, kept in pool), from the INSERT's own
- * answer.
- */
-enum err order_create(struct db *db, struct pool *pool, const struct creds *c,
-		      int64_t *id, char *token, struct json_object **snap);
-/*
- * As order_create for a guest cart whose token the caller chose
- * (ORDER_TOKEN_LEN lowercase hex digits, derived from a secret so that the
- * caller can give it again without storing it; seed 003's imports): only
- * its SHA-256 is stored.
- */
-enum err order_create_with_token(struct db *db, struct pool *pool,
-				 const char *token, int64_t *id);
 
 /* What the steps and cart operations need of an order, read with its
  * ownership check. */
@@ -69,33 +49,42 @@ enum err order_authorize(struct db *db, int64_t id, const struct creds *c,
 enum err order_head_load(struct db *db, int64_t id, struct order_head *h);
 
 /*
- * Adds quantity of a variant (id or code) to cart id, merging into its
- * line; 422 (F_LINE_VARIANT or F_LINE_QUANTITY in v) for an unknown or
- * disabled variant or more than the available stock. Recomputes. Each cart
- * operation sets *snap (when snap is not NULL) to the order afterwards,
- * kept in pool (as what it reads is, snap or not).
+ * The order's row as the ownership check reads it: SQL_ORDER_READ_COLS
+ * (ORDER_READ_COLS columns) of `orders o`, for a statement of another
+ * module that reads more beside it (src/cart.c reads the variant to add
+ * in the same statement). Integer columns are signed: in a union, NULL
+ * and an unsigned column make a DECIMAL.
  */
-enum err cart_add_item(struct db *db, struct pool *pool,
-		       const struct order_head *h, const char *variant,
-		       int64_t quantity, struct verr *v,
-		       struct json_object **snap);
-/* cart_add_item of line with order_authorize's check (the row locked)
- * in its first statement, which also reads the variant. */
-enum err cart_authorize_add_item(struct db *db, struct pool *pool, int64_t id,
-				 const struct creds *c,
-				 const struct line_in *line, struct verr *v,
-				 struct json_object **snap);
-/* Sets a line's quantity (0 removes it); ERR_NOT_FOUND for another's
- * line. Recomputes. */
-enum err cart_set_quantity(struct db *db, struct pool *pool,
-			   const struct order_head *h, int64_t item_id,
-			   int64_t quantity, struct verr *v,
-			   struct json_object **snap);
-/* Applies coupon code, or removes the coupon when code is NULL; 422
- * (F_COUPON in v) for an unknown coupon or one that does not apply. */
-enum err cart_set_coupon(struct db *db, struct pool *pool,
-			 const struct order_head *h, const char *code,
-			 struct verr *v, struct json_object **snap);
+/* clang-format off */
+#define SQL_ORDER_READ_COLS						\
+    "o.token_sha256, CAST(o.customer_id AS SIGNED), "			\
+    "o.expires_at < UTC_TIMESTAMP(), o.state, "				\
+    "o.checkout_state, o.email, o.total, o.ship_country, "		\
+    "CAST(o.shipping_address_id AS SIGNED), "				\
+    "CAST(o.billing_address_id AS SIGNED), "				\
+    "CAST(o.item_lines AS SIGNED), CAST(o.shipping_lines AS SIGNED), "	\
+    "CAST(o.coupon_id AS SIGNED), o.payment_state"
+/* clang-format on */
+#define ORDER_READ_COLS 14
+struct order_read {
+	int found;
+	unsigned char hash[32];
+	int has_hash;
+	int expired;
+	struct order_head *h; /* The head read (its id set by the reader). */
+};
+/* One row of SQL_ORDER_READ_COLS (n of them) into o. */
+enum err order_read_row(struct order_read *o, const struct db_val *c, size_t n);
+/*
+ * order_authorize with sql (parameters p[0..n)), whose rows row(arg, ...)
+ * reads, passing the order's columns to order_read_row(o, ...); then c is
+ * checked against o as order_authorize does.
+ */
+enum err order_authorize_read(struct db *db, int64_t id, const struct creds *c,
+			      const char *sql, const struct db_val *p, size_t n,
+			      enum err (*row)(void *, const struct db_val *,
+					      size_t),
+			      void *arg, struct order_read *o);
 
 /*
  * Called inside a transaction once its work succeeded, with the order
@@ -105,91 +94,6 @@ enum err cart_set_coupon(struct db *db, struct pool *pool,
  * again calls it again.
  */
 typedef void order_answer_fn(void *arg, struct json_object *snapshot);
-
-/* A change to a cart, run by cart_change. */
-struct cart_change {
-	enum { CART_ADD, CART_SET, CART_COUPON } op;
-	int64_t id;	 /* The cart (order) id. */
-	int64_t item_id; /* CART_SET: the line. */
-	/* CART_ADD: the variant and quantity; CART_SET: the quantity (0
-	 * removes the line). */
-	struct line_in line;
-	const char *code; /* CART_COUPON: the coupon; NULL removes. */
-};
-
-/*
- * Runs change c on the cart for creds in one transaction: authorize with
- * the row locked, change (cart_authorize_add_item, cart_set_quantity or
- * cart_set_coupon), recompute, and on success call answer(arg, snapshot)
- * before COMMIT (db_tx_out: each run starts from nothing; what it reads
- * is kept in pool). The fields refused (ERR_VALIDATION_FAILED) are added
- * to v.
- */
-enum err cart_change(struct db *db, struct pool *pool,
-		     const struct cart_change *c, const struct creds *creds,
-		     struct verr *v, order_answer_fn *answer, void *arg);
-
-/*
- * Creates a cart for creds (order_create) in one transaction and calls
- * answer(arg, snapshot) before COMMIT, token (ORDER_TOKEN_LEN + 1 bytes)
- * holding the new cart's token by then, or "" when the cart is a
- * customer's. The snapshot is kept in pool.
- */
-enum err cart_create(struct db *db, struct pool *pool,
-		     const struct creds *creds, char *token,
-		     order_answer_fn *answer, void *arg);
-
-/*
- * The cart id's checkout goes back to `addressed` (SPEC 1) by the checkout
- * table's T_REVISE, when it is in a state that allows it, and a carrier
- * quote chosen for its old parcel is dropped: items or coupons changed
- * (the cart operations here), or the carrier no longer offers the chosen
- * service (carrier.c). In the caller's transaction.
- */
-enum err order_revise(struct db *db, int64_t id);
-
-/* Placing an order (completion) in the chain's own UPDATE: done only when
- * the new total is expected (and the carrier quote has not expired). */
-struct placing {
-	int64_t expected;
-	int free;	   /* Nothing to pay (payment_skipped): paid at once. */
-	const char *notes; /* Or NULL: kept. */
-};
-
-/* What order_recompute takes and gives. */
-struct recompute {
-	/* In: the checkout state the order moves to (written in the same
-	 * UPDATE), or NULL; lines: filled with the order's lines (sorted by
-	 * variant id), or NULL; unaddressed: the order's checkout state is
-	 * `cart` (it has no shipments or payments to read). */
-	const char *checkout;
-	int unaddressed;
-	struct order_lines *lines;
-	/* In: place the order (or NULL); out: whether it was placed. */
-	const struct placing *place;
-	int placed;
-	/* Out: the order afterwards, as written (the pool's). */
-	struct json_object *snapshot;
-	/* Out: the promotions applied, the new total, and whether the
-	 * shipment's carrier quote has expired. */
-	int64_t applied[PRICE_MAX_PROMOTIONS];
-	size_t napplied;
-	/* Out: how many promotions have an adjustment on the order (what
-	 * completion counts a use of, and cancelling gives back), and
-	 * whether the order's coupon's promotion is one of them. */
-	size_t counted;
-	int coupon_counted;
-	int64_t total;
-	int quote_expired;
-};
-
-/*
- * Runs the processor chain over order id (row locked by the caller) and
- * stores prices, adjustments, totals and line counts; moves a cart's
- * expiry. rc may be NULL. What it reads is kept in pool.
- */
-enum err order_recompute(struct db *db, struct pool *pool, int64_t id,
-			 struct recompute *rc);
 
 /* The snapshot of order id (SPEC 2.5) into *out, kept in pool. */
 enum err order_snapshot(struct db *db, struct pool *pool, int64_t id,
@@ -212,7 +116,7 @@ enum err order_snapshot_lines(struct db *db, struct pool *pool, int64_t id,
 			      struct json_object **out,
 			      struct order_lines *lines);
 
-/* The INSERT of a new cart (order.c's parameters p[0..6)), *id and *out
+/* The INSERT of a new cart (cart.c's parameters p[0..6)), *id and *out
  * set from the row it returns. */
 enum err snapshot_insert_order(struct db *db, struct pool *pool,
 			       struct db_val *p, int64_t *id,
@@ -252,9 +156,5 @@ void snapshot_add_payment(struct json_object *snap, int64_t id, int64_t amount);
  * (SPEC 2.10), in the caller's transaction. */
 enum err order_event(struct db *db, int64_t id, const char *type,
 		     struct json_object *snap);
-
-/* The customer of a valid (unexpired) session, or 0 in *customer. */
-enum err session_customer(struct db *db, const char *session,
-			  int64_t *customer);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cart.h"
 #include "config.h"
 
 /* A selection step (shipping or payment) choosing the method code. */

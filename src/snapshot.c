@@ -102,7 +102,7 @@ static const char sql_snapshot[] =
     PART_PAYMENTS("");
 
 /*
- * What the processor chain reads besides (order.c's rc_row): 16 columns
+ * What the processor chain reads besides (recompute.c's rc_row): 16 columns
  * more on each row, nine integers then seven strings. The adjustments
  * are not read: the chain computes them anew.
  * Order (kind 0): coupon, its promotion, usage limit and uses, the

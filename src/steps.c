@@ -9,6 +9,7 @@
 #include "order.h"
 #include "paystate.h"
 #include "pricing.h"
+#include "recompute.h"
 #include "states.h"
 #include "stock.h"
 #include "str.h"

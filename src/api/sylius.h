@@ -8,6 +8,7 @@
 #define CHECKOUTD_API_SYLIUS_H
 
 #include "api/api.h"
+#include "cart.h"
 #include "checkout.h"
 #include "input.h"
 #include "order.h"
