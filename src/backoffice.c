@@ -16,20 +16,6 @@
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
 
-/* A column as JSON: integer, string, or null. */
-static struct json_object *
-val(const struct db_val *c)
-{
-	switch (c->type) {
-	case DB_I64:
-		return json_object_new_int64(c->i);
-	case DB_STR:
-		return json_object_new_string_len(c->s, (int)c->len);
-	default:
-		return NULL;
-	}
-}
-
 /* The columns c[0..n) as members keys[0..n) of a new object. */
 static struct json_object *
 row_object(const char *const *keys, const struct db_val *c, size_t n)
@@ -38,7 +24,7 @@ row_object(const char *const *keys, const struct db_val *c, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		json_object_object_add(o, keys[i], val(&c[i]));
+		json_object_object_add(o, keys[i], db_val_json(&c[i]));
 	return o;
 }
 

@@ -1130,6 +1130,19 @@ db_row_int(void *arg, const struct db_val *c, size_t n)
 	return ERR_OK;
 }
 
+struct json_object *
+db_val_json(const struct db_val *c)
+{
+	switch (c->type) {
+	case DB_I64:
+		return json_object_new_int64(c->i);
+	case DB_STR:
+		return json_object_new_string_len(c->s, (int)c->len);
+	default:
+		return NULL;
+	}
+}
+
 enum err
 db_int(struct db *db, const char *sql, const struct db_val *p, size_t n,
        int64_t *out)

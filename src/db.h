@@ -243,6 +243,8 @@ enum err db_row_int(void *arg, const struct db_val *cols, size_t ncols);
  * there is no row (or NULL): db_query with db_row_int. */
 enum err db_int(struct db *db, const char *sql, const struct db_val *p,
 		size_t n, int64_t *out);
+/* A column as JSON: an integer, a string, or NULL (JSON null). */
+struct json_object *db_val_json(const struct db_val *c);
 /* A db_query row callback: the first two columns of a row, as integers
  * (NULL as 0), into ((int64_t *)arg)[0] and [1]. */
 enum err db_row_two_ints(void *arg, const struct db_val *cols, size_t ncols);

@@ -162,24 +162,10 @@ static const char sql_snapshot_chain_lines[] =
     PART_ITEMS(CHAIN_ITEM);
 /* clang-format on */
 
-/* A column as JSON: integer, string, or null. */
-static struct json_object *
-val(const struct db_val *c)
-{
-	switch (c->type) {
-	case DB_I64:
-		return json_object_new_int64(c->i);
-	case DB_STR:
-		return json_object_new_string_len(c->s, (int)c->len);
-	default:
-		return NULL;
-	}
-}
-
 static void
 put(struct json_object *o, const char *key, const struct db_val *c)
 {
-	json_object_object_add(o, key, val(c));
+	json_object_object_add(o, key, db_val_json(c));
 }
 
 struct snap {
@@ -198,7 +184,7 @@ address(const struct db_val *c)
 	size_t i;
 
 	for (i = 0; i < 9; i++)
-		json_object_object_add(a, keys[i], val(&c[i]));
+		json_object_object_add(a, keys[i], db_val_json(&c[i]));
 	return a;
 }
 
