@@ -22,12 +22,17 @@
 struct event {
 	int64_t id, attempts, created;
 	char uuid[37], type[33];
-	struct buf payload;
+	const char *payload; /* the pool's */
+	size_t len;
 };
 
 struct batch {
-	struct event ev[OUTBOX_BATCH];
-	size_t n;
+	struct pool *pool;
+	/* What the claim gives: zeroed before each run (db_tx_out). */
+	struct claimed {
+		struct event ev[OUTBOX_BATCH];
+		size_t n;
+	} out;
 };
 
 /* The oldest due events whose orders have no earlier undelivered event;
@@ -59,18 +64,24 @@ event_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct batch *b = arg;
 	struct event *ev;
+	char *payload;
 
-	if (n != 6 || b->n == OUTBOX_BATCH)
+	if (n != 6 || b->out.n == OUTBOX_BATCH)
 		return ERR_INTERNAL;
-	ev = &b->ev[b->n++];
+	ev = &b->out.ev[b->out.n++];
 	ev->id = c[0].i;
 	snprintf(ev->uuid, sizeof(ev->uuid), "%s", c[1].s);
 	snprintf(ev->type, sizeof(ev->type), "%s", c[2].s);
-	buf_reset(&ev->payload);
-	buf_append(&ev->payload, c[3].s, c[3].len);
+	payload = pool_grow(b->pool, NULL, c[3].len + 1);
+	if (payload == NULL)
+		return ERR_NOMEM;
+	memcpy(payload, c[3].s, c[3].len);
+	payload[c[3].len] = '\0';
+	ev->payload = payload;
+	ev->len = c[3].len;
 	ev->attempts = c[4].i + 1;
 	ev->created = c[5].i;
-	return ev->payload.failed ? ERR_NOMEM : ERR_OK;
+	return ERR_OK;
 }
 
 /* The ids of b's events, as a JSON array: all of them when sent is NULL,
@@ -83,11 +94,11 @@ ids_json(const struct batch *b, const int *sent, int want, struct buf *out)
 
 	buf_reset(out);
 	buf_puts(out, "[");
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->out.n; i++) {
 		if (sent != NULL && sent[i] != want)
 			continue;
 		buf_printf(out, "%s%lld", first ? "" : ",",
-			   (long long)b->ev[i].id);
+			   (long long)b->out.ev[i].id);
 		first = 0;
 	}
 	buf_puts(out, "]");
@@ -99,14 +110,10 @@ claim_tx(struct db *db, void *arg)
 	struct batch *b = arg;
 	struct buf ids = {0};
 	struct db_val p[2];
-	size_t i;
 	enum err e;
 
-	for (i = 0; i < b->n; i++)
-		buf_free(&b->ev[i].payload);
-	b->n = 0;
 	e = db_query(db, sql_claim, NULL, 0, event_row, b);
-	if (e != ERR_OK || b->n == 0)
+	if (e != ERR_OK || b->out.n == 0)
 		return e;
 	/* Long enough for a whole batch of attempts: a crashed deliverer's
 	 * claim expires and another takes the events over. */
@@ -161,7 +168,7 @@ send_event(void *curl, const struct event *ev)
 		   "{\"id\":\"evt_%s\",\"type\":\"%s\",\"created\":%lld,"
 		   "\"data\":{\"object\":",
 		   ev->uuid, ev->type, (long long)ev->created);
-	buf_append(&body, ev->payload.data, ev->payload.len);
+	buf_append(&body, ev->payload, ev->len);
 	buf_puts(&body, "}}");
 	buf_append(&body, "", 1);
 	body.len--;
@@ -196,6 +203,7 @@ send_event(void *curl, const struct event *ev)
 int
 outbox_deliver(struct db *db, void *curl)
 {
+	struct pool pool = {0}; /* The round's, as a request's. */
 	struct batch *b;
 	struct buf ids = {0};
 	int sent[OUTBOX_BATCH], delivered = 0, n;
@@ -205,12 +213,15 @@ outbox_deliver(struct db *db, void *curl)
 
 	if (config_str("outbox.url")[0] == '\0')
 		return 0;
-	b = calloc(1, sizeof(*b));
-	if (b == NULL)
+	b = pool_alloc(&pool, sizeof(*b));
+	if (b == NULL) {
+		pool_free(&pool);
 		return -1;
-	e = db_tx(db, claim_tx, b);
-	for (i = 0; e == ERR_OK && i < b->n; i++) {
-		sent[i] = send_event(curl, &b->ev[i]) == 0;
+	}
+	b->pool = &pool;
+	e = db_tx_out(db, &pool, &b->out, sizeof(b->out), claim_tx, b);
+	for (i = 0; e == ERR_OK && i < b->out.n; i++) {
+		sent[i] = send_event(curl, &b->out.ev[i]) == 0;
 		delivered += sent[i];
 		metrics_inc(sent[i] ? MET_EVENTS_DELIVERED : MET_EVENTS_FAILED);
 	}
@@ -222,18 +233,16 @@ outbox_deliver(struct db *db, void *curl)
 		e = ids.failed ? ERR_NOMEM
 			       : db_exec(db, sql_delivered, p, 1, NULL);
 	}
-	for (i = 0; e == ERR_OK && i < b->n; i++) {
+	for (i = 0; e == ERR_OK && i < b->out.n; i++) {
 		if (sent[i])
 			continue;
-		p[0] = DB_I(backoff(b->ev[i].attempts));
-		p[1] = DB_I(b->ev[i].id);
+		p[0] = DB_I(backoff(b->out.ev[i].attempts));
+		p[1] = DB_I(b->out.ev[i].id);
 		e = db_exec(db, sql_retry, p, 2, NULL);
 	}
-	n = e == ERR_OK ? (int)b->n : -1;
-	for (i = 0; i < b->n; i++)
-		buf_free(&b->ev[i].payload);
+	n = e == ERR_OK ? (int)b->out.n : -1;
 	buf_free(&ids);
-	free(b);
+	pool_free(&pool);
 	return n;
 }
 

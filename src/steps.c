@@ -515,16 +515,15 @@ hold_stock(struct db *db, struct pool *pool, const struct order_lines *ls,
 	   struct step_out *out)
 {
 	struct json_object *short_items = NULL;
-	enum err e = stock_hold(db, ls, &short_items);
+	enum err e = stock_hold(db, pool, ls, &short_items);
 
 	if (e != ERR_OUT_OF_STOCK)
 		return e;
 	out->extra = pool_keep(pool, json_object_new_object());
-	if (out->extra == NULL) {
-		json_object_put(short_items);
+	if (out->extra == NULL)
 		return ERR_NOMEM;
-	}
-	json_object_object_add(out->extra, "items", short_items);
+	json_object_object_add(out->extra, "items",
+			       json_object_get(short_items));
 	return e;
 }
 

@@ -18,7 +18,7 @@ static const char sql_ship_stock[] =
     "i.quantity WHERE i.order_id = ? AND v.tracked = 1";
 
 enum err
-stock_hold(struct db *db, const struct order_lines *ls,
+stock_hold(struct db *db, struct pool *pool, const struct order_lines *ls,
 	   struct json_object **out)
 {
 	struct json_object *short_items = NULL;
@@ -43,7 +43,9 @@ stock_hold(struct db *db, const struct order_lines *ls,
 		p[0] = DB_I(l->variant);
 		e = db_query(db, sql_available, p, 1, db_row_int, &available);
 		if (short_items == NULL)
-			short_items = json_object_new_array();
+			short_items = pool_keep(pool, json_object_new_array());
+		if (short_items == NULL)
+			return ERR_NOMEM;
 		it = json_object_new_object();
 		json_object_object_add(it, "id",
 				       json_object_new_int64(l->item));
@@ -56,10 +58,8 @@ stock_hold(struct db *db, const struct order_lines *ls,
 		    json_object_new_int64(available < 0 ? 0 : available));
 		json_object_array_add(short_items, it);
 	}
-	if (e != ERR_OK) {
-		json_object_put(short_items);
+	if (e != ERR_OK)
 		return e;
-	}
 	*out = short_items;
 	return short_items == NULL ? ERR_OK : ERR_OUT_OF_STOCK;
 }

@@ -19,11 +19,11 @@
  * Holds the units of every tracked line of ls (in variant order, so that
  * completions lock the stock rows in one order): one conditional UPDATE
  * each. ERR_OUT_OF_STOCK when some cannot be held, with *short_items
- * (owned by the caller) an array of {id, variant_code, requested,
- * available}; the caller's transaction then rolls back. A database error
- * otherwise.
+ * (kept in pool) an array of {id, variant_code, requested, available};
+ * the caller's transaction then rolls back. A database error otherwise.
  */
-enum err stock_hold(struct db *db, const struct order_lines *ls,
+enum err stock_hold(struct db *db, struct pool *pool,
+		    const struct order_lines *ls,
 		    struct json_object **short_items);
 /* Gives order id's held units back (the order is cancelled). */
 enum err stock_release(struct db *db, int64_t id);
