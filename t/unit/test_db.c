@@ -116,6 +116,27 @@ test_hosts_parse(void **state)
 	}
 }
 
+/* A column read as JSON: an integer, a string of its length (not up to
+ * a NUL), or null. */
+static void
+test_val_json(void **state)
+{
+	struct db_val v[3] = {DB_I(-42), DB_B("ab\0cd", 4), DB_N};
+	struct json_object *o;
+
+	(void)state;
+	o = db_val_json(&v[0]);
+	assert_true(json_object_is_type(o, json_type_int));
+	assert_int_equal(json_object_get_int64(o), -42);
+	json_object_put(o);
+	o = db_val_json(&v[1]);
+	assert_true(json_object_is_type(o, json_type_string));
+	assert_int_equal(json_object_get_string_len(o), 4);
+	assert_memory_equal(json_object_get_string(o), "ab\0c", 4);
+	json_object_put(o);
+	assert_null(db_val_json(&v[2]));
+}
+
 int
 main(void)
 {
@@ -123,6 +144,7 @@ main(void)
 	    cmocka_unit_test(test_retry),
 	    cmocka_unit_test(test_errno_classes),
 	    cmocka_unit_test(test_hosts_parse),
+	    cmocka_unit_test(test_val_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
