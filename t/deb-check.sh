@@ -141,6 +141,8 @@ files() {
 		etc/logrotate.d/checkoutd usr/lib/sysusers.d/checkoutd.conf \
 		usr/share/checkoutd/checkoutd.conf.example \
 		usr/share/checkoutd/nginx/checkoutd.conf \
+		usr/share/checkoutd/www/index.html \
+		usr/share/checkoutd/www/assets/app.js \
 		usr/share/checkoutd/apache/checkoutd-fcgid.conf \
 		usr/share/checkoutd/apache/checkoutd-cgi.conf \
 		usr/share/checkoutd/cron/checkoutd \

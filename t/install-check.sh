@@ -3,7 +3,7 @@
 # directory (default build/test): it installs into a temporary DESTDIR and
 # checks that
 #   - every file is there (binaries, configuration, example, manual pages,
-#     nginx site, Apache snippets, systemd units and timers, crontab,
+#     nginx site, the storefront, Apache snippets, systemd units and timers, crontab,
 #     logrotate) and no @name@ placeholder is left in them;
 #   - the installed binaries run and read the installed configuration;
 #   - man renders each page without a warning;
@@ -59,6 +59,8 @@ for f in "$sbindir/checkoutd" "$sbindir/checkoutctl" \
 	"$sysconfdir/checkoutd.conf" "$sysconfdir/logrotate.d/checkoutd" \
 	"$pkgdatadir/checkoutd.conf.example" \
 	"$pkgdatadir/nginx/checkoutd.conf" \
+	"$pkgdatadir/www/index.html" "$pkgdatadir/www/assets/app.js" \
+	"$pkgdatadir/www/assets/api.js" "$pkgdatadir/www/assets/style.css" \
 	"$pkgdatadir/apache/checkoutd-fcgid.conf" \
 	"$pkgdatadir/apache/checkoutd-cgi.conf" \
 	"$pkgdatadir/cron/checkoutd" \

@@ -135,7 +135,7 @@ test_ready_with_a_pending_migration(void **state)
 static void
 test_unknown_paths_are_problem_404(void **state)
 {
-	static const char *paths[] = {"/api/nope", "/nope", "/",
+	static const char *paths[] = {"/api/nope", "/nope", "/assets/nope.js",
 				      "/api/checkouts/health/ping/",
 				      "/api/health/ready/x"};
 	struct resp r;
