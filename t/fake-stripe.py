@@ -555,6 +555,7 @@ BANK_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sandbox bank: 3-D Secure</title>
+<link rel="icon" href="data:,">
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:2rem auto;
 padding:0 1rem;color:#111}button{font:inherit;padding:.5rem 1rem;margin:.25rem
 .5rem .25rem 0}</style></head>
