@@ -7,6 +7,7 @@
 #include "carrier.h"
 #include "checkout.h"
 #include "order.h"
+#include "order_number.h"
 #include "paystate.h"
 #include "pricing.h"
 #include "recompute.h"
@@ -502,12 +503,6 @@ step_payment(struct db *db, struct pool *pool, struct order_head *o,
 
 /* Completion. */
 
-static const char sql_next_number[] =
-    "UPDATE order_sequence SET next_number = LAST_INSERT_ID(next_number "
-    "+ 1) WHERE id = 1";
-static const char sql_set_number[] =
-    "UPDATE orders SET number = ? WHERE id = ?";
-
 /* Holds the order's stock (stock.c); the lines that cannot be held go to
  * out->extra (409 out_of_stock). */
 static enum err
@@ -531,12 +526,11 @@ enum err
 step_complete(struct db *db, struct pool *pool, struct order_head *o,
 	      const struct step_in *in, struct verr *v, struct step_out *out)
 {
-	int64_t id = o->id, expected, next = 0;
+	int64_t id = o->id, expected;
 	struct recompute rc = {0};
 	struct placing pl = {0};
 	struct order_lines *ls;
-	char number[24];
-	struct db_val p[2];
+	char number[ORDER_NUMBER_LEN];
 	int paid;
 	enum err e;
 
@@ -585,26 +579,22 @@ step_complete(struct db *db, struct pool *pool, struct order_head *o,
 	/*
 	 * Everything that does not touch a row shared between orders comes
 	 * first. The shared rows — the promotions' and the coupon's use
-	 * counters, the variants' stock and the order-number sequence — are
-	 * locked last, so they are held for a few statements and the
-	 * COMMIT, not for the whole placement.
+	 * counters and the variants' stock — are locked last, so they are
+	 * held for a few statements and the COMMIT, not for the whole
+	 * placement. The number is a row of its own (order_number.c).
 	 */
 	e = usage_count(db, id, o->coupon, rc.counted, rc.coupon_counted);
 	if (e == ERR_OK)
 		e = hold_stock(db, pool, ls, out);
-	if (e == ERR_OK)
-		e = db_insert(db, sql_next_number, NULL, 0, &next);
 	if (e != ERR_OK)
 		return e;
-	snprintf(number, sizeof(number), "%09lld", (long long)(next - 1));
-	p[0] = DB_S(number);
-	p[1] = DB_I(id);
-	e = db_exec(db, sql_set_number, p, 2, NULL);
+	e = order_number_assign(db, id, number);
+	if (e != ERR_OK)
+		return e;
 	json_object_object_add(out->snapshot, "number",
 			       json_object_new_string(number));
 	/* The events carry the snapshot the answer shows. */
-	if (e == ERR_OK)
-		e = order_event(db, id, "order.completed", out->snapshot);
+	e = order_event(db, id, "order.completed", out->snapshot);
 	/* A free order has nothing to pay: paid at once (SPEC 1). */
 	if (e == ERR_OK && paid)
 		e = order_event(db, id, "order.paid", out->snapshot);
