@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "outbound.h"
+#include "pool.h"
 #include "str.h"
 #include "stripe.h"
 
@@ -32,7 +34,11 @@ struct batch {
 	struct claimed {
 		struct event ev[OUTBOX_BATCH];
 		size_t n;
+		unsigned char claim[16]; /* This claim's tag. */
+		int mine[OUTBOX_BATCH];	 /* sql_mine found it claimed. */
 	} out;
+	/* After the claim: the results of the sends, to record. */
+	const int *sent;
 };
 
 /* The oldest due events whose orders have no earlier undelivered event;
@@ -49,15 +55,22 @@ static const char sql_claim[] =
 #define BY_IDS                                                                 \
 	"JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT PATH '$')) j JOIN "           \
 	"outbox_events e ON e.id = j.id"
+/* The claim: only rows still free (FOR UPDATE SKIP LOCKED is one node's:
+ * on Galera another host may have claimed them; its claim then fails
+ * this one's certification, or this one sees it here). */
 static const char sql_lease[] =
     "UPDATE " BY_IDS " SET e.lease_until = UTC_TIMESTAMP() + INTERVAL ? "
-    "SECOND, e.attempts = e.attempts + 1";
+    "SECOND, e.attempts = e.attempts + 1, e.claim = ? WHERE e.delivered_at "
+    "IS NULL AND (e.lease_until IS NULL OR e.lease_until < "
+    "UTC_TIMESTAMP())";
+static const char sql_mine[] = "SELECT e.id FROM " BY_IDS " WHERE e.claim = ?";
+/* Recorded only while the claim is still this deliverer's. */
 static const char sql_delivered[] =
     "UPDATE " BY_IDS " SET e.delivered_at = UTC_TIMESTAMP(), "
-    "e.lease_until = NULL";
+    "e.lease_until = NULL, e.claim = NULL WHERE e.claim = ?";
 static const char sql_retry[] =
     "UPDATE outbox_events SET next_attempt_at = UTC_TIMESTAMP() + INTERVAL "
-    "? SECOND, lease_until = NULL WHERE id = ?";
+    "? SECOND, lease_until = NULL, claim = NULL WHERE id = ? AND claim = ?";
 
 static enum err
 event_row(void *arg, const struct db_val *c, size_t n)
@@ -104,14 +117,51 @@ ids_json(const struct batch *b, const int *sent, int want, struct buf *out)
 	buf_puts(out, "]");
 }
 
+static int64_t backoff(int64_t attempts);
+
+static enum err
+mine_row(void *arg, const struct db_val *c, size_t n)
+{
+	struct batch *b = arg;
+	size_t i;
+
+	if (n != 1 || c[0].type != DB_I64)
+		return ERR_INTERNAL;
+	for (i = 0; i < b->out.n; i++)
+		if (b->out.ev[i].id == c[0].i)
+			b->out.mine[i] = 1;
+	return ERR_OK;
+}
+
+/* Drops the events of b that sql_mine did not find claimed. */
+static void
+keep_mine(struct batch *b)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < b->out.n; i++) {
+		if (!b->out.mine[i])
+			continue;
+		if (k != i)
+			b->out.ev[k] = b->out.ev[i];
+		k++;
+	}
+	b->out.n = k;
+}
+
 static enum err
 claim_tx(struct db *db, void *arg)
 {
 	struct batch *b = arg;
 	struct buf ids = {0};
-	struct db_val p[2];
+	struct db_val p[3];
+	uint64_t claimed = 0;
 	enum err e;
 
+	/* A new tag each run. */
+	if (getrandom(b->out.claim, sizeof(b->out.claim), 0) !=
+	    (ssize_t)sizeof(b->out.claim))
+		return ERR_INTERNAL;
 	e = db_query(db, sql_claim, NULL, 0, event_row, b);
 	if (e != ERR_OK || b->out.n == 0)
 		return e;
@@ -120,7 +170,52 @@ claim_tx(struct db *db, void *arg)
 	ids_json(b, NULL, 0, &ids);
 	p[0] = DB_S(ids.data);
 	p[1] = DB_I((int64_t)(OUTBOX_BATCH + 1) * config_int("outbox.timeout"));
-	e = ids.failed ? ERR_NOMEM : db_exec(db, sql_lease, p, 2, NULL);
+	p[2] = DB_B((const char *)b->out.claim, sizeof(b->out.claim));
+	e = ids.failed ? ERR_NOMEM : db_exec(db, sql_lease, p, 3, &claimed);
+	if (e == ERR_OK && claimed < b->out.n) {
+		/* Some were claimed elsewhere meanwhile: only ours are sent. */
+		p[1] = p[2];
+		e = db_query(db, sql_mine, p, 2, mine_row, b);
+		if (e == ERR_OK)
+			keep_mine(b);
+	}
+	buf_free(&ids);
+	return e;
+}
+
+/* Records what the sends gave, while the claim is still ours: the
+ * delivered ones in one statement, each failure with its own delay. */
+static enum err
+record_tx(struct db *db, void *arg)
+{
+	struct batch *b = arg;
+	struct db_val tag =
+	    DB_B((const char *)b->out.claim, sizeof(b->out.claim));
+	struct buf ids = {0};
+	struct db_val p[3];
+	int delivered = 0;
+	enum err e = ERR_OK;
+	size_t i;
+
+	for (i = 0; i < b->out.n; i++)
+		delivered += b->sent[i] == 1;
+	if (delivered > 0) {
+		ids_json(b, b->sent, 1, &ids);
+		p[0] = DB_S(ids.data);
+		p[1] = tag;
+		e = ids.failed ? ERR_NOMEM
+			       : db_exec(db, sql_delivered, p, 2, NULL);
+	}
+	for (i = 0; e == ERR_OK && i < b->out.n; i++) {
+		if (b->sent[i] == 1)
+			continue;
+		/* Not tried (-1): due again at once. */
+		p[0] =
+		    DB_I(b->sent[i] == 0 ? backoff(b->out.ev[i].attempts) : 0);
+		p[1] = DB_I(b->out.ev[i].id);
+		p[2] = tag;
+		e = db_exec(db, sql_retry, p, 3, NULL);
+	}
 	buf_free(&ids);
 	return e;
 }
@@ -205,9 +300,9 @@ outbox_deliver(struct db *db, void *curl)
 {
 	struct pool pool = {0}; /* The round's, as a request's. */
 	struct batch *b;
-	struct buf ids = {0};
-	int sent[OUTBOX_BATCH], delivered = 0, n;
-	struct db_val p[2];
+	int sent[OUTBOX_BATCH], n; /* 1 delivered, 0 failed, -1 not tried */
+	struct timespec t0, now;
+	int64_t lease;
 	enum err e;
 	size_t i;
 
@@ -219,29 +314,26 @@ outbox_deliver(struct db *db, void *curl)
 		return -1;
 	}
 	b->pool = &pool;
+	for (i = 0; i < OUTBOX_BATCH; i++)
+		sent[i] = -1;
+	lease = (int64_t)(OUTBOX_BATCH + 1) * config_int("outbox.timeout");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	e = db_tx_out(db, &pool, &b->out, sizeof(b->out), claim_tx, b);
 	for (i = 0; e == ERR_OK && i < b->out.n; i++) {
+		/* A send that could end after the lease is left for the
+		 * next claim (a stalled process: the receiver dedupes by
+		 * event id, but no deliverer sends it twice knowingly). */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec + config_int("outbox.timeout") + 1 >=
+		    lease)
+			break;
 		sent[i] = send_event(curl, &b->out.ev[i]) == 0;
-		delivered += sent[i];
 		metrics_inc(sent[i] ? MET_EVENTS_DELIVERED : MET_EVENTS_FAILED);
 	}
-	/* The delivered ones in one statement; each failure with its own
-	 * delay. */
-	if (e == ERR_OK && delivered > 0) {
-		ids_json(b, sent, 1, &ids);
-		p[0] = DB_S(ids.data);
-		e = ids.failed ? ERR_NOMEM
-			       : db_exec(db, sql_delivered, p, 1, NULL);
-	}
-	for (i = 0; e == ERR_OK && i < b->out.n; i++) {
-		if (sent[i])
-			continue;
-		p[0] = DB_I(backoff(b->out.ev[i].attempts));
-		p[1] = DB_I(b->out.ev[i].id);
-		e = db_exec(db, sql_retry, p, 2, NULL);
-	}
+	b->sent = sent;
+	if (e == ERR_OK && b->out.n > 0)
+		e = db_tx(db, record_tx, b);
 	n = e == ERR_OK ? (int)b->out.n : -1;
-	buf_free(&ids);
 	pool_free(&pool);
 	return n;
 }

@@ -392,6 +392,34 @@ reconcile(struct db *db, struct pool *pool, void *curl, const struct pay *pay,
 	return e;
 }
 
+/* The lease of checkoutctl reconcile on a processing payment: long
+ * enough for a retrieve and a cancel at the provider. */
+static const char sql_reconcile_claim[] =
+    "UPDATE payments SET reconcile_until = UTC_TIMESTAMP() + INTERVAL ? "
+    "SECOND WHERE id = ? AND state = ? AND (reconcile_until IS NULL OR "
+    "reconcile_until < UTC_TIMESTAMP())";
+
+struct reconcile_claim {
+	int64_t id;
+	int got; /* out: the lease is this reconciler's */
+};
+
+static enum err
+reconcile_claim_tx(struct db *db, void *arg)
+{
+	struct reconcile_claim *c = arg;
+	struct db_val p[3] = {DB_I(2 * config_int("payment.timeout") + 5),
+			      DB_I(c->id),
+			      DB_S(pay_state_names[PS_PROCESSING])};
+	uint64_t n = 0;
+	enum err e;
+
+	c->got = 0;
+	e = db_exec(db, sql_reconcile_claim, p, 3, &n);
+	c->got = e == ERR_OK && n == 1;
+	return e;
+}
+
 static const char sql_processing_of[] =
     "SELECT p.id FROM payments p WHERE p.id = ? AND p.state = ?";
 
@@ -403,6 +431,7 @@ payment_reconcile(struct db *db, struct pool *pool, void *curl,
 	int64_t id = 0;
 	struct db_val v[2] = {DB_I(payment_id),
 			      DB_S(pay_state_names[PS_PROCESSING])};
+	struct reconcile_claim claim = {.id = payment_id};
 	int result = -1;
 	enum err e;
 
@@ -411,6 +440,16 @@ payment_reconcile(struct db *db, struct pool *pool, void *curl,
 	e = db_query(db, sql_processing_of, v, 2, db_row_int, &id);
 	if (e != ERR_OK || id == 0)
 		return e;
+	/* One reconciler at a time asks the provider about a payment, on
+	 * any host: a lease, trusted once its transaction committed. */
+	e = db_tx(db, reconcile_claim_tx, &claim);
+	if (e != ERR_OK)
+		return e;
+	if (!claim.got) {
+		if (still != NULL)
+			*still = 1; /* Another host's reconcile has it. */
+		return ERR_OK;
+	}
 	e = payment_get(db, payment_id, &pay);
 	if (e == ERR_OK)
 		e = reconcile(db, pool, curl, &pay, cancel_action, &result);

@@ -53,7 +53,9 @@ enum err purchase(struct db *db, struct pool *pool, void *curl, int64_t id,
  * Asks the provider about a `processing` payment and records the answer
  * (checkoutctl reconcile; purchase does it first). cancel_action: cancel
  * an intent waiting for the buyer. *still (may be NULL) = 1 when the
- * outcome is still unknown. What it reads is kept in pool.
+ * outcome is still unknown, or when another reconciler (any host) holds
+ * the payment's lease (payments.reconcile_until, claimed in a
+ * transaction of its own first). What it reads is kept in pool.
  */
 enum err payment_reconcile(struct db *db, struct pool *pool, void *curl,
 			   int64_t payment_id, int cancel_action, int *still);

@@ -204,6 +204,71 @@ test_checkoutctl_deliver(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * Deliverers racing for the same events: 120 due at once (no order, so
+ * none waits for another's), taken by checkoutd's own deliverer and
+ * three checkoutctl deliver beside it. Each event reaches the receiver
+ * once: a claim is a conditional UPDATE of the rows still free, with a
+ * tag of its own, trusted after its COMMIT, and an event's outcome is
+ * recorded only under that tag.
+ */
+static void
+test_deliverers_share_without_doubles(void **state)
+{
+	struct json_object *all, *list;
+	char cmd[1024];
+	size_t i, n;
+	int seen = 0, doubles = 0;
+	char *counted;
+
+	(void)state;
+	receiver("POST", "/_reset", "{}");
+	sql("INSERT INTO outbox_events (uuid, order_id, type, payload, "
+	    "next_attempt_at) SELECT CONCAT('race0000-0000-4000-8000-', "
+	    "LPAD(seq, 12, '0')), NULL, 'test.race', '{}', UTC_TIMESTAMP() + "
+	    "INTERVAL 1 HOUR FROM seq_1_to_120");
+	sql("UPDATE outbox_events SET next_attempt_at = UTC_TIMESTAMP() "
+	    "WHERE type = 'test.race'");
+	snprintf(cmd, sizeof(cmd),
+		 "ctl=\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\"; "
+		 "conf=\"$STACK_DIR/checkoutd.conf\"; "
+		 "for i in 1 2 3; do \"$ctl\" --config \"$conf\" deliver "
+		 ">/dev/null & done; wait");
+	assert_int_equal(system(cmd), 0);
+	for (i = 0; i < 20 && sql("SELECT COUNT(*) FROM outbox_events WHERE "
+				  "type = 'test.race' AND delivered_at IS "
+				  "NULL") > 0;
+	     i++)
+		sleep(1);
+	assert_int_equal(sql("SELECT COUNT(*) FROM outbox_events WHERE type "
+			     "= 'test.race' AND delivered_at IS NULL"),
+			 0);
+	all = receiver("GET", "/_deliveries", NULL);
+	list = json_object_object_get(all, "deliveries");
+	n = json_object_array_length(list);
+	counted = calloc(121, 1);
+	assert_non_null(counted);
+	for (i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(list, i);
+		const char *id = text(d, "event_id");
+		long k;
+
+		if (strncmp(id, "evt_race0000-", 13) != 0)
+			continue;
+		k = strtol(id + strlen(id) - 12, NULL, 10);
+		assert_true(k >= 1 && k <= 120);
+		seen += !counted[k];
+		doubles += counted[k];
+		counted[k] = 1;
+	}
+	print_message("120 events, %d delivered, %d twice\n", seen, doubles);
+	assert_int_equal(seen, 120);
+	assert_int_equal(doubles, 0);
+	free(counted);
+	json_object_put(all);
+	sql("DELETE FROM outbox_events WHERE type = 'test.race'");
+}
+
 int
 main(void)
 {
@@ -211,6 +276,7 @@ main(void)
 	    cmocka_unit_test(test_completed_then_paid_signed),
 	    cmocka_unit_test(test_receiver_down_then_delivered),
 	    cmocka_unit_test(test_checkoutctl_deliver),
+	    cmocka_unit_test(test_deliverers_share_without_doubles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -340,15 +340,37 @@ test_timeout_then_checkoutctl_reconcile(void **state)
 	fake_rule("confirm", 6, 0);
 	json_object_put(call(&c, "PUT", co(&c), FORM, CARD(VISA), 504));
 	sleep(2);
+	/* Another host's reconcile holds the payment's lease: this one
+	 * leaves it alone (no question to the provider). */
+	sql("UPDATE payments SET reconcile_until = UTC_TIMESTAMP() + "
+	    "INTERVAL 1 HOUR WHERE order_id = %ld",
+	    c.id);
 	snprintf(cmd, sizeof(cmd),
 		 "\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
 		 "\"$STACK_DIR/checkoutd.conf\" reconcile");
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fake_calls("retrieve"), 0);
+	assert_int_equal(sql("SELECT COUNT(*) FROM payments WHERE order_id = "
+			     "%ld AND state = 'processing'",
+			     c.id),
+			 1);
+	/* The lease ran out: two reconciles at once, one asks. */
+	sql("UPDATE payments SET reconcile_until = UTC_TIMESTAMP() - "
+	    "INTERVAL 1 SECOND WHERE order_id = %ld",
+	    c.id);
+	snprintf(cmd, sizeof(cmd),
+		 "ctl=\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\"; "
+		 "conf=\"$STACK_DIR/checkoutd.conf\"; "
+		 "\"$ctl\" --config \"$conf\" reconcile & "
+		 "\"$ctl\" --config \"$conf\" reconcile; r=$?; "
+		 "wait $! && exit $r");
 	assert_int_equal(system(cmd), 0);
 	o = call(&c, "GET", sub(&c, ""), NULL, NULL, 200);
 	assert_string_equal(text(o, "payment_state"), "paid");
 	assert_string_equal(payment_state(o, 0), "completed");
 	json_object_put(o);
 	assert_int_equal(fake_calls("confirm"), 1);
+	assert_int_equal(fake_calls("retrieve"), 1);
 	assert_int_equal(events(&c, "order.paid"), 1);
 }
 
