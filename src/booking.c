@@ -31,10 +31,15 @@ struct booking_tx {
 	} out;
 };
 
-static const char sql_provider_lock[] =
-    "SELECT capacity, name FROM providers WHERE id = ? FOR UPDATE";
-static const char sql_customer_lock[] =
-    "SELECT id FROM customers WHERE id = ? FOR UPDATE";
+/* The provider's and the customer's rows, written (not only locked: a
+ * lock holds on its own Galera node only; two writes of one row conflict
+ * on any two), sent together before the provider's read. */
+static const char sql_provider_claim[] =
+    "UPDATE providers SET bookings = bookings + 1 WHERE id = ?";
+static const char sql_customer_claim[] =
+    "UPDATE customers SET bookings = bookings + 1 WHERE id = ?";
+static const char sql_provider[] =
+    "SELECT capacity, name FROM providers WHERE id = ?";
 /* The two-unpaid rule: open orders of the customer, from any API. */
 static const char sql_unpaid[] =
     "SELECT COUNT(*) FROM orders WHERE customer_id = ? AND state = ? AND "
@@ -109,17 +114,19 @@ book_tx(struct db *db, void *arg)
 	struct booking_tx *t = arg;
 	struct booking *b = t->b;
 	struct place_req r = {.session = t->session, .nlines = 1};
-	int64_t unpaid = 0, slots[2] = {0, 0}, customer = 0;
+	int64_t unpaid = 0, slots[2] = {0, 0};
 	struct db_val p[5];
 	char token[ORDER_TOKEN_LEN + 1], uuid[37];
 	enum err e;
 
 	p[0] = DB_I(b->provider);
-	e = db_query(db, sql_provider_lock, p, 1, provider_row, t);
-	p[0] = DB_I(b->customer);
+	p[1] = DB_I(b->customer);
+	e = db_exec(db, sql_provider_claim, &p[0], 1, NULL);
 	if (e == ERR_OK)
-		e = db_query(db, sql_customer_lock, p, 1, db_row_int,
-			     &customer);
+		e = db_exec(db, sql_customer_claim, &p[1], 1, NULL);
+	if (e == ERR_OK)
+		e = db_query(db, sql_provider, p, 1, provider_row, t);
+	p[0] = DB_I(b->customer);
 	p[1] = DB_S(order_state_names[OS_NEW]);
 	p[2] = DB_S(opay_state_names[OPS_AWAITING_PAYMENT]);
 	if (e == ERR_OK)
