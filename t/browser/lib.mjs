@@ -64,7 +64,7 @@ export class T {
 		this.errors = [];
 	}
 
-	async page({width = 1000, height = 900, mobile = false} = {}) {
+	async page({width = 800, height = 600, mobile = false} = {}) {
 		const p = await this.context.newPage();
 		await p.setViewport({width, height, isMobile: mobile,
 			hasTouch: mobile, deviceScaleFactor: 1});
@@ -96,7 +96,7 @@ export class T {
 		if (!env.shots)
 			return;
 		mkdirSync(env.shots, {recursive: true});
-		await page.screenshot({path: path.join(env.shots, name + ".png")});
+		await page.screenshot({path: path.join(env.shots, name + ".png"), fullPage: true});
 	}
 
 	/* The requests the page sent to checkoutd (the stack's origin). */

@@ -72,7 +72,8 @@ function fieldErrors(form, r) {
 		const p = document.createElement("p");
 		p.className = "err";
 		p.id = "err-" + input.id;
-		p.textContent = e.message;
+		const label = form.querySelector(`label[for="${input.id}"]`);
+		p.textContent = input.value === "" && label ? `Please fill in: ${label.textContent}.` : e.message;
 		input.setAttribute("aria-invalid", "true");
 		input.setAttribute("aria-describedby", p.id);
 		input.insertAdjacentElement("afterend", p);
