@@ -3,8 +3,9 @@
 # directory (default build/test): it installs into a temporary DESTDIR and
 # checks that
 #   - every file is there (binaries, configuration, example, manual pages,
-#     nginx site, the storefront, Apache snippets, systemd units and timers, crontab,
-#     logrotate) and no @name@ placeholder is left in them;
+#     nginx site, the storefront, the back office's pages, Apache snippets,
+#     systemd units and timers, crontab, logrotate) and no @name@
+#     placeholder is left in them;
 #   - the installed binaries run and read the installed configuration;
 #   - man renders each page without a warning;
 #   - systemd-analyze verify accepts each unit, against the DESTDIR copy
@@ -61,6 +62,8 @@ for f in "$sbindir/checkoutd" "$sbindir/checkoutctl" \
 	"$pkgdatadir/nginx/checkoutd.conf" \
 	"$pkgdatadir/www/index.html" "$pkgdatadir/www/assets/app.js" \
 	"$pkgdatadir/www/assets/api.js" "$pkgdatadir/www/assets/style.css" \
+	"$pkgdatadir/www/admin/index.html" "$pkgdatadir/www/admin/admin.js" \
+	"$pkgdatadir/www/admin/admin.css" \
 	"$pkgdatadir/apache/checkoutd-fcgid.conf" \
 	"$pkgdatadir/apache/checkoutd-cgi.conf" \
 	"$pkgdatadir/cron/checkoutd" \
