@@ -222,7 +222,7 @@ test_deliverers_share_without_doubles(void **state)
 	char *counted;
 
 	(void)state;
-	receiver("POST", "/_reset", "{}");
+	json_object_put(receiver("POST", "/_reset", "{}"));
 	sql("INSERT INTO outbox_events (uuid, order_id, type, payload, "
 	    "next_attempt_at) SELECT CONCAT('race0000-0000-4000-8000-', "
 	    "LPAD(seq, 12, '0')), NULL, 'test.race', '{}', UTC_TIMESTAMP() + "
