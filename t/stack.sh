@@ -20,9 +20,14 @@
 # environment of an `up`; they are kept in DIR/checkoutd.env for later ones.
 # MARIADB_OPTS (environment) adds options to the mariadbd command line,
 # e.g. --performance-schema=ON for profiling.
+#
+# Sourced (by t/cluster.sh), it only defines its functions: setup_dir,
+# write_conf NAME, fakes_up, checkoutd_up NAME, nginx_up NAME..., wait_ping,
+# stop_all and status_of then serve a stack of several checkoutd processes
+# and databases.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 die() { echo "stack: $*" >&2; exit 1; }
 
@@ -49,6 +54,40 @@ stop_pid() {
 	rm -f "$pidf"
 }
 
+# The sandbox providers, as NAME:PROGRAM (pid file DIR/run/NAME.pid).
+fakes=(fake-stripe:fake-stripe fake-receiver:fake-receiver fake-shippo:fake-shippo
+	fake-checkout-service:fake-checkout-service)
+
+# stop_all WAIT NAME:PROGRAM...: stop_pid for each, all signalled first (a
+# fake takes about 2 s to go: not one after the other).
+stop_all() {
+	local wait=$1 p
+	shift
+	for p in "$@"; do
+		if alive "$dir/run/${p%%:*}.pid" "${p#*:}"; then
+			kill -TERM "$(cat "$dir/run/${p%%:*}.pid")" 2>/dev/null || true
+		fi
+	done
+	for p in "$@"; do
+		stop_pid "$dir/run/${p%%:*}.pid" "${p#*:}" "$wait"
+	done
+}
+
+# status_of NAME:PROGRAM...: one line each, running (its PID) or stopped.
+status_of() {
+	local p
+	for p in "$@"; do
+		if alive "$dir/run/${p%%:*}.pid" "${p#*:}"; then
+			echo "${p%%:*}: running (pid $(cat "$dir/run/${p%%:*}.pid"))"
+		else
+			echo "${p%%:*}: stopped"
+		fi
+	done
+}
+
+# setup_dir DIR: the directory and its settings (DIR/stack.env, loaded).
+# DEFAULT_PORT and DEFAULT_WORKERS, when set, replace the defaults of PORT
+# (8080) and WORKERS (16) of a new DIR.
 setup_dir() {
 	dir=$1
 	mkdir -p "$dir"
@@ -56,9 +95,9 @@ setup_dir() {
 	mkdir -p "$dir/run" "$dir/log" "$dir/nginx"
 	if [ ! -f "$dir/stack.env" ]; then
 		{
-			echo "PORT=${PORT:-8080}"
+			echo "PORT=${PORT:-${DEFAULT_PORT:-8080}}"
 			echo "BIN=${BIN:-$top/build/release}"
-			echo "WORKERS=${WORKERS:-16}"
+			echo "WORKERS=${WORKERS:-${DEFAULT_WORKERS:-16}}"
 			echo "GRACE=${GRACE:-15}"
 			echo "DBPASS=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 			echo "SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
@@ -130,21 +169,30 @@ GRANT ALL ON checkoutd.* TO 'checkoutd'@'localhost';
 SQL
 }
 
+# write_conf NAME LINE...: the configuration DIR/NAME.conf of a checkoutd
+# named NAME (socket $sockdir/NAME.sock, pid file DIR/run/NAME.pid); the
+# LINEs say where its database is ("socket = ...", or "host = ..." and
+# "port = ...").
 write_conf() {
-	cat >"$conf" <<CONF
+	local name=$1 f=$dir/$1.conf
+	shift
+	{
+		cat <<CONF
 # Written by t/stack.sh for the private stack in $dir.
 [server]
-listen = unix:$sockdir/checkoutd.sock
+listen = unix:$sockdir/$name.sock
 workers = $WORKERS
 # nginx's workers run as www-data (nginx.conf): the socket is theirs and
 # root's, nobody else's.
 socket_mode = 0660
 socket_group = www-data
-pid_file = $dir/run/checkoutd.pid
+pid_file = $dir/run/$name.pid
 [shutdown]
 grace = $GRACE
 [database]
-socket = $dbsock
+CONF
+		printf '%s\n' "$@"
+		cat <<CONF
 user = checkoutd
 password = $DBPASS
 name = checkoutd
@@ -182,7 +230,8 @@ origin_country = DE
 [seed003]
 checkout_service_url = http://127.0.0.1:$SESSION_PORT
 CONF
-	chmod 0600 "$conf"
+	} >"$f"
+	chmod 0600 "$f"
 }
 
 # The sandbox providers: a Stripe-compatible fake that sends its webhooks
@@ -240,12 +289,14 @@ save_overrides() {
 	done
 }
 
+# checkoutd_up [NAME]: starts the checkoutd of DIR/NAME.conf (default
+# checkoutd), its output in DIR/log/NAME.log, unless it runs.
 checkoutd_up() {
-	local i
+	local name=${1:-checkoutd} i
 	save_overrides
-	if alive "$dir/run/checkoutd.pid" checkoutd; then return 0; fi
+	if alive "$dir/run/$name.pid" checkoutd; then return 0; fi
 	[ -x "$BIN/checkoutd" ] || die "no checkoutd in $BIN: build first"
-	rm -f "$dir/run/checkoutd.exit"
+	rm -f "$dir/run/$name.exit"
 	# The wrapper records the exit status (the shutdown test reads it).
 	(
 		set -a
@@ -253,25 +304,32 @@ checkoutd_up() {
 		. "$dir/checkoutd.env"
 		set +a
 		exec setsid sh -c '"$1" --config "$2"; echo $? >"$3"' checkoutd-wrapper \
-			"$BIN/checkoutd" "$conf" "$dir/run/checkoutd.exit" \
-			</dev/null >>"$dir/log/checkoutd.log" 2>&1
+			"$BIN/checkoutd" "$dir/$name.conf" "$dir/run/$name.exit" \
+			</dev/null >>"$dir/log/$name.log" 2>&1
 	) &
 	for ((i = 0; i < 100; i++)); do
-		[ -S "$sockdir/checkoutd.sock" ] && alive "$dir/run/checkoutd.pid" checkoutd && return 0
+		[ -S "$sockdir/$name.sock" ] && alive "$dir/run/$name.pid" checkoutd && return 0
 		sleep 0.1
 	done
-	die "checkoutd did not start (see $dir/log/checkoutd.log)"
+	die "$name did not start (see $dir/log/$name.log)"
 }
 
+# nginx_up [NAME...]: starts nginx on $PORT (or reloads it when its site
+# changed) with the checkoutd processes NAME (default checkoutd) as its
+# upstream's servers.
 nginx_up() {
-	local n old
+	local n old servers=
+	[ $# -gt 0 ] || set -- checkoutd
+	for n in "$@"; do
+		servers+="\\1server unix:$sockdir/$n.sock;\\n"
+	done
 	old=$(cat "$dir/nginx/site.conf" 2>/dev/null || true)
 	mkdir -p "$dir/nginx/extra" "$sockdir/nginx-tmp"
-	# The shipped site config, with this stack's port and socket.
+	# The shipped site config, with this stack's port and sockets.
 	# The storefront from this tree's www/, with the payment sandbox's
 	# script and publishable key.
 	sed -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$PORT;|" \
-		-e "s|unix:/run/checkoutd/checkoutd.sock|unix:$sockdir/checkoutd.sock|" \
+		-e "s|^\(\s*\)server unix:/run/checkoutd/checkoutd.sock;\$|${servers%\\n}|" \
 		-e "s|root /usr/share/checkoutd/www;|root $top/www;|" \
 		-e "s|https://js.stripe.com/v3/|http://127.0.0.1:$STRIPE_PORT/v3/|" \
 		-e "s|pk_test_replace_me|pk_test_sandbox|" \
@@ -325,13 +383,16 @@ wait_ping() {
 	die "the stack does not answer on port $PORT"
 }
 
+# Sourced: the functions only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
 cmd=${1:-}
 [ $# -ge 2 ] || die "usage: t/stack.sh up|down|db-stop|status DIR"
 setup_dir "$2"
 case $cmd in
 up)
 	db_up
-	write_conf
+	write_conf checkoutd "socket = $dbsock"
 	"$BIN/checkoutctl" --config "$conf" migrate >>"$dir/log/migrate.log" 2>&1 ||
 		die "migration failed (see $dir/log/migrate.log)"
 	# The demo store goes into an empty database only.
@@ -343,11 +404,7 @@ up)
 	wait_ping
 	;;
 down)
-	stop_pid "$dir/run/fake-stripe.pid" fake-stripe 5
-	stop_pid "$dir/run/fake-receiver.pid" fake-receiver 5
-	stop_pid "$dir/run/fake-shippo.pid" fake-shippo 5
-	stop_pid "$dir/run/fake-checkout-service.pid" fake-checkout-service 5
-	stop_pid "$dir/run/nginx.pid" nginx
+	stop_all 10 nginx:nginx "${fakes[@]}"
 	stop_pid "$dir/run/checkoutd.pid" checkoutd $((GRACE + 5))
 	stop_pid "$dir/run/mariadb.pid" mariadbd 60
 	rm -rf "$sockdir"
@@ -359,15 +416,7 @@ checkoutd-stop)
 	stop_pid "$dir/run/checkoutd.pid" checkoutd $((GRACE + 5))
 	;;
 status)
-	for p in mariadb:mariadbd checkoutd:checkoutd nginx:nginx fake-stripe:fake-stripe \
-		fake-receiver:fake-receiver fake-shippo:fake-shippo \
-		fake-checkout-service:fake-checkout-service; do
-		if alive "$dir/run/${p%%:*}.pid" "${p#*:}"; then
-			echo "${p%%:*}: running (pid $(cat "$dir/run/${p%%:*}.pid"))"
-		else
-			echo "${p%%:*}: stopped"
-		fi
-	done
+	status_of mariadb:mariadbd checkoutd:checkoutd nginx:nginx "${fakes[@]}"
 	;;
 *) die "unknown command $cmd" ;;
 esac
