@@ -146,6 +146,7 @@ check_session(struct db *db, struct import *m)
 {
 	const struct checkout_session *s = &m->s;
 	size_t i;
+	enum err e;
 
 	if (s->status == NULL || strcmp(s->status, "COMPLETED") != 0)
 		return ERR_INVALID_TRANSITION;
@@ -165,8 +166,13 @@ check_session(struct db *db, struct import *m)
 		if (it->quantity < 1 || it->quantity > 9999 ||
 		    it->price > 100000000000)
 			return ERR_VALIDATION_FAILED;
-		if (catalog_sole_variant(db, it->product, 0, &sole) != ERR_OK)
+		e = catalog_sole_variant(db, it->product, 0, &sole);
+		/* A product the store does not sell; a database that did not
+		 * answer is not the session's fault (503, not 422). */
+		if (e == ERR_NOT_FOUND)
 			return ERR_VALIDATION_FAILED;
+		if (e != ERR_OK)
+			return e;
 		m->r.lines[m->r.nlines].variant = sole.variant;
 		m->r.lines[m->r.nlines].quantity = it->quantity;
 		m->r.lines[m->r.nlines].price = it->price;
