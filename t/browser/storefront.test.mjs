@@ -317,6 +317,35 @@ export const tests = [{
 		assert(!(await page.$("#place-btn")), "Place order is still offered");
 	}
 }, {
+	name: "a price changed between review and Place order: the page says what changed, then places at the new total",
+	async run(t) {
+		const page = await t.page();
+		const who = email("changed");
+		await add(t, page, "poster");
+		await checkout(t, page, who);
+		await typeCard(page, CARD_OK);
+		const before = sql("SELECT price FROM product_variants WHERE code = 'poster'");
+		sql("UPDATE product_variants SET price = price + 200 WHERE code = 'poster'");
+		try {
+			await page.click("#place-btn");
+			await page.waitForFunction(() => /total has changed/.test(document.getElementById("notice")?.textContent || ""));
+			const notice = await text(page, "#notice");
+			assert(/Poster: €9\.00 → €11\.00/.test(notice), `the notice does not say what changed: ${notice}`);
+			assert(count(who) === 0, `${count(who)} orders after total_changed`);
+			await t.check(page, "total changed");
+			await page.waitForSelector("#card input[name=cardnumber]");
+			await typeCard(page, CARD_OK);
+			await page.click("#place-btn");
+			await confirmed(page);
+			const o = await orderOf(page);
+			assert(o.payment_state === "paid" && o.items[0].unit_price === Number(before) + 200,
+				`${o.payment_state} at ${o.items[0].unit_price}`);
+			assert(count(who) === 1, `${count(who)} orders`);
+		} finally {
+			sql(`UPDATE product_variants SET price = ${Number(before)} WHERE code = 'poster'`);
+		}
+	}
+}, {
 	name: "keyboard only on a phone-sized screen: catalog, product, add to cart",
 	async run(t) {
 		const page = await t.page({width: 390, height: 844, mobile: true});
