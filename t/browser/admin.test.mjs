@@ -107,6 +107,19 @@ export const tests = [
 			await page.select("#f-payment", "refunded");
 			await page.click("#filters button[type=submit]");
 			await page.waitForSelector("#orders-empty");
+			/* Placed today (UTC) and in state new: listed again. */
+			const today = new Date().toISOString().slice(0, 10);
+			await page.select("#f-payment", "");
+			await page.select("#f-state", "new");
+			await page.$eval("#f-from", (e, v) => { e.value = v; }, today);
+			await page.$eval("#f-to", (e, v) => { e.value = v; }, today);
+			await page.click("#filters button[type=submit]");
+			await page.waitForFunction((n) => {
+				const rows = document.querySelectorAll("#orders tbody tr");
+				return rows.length === 1 && rows[0].textContent.includes(n);
+			}, {}, order.number);
+			assert(page.url().includes(`from=${today}`) && page.url().includes("state=new"),
+				`date and state in the URL: ${page.url()}`);
 
 			/* Its page: lines, the card payment, the events. */
 			await page.goto(`${ADMIN()}#/orders/${order.id}`, {waitUntil: "load"});
