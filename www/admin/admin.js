@@ -260,7 +260,8 @@ async function listView(params) {
     h("td", { class: "num" }, money(o.total, o.currency))));
   const table = rows.length
     ? tableOf("orders", "Orders, newest first", ["Number", "Placed", "State", "Payment", "Shipping", "Email", "Total"], rows)
-    : h("p", { id: "orders-empty" }, "No orders match these filters.");
+    : h("p", { id: "orders-empty" },
+      FILTERS.some((k) => filters[k]) ? "No orders match these filters." : "No orders yet.");
   const pages = h("nav", { class: "pages", "aria-label": "Pages" },
     params.get("cursor") ? h("a", { href: listHash(filters) }, "First page") : null,
     r.data.next_cursor ? h("a", { href: listHash({ ...filters, cursor: r.data.next_cursor }) }, "Next page") : null);
