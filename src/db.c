@@ -582,6 +582,7 @@ db_fail(struct db *db, unsigned errnum, const char *what)
 	int timeout_hit = errno == ETIMEDOUT;
 
 	metrics_inc(MET_DB_ERRORS);
+	db->last_errno = errnum;
 	if (db_errno_retryable(errnum))
 		return ERR_DB_RETRY;
 	if (db_errno_disconnected(errnum)) {
@@ -786,10 +787,18 @@ run_batch_now(struct db *db, const char *const *sql, size_t nsql, int commit,
 	do {
 		int had_conn = db->conn != NULL;
 
+		db->last_errno = 0;
 		e = get(db, sql, nsql, commit, st);
 		if (e == ERR_OK)
 			e = bind_and_run(db, *st, p, n);
 		if (e != ERR_DATABASE_UNAVAILABLE || !had_conn || db->timed_out)
+			break;
+		/* A statement that carries the COMMIT runs again only when
+		 * the server surely did not run it: the request was not sent
+		 * (2006), or a Galera node refused it (1047). Lost during it
+		 * (2013, 1180), it may have committed. */
+		if (commit && db->last_errno != CR_SERVER_GONE_ERROR &&
+		    db->last_errno != ER_UNKNOWN_COM_ERROR)
 			break;
 	} while (--tries > 0);
 	if (e != ERR_OK)

@@ -85,13 +85,14 @@ struct db {
 		int64_t boot;	  /* The server's start, Unix seconds (+-1). */
 		int64_t conn_id;
 	} who;
-	int in_tx;     /* Inside db_tx. */
-	int tx_stmts;  /* Statements run by this db_tx attempt: once one has,
-			  a lost connection is not retried. */
-	int open;      /* A statement ran since the last COMMIT/ROLLBACK. */
-	int timed_out; /* The server did not answer the last call (a
-			  timeout, or hung and not asked: db.c). */
-	int probing;   /* This connection tests a hung server (db.c). */
+	int in_tx;    /* Inside db_tx. */
+	int tx_stmts; /* Statements run by this db_tx attempt: once one has,
+			 a lost connection is not retried. */
+	int open;     /* A statement ran since the last COMMIT/ROLLBACK. */
+	unsigned last_errno; /* Of the last failed call (db_fail). */
+	int timed_out;	     /* The server did not answer the last call (a
+				timeout, or hung and not asked: db.c). */
+	int probing;	     /* This connection tests a hung server (db.c). */
 	time_t opened; /* When (CLOCK_MONOTONIC seconds) it became open. */
 	/* Called by db_tx after the work succeeded, before COMMIT, so that
 	 * what it writes commits or rolls back with the work (the request

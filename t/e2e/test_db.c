@@ -289,6 +289,7 @@ static struct {
 	int conns[64][2];
 	size_t n;
 	int accepted;
+	int mute; /* The server's next answer is dropped, the link cut. */
 } relay = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void *
@@ -309,6 +310,9 @@ relay_pipe(void *arg)
 			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			n = read(pair[i], buf, sizeof(buf));
+			if (n > 0 && i == 1 &&
+			    __atomic_load_n(&relay.mute, __ATOMIC_ACQUIRE))
+				goto out; /* The server answered: lost. */
 			if (n <= 0 || write(pair[1 - i], buf, (size_t)n) != n)
 				goto out;
 		}
@@ -510,6 +514,57 @@ test_failover_tx_died_in_flight(void **state)
 	db_close(&d);
 }
 
+/* A write held for the COMMIT; with *mute, the server's answer to that
+ * COMMIT is lost. */
+struct lost {
+	int runs, mute;
+};
+
+static enum err
+held_bump(struct db *d, void *arg)
+{
+	struct lost *l = arg;
+	struct db_val p = DB_I(1);
+
+	l->runs++;
+	if (l->mute)
+		__atomic_store_n(&relay.mute, 1, __ATOMIC_RELEASE);
+	return db_exec(d, sql_ft_bump, &p, 1, NULL);
+}
+
+/*
+ * The statement that carries the COMMIT (here the transaction's only
+ * one: its held write and the COMMIT) reaches the server, which commits,
+ * and its answer is lost (2013): db_tx answers ERR_DATABASE_UNAVAILABLE
+ * and does not run it again on a new connection, where it would commit a
+ * second time. A first run prepares the compound, so that the answer
+ * lost is the execution's.
+ */
+static void
+test_commit_answer_lost_not_run_twice(void **state)
+{
+	struct db d = {0};
+	struct db_val p = DB_I(1);
+	struct lost l = {0};
+	int64_t n = -1;
+
+	(void)state;
+	assert_int_equal(db_exec(&d, sql_ft_drop, NULL, 0, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_create, NULL, 0, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_insert, &p, 1, NULL), ERR_OK);
+	assert_int_equal(db_tx(&d, held_bump, &l), ERR_OK);
+	l.mute = 1;
+	assert_int_equal(db_tx(&d, held_bump, &l), ERR_DATABASE_UNAVAILABLE);
+	__atomic_store_n(&relay.mute, 0, __ATOMIC_RELEASE);
+	assert_int_equal(l.runs, 2);
+	/* Committed by each run once: the second's outcome was unknown to
+	 * db_tx, and it was not run a third time. */
+	assert_int_equal(db_int(&d, sql_ft_n, &p, 1, &n), ERR_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(db_exec(&d, sql_ft_drop, NULL, 0, NULL), ERR_OK);
+	db_close(&d);
+}
+
 /* Two transactions taking rows 1 and 2 in opposite orders. */
 struct lock_order {
 	struct db db;
@@ -638,6 +693,7 @@ main(void)
 	    cmocka_unit_test_setup(test_failover_skips_refused_and_silent,
 				   setup_hosts),
 	    cmocka_unit_test(test_failover_tx_died_in_flight),
+	    cmocka_unit_test(test_commit_answer_lost_not_run_twice),
 	    cmocka_unit_test_teardown(test_deadlock_retried_whole,
 				      teardown_hosts),
 	};
