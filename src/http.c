@@ -297,6 +297,48 @@ answer_options(struct request *req, unsigned allow)
 }
 
 /* Routes, decodes and runs the handler; returns the error to answer. */
+#ifdef ENABLE_TEST_ROUTES
+/*
+ * Test builds only: with the header X-Test-Tx-Retry (or checkoutd started
+ * with CHECKOUTD_TEST_TX_RETRY set), the first attempt of each of the
+ * request's transactions fails after its work and any hook before it, just
+ * before COMMIT, with ERR_DB_RETRY (what a deadlock gives): it rolls back
+ * and db_tx runs it again, as a real deadlock would make it. So the tests
+ * reach every retry path, db_tx_out's rewind of the pool among them.
+ */
+static enum err
+tx_fault(struct db *db, void *arg)
+{
+	struct request *req = arg;
+	enum err e = req->tx_fault_next != NULL
+			 ? req->tx_fault_next(db, req->tx_fault_next_arg)
+			 : ERR_OK;
+
+	/* The commit this attempt would make: failed once, it passes. */
+	if (e == ERR_OK && req->tx_fault_at != db->commits + 1) {
+		req->tx_fault_at = db->commits + 1;
+		return ERR_DB_RETRY;
+	}
+	return e;
+}
+
+static void
+tx_fault_begin(struct request *req)
+{
+	const char *h = req_env(req, "HTTP_X_TEST_TX_RETRY");
+	const char *env = getenv("CHECKOUTD_TEST_TX_RETRY");
+
+	req->tx_fault = req->db != NULL && (h != NULL || (env != NULL && *env));
+	if (!req->tx_fault)
+		return;
+	req->tx_fault_at = 0;
+	req->tx_fault_next = req->db->precommit;
+	req->tx_fault_next_arg = req->db->precommit_arg;
+	req->db->precommit = tx_fault;
+	req->db->precommit_arg = req;
+}
+#endif
+
 static enum err
 dispatch(struct request *req, const struct http_io *io, const char **detail,
 	 char *detail_buf, size_t detail_len)
@@ -358,6 +400,9 @@ dispatch(struct request *req, const struct http_io *io, const char **detail,
 		return e;
 	if (idem_begin(req))
 		return ERR_OK; /* Answered: a replay, or a refusal. */
+#ifdef ENABLE_TEST_ROUTES
+	tx_fault_begin(req);
+#endif
 	return req->match.route->handler(req);
 }
 

@@ -54,6 +54,13 @@ struct request {
 	unsigned char idem_claim[16]; /* This request's tag on its marker. */
 	unsigned char idem_scope[32], idem_hmac[32];
 	char idem_ctype[128];
+	/* Test builds (--enable-test-routes) only: each transaction of the
+	 * request fails once after its work, as a deadlock would, and runs
+	 * again (http.c, tx_fault); the hook it chains to (idem.c's). */
+	int tx_fault;
+	uint64_t tx_fault_at;
+	enum err (*tx_fault_next)(struct db *db, void *arg);
+	void *tx_fault_next_arg;
 	void *curl; /* This worker's curl handle (CURL *). */
 	/* What the request allocates, released by http_request_reset
 	 * (src/pool.h): handlers hand it to the core, never free by hand. */

@@ -152,6 +152,189 @@ test_purchase_succeeds(void **state)
 			 1);
 }
 
+/* Every transaction retried (src/http.c, tx_fault: test builds). */
+#define RETRY "X-Test-Tx-Retry: 1"
+
+/* Transactions db_tx ran again so far (all workers). */
+static long
+tx_retries(void)
+{
+	static const char series[] = "\ncheckoutd_db_tx_retries_total ";
+	const char *p;
+	struct resp r;
+	long n;
+
+	assert_int_equal(e2e_request("GET", "/metrics", NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	p = strstr(r.body.data, series);
+	assert_non_null(p);
+	n = atol(p + strlen(series));
+	resp_free(&r);
+	return n;
+}
+
+/* call() with every transaction of the request failing once as a
+ * deadlock would, then run again. */
+static struct json_object *
+retried(struct cart *c, const char *method, const char *path, const char *ctype,
+	const char *body, long want)
+{
+	struct req_opts o = {
+	    .ctype = ctype, .body = body, .headers = {c->token_header, RETRY}};
+	struct json_object *j;
+	struct resp r;
+
+	assert_int_equal(e2e_request(method, path, &o, &r), 0);
+	if (r.status != want)
+		fail_msg("%s %s: %ld, want %ld: %s", method, path, r.status,
+			 want, r.body.data);
+	j = parse(&r);
+	resp_free(&r);
+	return j;
+}
+
+/* Each answer is the state that committed: the snapshot a GET reads. */
+static void
+answer_is_stored(struct cart *c, struct json_object *o)
+{
+	struct json_object *g = call(c, "GET", c->path, NULL, NULL, 200);
+
+	assert_int_equal(num(o, "total"), num(g, "total"));
+	assert_string_equal(text(o, "checkout_state"),
+			    text(g, "checkout_state"));
+	assert_int_equal(
+	    json_object_array_length(json_object_object_get(o, "items")),
+	    json_object_array_length(json_object_object_get(g, "items")));
+	json_object_put(g);
+}
+
+/*
+ * A whole checkout whose every transaction fails once after its work and
+ * runs again (a deadlock's retry): cart_create, cart_change (add, set,
+ * coupon), step_put (each step), purchase's prepare, start and record.
+ * The answers are those of the run that committed, nothing is done
+ * twice (events, stock, the provider's calls), and under the sanitizer
+ * build nothing the pool rewinds is used after (t/run-tests checks
+ * checkoutd's log).
+ */
+static void
+test_transactions_retried(void **state)
+{
+	struct req_opts create = {.headers = {RETRY}};
+	struct json_object *o, *p;
+	char path[96], kh[64];
+	struct resp r;
+	struct cart c;
+	long before;
+	int64_t held;
+
+	(void)state;
+	fake_reset();
+	before = tx_retries();
+	held = stock("tshirt-m", -1);
+	assert_int_equal(e2e_request("POST", "/api/carts", &create, &r), 0);
+	assert_int_equal(r.status, 201);
+	o = parse(&r);
+	resp_free(&r);
+	c.id = (long)num(o, "id");
+	assert_non_null(text(o, "token"));
+	snprintf(c.token, sizeof(c.token), "%s", text(o, "token"));
+	snprintf(c.path, sizeof(c.path), "/api/carts/%ld", c.id);
+	snprintf(c.token_header, sizeof(c.token_header), "X-Cart-Token: %s",
+		 c.token);
+	json_object_put(o);
+	assert_true(tx_retries() >= before + 1);
+
+	o = retried(&c, "POST", sub(&c, "/items"), FORM,
+		    "variant=tshirt-m&quantity=3", 201);
+	answer_is_stored(&c, o);
+	snprintf(path, sizeof(path), "%s/items/%lld", c.path,
+		 (long long)num(json_object_array_get_idx(
+				    json_object_object_get(o, "items"), 0),
+				"id"));
+	json_object_put(o);
+	o = retried(&c, "PATCH", path, JSON, "{\"quantity\": 2}", 200);
+	assert_int_equal(num(json_object_array_get_idx(
+				 json_object_object_get(o, "items"), 0),
+			     "quantity"),
+			 2);
+	answer_is_stored(&c, o);
+	json_object_put(o);
+	/* A refusal inside the transaction: its errors, once. */
+	o = retried(&c, "POST", sub(&c, "/coupon"), FORM, "code=NOPE", 422);
+	assert_string_equal(first_error_field(o), "code");
+	assert_int_equal(
+	    json_object_array_length(json_object_object_get(o, "errors")), 1);
+	json_object_put(o);
+	o = retried(&c, "POST", sub(&c, "/coupon"), JSON,
+		    "{\"code\": \"WELCOME10\"}", 200);
+	answer_is_stored(&c, o);
+	json_object_put(o);
+
+	json_object_put(retried(&c, "PUT", co(&c), FORM, ADDRESS_FORM, 200));
+	json_object_put(retried(&c, "PUT", co(&c), FORM,
+				"shipments[0][method]=flat_eu", 200));
+	/* A refusal of a step: its errors once, the state unchanged. */
+	o = retried(&c, "PUT", co(&c), FORM, "payments[0][method]=nope", 422);
+	assert_int_equal(
+	    json_object_array_length(json_object_object_get(o, "errors")), 1);
+	json_object_put(o);
+	json_object_put(retried(&c, "PUT", co(&c), FORM,
+				"payments[0][method]=stripe", 200));
+	o = retried(&c, "PUT", co(&c), NULL, NULL, 200);
+	assert_string_equal(text(o, "checkout_state"), "completed");
+	assert_string_equal(text(o, "payment_state"), "awaiting_payment");
+	answer_is_stored(&c, o);
+	json_object_put(o);
+	assert_int_equal(stock("tshirt-m", -1), held + 2);
+
+	o = retried(&c, "PUT", co(&c), FORM, CARD(VISA), 200);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_int_equal(json_object_array_length(payments(o)), 1);
+	p = json_object_array_get_idx(payments(o), 0);
+	assert_string_equal(text(p, "state"), "completed");
+	assert_string_equal(text(p, "card_last4"), "4242");
+	json_object_put(o);
+	assert_int_equal(fake_calls("create"), 1);
+	assert_int_equal(fake_calls("confirm"), 1);
+	assert_int_equal(events(&c, "order.completed"), 1);
+	assert_int_equal(events(&c, "order.paid"), 1);
+	assert_int_equal(sql("SELECT COUNT(*) FROM payments WHERE order_id = "
+			     "%ld AND attempts = 1",
+			     c.id),
+			 1);
+	/* create, add, set, coupon, three steps, finalize, purchase's
+	 * prepare, start and record: each ran twice. */
+	assert_true(tx_retries() >= before + 11);
+
+	/* An idempotent request retried: its stored answer is the one
+	 * that committed, replayed as it was sent. */
+	new_cart(&c);
+	snprintf(kh, sizeof(kh), "Idempotency-Key: retry-%ld", c.id);
+	{
+		struct req_opts k = {.ctype = FORM,
+				     .body = "variant=tshirt-m&quantity=1",
+				     .headers = {c.token_header, kh, RETRY}};
+		struct resp a, b;
+
+		assert_int_equal(e2e_request("POST", sub(&c, "/items"), &k, &a),
+				 0);
+		assert_int_equal(a.status, 201);
+		k.headers[2] = NULL;
+		assert_int_equal(e2e_request("POST", sub(&c, "/items"), &k, &b),
+				 0);
+		assert_int_equal(b.status, 201);
+		assert_int_equal(a.body.len, b.body.len);
+		assert_memory_equal(a.body.data, b.body.data, a.body.len);
+		resp_free(&a);
+		resp_free(&b);
+	}
+	o = call(&c, "GET", c.path, NULL, NULL, 200);
+	assert_int_equal(
+	    json_object_array_length(json_object_object_get(o, "items")), 1);
+	json_object_put(o);
+}
+
 static void
 test_declined_then_paid(void **state)
 {
@@ -704,6 +887,7 @@ main(void)
 	    cmocka_unit_test(test_three_d_secure_then_new_card),
 	    cmocka_unit_test(test_busy_while_provider_slow),
 	    cmocka_unit_test(test_webhooks),
+	    cmocka_unit_test(test_transactions_retried),
 	    cmocka_unit_test(test_webhook_and_purchase_race),
 	};
 
