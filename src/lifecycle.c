@@ -105,6 +105,7 @@ struct op {
 	const char *why;
 	/* cancel and refund */
 	struct pay pay;
+	int64_t asked; /* refund: the amount asked for; 0, all that is left */
 	int64_t amount, refunded, refund_n;
 	int provider_done;
 	char refund_ref[128];
@@ -328,8 +329,8 @@ refund_check_tx(struct db *db, void *arg)
 	e = refundable(db, c);
 	if (e != ERR_OK)
 		return e;
-	if (c->amount == 0)
-		c->amount = c->pay.amount - c->refunded;
+	/* Set on every run: a retried one sees what is refunded by then. */
+	c->amount = c->asked != 0 ? c->asked : c->pay.amount - c->refunded;
 	if (c->amount <= 0 || c->amount > c->pay.amount - c->refunded) {
 		verr_add(c->v, "amount", "is more than what is left to refund");
 		return ERR_VALIDATION_FAILED;
@@ -436,7 +437,7 @@ lifecycle_refund(struct db *db, struct pool *pool, void *curl, int64_t id,
 		 int64_t amount, struct json_object **snapshot,
 		 const char **why, struct verr *v)
 {
-	struct op c = {.id = id, .amount = amount, .v = v, .pool = pool};
+	struct op c = {.id = id, .asked = amount, .v = v, .pool = pool};
 	enum err e = db_tx(db, refund_check_tx, &c);
 
 	if (e == ERR_OK)
