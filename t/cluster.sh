@@ -21,10 +21,11 @@
 # PID is in DIR/run/nodeN.pid. checkoutd-N (DIR/checkoutd-N.conf, its log
 # DIR/log/checkoutd-N.log) talks to node N. DIR/stack.env holds t/stack.sh's
 # settings (PORT defaults to 8090 here, WORKERS to 8) and the nodes' ports,
-# NODEn_{DB,GCOMM,IST,SST}_PORT: MariaDB on 127.0.0.1:3311-3313, Galera's
+# NODEn_{DB,GCOMM,IST,SST,HTTP}_PORT: MariaDB on 127.0.0.1:3311-3313, Galera's
 # group communication on 4571-4573, IST on 4581-4583, rsync state transfer
-# on 4591-4593; with FREE_PORTS=1 in the environment of the first `up`,
-# free ports instead (the tests).
+# on 4591-4593, and nginx serving checkoutd-N alone on 8091-8093 (besides
+# the three on PORT); with FREE_PORTS=1 in the environment of the first
+# `up`, free ports instead (the tests).
 set -euo pipefail
 
 # shellcheck source=t/stack.sh
@@ -45,13 +46,14 @@ cluster_dir() {
 	local n k p used=" "
 	DEFAULT_PORT=8090 DEFAULT_WORKERS=8 setup_dir "$1"
 	for n in "${nodes[@]}"; do
-		for k in DB GCOMM IST SST; do
+		for k in DB GCOMM IST SST HTTP; do
 			if ! grep -q "^NODE${n}_${k}_PORT=" "$dir/stack.env"; then
 				case $k in
 				DB) p=$((3310 + n)) ;;
 				GCOMM) p=$((4570 + n)) ;;
 				IST) p=$((4580 + n)) ;;
 				SST) p=$((4590 + n)) ;;
+				HTTP) p=$((8090 + n)) ;;
 				esac
 				if [ -n "${FREE_PORTS:-}" ]; then
 					p=$(python3 "$top/t/free-port.py")
@@ -212,6 +214,31 @@ checkoutd_conf() {
 	write_conf "checkoutd-$1" "hosts = $hosts"
 }
 
+# nginx's servers of one checkoutd each, on NODEn_HTTP_PORT (in nginx's
+# extra/, beside the upstream of the three on PORT): a client that must
+# reach checkoutd-N itself (the acceptance suite spreads its buyers so).
+# nginx reloads when they changed.
+nodes_http() {
+	local i f=$dir/nginx/extra/nodes.conf old
+	mkdir -p "$dir/nginx/extra"
+	old=$(cat "$f" 2>/dev/null || true)
+	for i in "${nodes[@]}"; do
+		cat <<NGINX
+server {
+	listen 127.0.0.1:$(port "$i" HTTP);
+	include /etc/nginx/fastcgi_params;
+	fastcgi_param HTTP_X_REQUEST_ID \$checkoutd_request_id;
+	location / {
+		fastcgi_pass unix:$sockdir/checkoutd-$i.sock;
+	}
+}
+NGINX
+	done >"$f"
+	if [ "$old" != "$(cat "$f")" ] && alive "$dir/run/nginx.pid" nginx; then
+		kill -HUP "$(cat "$dir/run/nginx.pid")"
+	fi
+}
+
 # What checkoutd $1's ready endpoint says of its database, asked on its
 # FastCGI socket (not through nginx, which picks a checkoutd itself):
 # "127.0.0.1:3311 Synced", or the status and problem code.
@@ -318,6 +345,7 @@ SQL
 	for i in "${nodes[@]}"; do
 		checkoutd_up "checkoutd-$i"
 	done
+	nodes_http
 	nginx_up checkoutd-1 checkoutd-2 checkoutd-3
 	wait_ping
 	;;

@@ -31,9 +31,14 @@ struct req_opts {
 	const char *base;	/* Another server's base URL (not recorded). */
 };
 
-/* Sends method path (relative to CHECKOUTD_URL); 0 on transport success. */
+/* Sends method path (relative to CHECKOUTD_URL, or to o->base, or to the
+ * thread's e2e_base); 0 on transport success. */
 int e2e_request(const char *method, const char *path, const struct req_opts *o,
 		struct resp *r);
+/* Sends the calling thread's requests without a base of their own to
+ * base (another server of a cluster, not recorded); NULL: CHECKOUTD_URL
+ * again. */
+void e2e_base(const char *base);
 /* The value of a response header (case-insensitive name), or NULL. The
  * result is a per-thread static buffer, good until the next call. */
 const char *resp_header(struct resp *r, const char *name);
@@ -55,6 +60,11 @@ int stack_file(const char *rel, struct buf *out);
  * gives its end time and its duration. -1 when fewer than n lines match.
  */
 int e2e_overlaps(const char *needle, int n);
+/* The same over several logs of the stack directory (a cluster's
+ * checkoutd-N.log): the last counts[k] lines holding needle in logs[k],
+ * all paired with one another; -1 when a log has fewer. */
+int e2e_overlaps_in(int nlogs, const char *const *logs, const int *counts,
+		    const char *needle);
 
 /* A cart made through the API, with its token ready as a header. */
 struct cart {
