@@ -167,8 +167,11 @@ node_start() {
 	(exec setsid mariadbd "${args[@]}" "${extra[@]}" </dev/null >/dev/null 2>&1) &
 	echo $! >"$dir/run/node$n.pid"
 	for ((i = 0; i < 1800; i++)); do
-		node_alive "$n" ||
+		if ! node_alive "$n"; then
+			# Its own words, since a test's directory is gone after.
+			tail -n 25 "$nd/mariadbd.err" >&2
 			die "node $n stopped while starting (see $nd/mariadbd.err)"
+		fi
 		state=$(node_status "$n" wsrep_local_state_comment)
 		[ "$state" = Synced ] && return 0
 		sleep 0.1
