@@ -265,10 +265,9 @@ import_tx(struct db *db, void *arg)
 	return db_exec(db, sql_keep, p, 3, NULL);
 }
 
-enum err
-import_session(struct db *db, struct pool *pool, void *curl,
-	       const char *session, import_render_fn render, void *arg,
-	       struct import_result *res)
+static enum err
+import_run(struct db *db, struct pool *pool, void *curl, const char *session,
+	   import_render_fn render, void *arg, struct import_result *res)
 {
 	struct import *m;
 	enum err e;
@@ -306,8 +305,18 @@ import_session(struct db *db, struct pool *pool, void *curl,
 	return e;
 }
 
-void
-import_result_free(struct import_result *res)
+enum err
+import_session(struct db *db, struct pool *pool, void *curl,
+	       const char *session, import_render_fn render, void *arg,
+	       struct import_result *res)
 {
-	buf_free(&res->body);
+	enum err e = import_run(db, pool, curl, session, render, arg, res);
+
+	/* The kept answer becomes the pool's, whatever the outcome. */
+	if (res->body.data != NULL &&
+	    pool_defer(pool, free, res->body.data) == NULL) {
+		memset(&res->body, 0, sizeof(res->body));
+		return ERR_NOMEM;
+	}
+	return e;
 }

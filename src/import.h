@@ -52,7 +52,7 @@ enum import_outcome {
 
 struct import_result {
 	enum import_outcome outcome;
-	struct buf body; /* CREATED, REPLAYED: the kept answer; owned */
+	struct buf body; /* CREATED, REPLAYED: the kept answer; pool's */
 	/* CREATED, REPLAYED: the order's guest token; "" when a replayed
 	 * import's token no longer matches its order (security.secret
 	 * changed), which is logged. */
@@ -71,13 +71,10 @@ struct import_result {
  * email, quantity, price, a product that is not one enabled variant, an
  * address or stock the order's steps refuse). Otherwise ERR_BUSY (every
  * outbound slot taken), database errors, ERR_NOMEM. What the placing
- * hands out is kept in pool. Free res with import_result_free whatever it
- * returns.
+ * hands out is kept in pool, and so is res->body, whatever it returns.
  */
 enum err import_session(struct db *db, struct pool *pool, void *curl,
 			const char *session, import_render_fn render, void *arg,
 			struct import_result *res);
-
-void import_result_free(struct import_result *res);
 
 #endif

@@ -104,10 +104,13 @@ struct op {
 	} out;
 	const char *why;
 	/* cancel and refund */
-	struct pay pay;
 	int64_t asked; /* refund: the amount asked for; 0, all that is left */
-	int64_t amount, refunded, refund_n;
-	int provider_done;
+	/* What a check transaction finds: zeroed before each run (check_tx,
+	 * db_tx_out), kept for the provider's call and the recording. */
+	struct op_check {
+		struct pay pay;
+		int64_t amount, refunded, refund_n;
+	} chk;
 	char refund_ref[128];
 	struct verr *v;
 };
@@ -124,6 +127,13 @@ static enum err
 op_tx(struct db *db, struct op *c, enum err (*fn)(struct db *db, void *arg))
 {
 	return db_tx_out(db, c->pool, &c->out, sizeof(c->out), fn, c);
+}
+
+/* Runs fn, a check of a cancel or refund that gives c->chk (db_tx_out). */
+static enum err
+check_tx(struct db *db, struct op *c, enum err (*fn)(struct db *db, void *arg))
+{
+	return db_tx_out(db, c->pool, &c->chk, sizeof(c->chk), fn, c);
 }
 
 static enum err
@@ -306,12 +316,12 @@ refundable(struct db *db, struct op *c)
 	if (e == ERR_OK && pid == 0)
 		return refuse(c, "the order has no completed payment");
 	if (e == ERR_OK)
-		e = payment_get(db, pid, &c->pay);
+		e = payment_get(db, pid, &c->chk.pay);
 	p = DB_I(pid);
 	if (e == ERR_OK)
 		e = db_query(db, sql_refunded, &p, 1, db_row_two_ints, r);
-	c->refunded = r[0];
-	c->refund_n = r[1];
+	c->chk.refunded = r[0];
+	c->chk.refund_n = r[1];
 	return e;
 }
 
@@ -330,8 +340,10 @@ refund_check_tx(struct db *db, void *arg)
 	if (e != ERR_OK)
 		return e;
 	/* Set on every run: a retried one sees what is refunded by then. */
-	c->amount = c->asked != 0 ? c->asked : c->pay.amount - c->refunded;
-	if (c->amount <= 0 || c->amount > c->pay.amount - c->refunded) {
+	c->chk.amount =
+	    c->asked != 0 ? c->asked : c->chk.pay.amount - c->chk.refunded;
+	if (c->chk.amount <= 0 ||
+	    c->chk.amount > c->chk.pay.amount - c->chk.refunded) {
 		verr_add(c->v, "amount", "is more than what is left to refund");
 		return ERR_VALIDATION_FAILED;
 	}
@@ -354,26 +366,27 @@ static enum err
 record_refund(struct db *db, struct op *c, enum opay_state *order_pay)
 {
 	char uuid[37];
-	int64_t total = c->refunded + c->amount;
-	enum opay_ev ev = total >= c->pay.amount ? OPE_REFUND : OPE_REFUND_PART;
+	int64_t total = c->chk.refunded + c->chk.amount;
+	enum opay_ev ev =
+	    total >= c->chk.pay.amount ? OPE_REFUND : OPE_REFUND_PART;
 	enum pay_state refunded = PS__MAX;
 	struct db_val p[4];
 	enum err e;
 
-	/* c->pay is the order's completed payment (refundable): a refund
+	/* c->chk.pay is the order's completed payment (refundable): a refund
 	 * of all of it moves it to refunded. */
-	if (pay_transition(c->pay.state, PE_REFUND, &refunded) != ERR_OK)
+	if (pay_transition(c->chk.pay.state, PE_REFUND, &refunded) != ERR_OK)
 		return ERR_INTERNAL;
 	if (uuid_v4(uuid) != 0)
 		return ERR_INTERNAL;
 	p[0] = DB_S(uuid);
-	p[1] = DB_I(c->pay.id);
-	p[2] = DB_I(c->amount);
+	p[1] = DB_I(c->chk.pay.id);
+	p[2] = DB_I(c->chk.amount);
 	p[3] = c->refund_ref[0] ? DB_S(c->refund_ref) : DB_N;
 	e = db_exec(db, sql_refund_insert, p, 4, NULL);
 	p[0] = DB_I(total);
 	p[1] = DB_S(pay_state_names[refunded]);
-	p[2] = DB_I(c->pay.id);
+	p[2] = DB_I(c->chk.pay.id);
 	if (e == ERR_OK)
 		e = db_exec(db, sql_refund_payment, p, 3, NULL);
 	/* The provider has refunded: the refund is kept whatever the order's
@@ -397,7 +410,7 @@ refund_tx(struct db *db, void *arg)
 {
 	struct op *c = arg;
 	struct ord o;
-	int64_t amount = c->amount, before = c->refunded;
+	int64_t amount = c->chk.amount, before = c->chk.refunded;
 	enum err e;
 
 	e = lock_order(db, c->id, &o);
@@ -407,10 +420,10 @@ refund_tx(struct db *db, void *arg)
 		return e;
 	/* Another refund landed between the check and now: the provider
 	 * refunded against its own total, so only the amount is recorded. */
-	if (c->refunded != before)
+	if (c->chk.refunded != before)
 		log_warn("order %lld: refunds changed during a refund",
 			 (long long)c->id);
-	c->amount = amount;
+	c->chk.amount = amount;
 	e = record_refund(db, c, &o.payment);
 	if (e == ERR_OK)
 		e = event(db, c->pool, c->id, "order.refunded",
@@ -418,18 +431,19 @@ refund_tx(struct db *db, void *arg)
 	return e;
 }
 
-/* The provider's part of a refund of c->amount: nothing for offline. */
+/* The provider's part of a refund of c->chk.amount: nothing for offline. */
 static enum err
 refund_at_provider(void *curl, struct op *c)
 {
 	char key[80];
 
-	if (strcmp(c->pay.gateway, "stripe") != 0 || c->pay.ref[0] == '\0')
+	if (strcmp(c->chk.pay.gateway, "stripe") != 0 ||
+	    c->chk.pay.ref[0] == '\0')
 		return ERR_OK;
-	snprintf(key, sizeof(key), "%s-refund-%lld", c->pay.uuid,
-		 (long long)c->refund_n + 1);
-	return stripe_refund(curl, c->pay.ref, c->amount, key, c->refund_ref,
-			     sizeof(c->refund_ref));
+	snprintf(key, sizeof(key), "%s-refund-%lld", c->chk.pay.uuid,
+		 (long long)c->chk.refund_n + 1);
+	return stripe_refund(curl, c->chk.pay.ref, c->chk.amount, key,
+			     c->refund_ref, sizeof(c->refund_ref));
 }
 
 enum err
@@ -438,7 +452,7 @@ lifecycle_refund(struct db *db, struct pool *pool, void *curl, int64_t id,
 		 const char **why, struct verr *v)
 {
 	struct op c = {.id = id, .asked = amount, .v = v, .pool = pool};
-	enum err e = db_tx(db, refund_check_tx, &c);
+	enum err e = check_tx(db, &c, refund_check_tx);
 
 	if (e == ERR_OK)
 		e = refund_at_provider(curl, &c);
@@ -483,17 +497,15 @@ cancel_check_tx(struct db *db, void *arg)
 		e = cancellable(db, c, &o, &to);
 	if (e != ERR_OK)
 		return e;
-	memset(&c->pay, 0, sizeof(c->pay));
-	c->amount = 0;
 	if (o.payment == OPS_AWAITING_PAYMENT) {
 		e = payment_in(db, c->id, PS_NEW, &pid);
 		if (e == ERR_OK && pid != 0)
-			e = payment_get(db, pid, &c->pay);
+			e = payment_get(db, pid, &c->chk.pay);
 	} else if (opay_transition(o.payment, OPE_REFUND_PART, NULL) ==
 		   ERR_OK) {
 		/* Paid: what is left is refunded first. */
 		e = refundable(db, c);
-		c->amount = c->pay.amount - c->refunded;
+		c->chk.amount = c->chk.pay.amount - c->chk.refunded;
 	}
 	return e;
 }
@@ -550,7 +562,7 @@ cancel_tx(struct db *db, void *arg)
 	e = lock_order(db, c->id, &o);
 	if (e == ERR_OK)
 		e = cancellable(db, c, &o, &to);
-	if (e == ERR_OK && c->amount > 0) {
+	if (e == ERR_OK && c->chk.amount > 0) {
 		e = refundable(db, c);
 		if (e == ERR_OK)
 			e = record_refund(db, c, &o.payment);
@@ -580,8 +592,8 @@ record_paid_tx(struct db *db, void *arg)
 {
 	struct op *c = arg;
 
-	return payment_record(db, c->pool, c->pay.id, PAY_COMPLETED, NULL, NULL,
-			      NULL);
+	return payment_record(db, c->pool, c->chk.pay.id, PAY_COMPLETED, NULL,
+			      NULL, NULL);
 }
 
 /* The provider's part of a cancel: an open intent cancelled (if it turns
@@ -594,12 +606,13 @@ cancel_at_provider(struct db *db, void *curl, struct op *c)
 	char key[80];
 	enum err e;
 
-	if (c->amount > 0)
+	if (c->chk.amount > 0)
 		return refund_at_provider(curl, c);
-	if (strcmp(c->pay.gateway, "stripe") != 0 || c->pay.ref[0] == '\0')
+	if (strcmp(c->chk.pay.gateway, "stripe") != 0 ||
+	    c->chk.pay.ref[0] == '\0')
 		return ERR_OK;
-	snprintf(key, sizeof(key), "%s-cancel", c->pay.uuid);
-	e = stripe_cancel(curl, c->pool, c->pay.ref, key, &p);
+	snprintf(key, sizeof(key), "%s-cancel", c->chk.pay.uuid);
+	e = stripe_cancel(curl, c->pool, c->chk.pay.ref, key, &p);
 	if (e == ERR_OK && strcmp(p.status, "succeeded") == 0) {
 		/* Paid after all: recorded, and not cancelled. */
 		e = db_tx(db, record_paid_tx, c);
@@ -615,7 +628,7 @@ lifecycle_cancel(struct db *db, struct pool *pool, void *curl, int64_t id,
 		 struct json_object **snapshot, const char **why)
 {
 	struct op c = {.id = id, .pool = pool};
-	enum err e = db_tx(db, cancel_check_tx, &c);
+	enum err e = check_tx(db, &c, cancel_check_tx);
 
 	if (e == ERR_OK)
 		e = cancel_at_provider(db, curl, &c);

@@ -109,6 +109,5 @@ api_seed003_import(struct request *req)
 	if (e == ERR_OK)
 		e = answer(req, res.outcome == IMPORT_CREATED ? 201 : 200,
 			   &res.body, res.token);
-	import_result_free(&res);
 	return dialect_fail(req, &seed003, e);
 }
