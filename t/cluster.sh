@@ -331,8 +331,12 @@ up)
 	for i in "${nodes[@]}"; do
 		node_start "$i" join
 	done
-	# Users and grants replicate: once, on any node.
-	node_sql 1 <<SQL
+	# Users and grants replicate: once, on any node in the primary
+	# component (node 1 may be cut off).
+	for i in "${nodes[@]}"; do
+		if synced_in "$i"; then break; fi
+	done
+	node_sql "$i" <<SQL
 CREATE DATABASE IF NOT EXISTS checkoutd CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
 CREATE USER IF NOT EXISTS 'checkoutd'@'127.0.0.1' IDENTIFIED BY '$DBPASS';
 GRANT ALL ON checkoutd.* TO 'checkoutd'@'127.0.0.1';
