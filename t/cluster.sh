@@ -403,6 +403,12 @@ start-node)
 	need_node "${3:-}"
 	node_alive "$3" && die "node $3 is running"
 	[ "$(running_nodes)" -gt 0 ] || die "no node runs: ./run cluster starts them all"
+	# Not before the others have dropped the killed instance from their
+	# component (about 3 s after a kill): a new instance at the same
+	# address while the old one is still a member has to wait for its
+	# eviction, in the middle of its own state transfer.
+	wait_for "the running nodes still count node $3 after 30 s" 300 \
+		others_see "$3" "$(running_nodes)"
 	node_start "$3" join
 	# By IST, not a full copy: the joiner received the writes it missed
 	# from a donor's gcache. The rsync script runs either way; its log
