@@ -339,6 +339,8 @@ for b in "$work"/guide/*; do
 done
 if [ "$rc" = 0 ]; then
 	check "a checkout through nginx: cart, address, shipping, card payment" walk
+	check "the storefront's page at / from R's www (step 7's root line)" \
+		bash -c "curl -fsS 'http://127.0.0.1:$port/' | grep -qi '<html'"
 	check "checkoutd's first line names R/etc/checkoutd.conf" \
 		grep -q "configuration $root/etc/checkoutd.conf" "$work/checkoutd.journal"
 fi
