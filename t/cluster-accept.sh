@@ -8,6 +8,7 @@
 #   t/cluster-accept.sh build/test
 #
 # Alone: flock /tmp/checkoutd-stack.lock t/cluster-accept.sh build/test
+# (TEST_FILTER=test_load\* runs only the tests whose names it matches).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 [ $# = 1 ] || { echo "usage: t/cluster-accept.sh BUILD" >&2; exit 2; }

@@ -29,6 +29,24 @@
 
 static const char *url[NODES + 1];
 
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_until(double t)
+{
+	double d = t - now();
+
+	if (d > 0)
+		usleep((useconds_t)(d * 1e6));
+}
+
 /* The nodes' SQL, as root on each node's socket: reads wait until the
  * node applied every write committed before them (wsrep_sync_wait). */
 
@@ -86,6 +104,25 @@ node_int(int n, const char *fmt, ...)
 	va_end(ap);
 	node_rows(n, q, first_int, &v);
 	return v;
+}
+
+/* t/cluster.sh CMD DIR N, its output in log/accept-cluster.log; its exit
+ * status, with the time it took printed. */
+static int
+cluster(const char *cmd, int node)
+{
+	char line[512];
+	double t0 = now();
+	int rc;
+
+	snprintf(line, sizeof(line),
+		 "\"$CLUSTER_SH\" %s \"$STACK_DIR\" %d "
+		 ">>\"$STACK_DIR/log/accept-cluster.log\" 2>&1",
+		 cmd, node);
+	rc = system(line);
+	print_message("# %s %d: %s in %.1f s\n", cmd, node,
+		      rc == 0 ? "done" : "FAILED", now() - t0);
+	return rc;
 }
 
 /* Held units of variant code on node n. */
@@ -219,12 +256,678 @@ test_three_buyers_two_units(void **state)
 	races(3, 3, 2, 2);
 }
 
+/* Load: clients looping the full walk with a purchase. */
+
+#define CLIENTS 12
+#define CARD                                                                   \
+	"number=4242424242424242&expiryMonth=12&expiryYear=2030&"              \
+	"securityCode=123"
+
+/* An order a client saw placed (finalize 200), and whether it saw it
+ * paid (purchase 200). */
+struct seen {
+	int64_t id;
+	char number[16];
+	int paid;
+};
+
+struct client {
+	int no, host;
+	pthread_t thread;
+	struct seen *seen;
+	size_t nseen, cap;
+	long walks, requests, retries, s503, unexpected, unresolved;
+	/* The answers while the fault lasted (the faulted host's clients):
+	 * 503, any other answer, none (a transport error, nginx's own). */
+	long fault_503, fault_served, fault_none;
+};
+
+static struct {
+	double stop, giveup;
+	int fault_host;
+	atomic_int fault_on;
+	struct client c[CLIENTS];
+} L;
+
+/* A line of the report from a client thread (cmocka's calls are for the
+ * test's own thread). */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+say(const char *fmt, ...)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static int lines;
+	va_list ap;
+
+	pthread_mutex_lock(&mu);
+	if (lines++ < 30) {
+		va_start(ap, fmt);
+		fputs("# ", stdout);
+		vprintf(fmt, ap);
+		fputc('\n', stdout);
+		fflush(stdout);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+/* What a client retries with the same request (and key): no answer, 503
+ * (database_unavailable, busy), a provider's 502/504, a key or payment
+ * still running elsewhere. */
+static int
+retryable(long status, struct resp *r)
+{
+	const char *code;
+
+	if (status == 0 || status == 502 || status == 503 || status == 504)
+		return 1;
+	if (status != 409)
+		return 0;
+	code = resp_json_str(r, "code");
+	return code != NULL && (strcmp(code, "idempotency_key_in_use") == 0 ||
+				strcmp(code, "payment_in_progress") == 0);
+}
+
+/* One request of client c to its host, with the cart's token and the
+ * Idempotency-Key key when not NULL, sent again as it was while the
+ * answer is retryable (until the give-up time); the last status, 0 for
+ * none. */
+static long
+creq(struct client *c, const char *method, const char *path, const char *token,
+     const char *key, const char *body, struct resp *r)
+{
+	char th[128], kh[96];
+	struct req_opts o = {
+	    .base = url[c->host], .ctype = body ? FORM : NULL, .body = body};
+	int h = 0;
+	long st;
+
+	if (token != NULL) {
+		snprintf(th, sizeof(th), "X-Cart-Token: %s", token);
+		o.headers[h++] = th;
+	}
+	if (key != NULL) {
+		snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
+		o.headers[h++] = kh;
+	}
+	for (;;) {
+		st = e2e_request(method, path, &o, r) == 0 ? r->status : 0;
+		c->requests++;
+		c->s503 += st == 503;
+		if (c->host == L.fault_host && atomic_load(&L.fault_on)) {
+			if (st == 503)
+				c->fault_503++;
+			else if (st == 0 || st == 502 || st == 504)
+				c->fault_none++;
+			else
+				c->fault_served++;
+		}
+		if (!retryable(st, r))
+			return st;
+		c->retries++;
+		if (now() > L.giveup) {
+			c->unresolved++;
+			say("client %d (host %d): %s %s unresolved: %ld %.200s",
+			    c->no, c->host, method, path, st, r->body.data);
+			return st;
+		}
+		resp_free(r);
+		usleep(st == 409 ? 250000 : 100000);
+	}
+}
+
+/* A step of the walk: 0 when it answered want (its JSON in *out when out
+ * is not NULL); else counted and reported as unexpected. */
+static int
+step(struct client *c, const char *method, const char *path, const char *token,
+     const char *key, const char *body, long want, struct json_object **out)
+{
+	struct resp r;
+	long st = creq(c, method, path, token, key, body, &r);
+	struct json_object *o = NULL;
+
+	if (st == want)
+		o = json_tokener_parse(r.body.data);
+	if (o == NULL) {
+		if (st != 0 && !retryable(st, &r)) {
+			c->unexpected++;
+			say("client %d (host %d): %s %s: %ld, want %ld: %.200s",
+			    c->no, c->host, method, path, st, want,
+			    r.body.data);
+		}
+		resp_free(&r);
+		return -1;
+	}
+	resp_free(&r);
+	if (out != NULL)
+		*out = o;
+	else
+		json_object_put(o);
+	return 0;
+}
+
+/* Whether member key of o is the string want (reported when not). */
+static int
+is(struct client *c, struct json_object *o, const char *key, const char *want)
+{
+	const char *v = text(o, key);
+
+	if (v != NULL && strcmp(v, want) == 0)
+		return 1;
+	c->unexpected++;
+	say("client %d: %s is %s, want %s", c->no, key, v ? v : "(none)", want);
+	return 0;
+}
+
+/* The walk: a cart, an item, address, the checkout read, shipping,
+ * payment, finalize, a card purchase; every write with its key. */
+static void
+walk(struct client *c)
+{
+	struct json_object *o;
+	struct seen *s;
+	char items[64], path[64], token[80];
+	int64_t id;
+
+	c->walks++;
+	if (step(c, "POST", "/api/carts", NULL, NULL, NULL, 201, &o) != 0)
+		return;
+	id = json_object_get_int64(json_object_object_get(o, "id"));
+	snprintf(token, sizeof(token), "%s", text(o, "token"));
+	json_object_put(o);
+	snprintf(items, sizeof(items), "/api/carts/%lld/items", (long long)id);
+	snprintf(path, sizeof(path), "/api/checkouts/%lld", (long long)id);
+	if (step(c, "POST", items, token, "item", "variant=tshirt-m&quantity=1",
+		 201, NULL) ||
+	    step(c, "PUT", path, token, "address", ADDRESS_FORM, 200, NULL) ||
+	    step(c, "GET", path, token, NULL, NULL, 200, NULL) ||
+	    step(c, "PUT", path, token, "shipping",
+		 "shipments[0][method]=flat_eu", 200, NULL) ||
+	    step(c, "PUT", path, token, "payment", "payments[0][method]=stripe",
+		 200, NULL) ||
+	    step(c, "PUT", path, token, "finalize", NULL, 200, &o))
+		return;
+	if (!is(c, o, "checkout_state", "completed") ||
+	    text(o, "number") == NULL) {
+		json_object_put(o);
+		return;
+	}
+	if (c->nseen == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->seen = realloc(c->seen, c->cap * sizeof(*c->seen));
+	}
+	s = &c->seen[c->nseen++];
+	s->id = id;
+	snprintf(s->number, sizeof(s->number), "%s", text(o, "number"));
+	s->paid = 0;
+	json_object_put(o);
+	if (step(c, "PUT", path, token, "purchase", CARD, 200, &o) != 0)
+		return;
+	s->paid = is(c, o, "payment_state", "paid");
+	json_object_put(o);
+}
+
+static void *
+client_main(void *arg)
+{
+	struct client *c = arg;
+
+	while (now() < L.stop)
+		walk(c);
+	return NULL;
+}
+
+/* At at seconds into the load, t/cluster.sh cmd node; the fault is on
+ * (for the answers of the faulted host's clients) from the end of a
+ * command with on set until the start of the next. */
+struct fault {
+	double at;
+	const char *cmd;
+	int node;
+	int on;
+};
+
+/*
+ * CLIENTS clients, spread over the three hosts, loop the walk for secs
+ * seconds while the faults happen; a walk under way at the end finishes
+ * (its retries give up 75 s later: a key whose request died on a lost
+ * node may stay taken for 60 s). Prints the clients' figures.
+ */
+static void
+load(double secs, const struct fault *f, int nf, int fault_host)
+{
+	double t0 = now();
+	long walks = 0, placed = 0, paid = 0, requests = 0, retries = 0,
+	     s503 = 0, unexpected = 0, unresolved = 0, f503 = 0, fserved = 0,
+	     fnone = 0;
+	int i, rc[8] = {0};
+	size_t k;
+
+	for (i = 0; i < CLIENTS; i++)
+		free(L.c[i].seen);
+	memset(&L, 0, sizeof(L));
+	L.stop = t0 + secs;
+	L.giveup = L.stop + 75;
+	L.fault_host = fault_host;
+	/* Stock the walk cannot run out of. */
+	stock_left("tshirt-m", 1000000);
+	for (i = 0; i < CLIENTS; i++) {
+		L.c[i].no = i;
+		L.c[i].host = i % NODES + 1;
+		pthread_create(&L.c[i].thread, NULL, client_main, &L.c[i]);
+	}
+	for (i = 0; i < nf && i < 8; i++) {
+		sleep_until(t0 + f[i].at);
+		atomic_store(&L.fault_on, 0);
+		rc[i] = cluster(f[i].cmd, f[i].node);
+		atomic_store(&L.fault_on, f[i].on);
+	}
+	for (i = 0; i < CLIENTS; i++) {
+		struct client *c = &L.c[i];
+
+		pthread_join(c->thread, NULL);
+		walks += c->walks;
+		placed += (long)c->nseen;
+		for (k = 0; k < c->nseen; k++)
+			paid += c->seen[k].paid;
+		requests += c->requests;
+		retries += c->retries;
+		s503 += c->s503;
+		unexpected += c->unexpected;
+		unresolved += c->unresolved;
+		f503 += c->fault_503;
+		fserved += c->fault_served;
+		fnone += c->fault_none;
+	}
+	print_message("# %d clients over 3 hosts, %.0f s: %ld walks, %ld "
+		      "placed (200), %ld paid (200), %ld requests, %ld "
+		      "retried with their key (%ld after a 503), %ld "
+		      "unexpected answers, %ld unresolved\n",
+		      CLIENTS, now() - t0, walks, placed, paid, requests,
+		      retries, s503, unexpected, unresolved);
+	if (fault_host > 0)
+		print_message("# host %d's clients while the fault lasted: %ld "
+			      "answers served, %ld x 503, %ld without an "
+			      "answer\n",
+			      fault_host, fserved, f503, fnone);
+	for (i = 0; i < nf && i < 8; i++)
+		if (rc[i] != 0)
+			fail_msg("t/cluster.sh %s %d failed (log/"
+				 "accept-cluster.log)",
+				 f[i].cmd, f[i].node);
+	assert_int_equal(unexpected, 0);
+	assert_int_equal(unresolved, 0);
+	assert_true(placed > 0);
+	assert_int_equal(fnone, 0);
+}
+
+/* The ledger, read on each node after a load. */
+
+struct order_row {
+	int64_t id;
+	char number[16];
+	char state[16];
+	char payment_state[24];
+};
+
+struct rows {
+	struct order_row *r;
+	size_t n, cap;
+};
+
+static void
+add_order(MYSQL_ROW row, void *arg)
+{
+	struct rows *v = arg;
+	struct order_row *o;
+
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 256;
+		v->r = realloc(v->r, v->cap * sizeof(*v->r));
+	}
+	o = &v->r[v->n++];
+	o->id = strtoll(row[0], NULL, 10);
+	snprintf(o->number, sizeof(o->number), "%s", row[1] ? row[1] : "");
+	snprintf(o->state, sizeof(o->state), "%s", row[2]);
+	snprintf(o->payment_state, sizeof(o->payment_state), "%s", row[3]);
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A string and a count, for the sandbox's intents and the receiver's
+ * deliveries. */
+struct tally {
+	char key[80];
+	int64_t n;
+};
+
+static int
+by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct tally *)a)->key,
+		      ((const struct tally *)b)->key);
+}
+
+/* The succeeded intents at the payment sandbox, sorted. */
+static struct tally *
+succeeded_intents(size_t *n)
+{
+	struct json_object *o = other_json("STRIPE_URL", "GET", "/_intents",
+					   NULL),
+			   *list = json_object_object_get(o, "intents");
+	struct tally *t =
+	    calloc(json_object_array_length(list) + 1, sizeof(*t));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *pi = json_object_array_get_idx(list, i);
+
+		if (strcmp(text(pi, "status"), "succeeded") != 0)
+			continue;
+		snprintf(t[*n].key, sizeof(t[*n].key), "%s", text(pi, "id"));
+		(*n)++;
+	}
+	json_object_put(o);
+	qsort(t, *n, sizeof(*t), by_key);
+	return t;
+}
+
+/* Deliveries answered 200 by the receiver per event id (its record of
+ * every delivery), sorted. */
+static struct tally *
+deliveries(size_t *n)
+{
+	struct buf log = {0};
+	struct tally *t = NULL;
+	size_t cap = 0, i, j;
+	char *line, *save = NULL;
+
+	assert_int_equal(stack_file("log/receiver.jsonl", &log), 0);
+	*n = 0;
+	for (line = strtok_r(log.data, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *d = json_tokener_parse(line);
+
+		assert_non_null(d);
+		if (json_object_get_int(json_object_object_get(d, "status")) ==
+		    200) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				t = realloc(t, cap * sizeof(*t));
+			}
+			snprintf(t[*n].key, sizeof(t[*n].key), "%s",
+				 text(d, "event_id"));
+			t[(*n)++].n = 1;
+		}
+		json_object_put(d);
+	}
+	buf_free(&log);
+	if (t == NULL)
+		t = calloc(1, sizeof(*t));
+	qsort(t, *n, sizeof(*t), by_key);
+	/* One entry per event id, with its count. */
+	for (i = 0, j = 0; i < *n; i++) {
+		if (j > 0 && strcmp(t[j - 1].key, t[i].key) == 0)
+			t[j - 1].n++;
+		else
+			t[j++] = t[i];
+	}
+	*n = j;
+	return t;
+}
+
+static int64_t
+tally_of(struct tally *t, size_t n, const char *key)
+{
+	struct tally k, *hit;
+
+	snprintf(k.key, sizeof(k.key), "%s", key);
+	hit = bsearch(&k, t, n, sizeof(*t), by_key);
+	return hit ? hit->n : 0;
+}
+
+/* Payments with an intent: (intent, order, payment state, order's
+ * payment_state), and the events of the run, in rows of strings. */
+struct strs {
+	char (*s)[4][80];
+	size_t n, cap;
+};
+
+static void
+add_strs(MYSQL_ROW row, void *arg)
+{
+	struct strs *v = arg;
+	int i;
+
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 256;
+		v->s = realloc(v->s, v->cap * sizeof(*v->s));
+	}
+	for (i = 0; i < 4; i++)
+		snprintf(v->s[v->n][i], sizeof(v->s[v->n][i]), "%s",
+			 row[i] ? row[i] : "");
+	v->n++;
+}
+
+/* Waits until every order.completed and order.paid event is delivered
+ * (read on node 1), up to 90 s. */
+static void
+deliverers_catch_up(void)
+{
+	double t0 = now();
+	int64_t left;
+
+	while ((left = node_int(1, "SELECT COUNT(*) FROM outbox_events "
+				   "WHERE delivered_at IS NULL AND type IN "
+				   "('order.completed', 'order.paid')")) > 0 &&
+	       now() - t0 < 90)
+		usleep(500000);
+	print_message("# the deliverers caught up in %.1f s (%lld left)\n",
+		      now() - t0, (long long)left);
+	assert_int_equal(left, 0);
+}
+
+/*
+ * The ledger of the load of orders after first, on node n: each order a
+ * client saw placed is there once with its number (paid when it saw it
+ * paid); an order no client saw placed holds no stock; every tracked
+ * variant's on_hold is the sum of its placed, unshipped, uncancelled
+ * lines; each succeeded intent at the sandbox is the payment of exactly
+ * one paid order (and there is one per paid order); each order.completed
+ * and order.paid event was delivered once (200) to the receiver; order
+ * numbers are unique.
+ */
+static void
+ledger(int n, int64_t first, struct tally *intents, size_t nintents,
+       struct tally *delivered, size_t ndelivered)
+{
+	char q[512];
+	struct rows v = {0};
+	struct strs pays = {0}, events = {0};
+	int64_t *paid_orders = calloc(nintents + 1, sizeof(*paid_orders));
+	long seen = 0, seen_paid = 0, unseen = 0, unseen_holding = 0,
+	     placed = 0, paid = 0, completed_ev = 0, paid_ev = 0;
+	size_t i, k, m;
+	int c;
+
+	snprintf(q, sizeof(q),
+		 "SELECT id, number, state, payment_state FROM orders WHERE "
+		 "id > %lld ORDER BY id",
+		 (long long)first);
+	node_rows(n, q, add_order, &v);
+	for (c = 0; c < CLIENTS; c++)
+		for (k = 0; k < L.c[c].nseen; k++) {
+			struct seen *s = &L.c[c].seen[k];
+			struct order_row *o =
+			    bsearch(&s->id, v.r, v.n, sizeof(*v.r), by_id);
+
+			if (o == NULL || strcmp(o->number, s->number) != 0)
+				fail_msg("node %d: order %lld, seen placed as "
+					 "%s, is %s",
+					 n, (long long)s->id, s->number,
+					 o ? o->number : "missing");
+			if (s->paid && strcmp(o->payment_state, "paid") != 0)
+				fail_msg("node %d: order %lld seen paid is %s",
+					 n, (long long)s->id, o->payment_state);
+			seen++;
+			seen_paid += s->paid;
+		}
+	for (i = 0; i < v.n; i++) {
+		int found = 0;
+
+		if (v.r[i].number[0] == '\0')
+			continue;
+		placed++;
+		paid += strcmp(v.r[i].payment_state, "paid") == 0;
+		for (c = 0; c < CLIENTS && !found; c++)
+			for (k = 0; k < L.c[c].nseen && !found; k++)
+				found = L.c[c].seen[k].id == v.r[i].id;
+		if (!found) {
+			unseen++;
+			unseen_holding += strcmp(v.r[i].state, "new") == 0;
+			print_message("# node %d: order %lld (%s) placed, not "
+				      "seen placed: state %s, payment %s\n",
+				      n, (long long)v.r[i].id, v.r[i].number,
+				      v.r[i].state, v.r[i].payment_state);
+		}
+	}
+	assert_int_equal(unseen_holding, 0);
+	assert_int_equal(node_int(n, "SELECT COUNT(number) - COUNT(DISTINCT "
+				     "number) FROM orders"),
+			 0);
+	assert_int_equal(
+	    node_int(n, "SELECT COUNT(*) FROM variant_stock s JOIN "
+			"product_variants v ON v.id = s.variant_id WHERE "
+			"v.tracked = 1 AND s.on_hold <> (SELECT "
+			"COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN "
+			"orders o ON o.id = i.order_id WHERE i.variant_id = "
+			"s.variant_id AND o.number IS NOT NULL AND o.state = "
+			"'new' AND o.shipping_state <> 'shipped')"),
+	    0);
+	/* Each succeeded intent: one payment, completed, of a paid order;
+	 * no order paid twice; as many paid orders as intents. */
+	node_rows(n,
+		  "SELECT p.provider_ref, p.order_id, p.state, o.payment_state "
+		  "FROM payments p JOIN orders o ON o.id = p.order_id WHERE "
+		  "p.provider_ref IS NOT NULL",
+		  add_strs, &pays);
+	for (i = 0; i < nintents; i++) {
+		int64_t order = 0;
+		int rows = 0;
+
+		for (k = 0; k < pays.n; k++) {
+			if (strcmp(pays.s[k][0], intents[i].key) != 0)
+				continue;
+			rows++;
+			if (strcmp(pays.s[k][2], "completed") != 0 ||
+			    strcmp(pays.s[k][3], "paid") != 0)
+				fail_msg("node %d: intent %s succeeded: "
+					 "payment %s, order %s",
+					 n, intents[i].key, pays.s[k][2],
+					 pays.s[k][3]);
+			order = strtoll(pays.s[k][1], NULL, 10);
+		}
+		if (rows != 1)
+			fail_msg("node %d: intent %s succeeded: %d payments", n,
+				 intents[i].key, rows);
+		paid_orders[i] = order;
+	}
+	qsort(paid_orders, nintents, sizeof(*paid_orders), by_id);
+	for (i = 1; i < nintents; i++)
+		if (paid_orders[i] == paid_orders[i - 1])
+			fail_msg("node %d: order %lld paid by two intents", n,
+				 (long long)paid_orders[i]);
+	assert_int_equal(node_int(n, "SELECT COUNT(*) FROM orders WHERE "
+				     "payment_state = 'paid'"),
+			 (int64_t)nintents);
+	/* Each event of the run delivered once; one of each per order. */
+	snprintf(q, sizeof(q),
+		 "SELECT CONCAT('evt_', uuid), type, order_id, '' FROM "
+		 "outbox_events WHERE type IN ('order.completed', "
+		 "'order.paid') AND order_id > %lld",
+		 (long long)first);
+	node_rows(n, q, add_strs, &events);
+	for (m = 0; m < events.n; m++) {
+		int64_t d = tally_of(delivered, ndelivered, events.s[m][0]);
+
+		if (d != 1)
+			fail_msg("node %d: event %s (%s of order %s) delivered "
+				 "%lld times",
+				 n, events.s[m][0], events.s[m][1],
+				 events.s[m][2], (long long)d);
+		if (strcmp(events.s[m][1], "order.completed") == 0)
+			completed_ev++;
+		else
+			paid_ev++;
+	}
+	assert_int_equal(completed_ev, placed);
+	assert_int_equal(paid_ev, paid);
+	snprintf(q, sizeof(q),
+		 "SELECT COUNT(*) - COUNT(DISTINCT order_id, type) FROM "
+		 "outbox_events WHERE type IN ('order.completed', "
+		 "'order.paid') AND order_id > %lld",
+		 (long long)first);
+	assert_int_equal(node_int(n, "%s", q), 0);
+	print_message("# node %d: %zu orders of the load, %ld placed (%ld seen "
+		      "placed by a 200, %ld not seen: none holds stock), %ld "
+		      "paid (%ld seen paid); order numbers unique; on_hold = "
+		      "the held lines on every tracked variant; %zu succeeded "
+		      "intents, each one payment of one paid order; %ld "
+		      "order.completed + %ld order.paid events, each "
+		      "delivered once\n",
+		      n, v.n, placed, seen, unseen, paid, seen_paid, nintents,
+		      completed_ev, paid_ev);
+	free(v.r);
+	free(pays.s);
+	free(events.s);
+	free(paid_orders);
+}
+
+/* After a load of orders after first: the deliverers catch up, then the
+ * ledger on each node. */
+static void
+ledgers(int64_t first)
+{
+	struct tally *intents, *delivered;
+	size_t nintents, ndelivered;
+	int n;
+
+	deliverers_catch_up();
+	intents = succeeded_intents(&nintents);
+	delivered = deliveries(&ndelivered);
+	for (n = 1; n <= NODES; n++)
+		ledger(n, first, intents, nintents, delivered, ndelivered);
+	free(intents);
+	free(delivered);
+}
+
+static void
+test_load_with_a_node_killed(void **state)
+{
+	static const struct fault f[] = {{10, "kill-node", 2, 1},
+					 {25, "start-node", 2, 0}};
+	int64_t first = node_int(1, "SELECT COALESCE(MAX(id), 0) FROM orders");
+
+	(void)state;
+	load(40, f, 2, 2);
+	ledgers(first);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_last_unit_across_hosts),
 	    cmocka_unit_test(test_three_buyers_two_units),
+	    cmocka_unit_test(test_load_with_a_node_killed),
 	};
 	char name[32];
 	int i;
@@ -238,6 +941,9 @@ main(void)
 			return 2;
 		}
 	}
+	/* TEST_FILTER=test_load*: only the tests it matches. */
+	if (getenv("TEST_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	curl_global_init(CURL_GLOBAL_ALL);
 	mysql_library_init(0, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
