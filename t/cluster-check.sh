@@ -18,34 +18,15 @@ cd "$(dirname "$0")/.." || exit 2
 [ $# = 1 ] || { echo "usage: t/cluster-check.sh BUILD" >&2; exit 2; }
 bin=$(cd "$1" && pwd)
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-# check WHAT COMMAND...: one line for the command's success, with its time.
-check() {
-	local what=$1 t0 t out rc
-	shift
-	t0=$(date +%s%N)
-	out=$("$@" 2>&1)
-	rc=$?
-	t=$((($(date +%s%N) - t0) / 1000000))
-	if [ "$rc" = 0 ]; then
-		ok "$what ($((t / 1000)).$(printf %03d $((t % 1000))) s)"
-	else
-		not_ok "$what"
-		printf '%s\n' "$out" | tail -n 15 | sed 's/^/# /'
-	fi
-}
+# shellcheck source=t/checklib.sh
+. t/checklib.sh
+check_tail=15
+check_prefix='# '
+check_number=1
+check_time=1
 
 dir=$(mktemp -d)
+check_out=$dir/check.out
 cleanup() {
 	t/cluster.sh down "$dir" >/dev/null 2>&1
 	rm -rf "$dir"

@@ -38,25 +38,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-rc=0
-
-ok() { echo "ok - $*"; }
-notok() {
-	echo "not ok - $*"
-	rc=1
-}
-# check WHAT COMMAND...: one check, the command's output shown on failure.
-check() {
-	local what=$1
-	shift
-	if "$@" >"$tmp/out" 2>&1; then
-		ok "$what"
-	else
-		notok "$what"
-		sed 's/^/    /' "$tmp/out" | tail -n 30
-		return 1
-	fi
-}
+# shellcheck source=t/checklib.sh
+. t/checklib.sh
+check_out=$tmp/out
 
 # The tools: debhelper and lintian, installed when missing (as ./run
 # installs the build's own packages).

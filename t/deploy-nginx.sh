@@ -23,13 +23,10 @@ guide=$top/docs/deploy-nginx.md
 work=$(mktemp -d /tmp/checkoutd-deploy.XXXXXX) || exit 1
 chmod 0755 "$work"
 root=$work/root
-rc=0
-
-ok() { echo "ok - $*"; }
-notok() {
-	echo "not ok - $*"
-	rc=1
-}
+# shellcheck source=t/checklib.sh
+. "$top/t/checklib.sh"
+check_out=$work/out
+check_tail=40
 
 # stop PIDFILE NAME: SIGTERM to the process in PIDFILE when it runs NAME,
 # SIGKILL after 15 s.
@@ -267,19 +264,6 @@ walk() {
 	echo "order $(jq -r .number <<<"$o"): paid"
 }
 
-# check WHAT COMMAND...: one check, its output shown on failure.
-check() {
-	local what=$1
-	shift
-	if "$@" >"$work/out" 2>&1; then
-		ok "$what"
-	else
-		notok "$what"
-		sed 's/^/    /' "$work/out" | tail -n 40
-		return 1
-	fi
-}
-
 tarball() {
 	make -s -C "$build" dist >/dev/null &&
 		cp "$build/checkoutd-$(sed -n 's/^VERSION = //p' "$build/Makefile").tar.gz" "$work/"
@@ -317,11 +301,11 @@ check "make dist ($build)" tarball || exit 1
 split_guide
 prelude >"$work/prelude.sh"
 for b in "$work"/guide/*; do
-	n=$(basename "$b")
-	case $n in
+	block=$(basename "$b")
+	case $block in
 	*.sh)
 		map "$b" >"$work/run.sh"
-		check "docs/deploy-nginx.md block $n: $(head -n 1 "$b")" \
+		check "docs/deploy-nginx.md block $block: $(head -n 1 "$b")" \
 			bash -eo pipefail -c "cd '$work' && . '$work/prelude.sh' && . '$work/run.sh'" ||
 			break
 		;;
@@ -334,7 +318,7 @@ for b in "$work"/guide/*; do
 		check "nginx with R's sites-enabled" \
 			bash -c ". '$work/prelude.sh' && nginx" || break
 		;;
-	*) notok "unknown action $n in the guide" ;;
+	*) notok "unknown action $block in the guide" ;;
 	esac
 done
 if [ "$rc" = 0 ]; then

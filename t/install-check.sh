@@ -24,24 +24,9 @@ build=$(cd "$build" && pwd)
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 dest=$tmp/dest
-rc=0
-
-ok() { echo "ok - $*"; }
-notok() {
-	echo "not ok - $*"
-	rc=1
-}
-# check WHAT COMMAND...: one check, the command's output shown on failure.
-check() {
-	what=$1
-	shift
-	if "$@" >"$tmp/out" 2>&1; then
-		ok "$what"
-	else
-		notok "$what"
-		sed 's/^/    /' "$tmp/out" | head -n 30
-	fi
-}
+# shellcheck source=t/checklib.sh
+. "$(dirname "$0")/checklib.sh"
+check_out=$tmp/out
 
 # The installation directories the build was configured with.
 vars='sbindir=$(sbindir) sysconfdir=$(sysconfdir) pkgdatadir=$(pkgdatadir)'
