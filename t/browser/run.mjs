@@ -31,8 +31,12 @@ try {
 				console.log(`not ok - ${f}: ${test.name}`);
 				console.log(String(e && e.stack || e).split("\n").slice(0, 8)
 					.map((l) => "    " + l).join("\n"));
-				for (const p of t.pages)
-					console.log(`    page: ${p.url()}`);
+				for (const p of t.pages) {
+					const shown = await p.evaluate(() => document.body.innerText.slice(0, 300)).catch(() => "");
+					console.log(`    page: ${p.url()}: ${shown.replace(/\s+/g, " ")}`);
+				}
+				for (const err of t.errors)
+					console.log(`    ${err}`);
 			}
 			await context.close();
 		}
