@@ -551,14 +551,14 @@ async function finish(flow, shown) {
 			const gone = r.body.items.map((i) => `<li>${esc(names[i.variant_code] || i.variant_code)}: you asked for ${i.requested}, ${i.available > 0 ? "only " + i.available + " left" : "none left"}.</li>`).join("");
 			document.getElementById("place")?.remove();
 			document.getElementById("notice").innerHTML = `<h2>Sorry, an item is gone</h2><p>Someone else just bought the last one. No order was made and your card was not charged.</p><ul>${gone}</ul><p><a href="#/cart">Change your cart</a></p>`;
-			say("Sorry, an item in your cart is no longer available. No order was made.");
+			say("");
 			return;
 		}
 		if (r.status === 409 && r.body && r.body.code === "total_changed") {
 			save("flow", null);
+			say("");
 			const what = shown ? changes(shown, r.body.order) : [];
 			await review(null, `<h2>The total has changed</h2><p>It is now ${money(r.body.order.total, r.body.order.currency)} instead of ${money(flow.total, r.body.order.currency)}.</p>${what.length ? `<ul>${what.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : ""}<p>Nothing was ordered yet. Check the order and place it again.</p>`);
-			say("The total has changed. Nothing was ordered yet.");
 			return;
 		}
 		if (r.status !== 200) {
@@ -600,8 +600,9 @@ async function finish(flow, shown) {
 	if (location.hash !== `#/pay/${flow.id}`) {
 		history.replaceState(null, "", `#/pay/${flow.id}`);
 	}
+	/* The notice (role=alert) says it: not twice on the page. */
+	say("");
 	await review(String(flow.id), `<p>${esc(why)}</p>`);
-	say(why);
 }
 
 async function confirmation(id) {
