@@ -1,6 +1,6 @@
 # shellcheck shell=dash disable=SC2034
 # The check lines of t/install-check.sh, t/deb-check.sh,
-# t/deploy-nginx.sh and t/cluster-check.sh, sourced by
+# t/deploy-nginx.sh, t/cluster-check.sh and t/deploy-apache.sh, sourced by
 # each (POSIX sh: install-check.sh runs under /bin/sh). One line per
 # check, "ok - what" or "not ok - what"; t/run-tests counts the lines that
 # start with "ok " and "not ok ".

@@ -295,6 +295,16 @@ providers() {
 	set_key "$conf" outbox secret "$secret"
 }
 
+# run_block FILE: one of the guide's blocks, mapped to R, after the
+# prelude ($work/prelude.sh), as one check.
+run_block() {
+	map "$1" >"$work/run.sh"
+	check "docs/$(basename "$guide") block $(basename "$1"): $(head -n 1 "$1")" \
+		bash -eo pipefail -c "cd '$work' && . '$work/prelude.sh' && . '$work/run.sh'"
+}
+
+# Sourced (t/deploy-apache.sh): the functions above, and nothing run.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 check "a throwaway root $root" seed_root || exit 1
 check "MariaDB of the test's own (socket R/run/mysqld/mysqld.sock)" db_up || exit 1
 check "make dist ($build)" tarball || exit 1
@@ -304,10 +314,7 @@ for b in "$work"/guide/*; do
 	block=$(basename "$b")
 	case $block in
 	*.sh)
-		map "$b" >"$work/run.sh"
-		check "docs/deploy-nginx.md block $block: $(head -n 1 "$b")" \
-			bash -eo pipefail -c "cd '$work' && . '$work/prelude.sh' && . '$work/run.sh'" ||
-			break
+		run_block "$b" || break
 		;;
 	*.service)
 		check "the payment sandbox's and an events receiver's keys in R/etc/checkoutd.conf" providers &&

@@ -48,10 +48,12 @@ ours() {
 	done
 }
 
+# down: stop Apache (its PID in $apache_pidfile, by default
+# DIR/apache/run/apache.pid) and wait for the programs it started.
 down() {
-	local pid i
-	if [ -s "$dir/apache/run/apache.pid" ]; then
-		pid=$(cat "$dir/apache/run/apache.pid")
+	local pid i pidfile=${apache_pidfile:-$dir/apache/run/apache.pid}
+	if [ -s "$pidfile" ]; then
+		pid=$(cat "$pidfile")
 		if grep -qa apache2 "/proc/$pid/cmdline" 2>/dev/null; then
 			kill -TERM "$pid"
 			for ((i = 0; i < 100; i++)); do
@@ -59,7 +61,7 @@ down() {
 				sleep 0.1
 			done
 		fi
-		rm -f "$dir/apache/run/apache.pid"
+		rm -f "$pidfile"
 	fi
 	# Apache ends mod_fcgid's processes itself; any left are ours.
 	for ((i = 0; i < 50; i++)); do
@@ -278,6 +280,8 @@ up() {
 	} >"$dir/hosting.env"
 }
 
+# Sourced (t/deploy-apache.sh, with dir set): the functions, nothing run.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 cmd=${1:-}
 [ $# -ge 2 ] || die "usage: $0 up DIR TARBALL GUIDE STACK_CONF | down DIR"
 mkdir -p "$2"
