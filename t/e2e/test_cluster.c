@@ -2,7 +2,8 @@
  * Issue 17's acceptance on a three-node Galera cluster with a checkoutd per
  * node (t/cluster-accept.sh starts it with t/cluster.sh and sets the
  * environment): CHECKOUTD_URL is nginx's upstream of the three,
- * CLUSTER_URL1..3 each checkoutd alone, STACK_DIR the cluster's directory
+ * CLUSTER_URL1..3 each checkoutd alone (CLUSTER_DB1..3 the nodes' MariaDB
+ * ports), STACK_DIR the cluster's directory
  * (node N's socket in nodeN/mysql.sock, checkoutd-N's log in
  * log/checkoutd-N.log), CLUSTER_SH t/cluster.sh, STRIPE_URL the payment
  * sandbox. Every figure is read on each of the three nodes.
@@ -276,7 +277,10 @@ struct client {
 	pthread_t thread;
 	struct seen *seen;
 	size_t nseen, cap;
-	long walks, requests, retries, s503, unexpected, unresolved;
+	long walks, requests, unexpected, unresolved;
+	/* Requests sent again with their key, after: no answer, 503, 502 or
+	 * 504, 409 idempotency_key_in_use, 409 payment_in_progress. */
+	long retried[5];
 	/* The answers while the fault lasted (the faulted host's clients):
 	 * 503, any other answer, none (a transport error, nginx's own). */
 	long fault_503, fault_served, fault_none;
@@ -312,21 +316,29 @@ say(const char *fmt, ...)
 	pthread_mutex_unlock(&mu);
 }
 
-/* What a client retries with the same request (and key): no answer, 503
- * (database_unavailable, busy), a provider's 502/504, a key or payment
- * still running elsewhere. */
+/* What a client retries with the same request (and key), as the index
+ * of client.retried plus one, else 0: no answer, 503 (database_unavailable,
+ * busy), a provider's 502/504, a key or a payment still running
+ * elsewhere. */
 static int
 retryable(long status, struct resp *r)
 {
 	const char *code;
 
-	if (status == 0 || status == 502 || status == 503 || status == 504)
+	if (status == 0)
 		return 1;
+	if (status == 503)
+		return 2;
+	if (status == 502 || status == 504)
+		return 3;
 	if (status != 409)
 		return 0;
 	code = resp_json_str(r, "code");
-	return code != NULL && (strcmp(code, "idempotency_key_in_use") == 0 ||
-				strcmp(code, "payment_in_progress") == 0);
+	if (code != NULL && strcmp(code, "idempotency_key_in_use") == 0)
+		return 4;
+	if (code != NULL && strcmp(code, "payment_in_progress") == 0)
+		return 5;
+	return 0;
 }
 
 /* One request of client c to its host, with the cart's token and the
@@ -340,7 +352,7 @@ creq(struct client *c, const char *method, const char *path, const char *token,
 	char th[128], kh[96];
 	struct req_opts o = {
 	    .base = url[c->host], .ctype = body ? FORM : NULL, .body = body};
-	int h = 0;
+	int h = 0, why;
 	long st;
 
 	if (token != NULL) {
@@ -354,7 +366,6 @@ creq(struct client *c, const char *method, const char *path, const char *token,
 	for (;;) {
 		st = e2e_request(method, path, &o, r) == 0 ? r->status : 0;
 		c->requests++;
-		c->s503 += st == 503;
 		if (c->host == L.fault_host && atomic_load(&L.fault_on)) {
 			if (st == 503)
 				c->fault_503++;
@@ -363,9 +374,10 @@ creq(struct client *c, const char *method, const char *path, const char *token,
 			else
 				c->fault_served++;
 		}
-		if (!retryable(st, r))
+		why = retryable(st, r);
+		if (why == 0)
 			return st;
-		c->retries++;
+		c->retried[why - 1]++;
 		if (now() > L.giveup) {
 			c->unresolved++;
 			say("client %d (host %d): %s %s unresolved: %ld %.200s",
@@ -478,6 +490,38 @@ client_main(void *arg)
 	return NULL;
 }
 
+/* What checkoutd-h's ready endpoint says of its database; whether the
+ * node it uses is another than node. */
+static int
+ready(int h, int node)
+{
+	struct req_opts o = {.base = url[h]};
+	struct json_object *j = NULL, *db;
+	const char *host = NULL;
+	char name[32], lost[64];
+	struct resp r;
+	int n, in_use = 0;
+
+	if (e2e_request("GET", "/api/health/ready", &o, &r) == 0)
+		j = json_tokener_parse(r.body.data);
+	db = j ? json_object_object_get(j, "database") : NULL;
+	host = db ? text(db, "host") : NULL;
+	for (n = 1; host != NULL && n <= NODES; n++) {
+		snprintf(name, sizeof(name), "CLUSTER_DB%d", n);
+		snprintf(lost, sizeof(lost), "127.0.0.1:%s",
+			 getenv(name) ? getenv(name) : "?");
+		if (strcmp(host, lost) == 0)
+			in_use = n;
+	}
+	print_message("# checkoutd-%d's /api/health/ready: %ld, on node %d: "
+		      "%s\n",
+		      h, r.status, in_use,
+		      db ? json_object_to_json_string(db) : r.body.data);
+	json_object_put(j);
+	resp_free(&r);
+	return in_use != 0 && in_use != node;
+}
+
 /* At at seconds into the load, t/cluster.sh cmd node; the fault is on
  * (for the answers of the faulted host's clients) from the end of a
  * command with on set until the start of the next. */
@@ -498,10 +542,9 @@ static void
 load(double secs, const struct fault *f, int nf, int fault_host)
 {
 	double t0 = now();
-	long walks = 0, placed = 0, paid = 0, requests = 0, retries = 0,
-	     s503 = 0, unexpected = 0, unresolved = 0, f503 = 0, fserved = 0,
-	     fnone = 0;
-	int i, rc[8] = {0};
+	long walks = 0, placed = 0, paid = 0, requests = 0, retried[5] = {0},
+	     unexpected = 0, unresolved = 0, f503 = 0, fserved = 0, fnone = 0;
+	int i, j, rc[8] = {0}, ready_other[8] = {0};
 	size_t k;
 
 	for (i = 0; i < CLIENTS; i++)
@@ -522,6 +565,8 @@ load(double secs, const struct fault *f, int nf, int fault_host)
 		atomic_store(&L.fault_on, 0);
 		rc[i] = cluster(f[i].cmd, f[i].node);
 		atomic_store(&L.fault_on, f[i].on);
+		if (f[i].on)
+			ready_other[i] = ready(fault_host, f[i].node);
 	}
 	for (i = 0; i < CLIENTS; i++) {
 		struct client *c = &L.c[i];
@@ -532,8 +577,8 @@ load(double secs, const struct fault *f, int nf, int fault_host)
 		for (k = 0; k < c->nseen; k++)
 			paid += c->seen[k].paid;
 		requests += c->requests;
-		retries += c->retries;
-		s503 += c->s503;
+		for (j = 0; j < 5; j++)
+			retried[j] += c->retried[j];
 		unexpected += c->unexpected;
 		unresolved += c->unresolved;
 		f503 += c->fault_503;
@@ -541,25 +586,35 @@ load(double secs, const struct fault *f, int nf, int fault_host)
 		fnone += c->fault_none;
 	}
 	print_message("# %d clients over 3 hosts, %.0f s: %ld walks, %ld "
-		      "placed (200), %ld paid (200), %ld requests, %ld "
-		      "retried with their key (%ld after a 503), %ld "
-		      "unexpected answers, %ld unresolved\n",
+		      "placed (200), %ld paid (200), %ld requests; sent again "
+		      "with their key: %ld after no answer, %ld after a 503, "
+		      "%ld after a 502/504, %ld after 409 "
+		      "idempotency_key_in_use, %ld after 409 "
+		      "payment_in_progress; %ld unexpected answers, %ld "
+		      "unresolved\n",
 		      CLIENTS, now() - t0, walks, placed, paid, requests,
-		      retries, s503, unexpected, unresolved);
+		      retried[0], retried[1], retried[2], retried[3],
+		      retried[4], unexpected, unresolved);
 	if (fault_host > 0)
 		print_message("# host %d's clients while the fault lasted: %ld "
 			      "answers served, %ld x 503, %ld without an "
 			      "answer\n",
 			      fault_host, fserved, f503, fnone);
-	for (i = 0; i < nf && i < 8; i++)
+	for (i = 0; i < nf && i < 8; i++) {
 		if (rc[i] != 0)
 			fail_msg("t/cluster.sh %s %d failed (log/"
 				 "accept-cluster.log)",
 				 f[i].cmd, f[i].node);
+		if (f[i].on && !ready_other[i])
+			fail_msg("checkoutd-%d still on node %d after %s",
+				 fault_host, f[i].node, f[i].cmd);
+	}
 	assert_int_equal(unexpected, 0);
 	assert_int_equal(unresolved, 0);
 	assert_true(placed > 0);
 	assert_int_equal(fnone, 0);
+	if (fault_host > 0)
+		assert_true(fserved + f503 > 0);
 }
 
 /* The ledger, read on each node after a load. */
@@ -880,7 +935,8 @@ ledger(int n, int64_t first, struct tally *intents, size_t nintents,
 		      "placed by a 200, %ld not seen: none holds stock), %ld "
 		      "paid (%ld seen paid); order numbers unique; on_hold = "
 		      "the held lines on every tracked variant; %zu succeeded "
-		      "intents, each one payment of one paid order; %ld "
+		      "intents at the sandbox (every load so far), each one "
+		      "payment of one paid order; %ld "
 		      "order.completed + %ld order.paid events, each "
 		      "delivered once\n",
 		      n, v.n, placed, seen, unseen, paid, seen_paid, nintents,
@@ -921,6 +977,73 @@ test_load_with_a_node_killed(void **state)
 	ledgers(first);
 }
 
+/* The checksums of every table of checkoutd on node n, as one string. */
+static void
+add_checksum(MYSQL_ROW row, void *arg)
+{
+	struct buf *b = arg;
+
+	buf_printf(b, "%s %s\n", row[0], row[1] ? row[1] : "NULL");
+}
+
+/* Whether the three nodes hold the same rows in every table of
+ * checkoutd (CHECKSUM TABLE), asked up to 20 times 0.5 s apart (a node
+ * may still be applying the last writes). */
+static void
+identical_rows(void)
+{
+	struct buf q = {0}, sum[NODES + 1];
+	int tries, n, same = 0;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	MYSQL *m = node_connect(1);
+
+	buf_printf(&q, "CHECKSUM TABLE ");
+	if (mysql_query(m, "SELECT table_name FROM information_schema.tables "
+			   "WHERE table_schema = 'checkoutd' AND table_type "
+			   "= 'BASE TABLE' ORDER BY 1"))
+		fail_msg("%s", mysql_error(m));
+	res = mysql_store_result(m);
+	for (n = 0; (row = mysql_fetch_row(res)) != NULL; n++)
+		buf_printf(&q, "%s`%s`", n ? ", " : "", row[0]);
+	mysql_free_result(res);
+	mysql_close(m);
+	for (tries = 0; tries < 20 && !same; tries++) {
+		if (tries > 0)
+			usleep(500000);
+		for (n = 1; n <= NODES; n++) {
+			memset(&sum[n], 0, sizeof(sum[n]));
+			buf_printf(&sum[n], "%s", "");
+			node_rows(n, q.data, add_checksum, &sum[n]);
+		}
+		same = strcmp(sum[1].data, sum[2].data) == 0 &&
+		       strcmp(sum[1].data, sum[3].data) == 0;
+		if (!same && tries == 19)
+			for (n = 1; n <= NODES; n++)
+				print_message("# node %d:\n%s", n, sum[n].data);
+		for (n = 1; n <= NODES; n++)
+			buf_free(&sum[n]);
+	}
+	print_message("# CHECKSUM TABLE of checkoutd's tables: %s on the 3 "
+		      "nodes (asked %d times)\n",
+		      same ? "identical" : "DIFFERENT", tries);
+	buf_free(&q);
+	assert_true(same);
+}
+
+static void
+test_load_with_a_node_cut_off(void **state)
+{
+	static const struct fault f[] = {{5, "cut-node", 3, 1},
+					 {15, "heal-node", 3, 0}};
+	int64_t first = node_int(1, "SELECT COALESCE(MAX(id), 0) FROM orders");
+
+	(void)state;
+	load(25, f, 2, 3);
+	ledgers(first);
+	identical_rows();
+}
+
 int
 main(void)
 {
@@ -928,6 +1051,7 @@ main(void)
 	    cmocka_unit_test(test_last_unit_across_hosts),
 	    cmocka_unit_test(test_three_buyers_two_units),
 	    cmocka_unit_test(test_load_with_a_node_killed),
+	    cmocka_unit_test(test_load_with_a_node_cut_off),
 	};
 	char name[32];
 	int i;
