@@ -257,6 +257,215 @@ test_three_buyers_two_units(void **state)
 	races(3, 3, 2, 2);
 }
 
+/* Seed 000 across hosts (t/e2e/test_seed000.c's races, spread). */
+
+#define SEED000_ITEM "0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a67" /* assembly */
+
+/* A fresh customer session from checkoutctl (through node 1). */
+static void
+new_session(char out[64])
+{
+	static int n;
+	char cmd[512];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
+		 "\"$STACK_DIR/checkoutd-1.conf\" session create --customer "
+		 "cluster-%d-%d-%ld@example.com",
+		 (int)getpid(), n++, (long)random());
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, 64, p));
+	assert_int_equal(pclose(p), 0);
+	out[strcspn(out, "\n")] = '\0';
+	assert_int_equal(strlen(out), 36);
+}
+
+/* A booker of seed 000 at a barrier, through one host. */
+struct booker {
+	char session[64];
+	const char *item;
+	int host;
+	long status;
+	char message[64];
+	pthread_barrier_t *barrier;
+};
+
+/* POST /checkouts of session and item through host h: the status and
+ * the answer's message. */
+static long
+book(int h, const char *session, const char *item, char *message, size_t size)
+{
+	char body[256];
+	struct req_opts o = {.base = url[h], .ctype = JSON, .body = body};
+	struct resp r;
+	long st = 0;
+
+	snprintf(body, sizeof(body),
+		 "{\"session_id\": \"%s\", \"item\": {\"uuid\": \"%s\"}}",
+		 session, item);
+	message[0] = '\0';
+	if (e2e_request("POST", "/checkouts", &o, &r) == 0) {
+		const char *m = resp_json_str(&r, "message");
+
+		/* A problem+json answer (503) has a code, not a message. */
+		if (m == NULL)
+			m = resp_json_str(&r, "code");
+		st = r.status;
+		snprintf(message, size, "%s", m ? m : "");
+	}
+	resp_free(&r);
+	return st;
+}
+
+static void *
+booker_race(void *arg)
+{
+	struct booker *b = arg;
+
+	pthread_barrier_wait(b->barrier);
+	b->status =
+	    book(b->host, b->session, b->item, b->message, sizeof(b->message));
+	return NULL;
+}
+
+/* The access lines of n bookers, host by host, overlap in time. */
+static int
+bookers_overlap(struct booker *b, int n)
+{
+	static const char *const logs[NODES] = {"log/checkoutd-1.log",
+						"log/checkoutd-2.log",
+						"log/checkoutd-3.log"};
+	int counts[NODES] = {0}, i;
+
+	for (i = 0; i < n; i++)
+		counts[b[i].host - 1]++;
+	return e2e_overlaps_in(NODES, logs, counts, " POST /checkout");
+}
+
+/* A provider with one free slot, ten customers at once through the three
+ * hosts: one booking, nine 412 "Proveedor sin disponibilidad". */
+static void
+test_seed000_last_slot_across_hosts(void **state)
+{
+	struct booker r[10];
+	pthread_t t[10];
+	pthread_barrier_t b;
+	char item[64];
+	int i, round, created, refused, overlap;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		node_int(1,
+			 "INSERT INTO providers (uuid, account_id, name, "
+			 "capacity) VALUES (UUID(), 1, 'Cluster slot %d-%d', "
+			 "1)",
+			 (int)getpid(), round);
+		snprintf(item, sizeof(item),
+			 "%08x-0000-4000-8000-0000000001%02d",
+			 (unsigned)getpid(), round);
+		node_int(1,
+			 "INSERT INTO products (uuid, code, name, provider_id) "
+			 "SELECT '%s', '%s', 'One-slot service', id FROM "
+			 "providers WHERE name = 'Cluster slot %d-%d'",
+			 item, item, (int)getpid(), round);
+		node_int(1,
+			 "INSERT INTO product_variants (uuid, code, "
+			 "product_id, name, price, tax_category_id, tracked, "
+			 "needs_shipping) SELECT UUID(), '%s', id, 'Service', "
+			 "1000, 1, 0, 0 FROM products WHERE uuid = '%s'",
+			 item, item);
+		node_int(1,
+			 "INSERT INTO variant_stock (variant_id, on_hand) "
+			 "SELECT id, 0 FROM product_variants WHERE code = '%s'",
+			 item);
+		pthread_barrier_init(&b, NULL, 10);
+		for (i = 0; i < 10; i++) {
+			new_session(r[i].session);
+			r[i].item = item;
+			r[i].host = i % NODES + 1;
+			r[i].barrier = &b;
+		}
+		for (i = 0; i < 10; i++)
+			pthread_create(&t[i], NULL, booker_race, &r[i]);
+		for (i = 0; i < 10; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&b);
+		for (created = refused = 0, i = 0; i < 10; i++) {
+			if (r[i].status == 201)
+				created++;
+			else if (r[i].status == 412 &&
+				 strcmp(r[i].message,
+					"Proveedor sin disponibilidad") == 0)
+				refused++;
+			else
+				print_message("# booker %d (host %d): %ld %s\n",
+					      i, r[i].host, r[i].status,
+					      r[i].message);
+		}
+		overlap = bookers_overlap(r, 10);
+		print_message("# 10 bookings of one slot at once over 3 hosts, "
+			      "%d overlapping pairs: %d created, %d refused\n",
+			      overlap, created, refused);
+		assert_int_equal(created, 1);
+		assert_int_equal(refused, 9);
+		for (i = 1; i <= NODES; i++)
+			assert_int_equal(
+			    node_int(i,
+				     "SELECT COUNT(*) FROM agenda_entries a "
+				     "JOIN providers p ON p.id = a.provider_id "
+				     "WHERE p.name = 'Cluster slot %d-%d'",
+				     (int)getpid(), round),
+			    1);
+		assert_true(overlap > 0);
+	}
+}
+
+/* One unpaid order already, two requests of the same customer at once
+ * through two hosts: one more order, the other 412 "Método bloqueado por
+ * seguridad". */
+static void
+test_seed000_two_unpaid_across_hosts(void **state)
+{
+	struct booker r[2];
+	pthread_t t[2];
+	pthread_barrier_t b;
+	char message[64];
+	int i, round, created, blocked;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		new_session(r[0].session);
+		memcpy(r[1].session, r[0].session, sizeof(r[0].session));
+		assert_int_equal(book(round % NODES + 1, r[0].session,
+				      SEED000_ITEM, message, sizeof(message)),
+				 201);
+		pthread_barrier_init(&b, NULL, 2);
+		for (i = 0; i < 2; i++) {
+			r[i].item = SEED000_ITEM;
+			r[i].host = (round + i + 1) % NODES + 1;
+			r[i].barrier = &b;
+			pthread_create(&t[i], NULL, booker_race, &r[i]);
+		}
+		for (i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&b);
+		for (created = blocked = 0, i = 0; i < 2; i++) {
+			created += r[i].status == 201;
+			blocked +=
+			    r[i].status == 412 &&
+			    strcmp(r[i].message,
+				   "Método bloqueado por seguridad") == 0;
+			print_message("# round %d, host %d: %ld %s\n", round,
+				      r[i].host, r[i].status, r[i].message);
+		}
+		assert_int_equal(created, 1);
+		assert_int_equal(blocked, 1);
+		assert_true(bookers_overlap(r, 2) > 0);
+	}
+}
+
 /* Load: clients looping the full walk with a purchase. */
 
 #define CLIENTS 12
@@ -1050,6 +1259,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_last_unit_across_hosts),
 	    cmocka_unit_test(test_three_buyers_two_units),
+	    cmocka_unit_test(test_seed000_last_slot_across_hosts),
+	    cmocka_unit_test(test_seed000_two_unpaid_across_hosts),
 	    cmocka_unit_test(test_load_with_a_node_killed),
 	    cmocka_unit_test(test_load_with_a_node_cut_off),
 	};
