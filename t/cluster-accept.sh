@@ -49,8 +49,7 @@ export CHECKOUTD_URL=http://127.0.0.1:$PORT STACK_DIR=$dir CLUSTER_SH=$PWD/t/clu
 CMOCKA_MESSAGE_OUTPUT=TAP "$bin/t/e2e/test_cluster" 2>&1
 rc=$?
 # What the three checkoutd logged as errors, when a test failed.
-[ "$rc" = 0 ] || grep -hEv ' access |checkoutd [0-9.]*: configuration|serving with' "$dir"/log/checkoutd-*.log |
-	sort | tail -n 20 | sed 's/^/# /'
+[ "$rc" = 0 ] || grep -h ' error ' "$dir"/log/checkoutd-*.log | sort | tail -n 20 | sed 's/^/# /'
 t1=$(date +%s)
 if t/cluster.sh down "$dir" >"$dir/down.log" 2>&1; then
 	echo "ok - down ($(($(date +%s) - t1)) s)"
