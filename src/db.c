@@ -2,6 +2,7 @@
 
 #include <errmsg.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <mysqld_error.h>
 #include <pthread.h>
@@ -600,6 +601,19 @@ db_fail(struct db *db, unsigned errnum, const char *what)
 	return ERR_INTERNAL;
 }
 
+/*
+ * The error number of a failed call on st: the statement's, else the
+ * connection's (a row fetch that Galera aborts, or InnoDB deadlocks,
+ * leaves the statement's at 0 with the connection's 1213).
+ */
+static unsigned
+stmt_errno(struct db *db, MYSQL_STMT *st)
+{
+	unsigned n = mysql_stmt_errno(st);
+
+	return n != 0 || db->conn == NULL ? n : mysql_errno(db->conn);
+}
+
 /* A prepared statement for text; ERR_OK or db_fail's error. */
 static enum err
 prepare(struct db *db, const char *text, MYSQL_STMT **out)
@@ -610,7 +624,7 @@ prepare(struct db *db, const char *text, MYSQL_STMT **out)
 		return ERR_NOMEM;
 	errno = 0;
 	if (mysql_stmt_prepare(st, text, strlen(text)) != 0) {
-		unsigned errnum = mysql_stmt_errno(st);
+		unsigned errnum = stmt_errno(db, st);
 
 		mysql_stmt_close(st);
 		return db_fail(db, errnum, "prepare");
@@ -761,10 +775,10 @@ bind_and_run(struct db *db, MYSQL_STMT *st, const struct db_val *p, size_t n)
 		}
 	}
 	if (n > 0 && mysql_stmt_bind_param(st, b) != 0)
-		return db_fail(db, mysql_stmt_errno(st), "bind");
+		return db_fail(db, stmt_errno(db, st), "bind");
 	errno = 0;
 	if (mysql_stmt_execute(st) != 0)
-		return db_fail(db, mysql_stmt_errno(st), "execute");
+		return db_fail(db, stmt_errno(db, st), "execute");
 	return ERR_OK;
 }
 
@@ -999,7 +1013,7 @@ fetch_long(struct db *db, MYSQL_STMT *st, size_t i, unsigned long len,
 	b.length = &got;
 	b.is_null = &null;
 	if (mysql_stmt_fetch_column(st, &b, (unsigned)i, 0) != 0)
-		return db_fail(db, mysql_stmt_errno(st), "fetch column");
+		return db_fail(db, stmt_errno(db, st), "fetch column");
 	col->len = got < len ? got : len;
 	(*out)[col->len] = '\0';
 	col->s = *out;
@@ -1079,7 +1093,7 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 		if (cols[i].type == DB_STR)
 			b[i].buffer = buf + off[i];
 	if (mysql_stmt_bind_result(st, b) != 0) {
-		e = db_fail(db, mysql_stmt_errno(st), "bind result");
+		e = db_fail(db, stmt_errno(db, st), "bind result");
 		goto out;
 	}
 	errno = 0;
@@ -1108,7 +1122,7 @@ db_query(struct db *db, const char *sql, const struct db_val *p, size_t n,
 			goto out;
 	}
 	if (rc == 1)
-		e = db_fail(db, mysql_stmt_errno(st), "fetch");
+		e = db_fail(db, stmt_errno(db, st), "fetch");
 out:
 	for (i = 0; i < ncols; i++)
 		free(big[i]);
@@ -1365,6 +1379,29 @@ tx_attempt(void *p)
 	return e;
 }
 
+/*
+ * Before retry n (1, 2, ...): a random pause of up to 2^(n+1) ms. Two
+ * transactions that deadlocked, or lost Galera's certification to each
+ * other's nodes, would otherwise run again in step and meet again; apart,
+ * the later one finds the earlier one's commit.
+ */
+static void
+retry_pause(int n)
+{
+	static _Thread_local unsigned seed;
+	struct timespec ts;
+
+	if (seed == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		seed = (unsigned)ts.tv_nsec ^ (unsigned)(uintptr_t)&ts;
+		seed |= 1;
+	}
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(rand_r(&seed) % (2000u << (n < 8 ? n : 8))) * 1000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 enum err
 db_retry(enum err (*attempt)(void *arg), void *arg, int max_retries,
 	 int *retries)
@@ -1377,6 +1414,7 @@ db_retry(enum err (*attempt)(void *arg), void *arg, int max_retries,
 		if (e != ERR_DB_RETRY || n >= max_retries)
 			break;
 		n++;
+		retry_pause(n);
 	}
 	if (retries != NULL)
 		*retries = n;
