@@ -33,7 +33,11 @@ struct booking_tx {
 
 /* The provider's and the customer's rows, written (not only locked: a
  * lock holds on its own Galera node only; two writes of one row conflict
- * on any two), sent together before the provider's read. */
+ * on any two). They are written after the provider's read: on Galera that
+ * read waits for the node to have applied what the cluster committed
+ * before it (wsrep_sync_wait), an UPDATE does not; an UPDATE that ran
+ * before the rows reached this node would change no row, and two such
+ * bookings on two nodes would not conflict at all. */
 static const char sql_provider_claim[] =
     "UPDATE providers SET bookings = bookings + 1 WHERE id = ?";
 static const char sql_customer_claim[] =
@@ -121,11 +125,11 @@ book_tx(struct db *db, void *arg)
 
 	p[0] = DB_I(b->provider);
 	p[1] = DB_I(b->customer);
-	e = db_exec(db, sql_provider_claim, &p[0], 1, NULL);
+	e = db_query(db, sql_provider, p, 1, provider_row, t);
+	if (e == ERR_OK)
+		e = db_exec(db, sql_provider_claim, &p[0], 1, NULL);
 	if (e == ERR_OK)
 		e = db_exec(db, sql_customer_claim, &p[1], 1, NULL);
-	if (e == ERR_OK)
-		e = db_query(db, sql_provider, p, 1, provider_row, t);
 	p[0] = DB_I(b->customer);
 	p[1] = DB_S(order_state_names[OS_NEW]);
 	p[2] = DB_S(opay_state_names[OPS_AWAITING_PAYMENT]);

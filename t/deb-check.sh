@@ -240,7 +240,8 @@ export STRIPE_URL WEBHOOK_SECRET RECEIVER_URL ADMIN_TOKEN SHIPPO_URL \
 # (sandbox), and the admin's pass (refunds, checkoutctl mark-paid, expire).
 for suite in test_purchase test_admin test_seed002; do
 	if "$build/t/e2e/$suite" >"$tmp/$suite.out" 2>&1; then
-		ok "$suite on the package's binaries ($(grep -o '[0-9]* test(s)' \
+		ok "$suite on the package's binaries ($(sed -n \
+			's/^\[  PASSED  \] \([0-9]*\) test(s)\.$/\1 test(s)/p' \
 			"$tmp/$suite.out" | tail -n 1) passed)"
 	else
 		notok "$suite on the package's binaries"

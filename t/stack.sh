@@ -325,12 +325,18 @@ nginx_up() {
 	done
 	old=$(cat "$dir/nginx/site.conf" 2>/dev/null || true)
 	mkdir -p "$dir/nginx/extra" "$sockdir/nginx-tmp"
-	# The shipped site config, with this stack's port and sockets.
-	# The storefront from this tree's www/, with the payment sandbox's
-	# script and publishable key.
+	# The storefront's files, copied at each up from this tree's www/
+	# to where nginx's workers (www-data) can read them: the tree may be
+	# a clone in a directory only root may enter (mktemp -d).
+	rm -rf "$sockdir/www"
+	cp -R "$top/www" "$sockdir/www"
+	chmod -R a+rX "$sockdir/www"
+	# The shipped site config, with this stack's port and sockets, the
+	# storefront from that copy, with the payment sandbox's script and
+	# publishable key.
 	sed -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$PORT;|" \
 		-e "s|^\(\s*\)server unix:/run/checkoutd/checkoutd.sock;\$|${servers%\\n}|" \
-		-e "s|root /usr/share/checkoutd/www;|root $top/www;|" \
+		-e "s|root /usr/share/checkoutd/www;|root $sockdir/www;|" \
 		-e "s|https://js.stripe.com/v3/|http://127.0.0.1:$STRIPE_PORT/v3/|" \
 		-e "s|pk_test_replace_me|pk_test_sandbox|" \
 		"$top/nginx/checkoutd.conf" >"$dir/nginx/site.conf"
