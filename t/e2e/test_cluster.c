@@ -424,7 +424,9 @@ test_seed000_last_slot_across_hosts(void **state)
 
 /* One unpaid order already, two requests of the same customer at once
  * through two hosts: one more order, the other 412 "Método bloqueado por
- * seguridad". */
+ * seguridad". Every round must give that; three rounds whose two
+ * requests ran at the same time (their access lines overlap) are needed,
+ * of eight at most: two requests on a loaded machine do not always meet. */
 static void
 test_seed000_two_unpaid_across_hosts(void **state)
 {
@@ -432,10 +434,10 @@ test_seed000_two_unpaid_across_hosts(void **state)
 	pthread_t t[2];
 	pthread_barrier_t b;
 	char message[64];
-	int i, round, created, blocked;
+	int i, round, created, blocked, met = 0;
 
 	(void)state;
-	for (round = 0; round < 3; round++) {
+	for (round = 0; round < 8 && met < 3; round++) {
 		new_session(r[0].session);
 		memcpy(r[1].session, r[0].session, sizeof(r[0].session));
 		assert_int_equal(book(round % NODES + 1, r[0].session,
@@ -462,8 +464,11 @@ test_seed000_two_unpaid_across_hosts(void **state)
 		}
 		assert_int_equal(created, 1);
 		assert_int_equal(blocked, 1);
-		assert_true(bookers_overlap(r, 2) > 0);
+		met += bookers_overlap(r, 2) > 0;
 	}
+	print_message("# %d rounds, %d with the two requests at once\n", round,
+		      met);
+	assert_true(met >= 3);
 }
 
 /* Load: clients looping the full walk with a purchase. */
