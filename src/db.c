@@ -438,6 +438,19 @@ node_ready(MYSQL *m, int *wsrep)
 	return v[0] == 0 || v[1] != 0;
 }
 
+/* Host h's connection m could not be made: m is closed, and h marked hung
+ * (it timed out) or down. */
+static enum err
+connect_failed(struct db *db, size_t h, MYSQL *m, int timeout_hit)
+{
+	mysql_close(m);
+	if (timeout_hit)
+		timed_out(db);
+	else
+		mark_down(h);
+	return ERR_DATABASE_UNAVAILABLE;
+}
+
 /* Opens a connection to host h (db_connect without the host choice and
  * the hung-host check). */
 static enum err
@@ -487,12 +500,7 @@ connect_now(struct db *db, size_t h)
 		metrics_inc(MET_DB_ERRORS);
 		log_error("database connect to %s:%u failed: %s", a->host,
 			  a->port, mysql_error(m));
-		mysql_close(m);
-		if (timeout_hit)
-			timed_out(db);
-		else
-			mark_down(h);
-		return ERR_DATABASE_UNAVAILABLE;
+		return connect_failed(db, h, m, timeout_hit);
 	}
 	errno = 0;
 	if (lock_waits(m, rtimeout) != 0 ||
@@ -507,12 +515,7 @@ connect_now(struct db *db, size_t h)
 		else
 			log_error("database session setup failed: %s",
 				  mysql_error(m));
-		mysql_close(m);
-		if (timeout_hit)
-			timed_out(db);
-		else
-			mark_down(h);
-		return ERR_DATABASE_UNAVAILABLE;
+		return connect_failed(db, h, m, timeout_hit);
 	}
 	db->conn = m;
 	db->open = 0;

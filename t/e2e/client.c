@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -297,13 +298,29 @@ new_cart(struct cart *c)
 	resp_free(&r);
 }
 
+double
+e2e_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Sends body to path with the cart's token; returns the parsed answer. */
 struct json_object *
 call(struct cart *c, const char *method, const char *path, const char *ctype,
      const char *body, long want)
 {
+	return call_with(c, method, path, ctype, body, want, NULL);
+}
+
+struct json_object *
+call_with(struct cart *c, const char *method, const char *path,
+	  const char *ctype, const char *body, long want, const char *header)
+{
 	struct req_opts o = {
-	    .ctype = ctype, .body = body, .headers = {c->token_header}};
+	    .ctype = ctype, .body = body, .headers = {c->token_header, header}};
 	struct json_object *j;
 	struct resp r;
 

@@ -31,6 +31,9 @@ struct req_opts {
 	const char *base;	/* Another server's base URL (not recorded). */
 };
 
+/* Seconds on the monotonic clock. */
+double e2e_now(void);
+
 /* Sends method path (relative to CHECKOUTD_URL, or to o->base, or to the
  * thread's e2e_base); 0 on transport success. */
 int e2e_request(const char *method, const char *path, const struct req_opts *o,
@@ -86,6 +89,10 @@ void new_cart(struct cart *c);
  * returns the parsed answer (the caller puts it). */
 struct json_object *call(struct cart *c, const char *method, const char *path,
 			 const char *ctype, const char *body, long want);
+/* call() with one more request header (may be NULL). */
+struct json_object *call_with(struct cart *c, const char *method,
+			      const char *path, const char *ctype,
+			      const char *body, long want, const char *header);
 /* The field named by the first error of a 422 answer. */
 const char *first_error_field(struct json_object *o);
 /* c's path followed by rest (a per-thread static buffer). */

@@ -30,19 +30,10 @@
 
 static const char *url[NODES + 1];
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 sleep_until(double t)
 {
-	double d = t - now();
+	double d = t - e2e_now();
 
 	if (d > 0)
 		usleep((useconds_t)(d * 1e6));
@@ -113,7 +104,7 @@ static int
 cluster(const char *cmd, int node)
 {
 	char line[512];
-	double t0 = now();
+	double t0 = e2e_now();
 	int rc;
 
 	snprintf(line, sizeof(line),
@@ -122,7 +113,7 @@ cluster(const char *cmd, int node)
 		 cmd, node);
 	rc = system(line);
 	print_message("# %s %d: %s in %.1f s\n", cmd, node,
-		      rc == 0 ? "done" : "FAILED", now() - t0);
+		      rc == 0 ? "done" : "FAILED", e2e_now() - t0);
 	return rc;
 }
 
@@ -592,7 +583,7 @@ creq(struct client *c, const char *method, const char *path, const char *token,
 		if (why == 0)
 			return st;
 		c->retried[why - 1]++;
-		if (now() > L.giveup) {
+		if (e2e_now() > L.giveup) {
 			c->unresolved++;
 			say("client %d (host %d): %s %s unresolved: %ld %.200s",
 			    c->no, c->host, method, path, st, r->body.data);
@@ -699,7 +690,7 @@ client_main(void *arg)
 {
 	struct client *c = arg;
 
-	while (now() < L.stop)
+	while (e2e_now() < L.stop)
 		walk(c);
 	return NULL;
 }
@@ -755,7 +746,7 @@ struct fault {
 static void
 load(double secs, const struct fault *f, int nf, int fault_host)
 {
-	double t0 = now();
+	double t0 = e2e_now();
 	long walks = 0, placed = 0, paid = 0, requests = 0, retried[5] = {0},
 	     unexpected = 0, unresolved = 0, f503 = 0, fserved = 0, fnone = 0;
 	int i, j, rc[8] = {0}, ready_other[8] = {0};
@@ -812,7 +803,7 @@ load(double secs, const struct fault *f, int nf, int fault_host)
 		      "idempotency_key_in_use, %ld after 409 "
 		      "payment_in_progress; %ld unexpected answers, %ld "
 		      "unresolved\n",
-		      CLIENTS, now() - t0, walks, placed, paid, requests,
+		      CLIENTS, e2e_now() - t0, walks, placed, paid, requests,
 		      retried[0], retried[1], retried[2], retried[3],
 		      retried[4], unexpected, unresolved);
 	if (fault_host > 0)
@@ -997,16 +988,16 @@ add_strs(MYSQL_ROW row, void *arg)
 static void
 deliverers_catch_up(void)
 {
-	double t0 = now();
+	double t0 = e2e_now();
 	int64_t left;
 
 	while ((left = node_int(1, "SELECT COUNT(*) FROM outbox_events "
 				   "WHERE delivered_at IS NULL AND type IN "
 				   "('order.completed', 'order.paid')")) > 0 &&
-	       now() - t0 < 90)
+	       e2e_now() - t0 < 90)
 		usleep(500000);
 	print_message("# the deliverers caught up in %.1f s (%lld left)\n",
-		      now() - t0, (long long)left);
+		      e2e_now() - t0, (long long)left);
 	assert_int_equal(left, 0);
 }
 

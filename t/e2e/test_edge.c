@@ -24,15 +24,6 @@
 
 #include "client.h"
 
-static double
-now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* An answer read off a raw connection: the status, Content-Type and
  * body (all NUL-terminated; status 0 and empty strings when nothing came),
  * and the seconds from sending to the connection's end. */
@@ -78,13 +69,13 @@ raw_request(const char *src, const char *req, size_t len, int shut,
 		    bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
 	}
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	t0 = now();
+	t0 = e2e_now();
 	assert_int_equal(send(fd, req, len, MSG_NOSIGNAL), (ssize_t)len);
 	if (shut)
 		shutdown(fd, SHUT_WR);
 	while ((n = recv(fd, chunk, sizeof(chunk), 0)) > 0)
 		buf_append(&out->all, chunk, (size_t)n);
-	out->took = now() - t0;
+	out->took = e2e_now() - t0;
 	close(fd);
 	buf_append(&out->all, "", 1);
 	out->all.len--;
@@ -390,10 +381,10 @@ static void *
 ready(void *arg)
 {
 	struct ready *q = arg;
-	double t0 = now();
+	double t0 = e2e_now();
 
 	q->rc = e2e_request("GET", "/api/health/ready", NULL, &q->r);
-	q->took = now() - t0;
+	q->took = e2e_now() - t0;
 	return NULL;
 }
 
@@ -429,7 +420,7 @@ test_hung_database_frees_the_workers(void **state)
 	}
 	stop = 0;
 	db_hang();
-	t0 = now();
+	t0 = e2e_now();
 	assert_int_equal(pthread_create(&q.t, NULL, ready, &q), 0);
 	usleep(100 * 1000);
 	for (i = 0; i < LOADERS; i++) {
@@ -437,13 +428,13 @@ test_hung_database_frees_the_workers(void **state)
 		l[i].stop = &stop;
 		assert_int_equal(pthread_create(&l[i].t, NULL, load, &l[i]), 0);
 	}
-	while (now() - t0 < HANG_S) {
-		double sent = now(), took;
+	while (e2e_now() - t0 < HANG_S) {
+		double sent = e2e_now(), took;
 
 		assert_int_equal(
 		    e2e_request("GET", "/api/checkouts/health/ping", NULL, &r),
 		    0);
-		took = now() - sent;
+		took = e2e_now() - sent;
 		pings++;
 		ok += r.status == 200 && strcmp(r.body.data, "pong") == 0;
 		resp_free(&r);

@@ -30,15 +30,6 @@
 
 #include "client.h"
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The path of checkoutd's socket, from the stack's configuration. */
 static const char *
 socket_path(void)
@@ -77,12 +68,12 @@ static long
 ping(double *took)
 {
 	struct resp r;
-	double t0 = now();
+	double t0 = e2e_now();
 	long status;
 
 	assert_int_equal(
 	    e2e_request("GET", "/api/checkouts/health/ping", NULL, &r), 0);
-	*took = now() - t0;
+	*took = e2e_now() - t0;
 	status = r.status;
 	resp_free(&r);
 	return status;
@@ -130,7 +121,7 @@ test_silent_peers_take_no_worker(void **state)
 			assert_int_equal(write(peers[i], begin, sizeof(begin)),
 					 (ssize_t)sizeof(begin));
 	}
-	t0 = now();
+	t0 = e2e_now();
 	for (i = 0; i < 5; i++) {
 		assert_int_equal(ping(&took), 200);
 		assert_true(took < 1.0);
@@ -139,7 +130,7 @@ test_silent_peers_take_no_worker(void **state)
 	 * sweep and a margin). */
 	for (i = 0; i < 40; i++) {
 		struct pollfd p = {.fd = peers[i], .events = POLLIN};
-		int left = (int)((t0 + 6.0 - now()) * 1000);
+		int left = (int)((t0 + 6.0 - e2e_now()) * 1000);
 		ssize_t n;
 
 		assert_int_equal(poll(&p, 1, left > 0 ? left : 0), 1);
@@ -209,8 +200,8 @@ test_oversized_body_spares_other_clients(void **state)
 		assert_int_equal(
 		    pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
 	}
-	t0 = now();
-	while (now() - t0 < 4.0) {
+	t0 = e2e_now();
+	while (e2e_now() - t0 < 4.0) {
 		struct req_opts o = {.ctype = FORM,
 				     .body = body,
 				     .body_len = 70000,
@@ -295,8 +286,8 @@ keyed_main(void *arg)
 			k->keys++;
 		} else {
 			k->last_bad = r.status;
-			if (back > 0 && now() - back > k->worst)
-				k->worst = now() - back;
+			if (back > 0 && e2e_now() - back > k->worst)
+				k->worst = e2e_now() - back;
 			usleep(100000);
 		}
 		resp_free(&r);
@@ -354,7 +345,7 @@ test_database_killed_keys_retry_at_once(void **state)
 	usleep(2000000);
 	assert_int_equal(stack("up", NULL), 0);
 	/* The database answers again: from here each retry has 5 s. */
-	t = now();
+	t = e2e_now();
 	__atomic_store(&back, &t, __ATOMIC_RELEASE);
 	usleep(8000000);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);

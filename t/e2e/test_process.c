@@ -141,15 +141,6 @@ test_migrate_is_safe_twice_and_concurrently(void **state)
 	assert_int_equal(sh(SQL "'DROP DATABASE migtest'"), 0);
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The unix socket path from the stack's checkoutd.conf. */
 static void
 socket_path(char *out, size_t len)
@@ -293,13 +284,13 @@ test_sigterm_finishes_requests_in_flight(void **state)
 		curl_multi_add_handle(m, h[i]);
 	}
 	/* Let the three reach checkoutd, then stop it. */
-	t0 = now();
-	while (now() - t0 < 0.5) {
+	t0 = e2e_now();
+	while (e2e_now() - t0 < 0.5) {
 		curl_multi_perform(m, &running);
 		curl_multi_poll(m, NULL, 0, 50, NULL);
 	}
 	assert_int_equal(running, 3);
-	t0 = now();
+	t0 = e2e_now();
 	assert_int_equal(kill((pid_t)pid, SIGTERM), 0);
 	usleep(200000);
 	/* New connections are refused: the socket is gone or closed. */
@@ -337,7 +328,7 @@ test_sigterm_finishes_requests_in_flight(void **state)
 	curl_multi_cleanup(m);
 	/* The process exits 0 within the grace period. */
 	deadline = t0 + (double)grace;
-	while (kill((pid_t)pid, 0) == 0 && now() < deadline)
+	while (kill((pid_t)pid, 0) == 0 && e2e_now() < deadline)
 		usleep(20000);
 	assert_true(kill((pid_t)pid, 0) != 0);
 	usleep(100000);
@@ -345,7 +336,7 @@ test_sigterm_finishes_requests_in_flight(void **state)
 	assert_int_equal(atoi(status.data), 0);
 	buf_free(&status);
 	print_message("checkoutd exited %.2fs after SIGTERM (grace %lds)\n",
-		      now() - t0, grace);
+		      e2e_now() - t0, grace);
 }
 
 /* The payment sandbox's answer to method path (body may be NULL). */

@@ -179,18 +179,7 @@ static struct json_object *
 retried(struct cart *c, const char *method, const char *path, const char *ctype,
 	const char *body, long want)
 {
-	struct req_opts o = {
-	    .ctype = ctype, .body = body, .headers = {c->token_header, RETRY}};
-	struct json_object *j;
-	struct resp r;
-
-	assert_int_equal(e2e_request(method, path, &o, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: %ld, want %ld: %s", method, path, r.status,
-			 want, r.body.data);
-	j = parse(&r);
-	resp_free(&r);
-	return j;
+	return call_with(c, method, path, ctype, body, want, RETRY);
 }
 
 /* Each answer is the state that committed: the snapshot a GET reads. */
