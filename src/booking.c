@@ -137,9 +137,12 @@ book_tx(struct db *db, void *arg)
 		e = db_query(db, sql_unpaid, p, 3, db_row_int, &unpaid);
 	if (e != ERR_OK)
 		return e;
+	/* A refusal rolls back: its claims were only there to meet a
+	 * booking being made on another node; committed, every refused
+	 * request would conflict with every other one as well. */
 	if (unpaid >= 2) {
 		t->out.refusal = ERR_TOO_MANY_ATTEMPTS;
-		return ERR_OK;
+		return ERR_VALIDATION_FAILED; /* rolls back, not retried */
 	}
 	p[0] = DB_I(b->provider);
 	p[1] = DB_S(agenda_state_names[AS_SCHEDULED]);
@@ -148,7 +151,7 @@ book_tx(struct db *db, void *arg)
 		return e;
 	if (slots[0] >= t->out.capacity) {
 		t->out.refusal = ERR_OUT_OF_STOCK;
-		return ERR_OK;
+		return ERR_VALIDATION_FAILED; /* rolls back, not retried */
 	}
 	r.lines[0].variant = b->variant;
 	r.lines[0].quantity = 1;

@@ -91,7 +91,11 @@ db_idle_after(struct db *db, int seconds)
 	if (!db->open && db->host == 0)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (db->open && now.tv_sec - db->opened >= seconds)
+	/* On Galera, a statement in an open transaction skips the causal
+	 * wait (wsrep_sync_wait applies to a transaction's first statement
+	 * only): a request continuing the previous one's reads would not see
+	 * what another node committed just before it arrived. */
+	if (db->open && (db->wsrep || now.tv_sec - db->opened >= seconds))
 		db_idle(db);
 	if (db->host != 0)
 		prefer_first(db, now.tv_sec);
@@ -957,7 +961,13 @@ exec_stmt(struct db *db, const char *sql, const struct db_val *p, size_t n,
 	MYSQL_STMT *st;
 	enum err e;
 
-	if (db->in_tx && affected == NULL && insert_id == NULL)
+	/* Not on Galera: a transaction aborted by a conflicting write set
+	 * (brute-force abort) between the statements of a compound was seen
+	 * to run the compound's later statements in a new transaction (an
+	 * order's lines inserted without their order: 1452). One statement
+	 * per round trip, it fails with 1213 at the next one, as documented,
+	 * and db_tx runs it again. */
+	if (db->in_tx && affected == NULL && insert_id == NULL && !db->wsrep)
 		return hold(db, sql, p, n);
 	e = run(db, sql, p, n, &st);
 	if (e != ERR_OK)

@@ -199,7 +199,10 @@ void db_close(struct db *db);
  * holds no metadata lock (which would hold up a migration's ALTER). */
 void db_idle(struct db *db);
 /* db_idle when the transaction has been open at least seconds: a worker
- * that never sleeps (a stream of reads) still ends it now and then. A
+ * that never sleeps (a stream of reads) still ends it now and then. On
+ * Galera (wsrep_on) always: only a transaction's first statement waits
+ * for the node to apply what the cluster committed before it
+ * (wsrep_sync_wait), so each request must begin a new one. A
  * connection on a host other than the first, open for retry_after
  * seconds, is closed when the first host is no longer marked down, so
  * that the next statement goes back to the preferred host. */
