@@ -71,6 +71,38 @@ static const char sql_delivered[] =
 static const char sql_retry[] =
     "UPDATE outbox_events SET next_attempt_at = UTC_TIMESTAMP() + INTERVAL "
     "? SECOND, lease_until = NULL, claim = NULL WHERE id = ? AND claim = ?";
+/* On Galera, before the record: a read that first waits until its node has
+ * applied every write set the cluster ordered before it (a causality
+ * check), so that the record's conditional UPDATEs see the claim also on
+ * a node other than the one that took it, as after a failover. */
+static const char sql_caught_up[] =
+    "SET STATEMENT wsrep_sync_wait = 1 FOR SELECT COUNT(*) FROM " BY_IDS
+    " WHERE e.claim = ?";
+
+/*
+ * The seconds a record of the sends may need when its database node is
+ * lost under it: a statement that hangs until database.read_timeout (a
+ * COMMIT in flight on a node being cut off from the others waits until
+ * the node sees itself alone), then a connection to another host of
+ * database.hosts (connect_timeout) and the record there (read_timeout at
+ * most).
+ */
+static int64_t
+record_reserve(void)
+{
+	return 2 * config_int("database.read_timeout") +
+	       config_int("database.connect_timeout");
+}
+
+/* A claim's lease: a whole batch of sends, each up to outbox.timeout, and
+ * the record of their outcomes after them. A crashed deliverer's claim
+ * expires and another takes the events over. */
+static int64_t
+lease_seconds(void)
+{
+	return (int64_t)(OUTBOX_BATCH + 1) * config_int("outbox.timeout") +
+	       record_reserve();
+}
 
 static enum err
 event_row(void *arg, const struct db_val *c, size_t n)
@@ -165,11 +197,9 @@ claim_tx(struct db *db, void *arg)
 	e = db_query(db, sql_claim, NULL, 0, event_row, b);
 	if (e != ERR_OK || b->out.n == 0)
 		return e;
-	/* Long enough for a whole batch of attempts: a crashed deliverer's
-	 * claim expires and another takes the events over. */
 	ids_json(b, NULL, 0, &ids);
 	p[0] = DB_S(ids.data);
-	p[1] = DB_I((int64_t)(OUTBOX_BATCH + 1) * config_int("outbox.timeout"));
+	p[1] = DB_I(lease_seconds());
 	p[2] = DB_B((const char *)b->out.claim, sizeof(b->out.claim));
 	e = ids.failed ? ERR_NOMEM : db_exec(db, sql_lease, p, 3, &claimed);
 	if (e == ERR_OK && claimed < b->out.n) {
@@ -184,7 +214,8 @@ claim_tx(struct db *db, void *arg)
 }
 
 /* Records what the sends gave, while the claim is still ours: the
- * delivered ones in one statement, each failure with its own delay. */
+ * delivered ones in one statement, each failure with its own delay (on
+ * Galera after a read that has caught up with the cluster). */
 static enum err
 record_tx(struct db *db, void *arg)
 {
@@ -193,10 +224,25 @@ record_tx(struct db *db, void *arg)
 	    DB_B((const char *)b->out.claim, sizeof(b->out.claim));
 	struct buf ids = {0};
 	struct db_val p[3];
+	int64_t ours = 0;
 	int delivered = 0;
 	enum err e = ERR_OK;
 	size_t i;
 
+	if (db->wsrep) {
+		ids_json(b, NULL, 0, &ids);
+		p[0] = DB_S(ids.data);
+		p[1] = tag;
+		e = ids.failed ? ERR_NOMEM
+			       : db_int(db, sql_caught_up, p, 2, &ours);
+		if (e != ERR_OK || ours == 0) {
+			/* None is this claim's any more: recorded by an
+			 * earlier attempt whose answer was lost, or taken
+			 * over once the lease ran out. */
+			buf_free(&ids);
+			return e;
+		}
+	}
 	for (i = 0; i < b->out.n; i++)
 		delivered += b->sent[i] == 1;
 	if (delivered > 0) {
@@ -217,6 +263,45 @@ record_tx(struct db *db, void *arg)
 		e = db_exec(db, sql_retry, p, 3, NULL);
 	}
 	buf_free(&ids);
+	return e;
+}
+
+/*
+ * Records what the sends gave (record_tx). A record that fails because
+ * its database node went away (lost, hung past read_timeout, cut off from
+ * the primary component: the host is then marked down) is made again,
+ * through the next host of database.hosts, until the lease ends (t0: when
+ * the claim began): a send not recorded by then is sent again by the next
+ * claim. Making it twice is harmless: its UPDATEs are conditional on the
+ * claim's tag, which a first record that did commit cleared.
+ */
+static enum err
+record(struct db *db, struct batch *b, const struct timespec *t0)
+{
+	struct timespec now, pause = {0, 250000000};
+	int again = 0;
+	enum err e;
+
+	for (;;) {
+		e = db_tx(db, record_tx, b);
+		if (e != ERR_DATABASE_UNAVAILABLE && e != ERR_DB_RETRY)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0->tv_sec >= lease_seconds())
+			break;
+		/* The first time at once, on the next host; then with a
+		 * pause, while no host takes it. */
+		if (again++ > 0)
+			nanosleep(&pause, NULL);
+	}
+	if (e == ERR_OK && again > 0)
+		log_info("outbox: %zu outcomes recorded on another database "
+			 "host after %d failed attempt%s",
+			 b->out.n, again, again > 1 ? "s" : "");
+	else if (e != ERR_OK)
+		log_error("outbox: %zu outcomes not recorded within the "
+			  "lease: those sent may be sent again",
+			  b->out.n);
 	return e;
 }
 
@@ -316,15 +401,17 @@ outbox_deliver(struct db *db, void *curl)
 	b->pool = &pool;
 	for (i = 0; i < OUTBOX_BATCH; i++)
 		sent[i] = -1;
-	lease = (int64_t)(OUTBOX_BATCH + 1) * config_int("outbox.timeout");
+	lease = lease_seconds();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	e = db_tx_out(db, &pool, &b->out, sizeof(b->out), claim_tx, b);
 	for (i = 0; e == ERR_OK && i < b->out.n; i++) {
-		/* A send that could end after the lease is left for the
-		 * next claim (a stalled process: the receiver dedupes by
-		 * event id, but no deliverer sends it twice knowingly). */
+		/* A send whose record could end after the lease is left
+		 * for the next claim (a stalled process: the receiver
+		 * dedupes by event id, but no deliverer sends it twice
+		 * knowingly). */
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec + config_int("outbox.timeout") + 1 >=
+		if (now.tv_sec - t0.tv_sec + config_int("outbox.timeout") + 1 +
+			record_reserve() >=
 		    lease)
 			break;
 		sent[i] = send_event(curl, &b->out.ev[i]) == 0;
@@ -332,7 +419,7 @@ outbox_deliver(struct db *db, void *curl)
 	}
 	b->sent = sent;
 	if (e == ERR_OK && b->out.n > 0)
-		e = db_tx(db, record_tx, b);
+		e = record(db, b, &t0);
 	n = e == ERR_OK ? (int)b->out.n : -1;
 	pool_free(&pool);
 	return n;
