@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,14 +254,37 @@ arm(int fd)
 	return 0;
 }
 
+/* Resets connection fd's state: the number is no longer its worker's. */
+static void
+conn_release(int fd)
+{
+	srv.registered[fd] = 0;
+	__atomic_store_n(&srv.state[fd], CONN_NONE, __ATOMIC_RELEASE);
+}
+
 /* Closes connection fd, its state reset first: the number can be a new
  * connection's as soon as it is closed. */
 static void
 conn_close(int fd)
 {
-	srv.registered[fd] = 0;
-	__atomic_store_n(&srv.state[fd], CONN_NONE, __ATOMIC_RELEASE);
+	conn_release(fd);
 	close(fd);
+}
+
+/*
+ * libfcgi closes a connection itself (the peer broke off, or its request
+ * did not keep the connection), before its worker can reset the state:
+ * for that moment the number is free for accept while state[fd] still
+ * says the old connection's. A worker that accepts a number waits for
+ * that reset (conn_release, right after libfcgi returns), so the reset can
+ * never land on the new connection's state. Every other close resets the
+ * state first (conn_close): then there is nothing to wait for.
+ */
+static void
+await_release(int fd)
+{
+	while (__atomic_load_n(&srv.state[fd], __ATOMIC_ACQUIRE) != CONN_NONE)
+		sched_yield();
 }
 
 /* Puts a kept connection back in the set, or closes it when stopping. */
@@ -359,33 +383,72 @@ drain(FCGX_Stream *in)
 	return FCGX_HasSeenEOF(in) == EOF && FCGX_GetError(in) == 0;
 }
 
+#ifdef ENABLE_TEST_ROUTES
+/*
+ * Test builds only: a request with X-Test-Release-Pause: MS whose
+ * connection libfcgi closes makes its worker wait that long before it
+ * releases the number (conn_release), so that a test can have a new
+ * connection accepted under the old one's state (t/e2e/test_faults.c).
+ */
+static long
+release_pause_ms(FCGX_Request *fr)
+{
+	const char *v = FCGX_GetParam("HTTP_X_TEST_RELEASE_PAUSE", fr->envp);
+	long ms = v != NULL ? strtol(v, NULL, 10) : 0;
+
+	return ms > 0 && ms <= 10000 ? ms : 0;
+}
+
+static void
+release_pause(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+#endif
+
+/* Ends connection fd after libfcgi is done with it: closed by libfcgi
+ * (ipcFd -1), only its state is released; else it is closed here. */
+static void
+conn_end(FCGX_Request *fr, int fd)
+{
+	if (fr->ipcFd < 0) {
+		conn_release(fd);
+		return;
+	}
+	fr->ipcFd = -1;
+	conn_close(fd);
+}
+
 /* Serves one request on connection fd; parks the connection when kept. */
 static void
 serve(FCGX_Request *fr, struct request *req, struct buf *out, int fd)
 {
+#ifdef ENABLE_TEST_ROUTES
+	long pause_ms;
+#endif
+
 	/*
 	 * libfcgi reads the next request from ipcFd when it is set, and only
 	 * accepts on listen_sock (here -1, which fails at once) when it is
 	 * not. ipcFd is below the header's "don't use" line, but this is the
 	 * one way to keep idle connections out of the workers. FCGX_Accept_r
 	 * starts with FCGX_Finish_r, which closes ipcFd unless keepConnection
-	 * is set; the request's own flag replaces it once read.
-	 *
-	 * libfcgi is given a duplicate of fd: whatever it closes, fd's
-	 * number stays this worker's until conn_close() resets its state, so
-	 * another worker's new connection can never get the number while its
-	 * state still says ours.
+	 * is set; the request's own flag replaces it once read. Where libfcgi
+	 * closes the connection (ipcFd -1 after it), the number stays this
+	 * worker's until conn_end has released it (await_release).
 	 */
-	fr->ipcFd = dup(fd);
-	if (fr->ipcFd < 0) {
-		conn_close(fd);
-		return;
-	}
+	fr->ipcFd = fd;
 	fr->keepConnection = 1;
 	if (FCGX_Accept_r(fr) < 0) {
-		conn_close(fd); /* libfcgi closed its duplicate. */
+		conn_end(fr, fd); /* Closed by libfcgi. */
 		return;
 	}
+#ifdef ENABLE_TEST_ROUTES
+	pause_ms = release_pause_ms(fr);
+#endif
 	{
 		struct http_io io = {fcgi_read, fr->in};
 
@@ -401,10 +464,13 @@ serve(FCGX_Request *fr, struct request *req, struct buf *out, int fd)
 	http_request_reset(req);
 	FCGX_Finish_r(fr);
 	if (fr->ipcFd < 0) {
-		conn_close(fd);
+#ifdef ENABLE_TEST_ROUTES
+		if (pause_ms > 0)
+			release_pause(pause_ms);
+#endif
+		conn_end(fr, fd);
 		return;
 	}
-	close(fr->ipcFd);
 	fr->ipcFd = -1;
 	park(fd);
 }
@@ -470,6 +536,7 @@ worker_main(void *arg)
 				continue;
 			}
 			fd = c;
+			await_release(fd);
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &io_timeout,
 				   sizeof(io_timeout));
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &io_timeout,

@@ -142,6 +142,136 @@ test_silent_peers_take_no_worker(void **state)
 	assert_int_equal(ping(&took), 200);
 }
 
+/* A FastCGI record of type with content c[0..n) (n < 65536, no padding)
+ * into out; its length. */
+static size_t
+fcgi_record(unsigned char *out, unsigned type, const void *c, size_t n)
+{
+	out[0] = 1;
+	out[1] = (unsigned char)type;
+	out[2] = 0;
+	out[3] = 1; /* Request id 1. */
+	out[4] = (unsigned char)(n >> 8);
+	out[5] = (unsigned char)n;
+	out[6] = out[7] = 0;
+	memcpy(out + 8, c, n);
+	return 8 + n;
+}
+
+/* A name-value pair (both under 128 bytes) into out; its length. */
+static size_t
+fcgi_pair(unsigned char *out, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value);
+
+	out[0] = (unsigned char)nl;
+	out[1] = (unsigned char)vl;
+	memcpy(out + 2, name, nl);
+	memcpy(out + 2 + nl, value, vl);
+	return 2 + nl + vl;
+}
+
+/* The ping as FastCGI records (BEGIN_REQUEST with keep as its flag, the
+ * parameters, an empty stdin), with X-Test-Release-Pause: pause when it
+ * is not NULL; their length. */
+static size_t
+fcgi_ping(unsigned char *out, int keep, const char *pause)
+{
+	const unsigned char begin[8] = {0, 1, (unsigned char)keep};
+	unsigned char params[512];
+	size_t n = 0, len;
+
+	n += fcgi_pair(params + n, "REQUEST_METHOD", "GET");
+	n += fcgi_pair(params + n, "REQUEST_URI", "/api/checkouts/health/ping");
+	n += fcgi_pair(params + n, "REMOTE_ADDR", "127.0.0.1");
+	if (pause != NULL)
+		n += fcgi_pair(params + n, "HTTP_X_TEST_RELEASE_PAUSE", pause);
+	len = fcgi_record(out, 1, begin, sizeof(begin));
+	len += fcgi_record(out + len, 4, params, n);
+	len += fcgi_record(out + len, 4, "", 0);
+	len += fcgi_record(out + len, 5, "", 0);
+	return len;
+}
+
+/* Reads fd's answer to 2 s at most, up to its END_REQUEST record; 1 when
+ * its stdout said "Status: 200". */
+static int
+fcgi_answered_200(int fd)
+{
+	unsigned char in[8192];
+	size_t have = 0, off = 0;
+	int ok = 0;
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		while (off + 8 <= have) {
+			unsigned type = in[off + 1];
+			size_t len = (size_t)in[off + 4] << 8 | in[off + 5];
+			size_t all = 8 + len + in[off + 6];
+
+			if (off + all > have)
+				break;
+			if (type == 6 && len >= 11 &&
+			    memcmp(in + off + 8, "Status: 200", 11) == 0)
+				ok = 1;
+			if (type == 3)
+				return ok;
+			off += all;
+		}
+		if (have == sizeof(in) || poll(&p, 1, 2000) != 1)
+			return 0;
+		n = read(fd, in + have, sizeof(in) - have);
+		if (n <= 0)
+			return 0;
+		have += (size_t)n;
+	}
+}
+
+/*
+ * A connection libfcgi closes (its request does not keep it) is closed
+ * before its worker releases the number; a new connection accepted under
+ * that number meanwhile, whose request then waits in the lobby, is still
+ * served: its state is not reset under it by the old connection's worker.
+ * The test build's X-Test-Release-Pause holds the old worker 300 ms
+ * between libfcgi's close and the release; the new connection's request
+ * comes whole only after that. Five rounds (the kernel gives the lowest
+ * free number, most likely the one just closed).
+ */
+static void
+test_closed_number_reused_under_lobby(void **state)
+{
+	unsigned char req[1024];
+	size_t len = fcgi_ping(req, 1, NULL);
+	int round;
+
+	(void)state;
+	for (round = 0; round < 5; round++) {
+		unsigned char old[1024];
+		size_t olen = fcgi_ping(old, 0, "300");
+		int a = connect_socket(), b;
+		char c;
+
+		assert_int_equal(write(a, old, olen), (ssize_t)olen);
+		assert_true(fcgi_answered_200(a));
+		/* Closed by checkoutd: the end after the answer. */
+		assert_int_equal(read(a, &c, 1), 0);
+		close(a);
+		b = connect_socket();
+		/* Half the request: the lobby holds it. */
+		assert_int_equal(write(b, req, 20), 20);
+		usleep(500000);
+		assert_int_equal(write(b, req + 20, len - 20),
+				 (ssize_t)(len - 20));
+		assert_true(fcgi_answered_200(b));
+		/* Kept: a second request on it is served too. */
+		assert_int_equal(write(b, req, len), (ssize_t)len);
+		assert_true(fcgi_answered_200(b));
+		close(b);
+	}
+}
+
 struct writer {
 	struct cart c;
 	const int *stop;
@@ -367,6 +497,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_socket_open_to_nginx_group_only),
 	    cmocka_unit_test(test_silent_peers_take_no_worker),
+	    cmocka_unit_test(test_closed_number_reused_under_lobby),
 	    cmocka_unit_test(test_oversized_body_spares_other_clients),
 	    cmocka_unit_test(test_sighup_keeps_the_service_answering),
 	    cmocka_unit_test(test_database_killed_keys_retry_at_once),
