@@ -88,6 +88,12 @@ struct db {
 	int in_tx;    /* Inside db_tx. */
 	int tx_stmts; /* Statements run by this db_tx attempt: once one has,
 			 a lost connection is not retried. */
+	/* ERR_DB_RETRY or ERR_DATABASE_UNAVAILABLE once a statement of
+	 * this db_tx attempt met a deadlock, a lost certification or a lost
+	 * connection: the server has ended the transaction, so every later
+	 * statement of the attempt fails with it unrun, and so does the
+	 * attempt, even if its work went on (db.c). ERR_OK otherwise. */
+	enum err tx_lost;
 	int open;     /* A statement ran since the last COMMIT/ROLLBACK. */
 	unsigned last_errno; /* Of the last failed call (db_fail). */
 	int timed_out;	     /* The server did not answer the last call (a

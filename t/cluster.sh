@@ -144,7 +144,7 @@ recovered_position() {
 # is Synced. A node without data joins by full transfer (rsync); one that
 # has data by IST from its position (recovered after a crash).
 node_start() {
-	local n=$1 nd=$dir/node$1 extra=() pos i state
+	local n=$1 nd=$dir/node$1 extra=() pos i state pid
 	node_alive "$n" && return 0
 	mkdir -p "$nd/data"
 	chown -R mysql:mysql "$nd"
@@ -165,8 +165,16 @@ node_start() {
 	# exec: $! is mariadbd itself (setsid does not fork here: the
 	# subshell does not lead a process group).
 	(exec setsid mariadbd "${args[@]}" "${extra[@]}" </dev/null >/dev/null 2>&1) &
-	echo $! >"$dir/run/node$n.pid"
+	pid=$!
+	echo "$pid" >"$dir/run/node$n.pid"
 	for ((i = 0; i < 1800; i++)); do
+		# Between the fork and its exec the child's command line is
+		# still this script's: not mariadbd yet, not gone either.
+		if ! node_alive "$n" &&
+			grep -qa -- cluster.sh "/proc/$pid/cmdline" 2>/dev/null; then
+			sleep 0.1
+			continue
+		fi
 		if ! node_alive "$n"; then
 			# Its own words, since a test's directory is gone after.
 			tail -n 25 "$nd/mariadbd.err" >&2

@@ -10,7 +10,8 @@
  * unix socket only, so the test reaches it over TCP through a relay of its
  * own (a thread), listed after a closed port and a listener that accepts
  * and never answers; and a deadlock forced between two connections (two
- * threads), retried as a whole.
+ * threads), retried as a whole, also when the work goes on after the
+ * failed statement.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -386,6 +387,8 @@ static const char sql_ft_insert[] =
 static const char sql_ft_bump[] =
     "UPDATE failover_t SET n = n + 1 WHERE id = ?";
 static const char sql_ft_n[] = "SELECT n FROM failover_t WHERE id = ?";
+static const char sql_ft_count[] =
+    "SELECT COUNT(*) FROM failover_t WHERE id = ?";
 
 /* Hosts: a closed port, a silent listener, the relay; timeouts of 1 s. */
 static int
@@ -570,6 +573,9 @@ struct lock_order {
 	struct db db;
 	int64_t first, second;
 	int hold_second; /* the second UPDATE held: sent with the COMMIT */
+	/* The work does not stop at the second UPDATE's error: it goes on
+	 * to insert row 10 + first and answers ERR_OK (a careless caller). */
+	int careless;
 	pthread_barrier_t *both;
 	int runs;
 	enum err result;
@@ -590,7 +596,12 @@ two_rows(struct db *d, void *arg)
 	if (o->runs++ == 0)
 		pthread_barrier_wait(o->both);
 	p = DB_I(o->second);
-	return db_exec(d, sql_ft_bump, &p, 1, o->hold_second ? NULL : &matched);
+	e = db_exec(d, sql_ft_bump, &p, 1, o->hold_second ? NULL : &matched);
+	if (!o->careless)
+		return e;
+	p = DB_I(10 + o->first);
+	(void)db_exec(d, sql_ft_insert, &p, 1, NULL);
+	return ERR_OK;
 }
 
 static void *
@@ -649,6 +660,56 @@ test_deadlock_retried_whole(void **state)
 	config_set("database.socket", "");
 }
 
+/*
+ * The same deadlock, where the work goes on after its statement failed
+ * and answers ERR_OK: the server had rolled the transaction back, so the
+ * later INSERT would run in a new one and commit without the first
+ * UPDATE (a half-done write). db_tx runs nothing more of that attempt and
+ * runs it again: each row bumped once by each, each INSERT made once.
+ */
+static void
+test_work_going_on_after_a_deadlock(void **state)
+{
+	pthread_barrier_t both;
+	struct lock_order a = {
+	    .first = 1, .second = 2, .careless = 1, .both = &both};
+	struct lock_order b = {
+	    .first = 2, .second = 1, .careless = 1, .both = &both};
+	struct db d = {0};
+	struct db_val p[2] = {DB_I(1), DB_I(2)};
+	pthread_t ta, tb;
+	int64_t n = -1, id;
+
+	(void)state;
+	config_set("database.socket", saved_socket);
+	assert_int_equal(db_exec(&d, sql_ft_drop, NULL, 0, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_create, NULL, 0, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_insert, &p[0], 1, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_insert, &p[1], 1, NULL), ERR_OK);
+	pthread_barrier_init(&both, NULL, 2);
+	pthread_create(&ta, NULL, lock_thread, &a);
+	pthread_create(&tb, NULL, lock_thread, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_barrier_destroy(&both);
+	assert_int_equal(a.result, ERR_OK);
+	assert_int_equal(b.result, ERR_OK);
+	assert_int_equal(a.runs + b.runs, 3);
+	assert_int_equal(db_int(&d, sql_ft_n, &p[0], 1, &n), ERR_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(db_int(&d, sql_ft_n, &p[1], 1, &n), ERR_OK);
+	assert_int_equal(n, 2);
+	for (id = 11; id <= 12; id++) {
+		struct db_val q = DB_I(id);
+
+		assert_int_equal(db_int(&d, sql_ft_count, &q, 1, &n), ERR_OK);
+		assert_int_equal(n, 1);
+	}
+	assert_int_equal(db_exec(&d, sql_ft_drop, NULL, 0, NULL), ERR_OK);
+	db_close(&d);
+	config_set("database.socket", "");
+}
+
 static int
 setup(void **state)
 {
@@ -694,7 +755,8 @@ main(void)
 				   setup_hosts),
 	    cmocka_unit_test(test_failover_tx_died_in_flight),
 	    cmocka_unit_test(test_commit_answer_lost_not_run_twice),
-	    cmocka_unit_test_teardown(test_deadlock_retried_whole,
+	    cmocka_unit_test(test_deadlock_retried_whole),
+	    cmocka_unit_test_teardown(test_work_going_on_after_a_deadlock,
 				      teardown_hosts),
 	};
 
