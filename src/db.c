@@ -613,6 +613,19 @@ db_fail(struct db *db, unsigned errnum, const char *what)
 	return ERR_INTERNAL;
 }
 
+enum err
+db_leave_host(struct db *db, const char *why)
+{
+	if (db->conn != NULL && db->host < nhosts)
+		log_error("database host %s:%u left (%u): %s",
+			  hosts[db->host].addr.host, hosts[db->host].addr.port,
+			  db->last_errno, why);
+	if (db->conn != NULL)
+		mark_down(db->host);
+	drop(db);
+	return ERR_DATABASE_UNAVAILABLE;
+}
+
 /*
  * The error number of a failed call on st: the statement's, else the
  * connection's (a row fetch that Galera aborts, or InnoDB deadlocks,

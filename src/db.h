@@ -222,6 +222,16 @@ void db_idle_after(struct db *db, int seconds);
  * for every connection of the process: see db.c), else ERR_INTERNAL.
  */
 enum err db_fail(struct db *db, unsigned errnum, const char *what);
+/*
+ * Leaves db's server as a lost connection does (logged with why): the
+ * connection is dropped without a word and its host marked down for
+ * database.retry_after seconds, so that the next statement connects to
+ * another host. For a server that answers but cannot serve the caller: a
+ * Galera node whose causality check (wsrep_sync_wait) failed, which it
+ * reports as 1205, a lock wait timeout, not as 1047. Returns
+ * ERR_DATABASE_UNAVAILABLE.
+ */
+enum err db_leave_host(struct db *db, const char *why);
 
 /*
  * Runs a prepared statement with params p[0..n) and discards any rows;

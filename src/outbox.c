@@ -235,6 +235,13 @@ record_tx(struct db *db, void *arg)
 		p[1] = tag;
 		e = ids.failed ? ERR_NOMEM
 			       : db_int(db, sql_caught_up, p, 2, &ours);
+		/* A plain read, the transaction's first statement, waits
+		 * for no lock and conflicts with nothing: a retry (1205) is
+		 * its causality check failing (the node is outside the
+		 * primary component, or losing it), a node to leave, not a
+		 * conflict to run again on it. */
+		if (e == ERR_DB_RETRY)
+			e = db_leave_host(db, "its causality check failed");
 		if (e != ERR_OK || ours == 0) {
 			/* None is this claim's any more: recorded by an
 			 * earlier attempt whose answer was lost, or taken

@@ -8,6 +8,9 @@ told to fail.
 
 Control (for tests):
   POST /_control {"fail": n}   the next n deliveries get 500
+  POST /_control {"delay": s}  each delivery is answered s seconds after
+                               it arrived (recorded on arrival); both
+                               keys at once, a key left out is 0
   POST /_reset                 forget deliveries and failures
   GET  /_deliveries            {"deliveries": [{"event_id", "type",
                                "order_id", "status", "signature_ok",
@@ -33,7 +36,8 @@ from fakelib import JsonHandler, serve
 KEEP = 10000
 
 lock = threading.Lock()
-state = {"deliveries": collections.deque(maxlen=KEEP), "fail": 0}
+state = {"deliveries": collections.deque(maxlen=KEEP), "fail": 0,
+         "delay": 0.0}
 
 
 def signature_ok(header, body):
@@ -57,13 +61,16 @@ class Handler(JsonHandler):
     def do_POST(self):
         body = self.body()
         if self.path == "/_control":
+            ctl = json.loads(body or b"{}")
             with lock:
-                state["fail"] = int(json.loads(body or b"{}").get("fail", 0))
+                state["fail"] = int(ctl.get("fail", 0))
+                state["delay"] = float(ctl.get("delay", 0))
             return self.send(200, {"ok": True})
         if self.path == "/_reset":
             with lock:
                 state["deliveries"].clear()
                 state["fail"] = 0
+                state["delay"] = 0.0
             return self.send(200, {"ok": True})
         try:
             event = json.loads(body)
@@ -85,6 +92,9 @@ class Handler(JsonHandler):
             if ARGS.record:
                 with open(ARGS.record, "a") as f:
                     f.write(json.dumps(d) + "\n")
+            delay = state["delay"]
+        if delay > 0:
+            time.sleep(delay)
         self.send(status, {"received": status == 200})
 
 
