@@ -273,6 +273,10 @@ record_tx(struct db *db, void *arg)
 	return e;
 }
 
+/* checkoutd's deliverer thread's stop event (outbox_run); -1 for
+ * checkoutctl deliver. */
+static int stop_event = -1;
+
 /*
  * Records what the sends gave (record_tx). A record that fails because
  * its database node went away (lost, hung past read_timeout, cut off from
@@ -285,7 +289,10 @@ record_tx(struct db *db, void *arg)
 static enum err
 record(struct db *db, struct batch *b, const struct timespec *t0)
 {
-	struct timespec now, pause = {0, 250000000};
+	/* The pause polls the thread's stop event (none: -1, poll only
+	 * waits): a shutdown does not wait for the lease. */
+	struct pollfd stop = {.fd = stop_event, .events = POLLIN};
+	struct timespec now;
 	int again = 0;
 	enum err e;
 
@@ -298,16 +305,16 @@ record(struct db *db, struct batch *b, const struct timespec *t0)
 			break;
 		/* The first time at once, on the next host; then with a
 		 * pause, while no host takes it. */
-		if (again++ > 0)
-			nanosleep(&pause, NULL);
+		if (again++ > 0 && poll(&stop, 1, 250) > 0)
+			break;
 	}
 	if (e == ERR_OK && again > 0)
 		log_info("outbox: %zu outcomes recorded on another database "
 			 "host after %d failed attempt%s",
 			 b->out.n, again, again > 1 ? "s" : "");
 	else if (e != ERR_OK)
-		log_error("outbox: %zu outcomes not recorded within the "
-			  "lease: those sent may be sent again",
+		log_error("outbox: %zu outcomes not recorded: those sent "
+			  "may be sent again once the lease ends",
 			  b->out.n);
 	return e;
 }
@@ -440,6 +447,7 @@ outbox_run(int stop_fd)
 	struct pollfd pfd = {.fd = stop_fd, .events = POLLIN};
 	int n = 0;
 
+	stop_event = stop_fd;
 	db_thread_init();
 	for (;;) {
 		if (poll(&pfd, 1,
