@@ -808,6 +808,52 @@ bind_and_run(struct db *db, MYSQL_STMT *st, const struct db_val *p, size_t n)
 }
 
 /*
+ * On Galera a transaction that another node's write set aborts while a
+ * statement of it runs was seen to end without the statement failing: a
+ * SELECT returned no row for the order the transaction had just inserted,
+ * an INSERT met a foreign key error for it, and the statements after
+ * ran in a new transaction. So a db_tx attempt sets a savepoint after
+ * its first statement (not before: the first statement of a transaction
+ * is the one that waits for the node to catch up, wsrep_sync_wait), and
+ * releases it before its COMMIT or when its work failed: if the
+ * savepoint is gone, so is the transaction it belonged to, and the
+ * attempt is run again.
+ */
+static const char sql_savepoint[] = "SAVEPOINT checkoutd_tx";
+static const char sql_release[] = "RELEASE SAVEPOINT checkoutd_tx";
+
+static enum err run_batch_now(struct db *db, const char *const *sql,
+			      size_t nsql, int commit, const struct db_val *p,
+			      size_t n, MYSQL_STMT **st);
+
+static enum err
+tx_mark(struct db *db, const char *sql)
+{
+	MYSQL_STMT *st;
+	enum err e = run_batch_now(db, &sql, 1, 0, NULL, 0, &st);
+
+	if (e == ERR_OK)
+		mysql_stmt_free_result(st);
+	return e;
+}
+
+/* The savepoint's release (above): ERR_DB_RETRY when the transaction was
+ * ended under the attempt. */
+static enum err
+tx_unmark(struct db *db)
+{
+	enum err e = tx_mark(db, sql_release);
+
+	if (e != ERR_OK && db->last_errno == ER_SP_DOES_NOT_EXIST) {
+		log_warn("the transaction was rolled back under its work "
+			 "(a conflict with another node): run again");
+		db->tx_lost = ERR_DB_RETRY;
+		return ERR_DB_RETRY;
+	}
+	return e;
+}
+
+/*
  * Prepares (or finds) and executes sql. A connection found dead (the server
  * restarted since its last use) is replaced once and the statement run
  * again, unless a statement of the current db_tx attempt ran on it (then
@@ -828,6 +874,12 @@ run_batch_now(struct db *db, const char *const *sql, size_t nsql, int commit,
 	 * inserted after their order had been rolled back, 1452). */
 	if (db->in_tx && db->tx_lost != ERR_OK)
 		return db->tx_lost;
+	if (db->in_tx && db->wsrep && db->tx_stmts == 1 && !db->tx_marked) {
+		db->tx_marked = 1;
+		e = tx_mark(db, sql_savepoint);
+		if (e != ERR_OK)
+			return e;
+	}
 	do {
 		int had_conn = db->conn != NULL;
 
@@ -1393,6 +1445,7 @@ tx_attempt(void *p)
 	c->db->in_tx = 1;
 	c->db->tx_stmts = 0;
 	c->db->tx_lost = ERR_OK;
+	c->db->tx_marked = 0;
 	e = c->fn(c->db, c->arg);
 	if (c->db->tx_lost != ERR_OK && e != c->db->tx_lost) {
 		log_warn("a transaction went on after its end (%s), "
@@ -1402,6 +1455,13 @@ tx_attempt(void *p)
 	}
 	if (e == ERR_OK && c->db->precommit != NULL)
 		e = c->db->precommit(c->db, c->db->precommit_arg);
+	if (c->db->tx_marked && c->db->tx_lost == ERR_OK &&
+	    c->db->conn != NULL) {
+		enum err u = tx_unmark(c->db);
+
+		if (u == ERR_DB_RETRY || e == ERR_OK)
+			e = u;
+	}
 	/* The last write, if held, carries the COMMIT. */
 	if (e == ERR_OK && c->db->held.nsql > 0) {
 		e = flush(c->db, 1);

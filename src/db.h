@@ -94,7 +94,10 @@ struct db {
 	 * statement of the attempt fails with it unrun, and so does the
 	 * attempt, even if its work went on (db.c). ERR_OK otherwise. */
 	enum err tx_lost;
-	int open;     /* A statement ran since the last COMMIT/ROLLBACK. */
+	/* On Galera, whether this attempt set its savepoint (db.c's
+	 * tx_mark: a transaction rolled back under it is found by it). */
+	int tx_marked;
+	int open; /* A statement ran since the last COMMIT/ROLLBACK. */
 	unsigned last_errno; /* Of the last failed call (db_fail). */
 	int timed_out;	     /* The server did not answer the last call (a
 				timeout, or hung and not asked: db.c). */
