@@ -1250,14 +1250,16 @@ test_load_with_a_node_cut_off(void **state)
 	int64_t first;
 
 	(void)state;
-	/* Known open defect (issue 17): in 1 of 5 full runs an event whose
-	 * deliverer was on the cut node reached the receiver twice (its
-	 * send was not recorded before the cut; another host sent it again
-	 * after the lease). Skipped in the test command until it is fixed;
-	 * CLUSTER_CUT=1 runs it. */
+	/* Skipped in the test command (CLUSTER_CUT=1 runs it): not yet
+	 * reliable. Its first defect, an event delivered twice when the
+	 * cut fell between a send and its record, is fixed (the record
+	 * fails over: docs/scaling.md, "Events sent once"); in 1 of 3 runs
+	 * since, a card purchase through the cut node's host answered 409
+	 * invalid_transition ("this order cannot be paid now", the order
+	 * completed) instead of 200, around the cut (open). */
 	if (getenv("CLUSTER_CUT") == NULL) {
-		print_message("# skipped: the cut node's double delivery is "
-			      "open (CLUSTER_CUT=1 runs it)\n");
+		print_message("# skipped: a purchase around the cut can "
+			      "answer 409 (CLUSTER_CUT=1 runs it)\n");
 		skip();
 	}
 	first = node_int(1, "SELECT COALESCE(MAX(id), 0) FROM orders");
