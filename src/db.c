@@ -622,6 +622,9 @@ db_leave_host(struct db *db, const char *why)
 			  db->last_errno, why);
 	if (db->conn != NULL)
 		mark_down(db->host);
+	/* Its transaction ends with the connection, as a lost one's. */
+	if (db->in_tx)
+		db->tx_lost = ERR_DATABASE_UNAVAILABLE;
 	drop(db);
 	return ERR_DATABASE_UNAVAILABLE;
 }
