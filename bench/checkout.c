@@ -39,6 +39,15 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A kind of error: the status (0: no answer) and the answer's problem
+ * code, with how often it came. */
+#define MAX_FAILURES 16
+struct failure {
+	long status;
+	char code[40];
+	long n;
+};
+
 struct client {
 	int fd;		  /* Kept-alive connection to nginx, or -1. */
 	char in[70000];	  /* The last answer as read: head and body. */
@@ -46,6 +55,8 @@ struct client {
 	double *lat;	  /* Seconds per request. */
 	size_t nlat, cap;
 	long checkouts, requests, errors;
+	struct failure failed[MAX_FAILURES]; /* The errors by kind. */
+	size_t nfailed;
 };
 
 /*
@@ -140,6 +151,32 @@ read_answer(struct client *c, int *closing)
 	return status;
 }
 
+/* Counts an error of status whose answer's body is body, by its status
+ * and problem code. */
+static void
+failed(struct client *c, long status, const char *body)
+{
+	struct json_object *o = json_tokener_parse(body), *v;
+	const char *code = "";
+	size_t i;
+
+	if (o != NULL && json_object_object_get_ex(o, "code", &v))
+		code = json_object_get_string(v);
+	for (i = 0; i < c->nfailed; i++)
+		if (c->failed[i].status == status &&
+		    strcmp(c->failed[i].code, code) == 0)
+			break;
+	if (i == c->nfailed && i < MAX_FAILURES) {
+		c->failed[i].status = status;
+		snprintf(c->failed[i].code, sizeof(c->failed[i].code), "%s",
+			 code);
+		c->nfailed++;
+	}
+	if (i < c->nfailed)
+		c->failed[i].n++;
+	json_object_put(o);
+}
+
 /* One request; 0 when the status is want. */
 static int
 req(struct client *c, const char *method, const char *path, const char *token,
@@ -185,6 +222,7 @@ req(struct client *c, const char *method, const char *path, const char *token,
 	c->requests++;
 	if (status != want) {
 		c->errors++;
+		failed(c, status < 0 ? 0 : status, status < 0 ? "" : c->body);
 		return -1;
 	}
 	return 0;
@@ -224,6 +262,7 @@ walk(struct client *c)
 		return;
 	if (strstr(c->body, "\"checkout_state\":\"completed\"") == NULL) {
 		c->errors++;
+		failed(c, 200, "{\"code\": \"not completed\"}");
 		return;
 	}
 	c->checkouts++;
@@ -423,6 +462,38 @@ socket_peer(const char *path)
 	return pid;
 }
 
+/* Prints the clients' errors by status and problem code. */
+static void
+errors_by_kind(const struct client *c, int clients)
+{
+	struct failure all[MAX_FAILURES * 4];
+	size_t n = 0, i, k;
+	int j;
+
+	for (j = 0; j < clients; j++) {
+		for (k = 0; k < c[j].nfailed; k++) {
+			const struct failure *f = &c[j].failed[k];
+
+			for (i = 0; i < n; i++)
+				if (all[i].status == f->status &&
+				    strcmp(all[i].code, f->code) == 0)
+					break;
+			if (i == n && n == sizeof(all) / sizeof(*all))
+				continue;
+			if (i == n)
+				all[n++] = (struct failure){f->status, "", 0};
+			snprintf(all[i].code, sizeof(all[i].code), "%s",
+				 f->code);
+			all[i].n += f->n;
+		}
+	}
+	printf("errors by kind:");
+	for (i = 0; i < n; i++)
+		printf("%s %ld x %ld%s%s", i ? "," : "", all[i].n,
+		       all[i].status, *all[i].code ? " " : "", all[i].code);
+	printf("\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -506,6 +577,8 @@ main(int argc, char **argv)
 			printf(", nginx %.2f ms", ngx_cpu * per);
 		printf("\n");
 	}
+	if (errors > 0)
+		errors_by_kind(c, clients);
 	printf("MariaDB one-row INSERT commit ceiling, %d connections: %.0f "
 	       "commits/s\n",
 	       clients, commit_ceiling(clients, 3.0));

@@ -442,6 +442,32 @@ node_ready(MYSQL *m, int *wsrep)
 	return v[0] == 0 || v[1] != 0;
 }
 
+/*
+ * On a Galera node, every transaction's first statement waits until the
+ * node has applied every write set committed anywhere in the cluster
+ * before it (a causal read: wsrep_sync_wait 7, reads, UPDATE/DELETE and
+ * INSERT/REPLACE), whatever the node's default: a client's next request,
+ * sent once the previous one answered, may land on another node, which
+ * must see what the previous one committed. The server makes only a
+ * transaction's first statement wait (none inside a transaction already
+ * open): db_idle_after ends the read-only transaction after each request
+ * on Galera, so that a request's first statement opens one.
+ */
+static int
+causal_reads(MYSQL *m)
+{
+	static const char sql[] = "SET SESSION wsrep_sync_wait = 7";
+	MYSQL_STMT *st = mysql_stmt_init(m);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = mysql_stmt_prepare(st, sql, sizeof(sql) - 1) != 0 ||
+	     mysql_stmt_execute(st) != 0;
+	mysql_stmt_close(st);
+	return rc ? -1 : 0;
+}
+
 /* Host h's connection m could not be made: m is closed, and h marked hung
  * (it timed out) or down. */
 static enum err
@@ -466,7 +492,7 @@ connect_now(struct db *db, size_t h)
 	const char *sock = config_str("database.socket");
 	const struct db_addr *a = &hosts[h].addr;
 	my_bool off = 0;
-	int ready;
+	int ready = -1;
 	MYSQL *m;
 
 	db->host = h;
@@ -508,7 +534,8 @@ connect_now(struct db *db, size_t h)
 	}
 	errno = 0;
 	if (lock_waits(m, rtimeout) != 0 ||
-	    (ready = node_ready(m, &db->wsrep)) != 1) {
+	    (ready = node_ready(m, &db->wsrep)) != 1 ||
+	    (db->wsrep && causal_reads(m) != 0)) {
 		int timeout_hit = errno == ETIMEDOUT;
 
 		metrics_inc(MET_DB_ERRORS);
