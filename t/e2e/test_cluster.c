@@ -1386,7 +1386,7 @@ test_load_with_a_node_cut_off(void **state)
 	/* Skipped in the test command (CLUSTER_CUT=1 runs it): not yet
 	 * reliable. Its first defect, an event delivered twice when the
 	 * cut fell between a send and its record, is fixed (the record
-	 * fails over: docs/scaling.md, "Events sent once"); in 1 of 3 runs
+	 * fails over: docs/scaling.md, "Events sent once"); in 1 of 9 runs
 	 * since, a card purchase through the cut node's host answered 409
 	 * invalid_transition ("this order cannot be paid now", the order
 	 * completed) instead of 200, around the cut (open). */
