@@ -462,6 +462,202 @@ test_seed000_two_unpaid_across_hosts(void **state)
 	assert_true(met >= 3);
 }
 
+/* Seed 003 across hosts (t/e2e/test_seed003.c's five imports at once,
+ * spread). */
+
+#define SEED003_EBOOK "0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a65"
+#define SEED003_ADDR                                                           \
+	"{\"street\": \"Karl-Marx-Allee 1\", \"city\": \"Berlin\", "           \
+	"\"state\": \"BE\", \"country\": \"DE\", \"postalCode\": \"10243\"}"
+
+/* method path with body at seed 003's upstream sandbox: 200. */
+static void
+seed003_upstream(const char *method, const char *path, const char *body)
+{
+	struct req_opts o = {
+	    .base = getenv("SESSION_URL"), .ctype = JSON, .body = body};
+	struct resp r;
+
+	assert_non_null(o.base);
+	assert_int_equal(e2e_request(method, path, &o, &r), 0);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+}
+
+/* Transactions the three checkoutd ran again so far (their /metrics). */
+static long
+tx_retries_all(void)
+{
+	static const char series[] = "\ncheckoutd_db_tx_retries_total ";
+	struct req_opts o = {0};
+	const char *p;
+	struct resp r;
+	long n = 0;
+	int h;
+
+	for (h = 1; h <= NODES; h++) {
+		o.base = url[h];
+		assert_int_equal(e2e_request("GET", "/metrics", &o, &r), 0);
+		assert_int_equal(r.status, 200);
+		p = strstr(r.body.data, series);
+		assert_non_null(p);
+		n += atol(p + strlen(series));
+		resp_free(&r);
+	}
+	return n;
+}
+
+/* An import of one session through one host, at a barrier. */
+struct importer {
+	const char *session;
+	int host;
+	long status;
+	struct buf body;
+	pthread_barrier_t *barrier;
+};
+
+static void *
+importer_main(void *arg)
+{
+	struct importer *x = arg;
+	char body[256];
+	struct req_opts o = {.base = url[x->host], .ctype = JSON, .body = body};
+	struct resp r;
+
+	snprintf(body, sizeof(body), "{\"checkoutSessionId\": \"%s\"}",
+		 x->session);
+	pthread_barrier_wait(x->barrier);
+	if (e2e_request("POST", "/api/v1/orders/checkout", &o, &r) == 0) {
+		x->status = r.status;
+		buf_append(&x->body, r.body.data, r.body.len);
+	}
+	buf_append(&x->body, "", 1);
+	resp_free(&r);
+	return NULL;
+}
+
+/*
+ * One completed session imported five times at once, through hosts 1, 2,
+ * 3, 1, 2 (the upstream answers each after 0.3 s, so the five are in
+ * flight together): as on one server, one 201 and four 200 with the same
+ * body, byte for byte; on every node one order of the session, its import
+ * row naming it with the answer kept, its one line, one order.completed
+ * event. Three rounds, each with the access lines of two hosts
+ * overlapping.
+ */
+static void
+test_seed003_five_imports_across_hosts(void **state)
+{
+	static const char *const logs[NODES] = {"log/checkoutd-1.log",
+						"log/checkoutd-2.log",
+						"log/checkoutd-3.log"};
+	struct importer x[5];
+	pthread_t t[5];
+	pthread_barrier_t b;
+	char id[64], path[96], body[1024];
+	int counts[NODES], round, i, created, again, same, pairs, n;
+	int64_t order;
+	long retries;
+
+	(void)state;
+	for (round = 0; round < 3; round++) {
+		snprintf(id, sizeof(id), "cluster-%d-%d-%ld", (int)getpid(),
+			 round, (long)time(NULL));
+		snprintf(body, sizeof(body),
+			 "{\"id\": \"%s\", \"status\": \"COMPLETED\", "
+			 "\"currency\": \"EUR\", \"email\": "
+			 "\"import-%s@example.com\", \"items\": "
+			 "[{\"productId\": \"" SEED003_EBOOK "\", "
+			 "\"quantity\": 3, \"price\": 14}], "
+			 "\"shippingAddress\": " SEED003_ADDR ", "
+			 "\"billingAddress\": " SEED003_ADDR ", "
+			 "\"paymentIntentId\": null}",
+			 id, id);
+		snprintf(path, sizeof(path), "/_sessions/%s", id);
+		seed003_upstream("PUT", path, body);
+		seed003_upstream("POST", "/_control",
+				 "{\"delay\": 0.3, \"count\": 5}");
+		retries = tx_retries_all();
+		memset(counts, 0, sizeof(counts));
+		pthread_barrier_init(&b, NULL, 5);
+		for (i = 0; i < 5; i++) {
+			memset(&x[i], 0, sizeof(x[i]));
+			x[i].session = id;
+			x[i].host = i % NODES + 1;
+			x[i].barrier = &b;
+			counts[i % NODES]++;
+			pthread_create(&t[i], NULL, importer_main, &x[i]);
+		}
+		for (i = 0; i < 5; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&b);
+		for (created = again = same = 0, i = 0; i < 5; i++) {
+			created += x[i].status == 201;
+			again += x[i].status == 200;
+			same += strcmp(x[i].body.data, x[0].body.data) == 0;
+			if (x[i].status != 201 && x[i].status != 200)
+				print_message("# import %d (host %d): %ld "
+					      "%.200s\n",
+					      i, x[i].host, x[i].status,
+					      x[i].body.data);
+		}
+		/* Two requests on one host make one pair at most: more than
+		 * two pairs means two hosts' requests ran at the same time. */
+		pairs = e2e_overlaps_in(NODES, logs, counts,
+					" POST /api/v1/orders/checkout");
+		retries = tx_retries_all() - retries;
+		print_message("# round %d: 5 imports of one session at once "
+			      "over 3 hosts, %d overlapping pairs: %d x 201, "
+			      "%d x 200, %d bodies the same; %ld transactions "
+			      "run again\n",
+			      round, pairs, created, again, same, retries);
+		for (i = 0; i < 5; i++)
+			buf_free(&x[i].body);
+		assert_int_equal(created, 1);
+		assert_int_equal(again, 4);
+		assert_int_equal(same, 5);
+		assert_true(pairs > 2);
+		for (n = 1; n <= NODES; n++) {
+			assert_int_equal(node_int(n,
+						  "SELECT COUNT(*) FROM orders "
+						  "WHERE email = "
+						  "'import-%s@example.com'",
+						  id),
+					 1);
+			order = node_int(n,
+					 "SELECT id FROM orders WHERE email = "
+					 "'import-%s@example.com'",
+					 id);
+			assert_int_equal(
+			    node_int(n,
+				     "SELECT COUNT(*) FROM seed003_imports "
+				     "WHERE session_id = '%s' AND order_id = "
+				     "%lld AND body IS NOT NULL",
+				     id, (long long)order),
+			    1);
+			assert_int_equal(
+			    node_int(n,
+				     "SELECT COUNT(*) FROM seed003_imports "
+				     "WHERE session_id = '%s'",
+				     id),
+			    1);
+			assert_int_equal(node_int(n,
+						  "SELECT SUM(quantity) FROM "
+						  "order_items WHERE order_id "
+						  "= %lld",
+						  (long long)order),
+					 3);
+			assert_int_equal(
+			    node_int(n,
+				     "SELECT COUNT(*) FROM outbox_events "
+				     "WHERE order_id = %lld AND type = "
+				     "'order.completed'",
+				     (long long)order),
+			    1);
+		}
+	}
+}
+
 /* Load: clients looping the full walk with a purchase. */
 
 #define CLIENTS 12
@@ -1409,6 +1605,7 @@ main(void)
 	    cmocka_unit_test(test_three_buyers_two_units),
 	    cmocka_unit_test(test_seed000_last_slot_across_hosts),
 	    cmocka_unit_test(test_seed000_two_unpaid_across_hosts),
+	    cmocka_unit_test(test_seed003_five_imports_across_hosts),
 	    cmocka_unit_test(test_next_step_on_a_lagging_node),
 	    cmocka_unit_test(test_load_with_a_node_killed),
 	    cmocka_unit_test(test_load_with_a_node_cut_off),
