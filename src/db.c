@@ -1334,7 +1334,7 @@ db_identity(struct db *db, const struct db_identity **out)
 }
 
 enum err
-db_gone(struct db *db, const struct db_identity *who, int *gone)
+db_gone(struct db *db, const struct db_identity *who, int64_t made, int *gone)
 {
 	const struct db_identity *me;
 	struct db_val p;
@@ -1349,6 +1349,14 @@ db_gone(struct db *db, const struct db_identity *who, int *gone)
 	 * restart moves it by the old server's whole life, a clock step by
 	 * less than this (then PROCESSLIST decides). */
 	if (me->boot - who->boot > 30 || who->boot - me->boot > 30) {
+		*gone = 1;
+		return ERR_OK;
+	}
+	/* The server started after the record was written (boot is good
+	 * to a second, made is floored): a restart soon after an earlier
+	 * one, which the test above cannot tell from a clock step, and
+	 * whose new connections reuse the old ones' ids. */
+	if (made > 0 && me->boot - made >= 2) {
 		*gone = 1;
 		return ERR_OK;
 	}

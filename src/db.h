@@ -156,12 +156,14 @@ struct db {
  */
 enum err db_identity(struct db *db, const struct db_identity **out);
 /*
- * Whether the connection named by who is gone for sure: its server (the
+ * Whether the connection named by who, which wrote its record at made
+ * (Unix seconds of the server's clock), is gone for sure: its server (the
  * one db is connected to) restarted since, or no longer has it. 0 when it
  * may still live, or when it was on another server (which cannot be
  * asked). *gone is set; errors are db_query's.
  */
-enum err db_gone(struct db *db, const struct db_identity *who, int *gone);
+enum err db_gone(struct db *db, const struct db_identity *who, int64_t made,
+		 int *gone);
 
 /*
  * Parses list (database.hosts: host[:port] entries separated by commas

@@ -27,8 +27,9 @@ storable(int status)
 static const char sql_claim[] =
     "SELECT request_hmac, status IS NOT NULL, created_at < "
     "UTC_TIMESTAMP(3) - INTERVAL 60 SECOND, expires_at < UTC_TIMESTAMP(), "
-    "owner_server, owner_boot, owner_conn FROM idempotency_keys WHERE "
-    "scope_hash = ? FOR UPDATE";
+    "owner_server, owner_boot, owner_conn, CAST(FLOOR(UNIX_TIMESTAMP("
+    "created_at)) AS SIGNED) FROM idempotency_keys WHERE scope_hash = ? "
+    "FOR UPDATE";
 static const char sql_insert[] =
     "INSERT IGNORE INTO idempotency_keys (request_hmac, owner_server, "
     "owner_boot, owner_conn, claim, scope_hash, expires_at) VALUES (?, ?, "
@@ -55,6 +56,7 @@ struct row {
 	int found, done, abandoned, expired;
 	unsigned char hmac[32];
 	struct db_identity owner; /* known: the marker names its writer. */
+	int64_t made;		  /* when it was written (Unix seconds) */
 };
 
 static enum err
@@ -62,7 +64,7 @@ claim_row(void *arg, const struct db_val *c, size_t n)
 {
 	struct row *r = arg;
 
-	if (n != 7)
+	if (n != 8)
 		return ERR_INTERNAL;
 	r->found = 1;
 	if (c[0].type == DB_STR && c[0].len == 32)
@@ -77,6 +79,7 @@ claim_row(void *arg, const struct db_val *c, size_t n)
 		r->owner.conn_id = c[6].i;
 		r->owner.known = 1;
 	}
+	r->made = c[7].type == DB_I64 ? c[7].i : 0;
 	return ERR_OK;
 }
 
@@ -107,7 +110,7 @@ claim_tx(struct db *db, void *arg)
 	/* A marker whose writer's connection is gone: that request will
 	 * never answer (its transaction, if any, rolled back with it). */
 	if (row.found && !row.done && !row.abandoned && row.owner.known) {
-		e = db_gone(db, &row.owner, &gone);
+		e = db_gone(db, &row.owner, row.made, &gone);
 		if (e != ERR_OK)
 			return e;
 	}
