@@ -624,7 +624,11 @@ db_fail(struct db *db, unsigned errnum, const char *what)
 		return ERR_DB_RETRY;
 	}
 	if (db_errno_disconnected(errnum)) {
-		if (db->in_tx)
+		/* Lost before the attempt's first statement ran, nothing of
+		 * it is: run_batch_now runs that statement again on a new
+		 * connection (a worker's connection to a node that died
+		 * while it was idle). */
+		if (db->in_tx && db->tx_stmts > 0)
 			db->tx_lost = ERR_DATABASE_UNAVAILABLE;
 		log_error("database %s (%u) in %s",
 			  timeout_hit ? "timed out" : "lost", errnum, what);
