@@ -881,7 +881,6 @@ tx_unmark(struct db *db)
 	if (e != ERR_OK && db->last_errno == ER_SP_DOES_NOT_EXIST) {
 		log_warn("the transaction was rolled back under its work "
 			 "(a conflict with another node): run again");
-		db->tx_lost = ERR_DB_RETRY;
 		return ERR_DB_RETRY;
 	}
 	return e;

@@ -71,13 +71,13 @@ static const char sql_delivered[] =
 static const char sql_retry[] =
     "UPDATE outbox_events SET next_attempt_at = UTC_TIMESTAMP() + INTERVAL "
     "? SECOND, lease_until = NULL, claim = NULL WHERE id = ? AND claim = ?";
-/* On Galera, before the record: a read that first waits until its node has
- * applied every write set the cluster ordered before it (a causality
- * check), so that the record's conditional UPDATEs see the claim also on
- * a node other than the one that took it, as after a failover. */
+/* On Galera, before the record: a read, the transaction's first statement,
+ * so that it waits until its node has applied every write set the cluster
+ * ordered before it (the connection's wsrep_sync_wait, db.c's
+ * causal_reads), and the record's conditional UPDATEs see the claim also
+ * on a node other than the one that took it, as after a failover. */
 static const char sql_caught_up[] =
-    "SET STATEMENT wsrep_sync_wait = 1 FOR SELECT COUNT(*) FROM " BY_IDS
-    " WHERE e.claim = ?";
+    "SELECT COUNT(*) FROM " BY_IDS " WHERE e.claim = ?";
 
 /*
  * The seconds a record of the sends may need when its database node is
