@@ -337,6 +337,24 @@ tx_fault_begin(struct request *req)
 	req->db->precommit = tx_fault;
 	req->db->precommit_arg = req;
 }
+
+/*
+ * Test builds only: with the header X-Test-Answer-Lost, a request whose
+ * handler succeeded answers 503 database_unavailable instead, its work
+ * kept: what a client sees when the connection dies during the last
+ * COMMIT and the COMMIT went through (a Galera node killed as it
+ * replicated the writeset). Handlers that store their answer in the
+ * transaction have it stored; the others' key is released (idem_end).
+ */
+static enum err
+answer_lost(struct request *req, enum err e)
+{
+	if (e != ERR_OK || req->status >= 300 ||
+	    req_env(req, "HTTP_X_TEST_ANSWER_LOST") == NULL)
+		return e;
+	buf_reset(&req->headers);
+	return ERR_DATABASE_UNAVAILABLE;
+}
 #endif
 
 static enum err
@@ -402,8 +420,10 @@ dispatch(struct request *req, const struct http_io *io, const char **detail,
 		return ERR_OK; /* Answered: a replay, or a refusal. */
 #ifdef ENABLE_TEST_ROUTES
 	tx_fault_begin(req);
-#endif
+	return answer_lost(req, req->match.route->handler(req));
+#else
 	return req->match.route->handler(req);
+#endif
 }
 
 void

@@ -49,6 +49,15 @@ static const char sql_store[] =
 static const char sql_drop[] =
     "DELETE FROM idempotency_keys WHERE scope_hash = ? AND status IS NULL "
     "AND claim = ?";
+/* A marker whose request ended without an answer to keep (5xx): its
+ * writer gives it up, as if its connection were gone (RELEASED). */
+static const char sql_release[] =
+    "UPDATE idempotency_keys SET owner_conn = 0 WHERE scope_hash = ? AND "
+    "status IS NULL AND claim = ?";
+
+/* The owner_conn of a released marker: no server gives a connection the
+ * id 0. */
+#define RELEASED 0
 
 enum claim { CLAIM_RUN, CLAIM_REPLAY, CLAIM_IN_USE, CLAIM_REUSED };
 
@@ -57,6 +66,7 @@ struct row {
 	unsigned char hmac[32];
 	struct db_identity owner; /* known: the marker names its writer. */
 	int64_t made;		  /* when it was written (Unix seconds) */
+	int released;		  /* its writer ended without an answer */
 };
 
 static enum err
@@ -78,6 +88,7 @@ claim_row(void *arg, const struct db_val *c, size_t n)
 		r->owner.boot = c[5].i;
 		r->owner.conn_id = c[6].i;
 		r->owner.known = 1;
+		r->released = r->owner.conn_id == RELEASED;
 	}
 	r->made = c[7].type == DB_I64 ? c[7].i : 0;
 	return ERR_OK;
@@ -108,8 +119,12 @@ claim_tx(struct db *db, void *arg)
 	if (e != ERR_OK)
 		return e;
 	/* A marker whose writer's connection is gone: that request will
-	 * never answer (its transaction, if any, rolled back with it). */
-	if (row.found && !row.done && !row.abandoned && row.owner.known) {
+	 * never answer (its transaction, if any, rolled back with it). One
+	 * its writer released answered a 5xx: what it committed before
+	 * (a charge recorded just before its last COMMIT was lost) stays. */
+	gone = row.released;
+	if (row.found && !row.done && !row.abandoned && row.owner.known &&
+	    !gone) {
 		e = db_gone(db, &row.owner, row.made, &gone);
 		if (e != ERR_OK)
 			return e;
@@ -336,8 +351,16 @@ idem_end(struct request *req)
 		if (store(req->db, req) == ERR_OK)
 			return;
 	}
+	/* A refusal (401, 409, 429) did no work: the marker goes. After a
+	 * 5xx the work may have committed in part, or in whole with its
+	 * answer lost (the connection died during the last COMMIT, which
+	 * committed): the marker stays, released, and the same key's retry
+	 * runs as that request's resumption (idem_resumed), so a purchase
+	 * whose charge was recorded answers with the paid order instead of
+	 * refusing to pay it twice. */
 	p[0] = DB_B((const char *)req->idem_scope, 32);
 	p[1] = DB_B((const char *)req->idem_claim, 16);
-	if (db_exec(req->db, sql_drop, p, 2, NULL) != ERR_OK)
-		log_warn("could not drop an idempotency marker");
+	if (db_exec(req->db, req->status >= 500 ? sql_release : sql_drop, p, 2,
+		    NULL) != ERR_OK)
+		log_warn("could not give up an idempotency marker");
 }

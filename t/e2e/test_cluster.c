@@ -1513,16 +1513,6 @@ test_load_with_a_node_killed(void **state)
 	int64_t first;
 
 	(void)state;
-	/* Skipped in the test command for the same open defect as the cut
-	 * test below: in 1 of 5 runs of the suite on 8223ccd a card purchase
-	 * through the killed node's host answered 409 invalid_transition
-	 * ("this order cannot be paid now") where 200 was wanted, around the
-	 * kill. CLUSTER_KILL=1 runs it. */
-	if (getenv("CLUSTER_KILL") == NULL) {
-		print_message("# skipped: a purchase around the kill can "
-			      "answer 409 (CLUSTER_KILL=1 runs it)\n");
-		skip();
-	}
 	first = node_int(1, "SELECT COALESCE(MAX(id), 0) FROM orders");
 	load(40, f, 2, 2);
 	ledgers(first);
@@ -1590,18 +1580,6 @@ test_load_with_a_node_cut_off(void **state)
 	int64_t first;
 
 	(void)state;
-	/* Skipped in the test command (CLUSTER_CUT=1 runs it): not yet
-	 * reliable. Its first defect, an event delivered twice when the
-	 * cut fell between a send and its record, is fixed (the record
-	 * fails over: docs/scaling.md, "Events sent once"); in 1 of 9 runs
-	 * since, a card purchase through the cut node's host answered 409
-	 * invalid_transition ("this order cannot be paid now", the order
-	 * completed) instead of 200, around the cut (open). */
-	if (getenv("CLUSTER_CUT") == NULL) {
-		print_message("# skipped: a purchase around the cut can "
-			      "answer 409 (CLUSTER_CUT=1 runs it)\n");
-		skip();
-	}
 	first = node_int(1, "SELECT COALESCE(MAX(id), 0) FROM orders");
 	load(25, f, 2, 3);
 	ledgers(first);

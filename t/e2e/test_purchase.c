@@ -334,6 +334,80 @@ test_transactions_retried(void **state)
 	json_object_put(o);
 }
 
+/* A keyed purchase (the card VISA), with header h when not NULL. */
+static void
+pay_keyed(struct cart *c, const char *key, const char *h, struct resp *r)
+{
+	char kh[96];
+	struct req_opts k = {.ctype = FORM,
+			     .body = CARD(VISA),
+			     .headers = {c->token_header, kh, h}};
+
+	snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
+	assert_int_equal(e2e_request("PUT", co(c), &k, r), 0);
+}
+
+/*
+ * A purchase whose last COMMIT went through while its answer was lost
+ * (the connection died during the COMMIT: a Galera node killed as it
+ * replicated the writeset; src/http.c answer_lost in test builds) answers
+ * 503. The same key's retry is that purchase resumed: 200 with the paid
+ * order and its one charge, not 409 "this order cannot be paid now"
+ * (t/e2e/test_cluster.c's load with a node killed saw that), and its
+ * answer is kept from then on. A refusal retried with its key stays a
+ * refusal: only a 5xx leaves the key to be resumed.
+ */
+static void
+test_answer_lost_then_retried(void **state)
+{
+	struct cart c;
+	struct resp a, b, d;
+	struct json_object *o;
+	char key[32];
+
+	(void)state;
+	fake_reset();
+	placed(&c);
+	snprintf(key, sizeof(key), "lost-%ld", c.id);
+	pay_keyed(&c, key, "X-Test-Answer-Lost: 1", &a);
+	assert_int_equal(a.status, 503);
+	resp_free(&a);
+	assert_int_equal(sql("SELECT COUNT(*) FROM orders WHERE id = %ld AND "
+			     "payment_state = 'paid'",
+			     c.id),
+			 1);
+	pay_keyed(&c, key, NULL, &b);
+	assert_int_equal(b.status, 200);
+	o = parse(&b);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_int_equal(json_object_array_length(payments(o)), 1);
+	assert_string_equal(payment_state(o, 0), "completed");
+	json_object_put(o);
+	pay_keyed(&c, key, NULL, &d);
+	assert_int_equal(d.status, 200);
+	assert_int_equal(b.body.len, d.body.len);
+	assert_memory_equal(b.body.data, d.body.data, b.body.len);
+	resp_free(&b);
+	resp_free(&d);
+	assert_int_equal(fake_calls("create"), 1);
+	assert_int_equal(fake_calls("confirm"), 1);
+	assert_int_equal(fake_charges(), 1);
+	assert_int_equal(events(&c, "order.paid"), 1);
+
+	/* Paid: another key is refused, and so is its retry. */
+	snprintf(key, sizeof(key), "again-%ld", c.id);
+	pay_keyed(&c, key, NULL, &a);
+	assert_int_equal(a.status, 409);
+	pay_keyed(&c, key, NULL, &b);
+	assert_int_equal(b.status, 409);
+	o = parse(&b);
+	assert_string_equal(text(o, "code"), "invalid_transition");
+	json_object_put(o);
+	resp_free(&a);
+	resp_free(&b);
+	assert_int_equal(fake_calls("confirm"), 1);
+}
+
 static void
 test_declined_then_paid(void **state)
 {
@@ -887,6 +961,7 @@ main(void)
 	    cmocka_unit_test(test_busy_while_provider_slow),
 	    cmocka_unit_test(test_webhooks),
 	    cmocka_unit_test(test_transactions_retried),
+	    cmocka_unit_test(test_answer_lost_then_retried),
 	    cmocka_unit_test(test_webhook_and_purchase_race),
 	};
 
