@@ -260,6 +260,19 @@ key_ok(const char *k)
 	return 1;
 }
 
+/* Drops or releases (sql) the marker, while it is this request's claim
+ * and holds no answer. */
+static void
+give_up(struct request *req, const char *sql)
+{
+	struct db_val p[2];
+
+	p[0] = DB_B((const char *)req->idem_scope, 32);
+	p[1] = DB_B((const char *)req->idem_claim, 16);
+	if (db_exec(req->db, sql, p, 2, NULL) != ERR_OK)
+		log_warn("could not give up an idempotency marker");
+}
+
 int
 idem_begin(struct request *req)
 {
@@ -308,6 +321,11 @@ idem_begin(struct request *req)
 	buf_free(&in);
 	e = db_tx(req->db, claim_tx, &c);
 	if (e != ERR_OK) {
+		/* The claim's COMMIT may have gone through unanswered (its
+		 * connection lost during it): a marker left so would be
+		 * "still running" on another node for 60 s. */
+		if (e == ERR_DATABASE_UNAVAILABLE)
+			give_up(req, sql_release);
 		res_problem(req, e, NULL, NULL);
 		return 1;
 	}
@@ -339,8 +357,6 @@ idem_begin(struct request *req)
 void
 idem_end(struct request *req)
 {
-	struct db_val p[2];
-
 	req->db->precommit = NULL;
 	req->db->precommit_arg = NULL;
 	if (!req->idem_active || stored(req, req->db))
@@ -358,9 +374,5 @@ idem_end(struct request *req)
 	 * runs as that request's resumption (idem_resumed), so a purchase
 	 * whose charge was recorded answers with the paid order instead of
 	 * refusing to pay it twice. */
-	p[0] = DB_B((const char *)req->idem_scope, 32);
-	p[1] = DB_B((const char *)req->idem_claim, 16);
-	if (db_exec(req->db, req->status >= 500 ? sql_release : sql_drop, p, 2,
-		    NULL) != ERR_OK)
-		log_warn("could not give up an idempotency marker");
+	give_up(req, req->status >= 500 ? sql_release : sql_drop);
 }

@@ -8,7 +8,8 @@
 #   t/cluster-accept.sh build/test
 #
 # Alone: flock /tmp/checkoutd-stack.lock t/cluster-accept.sh build/test
-# (TEST_FILTER=test_load\* runs only the tests whose names it matches).
+# (TEST_FILTER=test_load\* runs only the tests whose names it matches;
+# KEEP_LOGS=DIR copies the stack's logs there before it is removed).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 [ $# = 1 ] || { echo "usage: t/cluster-accept.sh BUILD" >&2; exit 2; }
@@ -19,6 +20,11 @@ bin=$(cd "$1" && pwd)
 dir=$(mktemp -d)
 cleanup() {
 	t/cluster.sh down "$dir" >/dev/null 2>&1
+	# KEEP_LOGS=DIR keeps the logs (checkoutd's, nginx's, the nodes').
+	if [ -n "${KEEP_LOGS:-}" ]; then
+		mkdir -p "$KEEP_LOGS" && cp -r "$dir/log" "$KEEP_LOGS/" &&
+			cp "$dir"/node*/mariadbd.err "$KEEP_LOGS/" 2>/dev/null
+	fi
 	rm -rf "$dir"
 }
 trap cleanup EXIT
