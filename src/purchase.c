@@ -161,6 +161,8 @@ struct prep {
 			     snapshot in out->snapshot) */
 	struct pay pay;
 	struct pool *pool;
+	order_answer_fn *answer;
+	void *arg;
 	struct purchase_out *out; /* zeroed before each run (db_tx_out) */
 };
 
@@ -212,7 +214,10 @@ prepare_tx(struct db *db, void *arg)
 	c->paid_already =
 	    c->resumed && opay_state_parse(h.payment_state) == OPS_PAID;
 	if (c->paid_already) {
-		return order_snapshot(db, c->pool, c->id, &c->out->snapshot);
+		e = order_snapshot(db, c->pool, c->id, &c->out->snapshot);
+		if (e == ERR_OK)
+			c->answer(c->arg, c->out->snapshot);
+		return e;
 	}
 	if (order_state_parse(h.state) != OS_NEW ||
 	    opay_state_parse(h.payment_state) != OPS_AWAITING_PAYMENT)
@@ -297,6 +302,8 @@ struct rec {
 	struct json_object *next_action;
 	int want_snapshot;
 	struct pool *pool;
+	order_answer_fn *answer; /* with the snapshot, when not NULL */
+	void *arg;
 	struct json_object *snapshot; /* out, when wanted (db_tx_out) */
 };
 
@@ -310,6 +317,8 @@ record_tx(struct db *db, void *arg)
 			   r->next_action, NULL);
 	if (e == ERR_OK && r->want_snapshot)
 		e = order_snapshot(db, r->pool, r->order, &r->snapshot);
+	if (e == ERR_OK && r->answer != NULL)
+		r->answer(r->arg, r->snapshot);
 	return e;
 }
 
@@ -331,9 +340,12 @@ outcome_of(const struct pi *p)
 	return -1; /* processing, requires_capture: not decided */
 }
 
+/* Records outcome o of pay; *snapshot (when not NULL) gets the order
+ * after it, also given to answer (when not NULL) inside the transaction. */
 static enum err
 record(struct db *db, struct pool *pool, const struct pay *pay,
-       enum pay_outcome o, const struct pi *p, struct json_object **snapshot)
+       enum pay_outcome o, const struct pi *p, struct json_object **snapshot,
+       order_answer_fn *answer, void *arg)
 {
 	struct rec r = {.payment = pay->id,
 			.order = pay->order_id,
@@ -341,7 +353,9 @@ record(struct db *db, struct pool *pool, const struct pay *pay,
 			.decline = p->decline[0] != '\0' ? p->decline : NULL,
 			.next_action = p->next_action,
 			.want_snapshot = snapshot != NULL,
-			.pool = pool};
+			.pool = pool,
+			.answer = snapshot != NULL ? answer : NULL,
+			.arg = arg};
 	enum err e;
 
 	/* Only a failure the issuer gave counts toward the lockout. */
@@ -385,7 +399,8 @@ reconcile(struct db *db, struct pool *pool, void *curl, const struct pay *pay,
 		}
 	}
 	if (e == ERR_OK && o >= 0 && o != PAY_ACTION) {
-		e = record(db, pool, pay, (enum pay_outcome)o, &p, NULL);
+		e = record(db, pool, pay, (enum pay_outcome)o, &p, NULL, NULL,
+			   NULL);
 		if (e == ERR_OK)
 			*result = o;
 	}
@@ -474,11 +489,13 @@ decline_extra(struct pool *pool, struct purchase_out *out, const struct pi *p)
 						 : "The card was declined."));
 }
 
-/* Creates the intent when needed, confirms, records. */
+/* Creates the intent when needed, confirms, records (a success or a
+ * 3-D Secure wait answered with the order inside the record's
+ * transaction). */
 static enum err
 charge(struct db *db, struct pool *pool, void *curl, struct pay *pay,
        struct card *card, const char *brand, const char *last4,
-       struct purchase_out *out)
+       struct purchase_out *out, order_answer_fn *answer, void *arg)
 {
 	struct start s = {.pay = pay, .brand = brand, .last4 = last4};
 	struct pi p = {0};
@@ -508,7 +525,8 @@ charge(struct db *db, struct pool *pool, void *curl, struct pay *pay,
 	o = outcome_of(&p);
 	if (o < 0)
 		return ERR_PAYMENT_IN_PROGRESS;
-	e = record(db, pool, pay, (enum pay_outcome)o, &p, &out->snapshot);
+	e = record(db, pool, pay, (enum pay_outcome)o, &p, &out->snapshot,
+		   o == PAY_COMPLETED || o == PAY_ACTION ? answer : NULL, arg);
 	if (e == ERR_OK && o == PAY_FAILED) {
 		decline_extra(pool, out, &p);
 		e = ERR_CARD_DECLINED;
@@ -521,6 +539,8 @@ charge(struct db *db, struct pool *pool, void *curl, struct pay *pay,
 struct snap_ctx {
 	int64_t id;
 	struct pool *pool;
+	order_answer_fn *answer;
+	void *arg;
 	struct json_object *snapshot; /* out (db_tx_out) */
 };
 
@@ -528,18 +548,25 @@ static enum err
 snap_tx(struct db *db, void *arg)
 {
 	struct snap_ctx *c = arg;
-	return order_snapshot(db, c->pool, c->id, &c->snapshot);
+	enum err e = order_snapshot(db, c->pool, c->id, &c->snapshot);
+
+	if (e == ERR_OK)
+		c->answer(c->arg, c->snapshot);
+	return e;
 }
 
 enum err
 purchase(struct db *db, struct pool *pool, void *curl, int64_t id,
 	 const struct creds *creds, const struct card_in *in, int resumed,
-	 struct verr *v, struct purchase_out *out)
+	 struct verr *v, struct purchase_out *out, order_answer_fn *answer,
+	 void *arg)
 {
 	struct prep c = {.id = id,
 			 .creds = creds,
 			 .resumed = resumed,
 			 .pool = pool,
+			 .answer = answer,
+			 .arg = arg,
 			 .out = out};
 	struct card card;
 	char brand[16], last4[5];
@@ -566,7 +593,7 @@ purchase(struct db *db, struct pool *pool, void *curl, int64_t id,
 		entered = 1;
 		if (c.pay.state != PS_PROCESSING) {
 			e = charge(db, pool, curl, &c.pay, &card, brand, last4,
-				   out);
+				   out, answer, arg);
 			break;
 		}
 		e = reconcile(db, pool, curl, &c.pay, 1, &result);
@@ -577,7 +604,10 @@ purchase(struct db *db, struct pool *pool, void *curl, int64_t id,
 			break;
 		}
 		if (result == PAY_COMPLETED) {
-			struct snap_ctx s = {.id = id, .pool = pool};
+			struct snap_ctx s = {.id = id,
+					     .pool = pool,
+					     .answer = answer,
+					     .arg = arg};
 
 			e = db_tx_out(db, pool, &s.snapshot, sizeof(s.snapshot),
 				      snap_tx, &s);

@@ -40,14 +40,18 @@ const char *card_brand(const char *digits);
 /*
  * Pays order id with the card or token of card for the holder of creds.
  * curl: the worker's handle; what the answer holds is kept in pool. ERR_OK:
- * out->snapshot is the paid (or waiting-for-3-D-Secure) order. Otherwise the
- * error to answer, with out->extra / retry_after where they apply. resumed:
- * this is the same-key retry of a purchase that never answered (idempotency);
- * an order found paid then is that purchase's success, answered as such.
+ * out->snapshot is the paid (or waiting-for-3-D-Secure) order, given to
+ * answer(arg, snapshot) inside the transaction that recorded or read it,
+ * so that an idempotent answer is stored with the work (a COMMIT that
+ * went through unanswered leaves it for the retry). Otherwise the error to
+ * answer, with out->extra / retry_after where they apply. resumed: this is
+ * the same-key retry of a purchase that never answered (idempotency); an
+ * order found paid then is that purchase's success, answered as such.
  */
 enum err purchase(struct db *db, struct pool *pool, void *curl, int64_t id,
 		  const struct creds *creds, const struct card_in *card,
-		  int resumed, struct verr *v, struct purchase_out *out);
+		  int resumed, struct verr *v, struct purchase_out *out,
+		  order_answer_fn *answer, void *arg);
 
 /*
  * Asks the provider about a `processing` payment and records the answer

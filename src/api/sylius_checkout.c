@@ -72,6 +72,14 @@ carrier_before(struct request *req, struct put_ctx *c, int expired)
 	return carrier_quotes(req->db, req->curl, c->id, 0, q);
 }
 
+/* The paid order, answered inside the transaction that recorded the
+ * payment (an idempotent response is stored with the work, idem.c). */
+static void
+answer_paid(void *arg, struct json_object *snapshot)
+{
+	res_json(arg, 200, json_object_get(snapshot));
+}
+
 /* Purchase runs its own short transactions around the provider calls. */
 static enum err
 answer_purchase(struct request *req, int64_t id, const struct creds *creds)
@@ -83,11 +91,10 @@ answer_purchase(struct request *req, int64_t id, const struct creds *creds)
 
 	sylius_card_decode(req->json, &card);
 	e = purchase(req->db, &req->pool, req->curl, id, creds, &card,
-		     req->idem_resumed, &req->verr, &out);
+		     req->idem_resumed, &req->verr, &out, answer_paid, req);
 	switch (e) {
 	case ERR_OK:
-		res_json(req, 200, json_object_get(out.snapshot));
-		break;
+		break; /* Answered by answer_paid. */
 	case ERR_VALIDATION_FAILED:
 		verr_name(&req->verr, sylius_field_name, NULL);
 		if (verr_answer(req, &req->verr))

@@ -351,11 +351,12 @@ pay_keyed(struct cart *c, const char *key, const char *h, struct resp *r)
  * A purchase whose last COMMIT went through while its answer was lost
  * (the connection died during the COMMIT: a Galera node killed as it
  * replicated the writeset; src/http.c answer_lost in test builds) answers
- * 503. The same key's retry is that purchase resumed: 200 with the paid
- * order and its one charge, not 409 "this order cannot be paid now"
- * (t/e2e/test_cluster.c's load with a node killed saw that), and its
- * answer is kept from then on. A refusal retried with its key stays a
- * refusal: only a 5xx leaves the key to be resumed.
+ * 503. Its answer was stored with the work (the paid order is rendered
+ * inside the transaction that records the payment), so the same key's
+ * retry replays it: 200 with the paid order and its one charge, not 409
+ * "this order cannot be paid now" (t/e2e/test_cluster.c's load with a
+ * node killed saw that). A refusal retried with its key stays a refusal:
+ * only a 5xx leaves the key to be resumed.
  */
 static void
 test_answer_lost_then_retried(void **state)
@@ -580,6 +581,42 @@ test_confirm_timeout_then_reconciled(void **state)
 	json_object_put(o);
 	assert_int_equal(fake_calls("confirm"), 1);
 	assert_int_equal(fake_calls("retrieve"), 1);
+	assert_int_equal(fake_charges(), 1);
+}
+
+/* A keyed purchase whose confirm timed out (504: its key released, not
+ * dropped), its payment settled since by checkoutctl reconcile: the same
+ * key's retry is that purchase resumed, 200 with the paid order and its
+ * one charge (a new request would be refused: the order is paid). */
+static void
+test_timeout_settled_then_same_key(void **state)
+{
+	struct cart c;
+	struct resp r;
+	struct json_object *o;
+	char key[32], cmd[512];
+
+	(void)state;
+	fake_reset();
+	placed(&c);
+	fake_rule("confirm", 6, 0);
+	snprintf(key, sizeof(key), "slow-%ld", c.id);
+	pay_keyed(&c, key, NULL, &r);
+	assert_int_equal(r.status, 504);
+	resp_free(&r);
+	sleep(2); /* The fake's answer is lost, its work done. */
+	snprintf(cmd, sizeof(cmd),
+		 "\"$(dirname \"$CHECKOUTD_BIN\")/checkoutctl\" --config "
+		 "\"$STACK_DIR/checkoutd.conf\" reconcile");
+	assert_int_equal(system(cmd), 0);
+	pay_keyed(&c, key, NULL, &r);
+	assert_int_equal(r.status, 200);
+	o = parse(&r);
+	assert_string_equal(text(o, "payment_state"), "paid");
+	assert_int_equal(json_object_array_length(payments(o)), 1);
+	json_object_put(o);
+	resp_free(&r);
+	assert_int_equal(fake_calls("confirm"), 1);
 	assert_int_equal(fake_charges(), 1);
 }
 
@@ -956,6 +993,7 @@ main(void)
 	    cmocka_unit_test(test_decline_lockout),
 	    cmocka_unit_test(test_confirm_timeout_then_reconciled),
 	    cmocka_unit_test(test_timeout_then_checkoutctl_reconcile),
+	    cmocka_unit_test(test_timeout_settled_then_same_key),
 	    cmocka_unit_test(test_create_timeout),
 	    cmocka_unit_test(test_three_d_secure_then_new_card),
 	    cmocka_unit_test(test_busy_while_provider_slow),
