@@ -256,7 +256,7 @@ cmd_mark_paid(struct db *db, const char *arg)
 		fprintf(stderr, "mark-paid: ORDER is an order id\n");
 		return 2;
 	}
-	e = lifecycle_mark_paid(db, &pool, id, &snap, &why);
+	e = lifecycle_mark_paid(db, &pool, id, &snap, &why, NULL, NULL);
 	if (e == ERR_OK)
 		printf("order %lld paid\n", (long long)id);
 	else

@@ -1477,7 +1477,7 @@ static enum err
 tx_attempt(void *p)
 {
 	struct tx_ctx *c = p;
-	int committed = 0;
+	int committed = 0, at_commit = 0;
 	enum err e;
 
 	/* No START TRANSACTION: autocommit is off, the first statement opens
@@ -1505,6 +1505,7 @@ tx_attempt(void *p)
 	}
 	/* The last write, if held, carries the COMMIT. */
 	if (e == ERR_OK && c->db->held.nsql > 0) {
+		at_commit = 1;
 		e = flush(c->db, 1);
 		committed = e == ERR_OK;
 	}
@@ -1512,9 +1513,12 @@ tx_attempt(void *p)
 	c->db->in_tx = 0;
 	c->db->open = 0; /* Before db_fail, which may close the connection. */
 	errno = 0;
-	if (e == ERR_OK && !committed && c->db->conn != NULL &&
-	    mysql_commit(c->db->conn) != 0)
-		e = db_fail(c->db, mysql_errno(c->db->conn), "commit");
+	if (e == ERR_OK && !committed && c->db->conn != NULL) {
+		at_commit = 1;
+		if (mysql_commit(c->db->conn) != 0)
+			e = db_fail(c->db, mysql_errno(c->db->conn), "commit");
+	}
+	c->db->commit_unknown = at_commit && e == ERR_DATABASE_UNAVAILABLE;
 	if (e != ERR_OK && c->db->conn != NULL)
 		mysql_rollback(c->db->conn);
 	if (e == ERR_OK)
@@ -1571,6 +1575,7 @@ db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg), void *arg)
 	int retries = 0, runs = 0, i;
 	enum err e;
 
+	db->commit_unknown = 0;
 	/* A dead connection is replaced at the first statement (run()). */
 	e = db_connect(db);
 	if (e != ERR_OK)

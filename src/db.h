@@ -74,6 +74,9 @@ struct db {
 	/* Transactions db_tx committed on this db: a precommit hook tells
 	 * whether what it wrote committed (its attempt may be retried). */
 	uint64_t commits;
+	/* The last db_tx failed at its COMMIT with the connection lost
+	 * (2013, 1180): it may have committed all the same. */
+	int commit_unknown;
 	/* The last failed connect: the client's error number and text
 	 * (checkoutctl doctor names the fix). */
 	unsigned connect_errno;

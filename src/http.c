@@ -136,6 +136,7 @@ res_problem(struct request *req, enum err e, const char *detail,
 
 	snprintf(type, sizeof(type), "urn:checkoutd:problem:%s", err_code(e));
 	req->status = err_status(e);
+	req->problem = e;
 	req->content_type = "application/problem+json";
 	if (o == NULL) {
 		json_object_put(extra);
@@ -448,6 +449,7 @@ http_handle(struct request *req, char **envp, const struct http_io *io)
 	else if (random_hex(req->request_id, 16) != 0)
 		snprintf(req->request_id, sizeof(req->request_id), "none");
 	req->status = 0;
+	req->problem = ERR_OK;
 
 	e = dispatch(req, io, &detail, detail_buf, sizeof(detail_buf));
 	if (e != ERR_OK) {

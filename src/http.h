@@ -73,6 +73,7 @@ struct request {
 
 	/* Output. */
 	int status;
+	enum err problem; /* The error res_problem answered, else ERR_OK. */
 	const char *content_type;
 	struct buf headers; /* Extra "Name: value\r\n" lines. */
 	struct buf out;

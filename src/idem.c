@@ -119,10 +119,10 @@ claim_tx(struct db *db, void *arg)
 	if (e != ERR_OK)
 		return e;
 	/* A marker whose writer's connection is gone: that request will
-	 * never answer (its transaction, if any, rolled back with it). One
-	 * its writer released answered a 5xx: what it committed before
-	 * (a charge recorded just before its last COMMIT was lost) stays. */
-	gone = row.released;
+	 * never answer (its transaction, if any, rolled back with it). A
+	 * released one: its request ended without an answer to keep
+	 * (left_work); what it committed stays. */
+	gone = row.released && !row.expired;
 	if (row.found && !row.done && !row.abandoned && row.owner.known &&
 	    !gone) {
 		e = db_gone(db, &row.owner, row.made, &gone);
@@ -260,6 +260,22 @@ key_ok(const char *k)
 	return 1;
 }
 
+/*
+ * Whether a request that ends without a stored answer may have left work
+ * done or under way: a 5xx (part of it committed, or all of it with the
+ * answer lost: the connection died during a COMMIT that went through),
+ * or a payment still at the provider (409 payment_in_progress). Its
+ * marker stays, released, and the same key's retry runs as that
+ * request's resumption (idem_resumed): a purchase whose payment was
+ * settled since answers with the paid order instead of refusing to pay
+ * it again. Any other refusal did no work: its marker goes.
+ */
+static int
+left_work(const struct request *req)
+{
+	return req->status >= 500 || req->problem == ERR_PAYMENT_IN_PROGRESS;
+}
+
 /* Drops or releases (sql) the marker, while it is this request's claim
  * and holds no answer. */
 static void
@@ -324,7 +340,7 @@ idem_begin(struct request *req)
 		/* The claim's COMMIT may have gone through unanswered (its
 		 * connection lost during it): a marker left so would be
 		 * "still running" on another node for 60 s. */
-		if (e == ERR_DATABASE_UNAVAILABLE)
+		if (req->db->commit_unknown)
 			give_up(req, sql_release);
 		res_problem(req, e, NULL, NULL);
 		return 1;
@@ -367,12 +383,5 @@ idem_end(struct request *req)
 		if (store(req->db, req) == ERR_OK)
 			return;
 	}
-	/* A refusal (401, 409, 429) did no work: the marker goes. After a
-	 * 5xx the work may have committed in part, or in whole with its
-	 * answer lost (the connection died during the last COMMIT, which
-	 * committed): the marker stays, released, and the same key's retry
-	 * runs as that request's resumption (idem_resumed), so a purchase
-	 * whose charge was recorded answers with the paid order instead of
-	 * refusing to pay it twice. */
-	give_up(req, req->status >= 500 ? sql_release : sql_drop);
+	give_up(req, left_work(req) ? sql_release : sql_drop);
 }

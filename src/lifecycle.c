@@ -113,6 +113,12 @@ struct op {
 	} chk;
 	char refund_ref[128];
 	struct verr *v;
+	/* The caller's answer, given the order inside the operation's
+	 * transaction (an idempotent answer is stored with the work); may
+	 * be NULL. */
+	order_answer_fn *answer;
+	void *arg;
+	enum err (*run)(struct db *db, void *arg); /* op_tx's transaction */
 };
 
 static enum err
@@ -122,11 +128,25 @@ refuse(struct op *c, const char *why)
 	return ERR_INVALID_TRANSITION;
 }
 
-/* Runs fn, a transaction of c that gives c->out (db_tx_out). */
+/* c->run, then the answer with the order it leaves. */
+static enum err
+op_run(struct db *db, void *arg)
+{
+	struct op *c = arg;
+	enum err e = c->run(db, c);
+
+	if (e == ERR_OK && c->answer != NULL)
+		c->answer(c->arg, c->out.snapshot);
+	return e;
+}
+
+/* Runs fn, a transaction of c that gives c->out (db_tx_out), answered
+ * inside it. */
 static enum err
 op_tx(struct db *db, struct op *c, enum err (*fn)(struct db *db, void *arg))
 {
-	return db_tx_out(db, c->pool, &c->out, sizeof(c->out), fn, c);
+	c->run = fn;
+	return db_tx_out(db, c->pool, &c->out, sizeof(c->out), op_run, c);
 }
 
 /* Runs fn, a check of a cancel or refund that gives c->chk (db_tx_out). */
@@ -177,9 +197,10 @@ finish(enum err e, struct op *c, struct json_object **snapshot,
 
 enum err
 lifecycle_mark_paid(struct db *db, struct pool *pool, int64_t id,
-		    struct json_object **snapshot, const char **why)
+		    struct json_object **snapshot, const char **why,
+		    order_answer_fn *answer, void *arg)
 {
-	struct op c = {.id = id, .pool = pool};
+	struct op c = {.id = id, .pool = pool, .answer = answer, .arg = arg};
 
 	return finish(op_tx(db, &c, mark_paid_tx), &c, snapshot, why);
 }
@@ -253,9 +274,13 @@ ship_tx(struct db *db, void *arg)
 enum err
 lifecycle_ship(struct db *db, struct pool *pool, int64_t id,
 	       const char *tracking, struct json_object **snapshot,
-	       const char **why)
+	       const char **why, order_answer_fn *answer, void *arg)
 {
-	struct op c = {.id = id, .tracking = tracking, .pool = pool};
+	struct op c = {.id = id,
+		       .tracking = tracking,
+		       .pool = pool,
+		       .answer = answer,
+		       .arg = arg};
 
 	return finish(op_tx(db, &c, ship_tx), &c, snapshot, why);
 }
@@ -449,9 +474,15 @@ refund_at_provider(void *curl, struct op *c)
 enum err
 lifecycle_refund(struct db *db, struct pool *pool, void *curl, int64_t id,
 		 int64_t amount, struct json_object **snapshot,
-		 const char **why, struct verr *v)
+		 const char **why, struct verr *v, order_answer_fn *answer,
+		 void *arg)
 {
-	struct op c = {.id = id, .asked = amount, .v = v, .pool = pool};
+	struct op c = {.id = id,
+		       .asked = amount,
+		       .v = v,
+		       .pool = pool,
+		       .answer = answer,
+		       .arg = arg};
 	enum err e = check_tx(db, &c, refund_check_tx);
 
 	if (e == ERR_OK)
@@ -625,9 +656,10 @@ cancel_at_provider(struct db *db, void *curl, struct op *c)
 
 enum err
 lifecycle_cancel(struct db *db, struct pool *pool, void *curl, int64_t id,
-		 struct json_object **snapshot, const char **why)
+		 struct json_object **snapshot, const char **why,
+		 order_answer_fn *answer, void *arg)
 {
-	struct op c = {.id = id, .pool = pool};
+	struct op c = {.id = id, .pool = pool, .answer = answer, .arg = arg};
 	enum err e = check_tx(db, &c, cancel_check_tx);
 
 	if (e == ERR_OK)
@@ -725,7 +757,8 @@ lifecycle_expire(struct db *db, void *curl, struct expired *out)
 			continue;
 		}
 		/* Each order's pool: released before the next. */
-		r = lifecycle_cancel(db, &pool, curl, u->id[i], &snap, &why);
+		r = lifecycle_cancel(db, &pool, curl, u->id[i], &snap, &why,
+				     NULL, NULL);
 		pool_release(&pool);
 		if (r == ERR_OK) {
 			out->orders++;

@@ -15,20 +15,24 @@
 #include <json-c/json.h>
 
 #include "db.h"
+#include "order.h"
 #include "valid.h"
 
 /* Each: ERR_OK with *snapshot the order afterwards (pool's; NULL on
- * an error); 404 for an unknown order; 409 invalid_transition when its
- * state does not allow the operation (*why says which rule). */
+ * an error), also given to answer(arg, snapshot) (when not NULL) inside
+ * the transaction that made it, so that an idempotent answer is stored
+ * with the work; 404 for an unknown order; 409 invalid_transition when
+ * its state does not allow the operation (*why says which rule). */
 
 /* An offline payment received: the open payment completed, order paid. */
 enum err lifecycle_mark_paid(struct db *db, struct pool *pool, int64_t id,
-			     struct json_object **snapshot, const char **why);
+			     struct json_object **snapshot, const char **why,
+			     order_answer_fn *answer, void *arg);
 /* Shipped: shipments shipped (with tracking, may be NULL), the stock
  * taken from on_hand and the hold; paid and shipped is fulfilled. */
 enum err lifecycle_ship(struct db *db, struct pool *pool, int64_t id,
 			const char *tracking, struct json_object **snapshot,
-			const char **why);
+			const char **why, order_answer_fn *answer, void *arg);
 /*
  * Cancelled: an open intent is cancelled at the provider first, a paid
  * order refunded in full; then the stock hold released, promotion and
@@ -37,13 +41,13 @@ enum err lifecycle_ship(struct db *db, struct pool *pool, int64_t id,
  */
 enum err lifecycle_cancel(struct db *db, struct pool *pool, void *curl,
 			  int64_t id, struct json_object **snapshot,
-			  const char **why);
+			  const char **why, order_answer_fn *answer, void *arg);
 /* Refunds amount (minor units; 0: what is left) of the completed
  * payment; 422 `amount` when more than is left. */
 enum err lifecycle_refund(struct db *db, struct pool *pool, void *curl,
 			  int64_t id, int64_t amount,
 			  struct json_object **snapshot, const char **why,
-			  struct verr *v);
+			  struct verr *v, order_answer_fn *answer, void *arg);
 
 /*
  * A payment of order id (payment, for the log) completed, in the caller's

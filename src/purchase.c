@@ -370,7 +370,12 @@ record(struct db *db, struct pool *pool, const struct pay *pay,
 /*
  * Reconciles pay (processing): *result gets the outcome recorded, or -1
  * when still unknown. cancel_action: an intent waiting for the buyer is
- * cancelled (if the cancel finds it succeeded, that is recorded).
+ * cancelled (if the cancel finds it succeeded, that is recorded). An
+ * intent waiting for a payment method with no decline on it is cancelled
+ * too: the confirm sent for this payment has not reached the provider,
+ * or still runs there (it timed out here), and could succeed behind a
+ * fresh payment's back; at the provider either the cancel or the confirm
+ * wins, and the cancel's answer says which.
  */
 static enum err
 reconcile(struct db *db, struct pool *pool, void *curl, const struct pay *pay,
@@ -388,7 +393,8 @@ reconcile(struct db *db, struct pool *pool, void *curl, const struct pay *pay,
 	if (e != ERR_OK)
 		return e;
 	o = outcome_of(&p);
-	if (o == PAY_ACTION && cancel_action) {
+	if ((o == PAY_ACTION && cancel_action) ||
+	    (o == PAY_FAILED && !p.declined && p.decline[0] == '\0')) {
 		snprintf(key, sizeof(key), "%s-cancel", pay->uuid);
 		e = stripe_cancel(curl, pool, pay->ref, key, &q);
 		if (e == ERR_OK) {

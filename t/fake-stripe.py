@@ -20,7 +20,9 @@ Control (for tests; not part of Stripe):
                   "delay": seconds, "status": 500, "count": n}
        the next n calls of op (0: all) wait delay seconds and/or answer
        status; a delayed call still does its work, as a provider whose
-       answer was lost would.
+       answer was lost would. With "late": true the wait comes before the
+       work: a provider still working on the call (a confirm that charges
+       only then, unless the intent was cancelled meanwhile).
   POST /_control {"op": ..., "hold": true, "count": n}
        the next n calls of op do their work, then wait for /_release
   POST /_release let every held call answer
@@ -430,9 +432,11 @@ class Handler(JsonHandler):
                 state["keys"].pop(key, None)  # not executed: not stored
             return self.send(*err(int(rule["status"]), "api_error",
                                   "api_error", "Something went wrong."))
+        if rule and rule.get("delay") and rule.get("late"):
+            time.sleep(float(rule["delay"]))
         with lock:
             result = getattr(self, "op_" + op)(parts, params)
-        if rule and rule.get("delay"):
+        if rule and rule.get("delay") and not rule.get("late"):
             time.sleep(float(rule["delay"]))
         if rule and rule.get("hold"):
             held.wait(30)

@@ -16,17 +16,22 @@
 #include "str.h"
 #include "valid.h"
 
-/* Answers an operation's outcome (snapshot: the pool's). */
+/* The order after an operation, answered inside its transaction (an
+ * idempotent answer is stored with the work, idem.c). */
+static void
+answer_done(void *arg, struct json_object *snapshot)
+{
+	res_json(arg, 200, json_object_get(snapshot));
+}
+
+/* Answers an operation's refusal (ERR_OK: answered by answer_done). */
 static enum err
-answer(struct request *req, enum err e, struct json_object *snapshot,
-       const char *why)
+answer(struct request *req, enum err e, const char *why)
 {
 	struct json_object *extra;
 
-	if (e == ERR_OK) {
-		res_json(req, 200, json_object_get(snapshot));
+	if (e == ERR_OK)
 		return ERR_OK;
-	}
 	if (e == ERR_VALIDATION_FAILED && verr_answer(req, &req->verr))
 		return ERR_OK;
 	if (e == ERR_INVALID_TRANSITION) {
@@ -88,17 +93,18 @@ operate(struct request *req, enum admin_op op)
 	if (v->errors != NULL)
 		e = ERR_VALIDATION_FAILED;
 	else if (op == OP_MARK_PAID)
-		e = lifecycle_mark_paid(req->db, &req->pool, id, &snap, &why);
+		e = lifecycle_mark_paid(req->db, &req->pool, id, &snap, &why,
+					answer_done, req);
 	else if (op == OP_CANCEL)
 		e = lifecycle_cancel(req->db, &req->pool, req->curl, id, &snap,
-				     &why);
+				     &why, answer_done, req);
 	else if (op == OP_REFUND)
 		e = lifecycle_refund(req->db, &req->pool, req->curl, id, amount,
-				     &snap, &why, v);
+				     &snap, &why, v, answer_done, req);
 	else
 		e = lifecycle_ship(req->db, &req->pool, id, tracking, &snap,
-				   &why);
-	return answer(req, e, snap, why);
+				   &why, answer_done, req);
+	return answer(req, e, why);
 }
 
 enum err

@@ -72,10 +72,11 @@ carrier_before(struct request *req, struct put_ctx *c, int expired)
 	return carrier_quotes(req->db, req->curl, c->id, 0, q);
 }
 
-/* The paid order, answered inside the transaction that recorded the
- * payment (an idempotent response is stored with the work, idem.c). */
+/* The order a purchase leaves (paid, or waiting for 3-D Secure),
+ * answered inside the transaction that recorded or read it (an idempotent
+ * response is stored with the work, idem.c). */
 static void
-answer_paid(void *arg, struct json_object *snapshot)
+answer_order(void *arg, struct json_object *snapshot)
 {
 	res_json(arg, 200, json_object_get(snapshot));
 }
@@ -91,10 +92,10 @@ answer_purchase(struct request *req, int64_t id, const struct creds *creds)
 
 	sylius_card_decode(req->json, &card);
 	e = purchase(req->db, &req->pool, req->curl, id, creds, &card,
-		     req->idem_resumed, &req->verr, &out, answer_paid, req);
+		     req->idem_resumed, &req->verr, &out, answer_order, req);
 	switch (e) {
 	case ERR_OK:
-		break; /* Answered by answer_paid. */
+		break; /* Answered by answer_order. */
 	case ERR_VALIDATION_FAILED:
 		verr_name(&req->verr, sylius_field_name, NULL);
 		if (verr_answer(req, &req->verr))

@@ -274,6 +274,19 @@ num(struct json_object *o, const char *key)
 	return json_object_get_int64(v);
 }
 
+int
+test_build(void)
+{
+	struct resp r;
+	long st;
+
+	assert_int_equal(e2e_request("GET", "/api/_test/sleep?ms=0", NULL, &r),
+			 0);
+	st = r.status;
+	resp_free(&r);
+	return st != 404;
+}
+
 const char *
 text(struct json_object *o, const char *key)
 {

@@ -81,6 +81,10 @@ struct cart {
 struct json_object *parse(struct resp *r);
 /* An integer member (fails the test when absent). */
 int64_t num(struct json_object *o, const char *key);
+/* Whether checkoutd is a test build (--enable-test-routes: the
+ * /api/_test/ routes and the X-Test-* hooks); the package's binaries
+ * (t/deb-check.sh) are not. */
+int test_build(void);
 /* A member as a string, or NULL. */
 const char *text(struct json_object *o, const char *key);
 /* POST /api/carts: a new guest cart. */

@@ -191,6 +191,71 @@ test_refunds(void **state)
 	json_object_put(admin(c.id, "refund", token(), NULL, 409));
 }
 
+/* A partial refund with Idempotency-Key key, with header h when not
+ * NULL; its status, its body in *body (a copy, freed by the caller). */
+static long
+keyed_refund(long id, const char *key, const char *h, char **body)
+{
+	char path[128], auth[256], kh[96];
+	struct req_opts o = {.ctype = JSON,
+			     .body = "{\"amount\": 500}",
+			     .headers = {auth, kh, h}};
+	struct resp r;
+	long st;
+
+	snprintf(path, sizeof(path), "/api/admin/orders/%ld/refund", id);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token());
+	snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
+	assert_int_equal(e2e_request("POST", path, &o, &r), 0);
+	st = r.status;
+	*body = strdup(r.body.data ? r.body.data : "");
+	resp_free(&r);
+	return st;
+}
+
+/*
+ * A refund whose COMMIT went through while its answer was lost (the
+ * connection died during it; src/http.c answer_lost in test builds):
+ * 503. Its answer was stored with the work (the operation answers inside
+ * its transaction), so the same key's retry replays it, byte for byte:
+ * one refund at the provider and in the ledger, not a second one under
+ * the next refund key.
+ */
+static void
+test_refund_answer_lost_then_retried(void **state)
+{
+	struct cart c;
+	char key[32], *a, *b, *d;
+
+	(void)state;
+	if (!test_build()) {
+		print_message("not a test build: no lost answer to force\n");
+		skip();
+	}
+	placed(&c, "tshirt-m", 1, "stripe");
+	put(&c, FORM, VISA_FORM, 200);
+	snprintf(key, sizeof(key), "refund-%ld", c.id);
+	assert_int_equal(keyed_refund(c.id, key, "X-Test-Answer-Lost: 1", &a),
+			 503);
+	assert_int_equal(keyed_refund(c.id, key, NULL, &b), 200);
+	assert_int_equal(keyed_refund(c.id, key, NULL, &d), 200);
+	assert_string_equal(b, d);
+	assert_non_null(strstr(b, "\"partially_refunded\""));
+	free(a);
+	free(b);
+	free(d);
+	assert_int_equal(sql("SELECT COUNT(*) FROM refunds r JOIN payments p "
+			     "ON p.id = r.payment_id WHERE p.order_id = %ld",
+			     c.id),
+			 1);
+	assert_int_equal(sql("SELECT SUM(r.amount) FROM refunds r JOIN "
+			     "payments p ON p.id = r.payment_id WHERE "
+			     "p.order_id = %ld",
+			     c.id),
+			 500);
+	assert_int_equal(events(c.id, "order.refunded"), 1);
+}
+
 static void
 test_ship_and_fulfil(void **state)
 {
@@ -777,6 +842,7 @@ main(void)
 	    cmocka_unit_test(test_token_required),
 	    cmocka_unit_test(test_mark_paid),
 	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_refund_answer_lost_then_retried),
 	    cmocka_unit_test(test_refunds),
 	    cmocka_unit_test(test_ship_and_fulfil),
 	    cmocka_unit_test(test_checkoutctl_mark_paid_and_expire),
