@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "dbwait.h"
 #include "log.h"
 #include "metrics.h"
 #include "str.h"
@@ -502,6 +503,8 @@ connect_now(struct db *db, size_t h)
 	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &rtimeout);
 	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &wtimeout);
+	/* The read timeout without a kernel timer per wait (dbwait.h). */
+	mysql_optionsv(m, MARIADB_OPT_IO_WAIT, dbwait_io);
 	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	/* Every DATETIME is UTC. */
