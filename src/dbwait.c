@@ -95,6 +95,14 @@ release(void *p)
 	__atomic_store_n(&w->used, 0, __ATOMIC_RELEASE);
 }
 
+/* A child of fork() has no watchdog: its waits poll with the timeout. */
+static void
+forked(void)
+{
+	watching = 0;
+	me = NULL;
+}
+
 static void
 start(void)
 {
@@ -104,7 +112,8 @@ start(void)
 	pthread_t t;
 
 	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0 ||
-	    pthread_key_create(&key, release) != 0)
+	    pthread_key_create(&key, release) != 0 ||
+	    pthread_atfork(NULL, NULL, forked) != 0)
 		return;
 	slack_ms = (long long)res.tv_sec * 1000 + res.tv_nsec / 1000000 + 1;
 	/* The watchdog takes no signal: the process's go to its threads. */

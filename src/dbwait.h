@@ -32,7 +32,7 @@
  * error or the end to read), 0 on the timeout with errno ETIMEDOUT, -1
  * with errno on an error. Safe from any thread; the first wait with a
  * timeout starts the watchdog thread (one per process; when it cannot,
- * the wait polls with the timeout).
+ * and in a child forked after, the wait polls with the timeout).
  */
 int dbwait_io(my_socket fd, my_bool is_read, int timeout_ms);
 

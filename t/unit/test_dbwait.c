@@ -2,8 +2,9 @@
  * The database connection's wait (dbwait.h) on socket pairs: an answer
  * ends it at once, a silent peer ends it after the timeout with ETIMEDOUT
  * (the watchdog shuts the socket down), and a thread's next wait after a
- * timeout, a wait without a limit, several threads at once and a thread
- * that ended and left its waiter to another behave the same.
+ * timeout, a wait without a limit, several threads at once, a thread
+ * that ended and left its waiter to another, and a forked child (no
+ * watchdog: it polls with the timeout) behave the same.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -203,6 +205,40 @@ test_threads_time_out_each(void **state)
 	}
 }
 
+/* A child forked after the watchdog started has none: its wait still
+ * times out (polling with the timeout). */
+static void
+test_forked_child_times_out(void **state)
+{
+	double took = -1;
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	test_answer_ends_the_wait(state); /* The watchdog runs. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int s[2], rc, err;
+		double t0;
+
+		alarm(5); /* A wait that never ends fails, not hangs. */
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) != 0)
+			_exit(2);
+		t0 = now();
+		errno = 0;
+		rc = dbwait_io(s[0], 1, 300);
+		err = errno;
+		took = now() - t0;
+		_exit(rc == 0 && err == ETIMEDOUT && took >= 0.3 && took < 2.0
+			  ? 0
+			  : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int
 main(void)
 {
@@ -213,6 +249,7 @@ main(void)
 	    cmocka_unit_test(test_no_limit_waits_for_the_answer),
 	    cmocka_unit_test(test_write_waits_for_room),
 	    cmocka_unit_test(test_threads_time_out_each),
+	    cmocka_unit_test(test_forked_child_times_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
