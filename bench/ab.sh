@@ -26,23 +26,10 @@ if [ $# -lt 2 ]; then
 	echo "usage: bench/ab.sh [rounds] [seconds] [clients] DIR_A DIR_B [DIR...]" >&2
 	exit 2
 fi
-for d in "$@"; do
-	[ -x "$d/checkoutd" ] && [ -x "$d/checkoutctl" ] ||
-		{ echo "bench/ab.sh: $d has no checkoutd and checkoutctl" >&2; exit 2; }
-done
-
-./run >/dev/null
-(cd build/release && make -s bench/checkout-bench >/dev/null)
-sock=$PWD/var/run/mysql.sock
-q() { mariadb --no-defaults -uroot --socket="$sock" -N -e "$1"; }
-restore() {
-	q "UPDATE checkoutd.shipping_methods SET enabled = 1 WHERE calculator = 'carrier'" || true
-	t/stack.sh checkoutd-stop var >/dev/null 2>&1 || true
-	sed -i "s|^BIN=.*|BIN=$PWD/build/release|" var/stack.env
-	t/stack.sh up var >/dev/null 2>&1 || true
-}
-trap restore EXIT
-q "UPDATE checkoutd.shipping_methods SET enabled = 0 WHERE calculator = 'carrier'"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_dirs bench/ab.sh "$@"
+bench_begin
 # Odd rounds run the DIRs in the order given, even rounds in reverse: the
 # machine's speed drifts within minutes, and a fixed order would hand one
 # binary the same share of the drift every round.
@@ -54,15 +41,7 @@ for ((r = 1; r <= rounds; r++)); do
 		for ((i = $#; i >= 1; i--)); do order+=("${!i}"); done
 	fi
 	for d in "${order[@]}"; do
-		t/stack.sh checkoutd-stop var >/dev/null 2>&1
-		q "UPDATE checkoutd.outbox_events SET delivered_at = UTC_TIMESTAMP() WHERE delivered_at IS NULL"
-		sed -i "s|^BIN=.*|BIN=$(cd "$d" && pwd)|" var/stack.env
-		t/stack.sh up var >/dev/null
-		pid=$(cat var/run/checkoutd.pid)
-		# shellcheck disable=SC1091
-		port=$(. var/stack.env && echo "$PORT")
-		# A short warm-up: the first requests prepare the statements.
-		build/release/bench/checkout-bench "http://127.0.0.1:$port" 2 "$clients" "$sock" "$pid" >/dev/null 2>&1 || true
+		bench_use "$d" "$clients"
 		out=$(build/release/bench/checkout-bench "http://127.0.0.1:$port" "$secs" "$clients" "$sock" "$pid" "$(cat var/run/nginx.pid)" 2>&1 || true)
 		line=$(printf '%s\n' "$out" | grep '^clients' || true)
 		cpu=$(printf '%s\n' "$out" | sed -n 's/^CPU per checkout: //p')

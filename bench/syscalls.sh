@@ -23,36 +23,17 @@ if [ $# -lt 1 ]; then
 	echo "usage: bench/syscalls.sh [seconds] [clients] DIR..." >&2
 	exit 2
 fi
-for d in "$@"; do
-	[ -x "$d/checkoutd" ] && [ -x "$d/checkoutctl" ] ||
-		{ echo "bench/syscalls.sh: $d has no checkoutd and checkoutctl" >&2; exit 2; }
-done
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_dirs bench/syscalls.sh "$@"
 command -v perf >/dev/null || { echo "bench/syscalls.sh: no perf" >&2; exit 2; }
 
-./run >/dev/null
-(cd build/release && make -s bench/checkout-bench >/dev/null)
-sock=$PWD/var/run/mysql.sock
 out=$(mktemp)
-q() { mariadb --no-defaults -uroot --socket="$sock" -N -e "$1"; }
-restore() {
-	rm -f "$out"
-	q "UPDATE checkoutd.shipping_methods SET enabled = 1 WHERE calculator = 'carrier'" || true
-	t/stack.sh checkoutd-stop var >/dev/null 2>&1 || true
-	sed -i "s|^BIN=.*|BIN=$PWD/build/release|" var/stack.env
-	t/stack.sh up var >/dev/null 2>&1 || true
-}
-trap restore EXIT
-q "UPDATE checkoutd.shipping_methods SET enabled = 0 WHERE calculator = 'carrier'"
+remove_out() { rm -f "$out"; }
+bench_on_exit=remove_out
+bench_begin
 for d in "$@"; do
-	t/stack.sh checkoutd-stop var >/dev/null 2>&1
-	q "UPDATE checkoutd.outbox_events SET delivered_at = UTC_TIMESTAMP() WHERE delivered_at IS NULL"
-	sed -i "s|^BIN=.*|BIN=$(cd "$d" && pwd)|" var/stack.env
-	t/stack.sh up var >/dev/null
-	pid=$(cat var/run/checkoutd.pid)
-	# shellcheck disable=SC1091
-	port=$(. var/stack.env && echo "$PORT")
-	# A short warm-up: the first requests prepare the statements.
-	build/release/bench/checkout-bench "http://127.0.0.1:$port" 2 "$clients" "$sock" "$pid" >/dev/null 2>&1 || true
+	bench_use "$d" "$clients"
 	perf stat -x, -o "$out" -p "$pid" \
 		-e 'raw_syscalls:sys_enter,syscalls:sys_enter_*,context-switches,page-faults' \
 		-e syscalls:sys_exit_recvfrom --filter 'ret == -11' -- sleep "$secs" &

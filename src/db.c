@@ -378,6 +378,30 @@ timed_out(struct db *db)
 			  hosts[db->host].addr.host, hosts[db->host].addr.port);
 }
 
+/* Runs the session setting sql (a SET) on m as a prepared statement, its
+ * nparams parameters (0 to 2) all v; -1 when it fails. */
+static int
+session_set(MYSQL *m, const char *sql, unsigned nparams, long long v)
+{
+	MYSQL_BIND b[2];
+	MYSQL_STMT *st = mysql_stmt_init(m);
+	unsigned i;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	memset(b, 0, sizeof(b));
+	for (i = 0; i < nparams && i < 2; i++) {
+		b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+		b[i].buffer = &v;
+	}
+	rc = mysql_stmt_prepare(st, sql, strlen(sql)) != 0 ||
+	     (nparams > 0 && mysql_stmt_bind_param(st, b) != 0) ||
+	     mysql_stmt_execute(st) != 0;
+	mysql_stmt_close(st);
+	return rc ? -1 : 0;
+}
+
 /*
  * A row lock or metadata lock waited for longer than read_timeout would
  * look like a hung server (the read times out): the session's lock waits
@@ -386,25 +410,13 @@ timed_out(struct db *db)
 static int
 lock_waits(MYSQL *m, unsigned read_timeout)
 {
-	static const char sql[] = "SET SESSION innodb_lock_wait_timeout = ?, "
-				  "SESSION lock_wait_timeout = ?";
-	long long wait = read_timeout > 1 ? (long long)read_timeout - 1 : 1;
-	MYSQL_BIND b[2];
-	MYSQL_STMT *st;
-	int rc;
-
 	if (read_timeout == 0)
 		return 0; /* No read timeout: the server's lock waits stand. */
-	st = mysql_stmt_init(m);
-	if (st == NULL)
-		return -1;
-	memset(b, 0, sizeof(b));
-	b[0].buffer_type = b[1].buffer_type = MYSQL_TYPE_LONGLONG;
-	b[0].buffer = b[1].buffer = &wait;
-	rc = mysql_stmt_prepare(st, sql, sizeof(sql) - 1) != 0 ||
-	     mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0;
-	mysql_stmt_close(st);
-	return rc ? -1 : 0;
+	return session_set(m,
+			   "SET SESSION innodb_lock_wait_timeout = ?, "
+			   "SESSION lock_wait_timeout = ?",
+			   2,
+			   read_timeout > 1 ? (long long)read_timeout - 1 : 1);
 }
 
 /*
@@ -457,16 +469,7 @@ node_ready(MYSQL *m, int *wsrep)
 static int
 causal_reads(MYSQL *m)
 {
-	static const char sql[] = "SET SESSION wsrep_sync_wait = 7";
-	MYSQL_STMT *st = mysql_stmt_init(m);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	rc = mysql_stmt_prepare(st, sql, sizeof(sql) - 1) != 0 ||
-	     mysql_stmt_execute(st) != 0;
-	mysql_stmt_close(st);
-	return rc ? -1 : 0;
+	return session_set(m, "SET SESSION wsrep_sync_wait = 7", 0, 0);
 }
 
 /* Host h's connection m could not be made: m is closed, and h marked hung

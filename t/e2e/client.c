@@ -296,10 +296,17 @@ text(struct json_object *o, const char *key)
 void
 new_cart(struct cart *c)
 {
+	new_cart_at(c, NULL);
+}
+
+void
+new_cart_at(struct cart *c, const char *base)
+{
+	struct req_opts opts = {.base = base};
 	struct json_object *o;
 	struct resp r;
 
-	assert_int_equal(e2e_request("POST", "/api/carts", NULL, &r), 0);
+	assert_int_equal(e2e_request("POST", "/api/carts", &opts, &r), 0);
 	assert_int_equal(r.status, 201);
 	o = parse(&r);
 	c->id = (long)num(o, "id");
@@ -308,6 +315,19 @@ new_cart(struct cart *c)
 	snprintf(c->token_header, sizeof(c->token_header), "X-Cart-Token: %s",
 		 c->token);
 	json_object_put(o);
+	resp_free(&r);
+}
+
+void
+session_upstream(const char *method, const char *path, const char *body)
+{
+	struct req_opts o = {
+	    .base = getenv("SESSION_URL"), .ctype = JSON, .body = body};
+	struct resp r;
+
+	assert_non_null(o.base);
+	assert_int_equal(e2e_request(method, path, &o, &r), 0);
+	assert_int_equal(r.status, 200);
 	resp_free(&r);
 }
 

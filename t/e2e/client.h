@@ -89,6 +89,16 @@ int test_build(void);
 const char *text(struct json_object *o, const char *key);
 /* POST /api/carts: a new guest cart. */
 void new_cart(struct cart *c);
+/* new_cart through the server at base (NULL: CHECKOUTD_URL). */
+void new_cart_at(struct cart *c, const char *base);
+/* method path with body (JSON) at seed 003's upstream sandbox
+ * (SESSION_URL); fails the test unless it answers 200. */
+void session_upstream(const char *method, const char *path, const char *body);
+/* A product of seed 003's sandbox catalog, and an address in its form. */
+#define SEED003_EBOOK "0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a65"
+#define SEED003_ADDR                                                           \
+	"{\"street\": \"Karl-Marx-Allee 1\", \"city\": \"Berlin\", "           \
+	"\"state\": \"BE\", \"country\": \"DE\", \"postalCode\": \"10243\"}"
 /* Sends body to path with c's token; fails unless the status is want;
  * returns the parsed answer (the caller puts it). */
 struct json_object *call(struct cart *c, const char *method, const char *path,

@@ -465,25 +465,6 @@ test_seed000_two_unpaid_across_hosts(void **state)
 /* Seed 003 across hosts (t/e2e/test_seed003.c's five imports at once,
  * spread). */
 
-#define SEED003_EBOOK "0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a65"
-#define SEED003_ADDR                                                           \
-	"{\"street\": \"Karl-Marx-Allee 1\", \"city\": \"Berlin\", "           \
-	"\"state\": \"BE\", \"country\": \"DE\", \"postalCode\": \"10243\"}"
-
-/* method path with body at seed 003's upstream sandbox: 200. */
-static void
-seed003_upstream(const char *method, const char *path, const char *body)
-{
-	struct req_opts o = {
-	    .base = getenv("SESSION_URL"), .ctype = JSON, .body = body};
-	struct resp r;
-
-	assert_non_null(o.base);
-	assert_int_equal(e2e_request(method, path, &o, &r), 0);
-	assert_int_equal(r.status, 200);
-	resp_free(&r);
-}
-
 /* Transactions the three checkoutd ran again so far (their /metrics). */
 static long
 tx_retries_all(void)
@@ -574,8 +555,8 @@ test_seed003_five_imports_across_hosts(void **state)
 			 "\"paymentIntentId\": null}",
 			 id, id);
 		snprintf(path, sizeof(path), "/_sessions/%s", id);
-		seed003_upstream("PUT", path, body);
-		seed003_upstream("POST", "/_control",
+		session_upstream("PUT", path, body);
+		session_upstream("POST", "/_control",
 				 "{\"delay\": 0.3, \"count\": 5}");
 		retries = tx_retries_all();
 		memset(counts, 0, sizeof(counts));
@@ -1084,24 +1065,15 @@ test_next_step_on_a_lagging_node(void **state)
 	struct reader rd[16];
 	pthread_t t[16], u;
 	pthread_barrier_t b;
-	char items[64], warm[64], warm_token[80], token[80];
-	struct req_opts o = {.base = url[1]};
+	char items[80], warm[64];
+	struct cart read, lag;
 	struct resp r;
-	struct json_object *j;
 	int round, i;
 
 	(void)state;
 	/* A cart on host 2 for its workers to read. */
-	assert_int_equal(e2e_request("POST", "/api/carts",
-				     &(struct req_opts){.base = url[2]}, &r),
-			 0);
-	assert_int_equal(r.status, 201);
-	j = parse(&r);
-	snprintf(warm, sizeof(warm), "/api/checkouts/%lld",
-		 (long long)num(j, "id"));
-	snprintf(warm_token, sizeof(warm_token), "%s", text(j, "token"));
-	json_object_put(j);
-	resp_free(&r);
+	new_cart_at(&read, url[2]);
+	snprintf(warm, sizeof(warm), "/api/checkouts/%ld", read.id);
 	for (round = 0; round < 3; round++) {
 		MYSQL *m2;
 		double t0;
@@ -1110,7 +1082,7 @@ test_next_step_on_a_lagging_node(void **state)
 		/* Every worker of host 2 (8) answers a read at once. */
 		pthread_barrier_init(&b, NULL, 16);
 		for (i = 0; i < 16; i++) {
-			rd[i] = (struct reader){warm, warm_token, &b, 0};
+			rd[i] = (struct reader){warm, read.token, &b, 0};
 			pthread_create(&t[i], NULL, reader_main, &rd[i]);
 		}
 		for (i = 0; i < 16; i++) {
@@ -1121,25 +1093,17 @@ test_next_step_on_a_lagging_node(void **state)
 		m2 = node_connect(2);
 		if (mysql_query(m2, "FLUSH TABLES WITH READ LOCK"))
 			fail_msg("node 2: %s", mysql_error(m2));
-		assert_int_equal(e2e_request("POST", "/api/carts", &o, &r), 0);
-		assert_int_equal(r.status, 201);
-		j = parse(&r);
-		snprintf(items, sizeof(items), "/api/carts/%lld/items",
-			 (long long)num(j, "id"));
-		snprintf(token, sizeof(token), "%s", text(j, "token"));
-		json_object_put(j);
-		resp_free(&r);
+		new_cart_at(&lag, url[1]);
+		snprintf(items, sizeof(items), "%s/items", lag.path);
 		pthread_create(&u, NULL, unpause, m2);
 		t0 = e2e_now();
 		{
-			char th[128];
-			struct req_opts add = {.base = url[2],
-					       .ctype = FORM,
-					       .body = "variant=tshirt-m&"
-						       "quantity=1"};
+			struct req_opts add = {
+			    .base = url[2],
+			    .ctype = FORM,
+			    .body = "variant=tshirt-m&quantity=1",
+			    .headers = {lag.token_header}};
 
-			snprintf(th, sizeof(th), "X-Cart-Token: %s", token);
-			add.headers[0] = th;
 			st = e2e_request("POST", items, &add, &r) == 0
 				 ? r.status
 				 : 0;

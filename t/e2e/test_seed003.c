@@ -21,25 +21,9 @@
 
 #include "client.h"
 
-#define EBOOK	"0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a65"
+#define EBOOK	SEED003_EBOOK
 #define STICKER "0b7e3a4c-2f1d-4e6b-9a55-1c2d3e4f5a66"
-#define ADDR                                                                   \
-	"{\"street\": \"Karl-Marx-Allee 1\", \"city\": \"Berlin\", "           \
-	"\"state\": "                                                          \
-	"\"BE\", \"country\": \"DE\", \"postalCode\": \"10243\"}"
-
-static void
-upstream(const char *method, const char *path, const char *body)
-{
-	struct req_opts o = {
-	    .base = getenv("SESSION_URL"), .ctype = JSON, .body = body};
-	struct resp r;
-
-	assert_non_null(o.base);
-	assert_int_equal(e2e_request(method, path, &o, &r), 0);
-	assert_int_equal(r.status, 200);
-	resp_free(&r);
-}
+#define ADDR	SEED003_ADDR
 
 /* Whether the fake checkout service still accepts connections. */
 static bool
@@ -69,7 +53,7 @@ session(char id[64], const char *status, const char *items,
 		 ", \"paymentIntentId\": %s}",
 		 id, status, currency, id, items, pi);
 	snprintf(path, sizeof(path), "/_sessions/%s", id);
-	upstream("PUT", path, body);
+	session_upstream("PUT", path, body);
 }
 
 static long
@@ -219,9 +203,10 @@ test_errors(void **state)
 	assert_int_equal(r.status, 400);
 	resp_free(&r);
 	/* Upstream 5xx, slow past the timeout, down: 500 in time. */
-	upstream("POST", "/_control", "{\"status\": 503, \"count\": 1}");
+	session_upstream("POST", "/_control",
+			 "{\"status\": 503, \"count\": 1}");
 	expect_error("demo-session-1x", 500, "Checkout service unavailable");
-	upstream("POST", "/_control", "{\"delay\": 3, \"count\": 1}");
+	session_upstream("POST", "/_control", "{\"delay\": 3, \"count\": 1}");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	expect_error("demo-session-1y", 500, "Checkout service unavailable");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -362,7 +347,7 @@ test_five_at_once(void **state)
 		"14}]",
 		"EUR", "null");
 	/* The upstream takes a moment: the five are in flight together. */
-	upstream("POST", "/_control", "{\"delay\": 0.3, \"count\": 5}");
+	session_upstream("POST", "/_control", "{\"delay\": 0.3, \"count\": 5}");
 	pthread_barrier_init(&b, NULL, 5);
 	for (i = 0; i < 5; i++) {
 		memset(&x[i], 0, sizeof(x[i]));

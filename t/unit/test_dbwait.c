@@ -37,26 +37,46 @@ pair(int s[2])
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
 }
 
+/*
+ * A wait of timeout_ms on a silent server (a new socket pair), with no
+ * cmocka call (other threads and a forked child run it too): the seconds
+ * it took when it ended as a timeout (0 with ETIMEDOUT), else -1. *shut:
+ * whether the socket was shut down under it (the read after it finds the
+ * end).
+ */
+static double
+silent_wait(int timeout_ms, int *shut)
+{
+	double t0, took = -1;
+	int s[2], rc, err;
+	char c;
+
+	*shut = 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) != 0)
+		return -1;
+	t0 = now();
+	errno = 0;
+	rc = dbwait_io(s[0], 1, timeout_ms);
+	err = errno;
+	if (rc == 0 && err == ETIMEDOUT) {
+		took = now() - t0;
+		*shut = recv(s[0], &c, 1, MSG_DONTWAIT) == 0;
+	}
+	close(s[0]);
+	close(s[1]);
+	return took;
+}
+
 /* A silent server: the wait ends after timeout_ms with ETIMEDOUT, and the
- * socket is shut down (the read after it finds the end). Returns the
- * seconds it took. */
+ * socket is shut down. Returns the seconds it took. */
 static double
 times_out(int timeout_ms)
 {
-	int s[2];
-	char c;
-	double t0, took;
+	int shut;
+	double took = silent_wait(timeout_ms, &shut);
 
-	pair(s);
-	t0 = now();
-	errno = 0;
-	assert_int_equal(dbwait_io(s[0], 1, timeout_ms), 0);
-	took = now() - t0;
-	assert_int_equal(errno, ETIMEDOUT);
 	assert_true(took >= timeout_ms / 1e3);
-	assert_int_equal(recv(s[0], &c, 1, MSG_DONTWAIT), 0);
-	close(s[0]);
-	close(s[1]);
+	assert_true(shut);
 	return took;
 }
 
@@ -167,21 +187,10 @@ test_write_waits_for_room(void **state)
 static void *
 one_timeout(void *arg)
 {
-	double *took = arg, t0;
-	int s[2], rc, err;
-	char c;
+	int shut;
+	double took = silent_wait(300, &shut);
 
-	*took = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) != 0)
-		return NULL;
-	t0 = now();
-	errno = 0;
-	rc = dbwait_io(s[0], 1, 300);
-	err = errno;
-	if (rc == 0 && err == ETIMEDOUT && recv(s[0], &c, 1, MSG_DONTWAIT) == 0)
-		*took = now() - t0;
-	close(s[0]);
-	close(s[1]);
+	*(double *)arg = shut ? took : -1;
 	return NULL;
 }
 
@@ -219,20 +228,11 @@ test_forked_child_times_out(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		int s[2], rc, err;
-		double t0;
+		int shut;
 
 		alarm(5); /* A wait that never ends fails, not hangs. */
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) != 0)
-			_exit(2);
-		t0 = now();
-		errno = 0;
-		rc = dbwait_io(s[0], 1, 300);
-		err = errno;
-		took = now() - t0;
-		_exit(rc == 0 && err == ETIMEDOUT && took >= 0.3 && took < 2.0
-			  ? 0
-			  : 1);
+		took = silent_wait(300, &shut);
+		_exit(took >= 0.3 && took < 2.0 ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
