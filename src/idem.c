@@ -1,9 +1,12 @@
 #include "idem.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include <json-c/json.h>
 
 #include "config.h"
 #include "db.h"
@@ -235,16 +238,71 @@ store(struct db *db, void *arg)
 	return e;
 }
 
-/* The credential a key is scoped to, or NULL. */
-static const char *
-credential(struct request *req)
+/* The raw body as a JSON object (a reference to put), or NULL. */
+static struct json_object *
+raw_json(struct request *req)
 {
-	const char *c = req_env(req, "HTTP_X_CART_TOKEN");
+	struct json_tokener *tok;
+	struct json_object *o;
 
-	if (c != NULL && *c != '\0')
-		return c;
-	c = req_env(req, "HTTP_AUTHORIZATION");
-	return c != NULL && *c != '\0' ? c : NULL;
+	if (req->body.len == 0 || req->body.len > INT32_MAX)
+		return NULL;
+	tok = json_tokener_new();
+	if (tok == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tok, req->body.data, (int)req->body.len);
+	if (o != NULL && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+/*
+ * Appends to in the credential a key is scoped to (SPEC, "Idempotency"):
+ * the cart token or the Authorization header (an admin's, seed 001's
+ * OAuth token), else the seeds' credential in the body (seed 000's
+ * session_id, seed 002's userId or guestToken, seed 003's
+ * checkoutSessionId), after its name. 0 when the request has none.
+ */
+static int
+credential(struct request *req, struct buf *in)
+{
+	static const char *const header[] = {"HTTP_X_CART_TOKEN",
+					     "HTTP_AUTHORIZATION"};
+	static const char *const member[] = {"session_id", "userId",
+					     "guestToken", "checkoutSessionId"};
+	struct json_object *body, *v;
+	const char *c;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < sizeof(header) / sizeof(header[0]); i++) {
+		c = req_env(req, header[i]);
+		if (c != NULL && *c != '\0') {
+			buf_append(in, c, strlen(c) + 1);
+			return 1;
+		}
+	}
+	/* The seeds' routes take their body raw (req->json empty). */
+	if (json_object_is_type(req->json, json_type_object) &&
+	    json_object_object_length(req->json) > 0)
+		body = json_object_get(req->json);
+	else
+		body = raw_json(req);
+	for (i = 0; i < sizeof(member) / sizeof(member[0]) && !found; i++) {
+		if (json_object_object_get_ex(body, member[i], &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    json_object_get_string_len(v) > 0) {
+			buf_append(in, member[i], strlen(member[i]) + 1);
+			buf_append(in, json_object_get_string(v),
+				   (size_t)json_object_get_string_len(v) + 1);
+			found = 1;
+		}
+	}
+	json_object_put(body);
+	return found;
 }
 
 static int
@@ -292,7 +350,7 @@ give_up(struct request *req, const char *sql)
 int
 idem_begin(struct request *req)
 {
-	const char *key = req_env(req, "HTTP_IDEMPOTENCY_KEY"), *cred;
+	const char *key = req_env(req, "HTTP_IDEMPOTENCY_KEY");
 	const char *method = req_env(req, "REQUEST_METHOD");
 	struct claim_ctx c = {req, CLAIM_RUN};
 	struct buf in = {0};
@@ -302,9 +360,11 @@ idem_begin(struct request *req)
 	if (key == NULL || (req->method != M_POST && req->method != M_PUT &&
 			    req->method != M_PATCH && req->method != M_DELETE))
 		return 0;
-	cred = credential(req);
-	if (cred == NULL)
+	/* The scope: credential, method, path and key, each ended by NUL. */
+	if (!credential(req, &in)) {
+		buf_free(&in);
 		return 0; /* A request without credential ignores the key. */
+	}
 	if (!key_ok(key)) {
 		struct json_object *x = json_object_new_object(), *errs, *er;
 
@@ -320,10 +380,9 @@ idem_begin(struct request *req)
 		json_object_object_add(x, "errors", errs);
 		res_problem(req, ERR_VALIDATION_FAILED, "bad Idempotency-Key",
 			    x);
+		buf_free(&in);
 		return 1;
 	}
-	/* The scope: credential, method, path and key, each ended by NUL. */
-	buf_append(&in, cred, strlen(cred) + 1);
 	buf_append(&in, method, strlen(method) + 1);
 	buf_append(&in, req->path, strlen(req->path) + 1);
 	buf_append(&in, key, strlen(key) + 1);

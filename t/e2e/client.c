@@ -558,10 +558,11 @@ void *
 buyer_finalize(void *arg)
 {
 	struct buyer *b = arg;
-	struct req_opts o = {.headers = {b->c.token_header}};
+	struct req_opts o = {.headers = {b->c.token_header, b->key_header}};
 	struct resp r;
 
-	pthread_barrier_wait(b->barrier);
+	if (b->barrier != NULL)
+		pthread_barrier_wait(b->barrier);
 	b->status = 0;
 	if (e2e_request("PUT", co(&b->c), &o, &r) == 0) {
 		const char *code = resp_json_str(&r, "code");
@@ -612,13 +613,37 @@ keyed(struct cart *c, const char *method, const char *path, const char *key,
       const char *ctype, const char *body)
 {
 	char kh[300];
-	struct req_opts o = {
-	    .ctype = ctype, .body = body, .headers = {c->token_header, kh}};
+	struct req_opts o = {.ctype = ctype, .body = body};
 	struct resp r;
 
 	snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
+	o.headers[0] = c != NULL ? c->token_header : kh;
+	o.headers[1] = c != NULL ? kh : NULL;
 	assert_int_equal(e2e_request(method, path, &o, &r), 0);
 	return r;
+}
+
+void
+assert_key_replays(const char *path, const char *key, const char *body,
+		   const char *other, struct json_object **answer)
+{
+	struct resp r[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		r[i] =
+		    keyed(NULL, "POST", path, key, JSON, i < 2 ? body : other);
+	if (r[1].status != r[0].status || r[1].body.len != r[0].body.len ||
+	    memcmp(r[1].body.data, r[0].body.data, r[0].body.len) != 0)
+		fail_msg("POST %s with key %s again: %ld %s, first %ld %s",
+			 path, key, r[1].status, r[1].body.data, r[0].status,
+			 r[0].body.data);
+	if (r[2].status != 422 || strstr(r[2].body.data, "idempotency") == NULL)
+		fail_msg("POST %s with key %s and another body: %ld %s", path,
+			 key, r[2].status, r[2].body.data);
+	*answer = parse(&r[0]);
+	for (i = 0; i < 3; i++)
+		resp_free(&r[i]);
 }
 
 void

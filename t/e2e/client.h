@@ -151,7 +151,8 @@ void ready_to_finalize_with(struct cart *c, const char *variant, int quantity,
  * parsed answer too (the caller puts it). */
 struct buyer {
 	struct cart c;
-	pthread_barrier_t *barrier;
+	pthread_barrier_t *barrier; /* NULL: none to wait at. */
+	const char *key_header;	    /* "Idempotency-Key: ...", or NULL. */
 	long status;
 	char code[32];
 	int keep;
@@ -168,10 +169,15 @@ long post_json(const char *path, const char *header, const char *body,
 struct json_object *other_json(const char *env, const char *method,
 			       const char *path, const char *body);
 
-/* Sends body to path with c's token and Idempotency-Key key; fails the
- * test only when the transport fails. */
+/* Sends body to path with c's token (c NULL: none) and Idempotency-Key
+ * key; fails the test only when the transport fails. */
 struct resp keyed(struct cart *c, const char *method, const char *path,
 		  const char *key, const char *ctype, const char *body);
+/* POSTs the JSON body to path twice with Idempotency-Key key, then other
+ * with the same key: the second answer must be the first, byte for byte,
+ * the third a 422 naming the key's reuse. *answer: the first's JSON. */
+void assert_key_replays(const char *path, const char *key, const char *body,
+			const char *other, struct json_object **answer);
 
 #define PROBLEM "application/problem+json"
 /* Fails the test unless r is a problem+json answer of status and code

@@ -122,6 +122,34 @@ test_books_and_answers(void **state)
 	json_object_put(o);
 }
 
+/* A booking with an Idempotency-Key is scoped to its session_id (SPEC,
+ * "Idempotency"): the same key again answers the first booking, byte for
+ * byte, without a second one. */
+static void
+test_key_replays_the_booking(void **state)
+{
+	char s[64], body[256], other[256];
+	struct json_object *o;
+
+	(void)state;
+	new_session(s);
+	snprintf(body, sizeof(body),
+		 "{\"session_id\": \"%s\", \"item\": {\"uuid\": \"%s\"}}", s,
+		 ITEM);
+	snprintf(other, sizeof(other),
+		 "{\"session_id\":\"%s\",\"item\":{\"uuid\":\"%s\"}}", s, ITEM);
+	assert_key_replays("/checkouts", "book-once", body, other, &o);
+	assert_string_equal(
+	    text(json_object_object_get(o, "order"), "checkout_state"),
+	    "completed");
+	assert_int_equal(
+	    sql("SELECT COUNT(*) FROM orders WHERE customer_id = "
+		"(SELECT customer_id FROM orders WHERE id = %lld)",
+		(long long)num(json_object_object_get(o, "order"), "id")),
+	    1);
+	json_object_put(o);
+}
+
 static void
 test_errors(void **state)
 {
@@ -345,6 +373,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_books_and_answers),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_key_replays_the_booking),
 	    cmocka_unit_test(test_last_slot_under_concurrency),
 	    cmocka_unit_test(test_two_unpaid_under_concurrency),
 	    cmocka_unit_test(test_paid_then_accepted_and_done),

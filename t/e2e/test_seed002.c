@@ -150,6 +150,35 @@ test_user_adds_and_checks_out(void **state)
 		     "Seat is no longer available");
 }
 
+/* Adding a seat with an Idempotency-Key is scoped to the userId (SPEC,
+ * "Idempotency"): the same key again answers the first add, byte for
+ * byte, instead of "Seat already in cart". */
+static void
+test_key_replays_the_add(void **state)
+{
+	char user[64], seat[40], body[512], other[512];
+	struct json_object *o;
+
+	(void)state;
+	who(user, "keyed");
+	free_seat(0, seat);
+	snprintf(body, sizeof(body),
+		 "{\"reservationId\": \"res-%s\", \"seatId\": \"%s\", "
+		 "\"price\": 50.00, \"userId\": \"%s\"}",
+		 user, seat, user);
+	snprintf(other, sizeof(other),
+		 "{\"reservationId\": \"res-%s\", \"seatId\": \"%s\", "
+		 "\"price\": 50, \"userId\": \"%s\"}",
+		 user, seat, user);
+	assert_key_replays("/cart/add", "add-once", body, other, &o);
+	assert_string_equal(text(o, "userId"), user);
+	assert_int_equal(sql("SELECT COUNT(*) FROM order_items i JOIN orders o "
+			     "ON o.id = i.order_id WHERE o.uuid = '%s'",
+			     text(o, "id")),
+			 1);
+	json_object_put(o);
+}
+
 static void
 test_owners(void **state)
 {
@@ -324,6 +353,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_user_adds_and_checks_out),
 	    cmocka_unit_test(test_owners),
+	    cmocka_unit_test(test_key_replays_the_add),
 	    cmocka_unit_test(test_seat_bought_in_between),
 	    cmocka_unit_test(test_price_changed),
 	    cmocka_unit_test(test_total_is_the_sum_of_prices),

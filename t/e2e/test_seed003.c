@@ -145,6 +145,32 @@ test_import_then_again(void **state)
 	resp_free(&r);
 }
 
+/* An import with an Idempotency-Key is scoped to its checkoutSessionId
+ * (SPEC, "Idempotency"): the same key again answers the first import
+ * (201), byte for byte, where a second import without one answers 200. */
+static void
+test_key_replays_the_import(void **state)
+{
+	char id[64], body[256], other[256];
+	struct json_object *o;
+
+	(void)state;
+	session(id, "COMPLETED",
+		"[{\"productId\": \"" EBOOK "\", \"quantity\": 1, \"price\": "
+		"12.5}]",
+		"EUR", "null");
+	snprintf(body, sizeof(body), "{\"checkoutSessionId\": \"%s\"}", id);
+	snprintf(other, sizeof(other), "{\"checkoutSessionId\":\"%s\"}", id);
+	assert_key_replays("/api/v1/orders/checkout", "import-once", body,
+			   other, &o);
+	assert_string_equal(text(o, "status"), "PENDING");
+	json_object_put(o);
+	assert_int_equal(
+	    sql("SELECT COUNT(*) FROM seed003_imports WHERE session_id = '%s'",
+		id),
+	    1);
+}
+
 static void
 test_payment_intent(void **state)
 {
@@ -381,6 +407,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_import_then_again),
 	    cmocka_unit_test(test_payment_intent),
+	    cmocka_unit_test(test_key_replays_the_import),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_five_at_once),
 	    cmocka_unit_test(test_token_stored_as_hash_only),
