@@ -23,7 +23,7 @@ cleanup() {
 	# KEEP_LOGS=DIR keeps the logs (checkoutd's, nginx's, the nodes').
 	if [ -n "${KEEP_LOGS:-}" ]; then
 		mkdir -p "$KEEP_LOGS" && cp -r "$dir/log" "$KEEP_LOGS/" &&
-			cp "$dir"/node*/mariadbd.err "$KEEP_LOGS/" 2>/dev/null
+			for n in 1 2 3; do cp "$dir/node$n/mariadbd.err" "$KEEP_LOGS/node$n-mariadbd.err" 2>/dev/null; done
 	fi
 	rm -rf "$dir"
 }
@@ -58,7 +58,15 @@ rc=$?
 # What the three checkoutd logged as errors, when a test failed; the
 # deliverers' records made again on another node (a node lost between a
 # send and its record: docs/scaling.md, "Events sent once"), always.
-[ "$rc" = 0 ] || grep -h ' error ' "$dir"/log/checkoutd-*.log | sort | tail -n 20 | sed 's/^/# /'
+# And each node's last warnings (start-up's aside).
+if [ "$rc" != 0 ]; then
+	grep -h ' error ' "$dir"/log/checkoutd-*.log | sort | tail -n 20 | sed 's/^/# /'
+	for n in 1 2 3; do
+		grep -E '\[(Warning|ERROR)\]' "$dir/node$n/mariadbd.err" |
+			grep -v -e 'ignored in --skip-name-resolve' -e 'state file' |
+			tail -n 8 | sed "s/^/# node $n: /"
+	done
+fi
 grep -h ' outbox: ' "$dir"/log/checkoutd-*.log | sort | tail -n 20 | sed 's/^/# /'
 t1=$(date +%s)
 if t/cluster.sh down "$dir" >"$dir/down.log" 2>&1; then
