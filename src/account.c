@@ -282,6 +282,8 @@ create_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = view_load(db, a->pool, order, c->buyer, c->seller,
 			      &a->out.view);
+	if (e == ERR_OK && c->answer != NULL)
+		c->answer(c->answer_arg, &a->out.view);
 	return e;
 }
 

@@ -26,7 +26,15 @@ enum err account_token_check(struct db *db, int64_t account, const char *token);
 
 /* A checkout being asked for, filled by the caller then by
  * account_checkout_add, item by item. */
+struct account_view;
+
 struct account_checkout {
+	/* Called inside the transaction once the checkout is made, so that
+	 * the answer is written before COMMIT and commits with the work (an
+	 * idempotent response is stored so, idem.c); called again when the
+	 * transaction runs again. NULL: none. */
+	void (*answer)(void *arg, const struct account_view *v);
+	void *answer_arg;
 	int64_t buyer; /* the account (its token checked) */
 	int has_service;
 	int64_t service;	   /* when has_service */

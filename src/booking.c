@@ -17,6 +17,7 @@
 /* A booking in the making: what the transaction needs besides *b. */
 struct booking_tx {
 	struct booking *b;
+	const struct booking_req *in;
 	const char *session;
 	struct pool *pool;
 	/* What a run gives: zeroed before each (db_tx_out). */
@@ -180,6 +181,11 @@ book_tx(struct db *db, void *arg)
 	if (e == ERR_OK)
 		e = db_query(db, sql_payment, p, 2, payment_row,
 			     &t->out.payment);
+	if (e == ERR_OK && t->in->answer != NULL) {
+		b->payment = t->out.payment;
+		b->snapshot = t->out.step.snapshot;
+		t->in->answer(t->in->answer_arg, b);
+	}
 	return e;
 }
 
@@ -187,7 +193,8 @@ enum err
 booking_place(struct db *db, struct pool *pool, const struct booking_req *in,
 	      struct booking *b)
 {
-	struct booking_tx t = {.b = b, .session = in->session, .pool = pool};
+	struct booking_tx t = {
+	    .b = b, .in = in, .session = in->session, .pool = pool};
 	struct sole_variant sole;
 	enum err e = ERR_OK;
 

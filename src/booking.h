@@ -21,9 +21,17 @@
 #include "states.h"
 
 /* What a booking asks for; the strings stay the caller's. */
+struct booking;
+
 struct booking_req {
 	const char *session; /* the customer's session id, or NULL */
 	const char *item;    /* the product's uuid, or NULL */
+	/* Called inside the transaction once the booking is made (b whole),
+	 * so that the answer is written before COMMIT and commits with the
+	 * work (an idempotent response is stored so, idem.c); called again
+	 * when the transaction runs again. NULL: none. */
+	void (*answer)(void *arg, const struct booking *b);
+	void *answer_arg;
 };
 
 /* The order's newest `new` payment, as the booking left it. */

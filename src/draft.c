@@ -201,6 +201,8 @@ add_tx(struct db *db, void *arg)
 		e = db_exec(db, sql_reservation, p, 3, NULL);
 	if (e == ERR_OK)
 		e = view_load(db, a->pool, id, &a->out.view);
+	if (e == ERR_OK && a->c->answer != NULL)
+		a->c->answer(a->c->answer_arg, a->c, &a->out.view);
 	return e;
 }
 
@@ -312,6 +314,8 @@ checkout_tx(struct db *db, void *arg)
 	}
 	if (e == ERR_OK)
 		e = view_load(db, c->pool, f.id, &c->out.view);
+	if (e == ERR_OK && c->c->answer != NULL)
+		c->c->answer(c->c->answer_arg, c->c, &c->out.view);
 	return e;
 }
 

@@ -18,10 +18,20 @@
 #define DRAFT_KEY_LEN 300
 
 /* Who asks: the draft's owner. */
+struct draft_view;
+
 struct draft_caller {
 	const char *user;  /* user id, or NULL (borrowed) */
 	const char *guest; /* guest token, or NULL (borrowed) */
 	char key[DRAFT_KEY_LEN];
+	/* Called inside draft_add's and draft_checkout's transaction with
+	 * the order as it succeeded, so that the answer is written before
+	 * COMMIT and commits with the work (an idempotent response is
+	 * stored so, idem.c); called again when the transaction runs
+	 * again. NULL: none. draft_caller_init leaves both as they are. */
+	void (*answer)(void *arg, const struct draft_caller *c,
+		       const struct draft_view *v);
+	void *answer_arg;
 };
 
 /*

@@ -404,14 +404,11 @@ dispatch(struct request *req, const struct http_io *io, const char **detail,
 		/* The seeds' dialects and the webhooks read their own body;
 		 * a key is scoped by the credential in it (idem.c). */
 		req->json = json_object_new_object();
-		if (req->json == NULL)
-			return ERR_NOMEM;
-		if (idem_begin(req))
-			return ERR_OK;
-		return req->match.route->handler(req);
+		e = req->json != NULL ? ERR_OK : ERR_NOMEM;
+	} else {
+		e = body_decode(req_env(req, "CONTENT_TYPE"), req->body.data,
+				req->body.len, &req->json, &offset, &why);
 	}
-	e = body_decode(req_env(req, "CONTENT_TYPE"), req->body.data,
-			req->body.len, &req->json, &offset, &why);
 	if (e == ERR_MALFORMED_BODY) {
 		snprintf(detail_buf, detail_len, "%s at byte offset %zu", why,
 			 offset);

@@ -175,13 +175,21 @@ seed001_wanted(struct request *req)
 		strstr(q, "&account=") != NULL);
 }
 
+/* The 201, written inside the checkout's transaction (account.h). */
+static void
+answer_created(void *arg, const struct account_view *v)
+{
+	res_json(arg, 201, checkout_object(v));
+}
+
 enum err
 api_seed001_checkout(struct request *req)
 {
 	const char *auth = req_env(req, "HTTP_AUTHORIZATION");
 	struct json_object *query = NULL;
 	struct json_object *body = dialect_body(req);
-	struct account_checkout c = {0};
+	struct account_checkout c = {.answer = answer_created,
+				     .answer_arg = req};
 	struct account_view v = {0};
 	const char *acc;
 	enum err e = req_query(req, &query);
@@ -198,7 +206,5 @@ api_seed001_checkout(struct request *req)
 		e = read_body(req, body, &c);
 	if (e == ERR_OK)
 		e = account_checkout_create(req->db, &req->pool, &c, &v);
-	if (e == ERR_OK)
-		res_json(req, 201, checkout_object(&v));
 	return dialect_fail(req, &seed001, e);
 }

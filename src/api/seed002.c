@@ -88,27 +88,28 @@ order_object(const struct draft_caller *c, const struct draft_view *v)
 	return o;
 }
 
+/* The 200 with the order object, written inside the transaction of
+ * draft_add or draft_checkout (draft.h). */
+static void
+answer_order(void *arg, const struct draft_caller *c,
+	     const struct draft_view *v)
+{
+	res_json(arg, 200, order_object(c, v));
+}
+
 /* The request's body (*body, the pool's) and its caller: ERR_OK,
  * ERR_MALFORMED_BODY or ERR_UNAUTHENTICATED (it names none). */
 static enum err
 caller_of(struct request *req, struct json_object **body,
 	  struct draft_caller *c)
 {
+	c->answer = answer_order;
+	c->answer_arg = req;
 	*body = dialect_body(req);
 	if (*body == NULL && req->body.len > 0)
 		return ERR_MALFORMED_BODY;
 	return draft_caller_init(c, str_of(*body, "userId"),
 				 str_of(*body, "guestToken"));
-}
-
-/* Answers e: the order object when it is ERR_OK. */
-static enum err
-answer(struct request *req, enum err e, const struct draft_caller *c,
-       const struct draft_view *v)
-{
-	if (e == ERR_OK)
-		res_json(req, 200, order_object(c, v));
-	return dialect_fail(req, &seed002, e);
 }
 
 /* POST /cart/add. */
@@ -130,7 +131,7 @@ api_seed002_cart_add(struct request *req)
 		e = ERR_MALFORMED_BODY;
 	if (e == ERR_OK)
 		e = draft_add(req->db, &req->pool, &c, &s, &v);
-	return answer(req, e, &c, &v);
+	return dialect_fail(req, &seed002, e);
 }
 
 /* POST /orders/checkout. */
@@ -145,5 +146,5 @@ api_seed002_checkout(struct request *req)
 	if (e == ERR_OK)
 		e = draft_checkout(req->db, &req->pool, &c,
 				   str_of(body, "orderId"), &v);
-	return answer(req, e, &c, &v);
+	return dialect_fail(req, &seed002, e);
 }

@@ -609,18 +609,29 @@ other_json(const char *env, const char *method, const char *path,
 }
 
 struct resp
-keyed(struct cart *c, const char *method, const char *path, const char *key,
-      const char *ctype, const char *body)
+keyed_with(struct cart *c, const char *method, const char *path,
+	   const char *key, const char *ctype, const char *body,
+	   const char *extra)
 {
 	char kh[300];
 	struct req_opts o = {.ctype = ctype, .body = body};
 	struct resp r;
+	int n = 0;
 
 	snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
-	o.headers[0] = c != NULL ? c->token_header : kh;
-	o.headers[1] = c != NULL ? kh : NULL;
+	if (c != NULL)
+		o.headers[n++] = c->token_header;
+	o.headers[n++] = kh;
+	o.headers[n] = extra;
 	assert_int_equal(e2e_request(method, path, &o, &r), 0);
 	return r;
+}
+
+struct resp
+keyed(struct cart *c, const char *method, const char *path, const char *key,
+      const char *ctype, const char *body)
+{
+	return keyed_with(c, method, path, key, ctype, body, NULL);
 }
 
 void

@@ -173,6 +173,10 @@ struct json_object *other_json(const char *env, const char *method,
  * key; fails the test only when the transport fails. */
 struct resp keyed(struct cart *c, const char *method, const char *path,
 		  const char *key, const char *ctype, const char *body);
+/* keyed, with one more header ("Name: value", or NULL). */
+struct resp keyed_with(struct cart *c, const char *method, const char *path,
+		       const char *key, const char *ctype, const char *body,
+		       const char *extra);
 /* POSTs the JSON body to path twice with Idempotency-Key key, then other
  * with the same key: the second answer must be the first, byte for byte,
  * the third a 422 naming the key's reuse. *answer: the first's JSON. */

@@ -334,13 +334,7 @@ test_transactions_retried(void **state)
 static void
 pay_keyed(struct cart *c, const char *key, const char *h, struct resp *r)
 {
-	char kh[96];
-	struct req_opts k = {.ctype = FORM,
-			     .body = CARD(VISA),
-			     .headers = {c->token_header, kh, h}};
-
-	snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
-	assert_int_equal(e2e_request("PUT", co(c), &k, r), 0);
+	*r = keyed_with(c, "PUT", co(c), key, FORM, CARD(VISA), h);
 }
 
 /*

@@ -150,6 +150,49 @@ test_key_replays_the_booking(void **state)
 	json_object_put(o);
 }
 
+/*
+ * A booking whose COMMIT went through with its answer lost (a test build
+ * answers 503 with the work kept), sent again with its key: the 201
+ * stored with the work (the answer is written inside the booking's
+ * transaction), not a second booking.
+ */
+static void
+test_answer_lost_then_retried(void **state)
+{
+	char s[64], body[256];
+	struct resp a, b, d;
+	struct json_object *o;
+
+	(void)state;
+	if (!test_build()) {
+		print_message("not a test build: no lost answer to force\n");
+		skip();
+	}
+	new_session(s);
+	snprintf(body, sizeof(body),
+		 "{\"session_id\": \"%s\", \"item\": {\"uuid\": \"%s\"}}", s,
+		 ITEM);
+	a = keyed_with(NULL, "POST", "/checkouts", "lost", JSON, body,
+		       "X-Test-Answer-Lost: 1");
+	assert_int_equal(a.status, 503);
+	resp_free(&a);
+	b = keyed_with(NULL, "POST", "/checkouts", "lost", JSON, body, NULL);
+	assert_int_equal(b.status, 201);
+	d = keyed_with(NULL, "POST", "/checkouts", "lost", JSON, body, NULL);
+	assert_int_equal(d.status, 201);
+	assert_int_equal(b.body.len, d.body.len);
+	assert_memory_equal(b.body.data, d.body.data, b.body.len);
+	o = parse(&b);
+	assert_int_equal(
+	    sql("SELECT COUNT(*) FROM orders WHERE customer_id = "
+		"(SELECT customer_id FROM orders WHERE id = %lld)",
+		(long long)num(json_object_object_get(o, "order"), "id")),
+	    1);
+	json_object_put(o);
+	resp_free(&b);
+	resp_free(&d);
+}
+
 static void
 test_errors(void **state)
 {
@@ -374,6 +417,7 @@ main(void)
 	    cmocka_unit_test(test_books_and_answers),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_key_replays_the_booking),
+	    cmocka_unit_test(test_answer_lost_then_retried),
 	    cmocka_unit_test(test_last_slot_under_concurrency),
 	    cmocka_unit_test(test_two_unpaid_under_concurrency),
 	    cmocka_unit_test(test_paid_then_accepted_and_done),

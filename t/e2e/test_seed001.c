@@ -95,6 +95,63 @@ test_create(void **state)
 	json_object_put(o);
 }
 
+/* POST /api/checkouts?account=2 with Idempotency-Key key (and the test
+ * build's X-Test-Answer-Lost when lost). */
+static struct resp
+keyed_create(const char *key, int lost)
+{
+	char kh[96];
+	struct req_opts o = {
+	    .ctype = JSON,
+	    .body = BODY("7", "1"),
+	    .headers = {TOKEN2, kh, lost ? "X-Test-Answer-Lost: 1" : NULL}};
+	struct resp r;
+
+	snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
+	assert_int_equal(
+	    e2e_request("POST", "/api/checkouts?account=2", &o, &r), 0);
+	return r;
+}
+
+/*
+ * A checkout whose COMMIT went through with its answer lost (a test
+ * build answers 503 with the work kept), sent again with its key: the
+ * 201 stored with the work, not a second checkout.
+ */
+static void
+test_answer_lost_then_retried(void **state)
+{
+	struct resp a, b, d;
+	char key[64];
+	int64_t before;
+
+	(void)state;
+	if (!test_build()) {
+		print_message("not a test build: no lost answer to force\n");
+		skip();
+	}
+	snprintf(key, sizeof(key), "lost-%ld", (long)e2e_now());
+	before =
+	    sql("SELECT COUNT(*) FROM orders WHERE seed001_account_id = 2");
+	a = keyed_create(key, 1);
+	assert_int_equal(a.status, 503);
+	resp_free(&a);
+	assert_int_equal(
+	    sql("SELECT COUNT(*) FROM orders WHERE seed001_account_id = 2"),
+	    before + 1);
+	b = keyed_create(key, 0);
+	assert_int_equal(b.status, 201);
+	d = keyed_create(key, 0);
+	assert_int_equal(d.status, 201);
+	assert_int_equal(b.body.len, d.body.len);
+	assert_memory_equal(b.body.data, d.body.data, b.body.len);
+	resp_free(&b);
+	resp_free(&d);
+	assert_int_equal(
+	    sql("SELECT COUNT(*) FROM orders WHERE seed001_account_id = 2"),
+	    before + 1);
+}
+
 static void
 expect(long status, struct json_object *o, long want, const char *error)
 {
@@ -141,6 +198,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_create),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_answer_lost_then_retried),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,6 +179,59 @@ test_key_replays_the_add(void **state)
 	json_object_put(o);
 }
 
+/*
+ * An add whose COMMIT went through with its answer lost (a test build
+ * answers 503 with the work kept), sent again with its key: the 200
+ * stored with the work (written inside the add's transaction), not "Seat
+ * already in cart"; then the checkout, the same way.
+ */
+static void
+test_answer_lost_then_retried(void **state)
+{
+	char user[64], seat[40], body[512];
+	struct resp a, b, d;
+	struct json_object *o;
+	int i;
+
+	(void)state;
+	if (!test_build()) {
+		print_message("not a test build: no lost answer to force\n");
+		skip();
+	}
+	who(user, "lost");
+	free_seat(0, seat);
+	snprintf(body, sizeof(body),
+		 "{\"reservationId\": \"res-%s\", \"seatId\": \"%s\", "
+		 "\"price\": 50.00, \"userId\": \"%s\"}",
+		 user, seat, user);
+	for (i = 0; i < 2; i++) {
+		const char *path = i == 0 ? "/cart/add" : "/orders/checkout";
+
+		a = keyed_with(NULL, "POST", path, "lost", JSON, body,
+			       "X-Test-Answer-Lost: 1");
+		assert_int_equal(a.status, 503);
+		resp_free(&a);
+		b = keyed_with(NULL, "POST", path, "lost", JSON, body, NULL);
+		assert_int_equal(b.status, 200);
+		d = keyed_with(NULL, "POST", path, "lost", JSON, body, NULL);
+		assert_int_equal(b.body.len, d.body.len);
+		assert_memory_equal(b.body.data, d.body.data, b.body.len);
+		o = parse(&b);
+		assert_string_equal(text(o, "state"),
+				    i == 0 ? "draft" : "pending");
+		assert_int_equal(json_object_array_length(
+				     json_object_object_get(o, "items")),
+				 1);
+		/* The checkout's body: the draft the add made. */
+		snprintf(body, sizeof(body),
+			 "{\"orderId\": \"%s\", \"userId\": \"%s\"}",
+			 text(o, "id"), user);
+		json_object_put(o);
+		resp_free(&b);
+		resp_free(&d);
+	}
+}
+
 static void
 test_owners(void **state)
 {
@@ -354,6 +407,7 @@ main(void)
 	    cmocka_unit_test(test_user_adds_and_checks_out),
 	    cmocka_unit_test(test_owners),
 	    cmocka_unit_test(test_key_replays_the_add),
+	    cmocka_unit_test(test_answer_lost_then_retried),
 	    cmocka_unit_test(test_seat_bought_in_between),
 	    cmocka_unit_test(test_price_changed),
 	    cmocka_unit_test(test_total_is_the_sum_of_prices),
