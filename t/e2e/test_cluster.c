@@ -90,10 +90,11 @@ node_state(int n, char *out, size_t size)
 
 /*
  * Runs query q on node n, calling row for each row of its result. A read
- * whose causality wait failed (1205: the node could not order itself
- * after the cluster's last write in repl.causal_read_timeout) is not a
- * wrong figure: it is said, with the node's state, and read again, for
- * up to a minute.
+ * the node cannot answer now is not a wrong figure: one whose causality
+ * wait failed (1205: the node could not order itself after the cluster's
+ * last write) or refused outside the primary component (1047: a node
+ * dropped for a stall of evs.suspect_timeout, rejoining) is said, with
+ * the node's state, and read again, for up to a minute.
  */
 static void
 node_rows(int n, const char *q, void (*row)(MYSQL_ROW, void *), void *arg)
@@ -109,12 +110,14 @@ node_rows(int n, const char *q, void (*row)(MYSQL_ROW, void *), void *arg)
 		t = e2e_now();
 		if (mysql_query(m, q) == 0)
 			break;
-		if (mysql_errno(m) != 1205 || t - t0 > 60)
+		if ((mysql_errno(m) != 1205 && mysql_errno(m) != 1047) ||
+		    t - t0 > 60)
 			fail_msg("node %d: %s: %s", n, q, mysql_error(m));
 		node_state(n, state, sizeof(state));
-		print_message("# node %d: a read's causality wait failed after "
-			      "%.1f s (%s); read again\n",
-			      n, e2e_now() - t, state);
+		print_message("# node %d: a read failed after %.1f s (%u %s; "
+			      "%s); read again\n",
+			      n, e2e_now() - t, mysql_errno(m), mysql_error(m),
+			      state);
 		mysql_close(m);
 		sleep(1);
 	}
