@@ -1592,6 +1592,14 @@ db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg), void *arg)
 		for (i = 0; i < retries; i++)
 			metrics_inc(MET_DB_TX_RETRIES);
 	} while (e == ERR_TX_AGAIN && ++runs < DB_TX_AGAIN_MAX);
+	/* Said, as the request will only say database_unavailable: a hot
+	 * row (Galera's certification) or deadlocks, every run. */
+	if (e == ERR_DB_RETRY)
+		log_warn(
+		    "a transaction ran %d times, each ended by a deadlock, "
+		    "a lock wait or a certification conflict (last %u): "
+		    "given up",
+		    retries + 1, db->last_errno);
 	return e;
 }
 

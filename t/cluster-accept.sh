@@ -55,12 +55,12 @@ export CHECKOUTD_URL=http://127.0.0.1:$PORT STACK_DIR=$dir CLUSTER_SH=$PWD/t/clu
 # cmocka's TAP numbers its own tests from 1: only "ok"/"not ok" count.
 CMOCKA_MESSAGE_OUTPUT=TAP "$bin/t/e2e/test_cluster" 2>&1
 rc=$?
-# What the three checkoutd logged as errors, when a test failed; the
+# What the three checkoutd logged as errors and warnings, when a test failed; the
 # deliverers' records made again on another node (a node lost between a
 # send and its record: docs/scaling.md, "Events sent once"), always.
 # And each node's last warnings (start-up's aside).
 if [ "$rc" != 0 ]; then
-	grep -h ' error ' "$dir"/log/checkoutd-*.log | sort | tail -n 20 | sed 's/^/# /'
+	grep -h -e ' error ' -e ' warn ' "$dir"/log/checkoutd-*.log | sort | tail -n 20 | sed 's/^/# /'
 	for n in 1 2 3; do
 		grep -E '\[(Warning|ERROR)\]' "$dir/node$n/mariadbd.err" |
 			grep -v -e 'ignored in --skip-name-resolve' -e 'state file' |

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <mysql.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -691,6 +692,68 @@ test_work_going_on_after_a_deadlock(void **state)
 	deadlock_race(&a, &b);
 }
 
+/* One bump of row 1, counting its runs. */
+static enum err
+bump_counted(struct db *d, void *arg)
+{
+	struct db_val p = DB_I(1);
+
+	++*(int *)arg;
+	return db_exec(d, sql_ft_bump, &p, 1, NULL);
+}
+
+/*
+ * A row locked by another session for longer than the transaction's lock
+ * waits (read_timeout less a second, db.c lock_waits): each run ends with
+ * 1205 and is run again, up to database.tx_retries; then db_tx gives up
+ * with ERR_DB_RETRY (a 503 database_unavailable, logged as given up) and
+ * nothing of the work is written.
+ */
+static void
+test_lock_waits_given_up(void **state)
+{
+	char sock[1024];
+	struct db d = {0};
+	struct db_val p = DB_I(1);
+	MYSQL *holder = mysql_init(NULL);
+	MYSQL_RES *res;
+	int runs = 0;
+	int64_t n = -1;
+
+	(void)state;
+	config_set("database.socket", saved_socket);
+	assert_int_equal(db_exec(&d, sql_ft_drop, NULL, 0, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_create, NULL, 0, NULL), ERR_OK);
+	assert_int_equal(db_exec(&d, sql_ft_insert, &p, 1, NULL), ERR_OK);
+	snprintf(sock, sizeof(sock), "%s/run/mysql.sock", getenv("STACK_DIR"));
+	assert_non_null(mysql_real_connect(holder, NULL, "root", "",
+					   "checkoutd", 0, sock, 0));
+	assert_int_equal(mysql_query(holder, "START TRANSACTION"), 0);
+	assert_int_equal(mysql_query(holder, "SELECT n FROM failover_t WHERE "
+					     "id = 1 FOR UPDATE"),
+			 0);
+	res = mysql_store_result(holder);
+	assert_non_null(res);
+	mysql_free_result(res);
+	config_set("database.tx_retries", "1");
+	assert_int_equal(db_tx(&d, bump_counted, &runs), ERR_DB_RETRY);
+	config_set("database.tx_retries", "3");
+	assert_int_equal(runs, 2);
+	assert_int_equal(mysql_query(holder, "ROLLBACK"), 0);
+	mysql_close(holder);
+	assert_int_equal(db_int(&d, sql_ft_n, &p, 1, &n), ERR_OK);
+	assert_int_equal(n, 0);
+	/* Free again: one run, the bump written. */
+	runs = 0;
+	assert_int_equal(db_tx(&d, bump_counted, &runs), ERR_OK);
+	assert_int_equal(runs, 1);
+	assert_int_equal(db_int(&d, sql_ft_n, &p, 1, &n), ERR_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(db_exec(&d, sql_ft_drop, NULL, 0, NULL), ERR_OK);
+	db_close(&d);
+	config_set("database.socket", "");
+}
+
 static int
 setup(void **state)
 {
@@ -737,6 +800,7 @@ main(void)
 	    cmocka_unit_test(test_failover_tx_died_in_flight),
 	    cmocka_unit_test(test_commit_answer_lost_not_run_twice),
 	    cmocka_unit_test(test_deadlock_retried_whole),
+	    cmocka_unit_test(test_lock_waits_given_up),
 	    cmocka_unit_test_teardown(test_work_going_on_after_a_deadlock,
 				      teardown_hosts),
 	};
