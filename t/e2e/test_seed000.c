@@ -59,15 +59,32 @@ checkout(const char *body, struct json_object **answer)
 	return status;
 }
 
+/* A booking's body: session's, of item. */
+static void
+booking_body(char body[256], const char *session, const char *item)
+{
+	snprintf(body, 256,
+		 "{\"session_id\": \"%s\", \"item\": {\"uuid\": \"%s\"}}",
+		 session, item);
+}
+
 static long
 book(const char *session, const char *item, struct json_object **answer)
 {
 	char body[256];
 
-	snprintf(body, sizeof(body),
-		 "{\"session_id\": \"%s\", \"item\": {\"uuid\": \"%s\"}}",
-		 session, item);
+	booking_body(body, session, item);
 	return checkout(body, answer);
+}
+
+/* The orders of the customer of a booking's answer. */
+static int64_t
+customer_orders(struct json_object *answer)
+{
+	return sql(
+	    "SELECT COUNT(*) FROM orders WHERE customer_id = (SELECT "
+	    "customer_id FROM orders WHERE id = %lld)",
+	    (long long)num(json_object_object_get(answer, "order"), "id"));
 }
 
 static void
@@ -133,20 +150,14 @@ test_key_replays_the_booking(void **state)
 
 	(void)state;
 	new_session(s);
-	snprintf(body, sizeof(body),
-		 "{\"session_id\": \"%s\", \"item\": {\"uuid\": \"%s\"}}", s,
-		 ITEM);
+	booking_body(body, s, ITEM);
 	snprintf(other, sizeof(other),
 		 "{\"session_id\":\"%s\",\"item\":{\"uuid\":\"%s\"}}", s, ITEM);
 	assert_key_replays("/checkouts", "book-once", body, other, &o);
 	assert_string_equal(
 	    text(json_object_object_get(o, "order"), "checkout_state"),
 	    "completed");
-	assert_int_equal(
-	    sql("SELECT COUNT(*) FROM orders WHERE customer_id = "
-		"(SELECT customer_id FROM orders WHERE id = %lld)",
-		(long long)num(json_object_object_get(o, "order"), "id")),
-	    1);
+	assert_int_equal(customer_orders(o), 1);
 	json_object_put(o);
 }
 
@@ -169,9 +180,7 @@ test_answer_lost_then_retried(void **state)
 		skip();
 	}
 	new_session(s);
-	snprintf(body, sizeof(body),
-		 "{\"session_id\": \"%s\", \"item\": {\"uuid\": \"%s\"}}", s,
-		 ITEM);
+	booking_body(body, s, ITEM);
 	a = keyed_with(NULL, "POST", "/checkouts", "lost", JSON, body,
 		       "X-Test-Answer-Lost: 1");
 	assert_int_equal(a.status, 503);
@@ -183,11 +192,7 @@ test_answer_lost_then_retried(void **state)
 	assert_int_equal(b.body.len, d.body.len);
 	assert_memory_equal(b.body.data, d.body.data, b.body.len);
 	o = parse(&b);
-	assert_int_equal(
-	    sql("SELECT COUNT(*) FROM orders WHERE customer_id = "
-		"(SELECT customer_id FROM orders WHERE id = %lld)",
-		(long long)num(json_object_object_get(o, "order"), "id")),
-	    1);
+	assert_int_equal(customer_orders(o), 1);
 	json_object_put(o);
 	resp_free(&b);
 	resp_free(&d);
