@@ -1490,6 +1490,7 @@ tx_attempt(void *p)
 	 * it (continuing reads made before, which changes nothing under READ
 	 * COMMITTED). */
 	c->db->in_tx = 1;
+	c->db->attempts++;
 	c->db->tx_stmts = 0;
 	c->db->tx_lost = ERR_OK;
 	c->db->tx_marked = 0;

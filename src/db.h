@@ -74,6 +74,10 @@ struct db {
 	/* Transactions db_tx committed on this db: a precommit hook tells
 	 * whether what it wrote committed (its attempt may be retried). */
 	uint64_t commits;
+	/* Attempts db_tx started on this db (each run of a transaction): an
+	 * answer rendered inside one is known from one an earlier, rolled
+	 * back attempt left (http.h answer_attempt). */
+	uint64_t attempts;
 	/* The last db_tx failed at its COMMIT with the connection lost
 	 * (2013, 1180): it may have committed all the same. */
 	int commit_unknown;

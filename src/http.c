@@ -1,8 +1,10 @@
 #include "http.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "body.h"
 #include "config.h"
@@ -95,8 +97,16 @@ res_header(struct request *req, const char *name, const char *value)
 }
 
 void
+res_answered(struct request *req)
+{
+	req->answer_attempt =
+	    req->db != NULL && req->db->in_tx ? req->db->attempts : 0;
+}
+
+void
 res_text(struct request *req, int status, const char *text)
 {
+	res_answered(req);
 	req->status = status;
 	req->content_type = "text/plain; charset=utf-8";
 	buf_reset(&req->out);
@@ -117,6 +127,7 @@ put_json(struct buf *b, struct json_object *o)
 void
 res_json(struct request *req, int status, struct json_object *o)
 {
+	res_answered(req);
 	req->status = status;
 	req->content_type = "application/json";
 	if (o == NULL) {
@@ -135,6 +146,7 @@ res_problem(struct request *req, enum err e, const char *detail,
 	char type[96];
 
 	snprintf(type, sizeof(type), "urn:checkoutd:problem:%s", err_code(e));
+	res_answered(req);
 	req->status = err_status(e);
 	req->problem = e;
 	req->content_type = "application/problem+json";
@@ -305,18 +317,31 @@ answer_options(struct request *req, unsigned allow)
  * request's transactions fails after its work and any hook before it, just
  * before COMMIT, with ERR_DB_RETRY (what a deadlock gives): it rolls back
  * and db_tx runs it again, as a real deadlock would make it. So the tests
- * reach every retry path, db_tx_out's rewind of the pool among them.
+ * reach every retry path, db_tx_out's rewind of the pool among them. A
+ * header's value of more than 1 is a pause in milliseconds before that
+ * failure (the attempt's transaction still open), in which a test changes
+ * what the next attempt meets.
  */
 static enum err
 tx_fault(struct db *db, void *arg)
 {
 	struct request *req = arg;
+	const char *h = req_env(req, "HTTP_X_TEST_TX_RETRY");
 	enum err e = req->tx_fault_next != NULL
 			 ? req->tx_fault_next(db, req->tx_fault_next_arg)
 			 : ERR_OK;
 
 	/* The commit this attempt would make: failed once, it passes. */
 	if (e == ERR_OK && req->tx_fault_at != db->commits + 1) {
+		long ms = h != NULL ? strtol(h, NULL, 10) : 0;
+
+		if (ms > 1 && ms <= 10000) {
+			struct timespec ts = {ms / 1000,
+					      (ms % 1000) * 1000000L};
+
+			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+				;
+		}
 		req->tx_fault_at = db->commits + 1;
 		return ERR_DB_RETRY;
 	}

@@ -52,6 +52,11 @@ struct request {
 	 * writer is gone): its work may be done already. */
 	int idem_resumed;
 	unsigned char idem_claim[16]; /* This request's tag on its marker. */
+	/* The transaction attempt (struct db's attempts) the answer was
+	 * rendered in, 0 outside any: the precommit hook stores only an
+	 * answer of its own attempt, never one a rolled back attempt left
+	 * (res_answered). */
+	uint64_t answer_attempt;
 	unsigned char idem_scope[32], idem_hmac[32];
 	char idem_ctype[128];
 	/* Test builds (--enable-test-routes) only: each transaction of the
@@ -109,6 +114,10 @@ const char *req_param(const struct request *req, const char *name);
 void res_text(struct request *req, int status, const char *text);
 /* Sets a JSON response; takes ownership of o. */
 void res_json(struct request *req, int status, struct json_object *o);
+/* Notes that req's answer was set now (answer_attempt): res_text,
+ * res_json and res_problem call it; a handler that sets req->status and
+ * req->out itself calls it too. */
+void res_answered(struct request *req);
 /* Adds a response header. */
 void res_header(struct request *req, const char *name, const char *value);
 /*

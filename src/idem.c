@@ -216,6 +216,16 @@ store(struct db *db, void *arg)
 
 	if (!storable(r->status) || stored(r, db))
 		return ERR_OK;
+	/* As the precommit hook: only an answer this attempt rendered. One
+	 * an earlier attempt left (rolled back after its answer, by a
+	 * deadlock or a certification conflict at COMMIT) is not this
+	 * attempt's outcome, which may be a refusal rendered after the
+	 * transaction (a finalize that met a changed price: 409
+	 * total_changed, its new totals committed); idem_end stores that. */
+	if (db->in_tx && r->answer_attempt != db->attempts) {
+		r->idem_stored = 0; /* an earlier attempt's, rolled back */
+		return ERR_OK;
+	}
 	buf_printf(&h, "%s\r\n", r->content_type ? r->content_type : "");
 	if (r->headers.len > 0)
 		buf_append(&h, r->headers.data, r->headers.len);

@@ -64,6 +64,7 @@ answer(struct request *req, int status, const struct buf *body,
 {
 	if (body->len < 2 || body->data[body->len - 1] != '}')
 		return ERR_INTERNAL;
+	res_answered(req);
 	req->status = status;
 	req->content_type = "application/json";
 	buf_reset(&req->out);

@@ -608,6 +608,71 @@ test_idempotent_finalize(void **state)
 	resp_free(&r4);
 }
 
+/* A finalize of cart c with Idempotency-Key "stale" whose transaction's
+ * first attempt is held 1.5 s and then fails (a test build's
+ * X-Test-Tx-Retry: 1500), as a certification conflict at COMMIT would. */
+struct held_finalize {
+	struct cart *c;
+	struct resp r;
+};
+
+static void *
+held_finalize(void *arg)
+{
+	struct held_finalize *h = arg;
+
+	h->r = keyed_with(h->c, "PUT", co(h->c), "stale", JSON, "{}",
+			  "X-Test-Tx-Retry: 1500");
+	return NULL;
+}
+
+/*
+ * A finalize whose first attempt rendered the completed order and then
+ * rolled back, and whose second met a changed price: 409 total_changed,
+ * the new totals committed. The idempotency hook stored the first
+ * attempt's 200 with the second's commit (a stale answer: the same key
+ * then replayed "completed" for an order that was not). Only an answer of
+ * the attempt that commits is stored now: the key's retry finalizes at
+ * the new total, and its answer is the order as stored.
+ */
+static void
+test_rolled_back_answer_not_stored(void **state)
+{
+	struct held_finalize h = {0};
+	struct cart c;
+	struct resp r;
+	struct json_object *o;
+	pthread_t t;
+
+	(void)state;
+	if (!test_build()) {
+		print_message("not a test build: no attempt to hold\n");
+		skip();
+	}
+	ready_to_finalize_with(&c, "poster", 2, NULL);
+	h.c = &c;
+	pthread_create(&t, NULL, held_finalize, &h);
+	usleep(500 * 1000);
+	sql("UPDATE product_variants SET price = 1000 WHERE code = 'poster'");
+	pthread_join(t, NULL);
+	assert_int_equal(h.r.status, 409);
+	assert_string_equal(resp_json_str(&h.r, "code"), "total_changed");
+	resp_free(&h.r);
+	assert_int_equal(sql("SELECT COUNT(*) FROM orders WHERE id = %ld AND "
+			     "checkout_state = 'payment_selected'",
+			     c.id),
+			 1);
+	r = keyed(&c, "PUT", co(&c), "stale", JSON, "{}");
+	sql("UPDATE product_variants SET price = 900 WHERE code = 'poster'");
+	if (r.status != 200)
+		fail_msg("the key's retry: %ld %s", r.status, r.body.data);
+	o = parse(&r);
+	assert_string_equal(text(o, "checkout_state"), "completed");
+	assert_int_equal(num(o, "total"), 2 * 1000 + 500);
+	same_as_order(&c, o, "the key's retry after a stale attempt");
+	resp_free(&r);
+}
+
 static void
 test_idempotent_add_item(void **state)
 {
@@ -1001,6 +1066,7 @@ main(void)
 	    cmocka_unit_test(test_rules_version),
 	    cmocka_unit_test(test_validation),
 	    cmocka_unit_test(test_idempotent_finalize),
+	    cmocka_unit_test(test_rolled_back_answer_not_stored),
 	    cmocka_unit_test(test_idempotent_add_item),
 	    cmocka_unit_test(test_idempotency_key_in_use),
 	    cmocka_unit_test(test_finalize_out_of_stock),
