@@ -272,9 +272,10 @@ raw_json(struct request *req)
 /*
  * Appends to in the credential a key is scoped to (SPEC, "Idempotency"):
  * the cart token or the Authorization header (an admin's, seed 001's
- * OAuth token), else the seeds' credential in the body (seed 000's
- * session_id, seed 002's userId or guestToken, seed 003's
- * checkoutSessionId), after its name. 0 when the request has none.
+ * OAuth token), else, on the seeds' routes, their credential in the body
+ * (seed 000's session_id, seed 002's userId or guestToken, seed 003's
+ * checkoutSessionId), after its name. 0 when the request has none, and
+ * for a webhook (its signature is no credential).
  */
 static int
 credential(struct request *req, struct buf *in)
@@ -283,11 +284,14 @@ credential(struct request *req, struct buf *in)
 					     "HTTP_AUTHORIZATION"};
 	static const char *const member[] = {"session_id", "userId",
 					     "guestToken", "checkoutSessionId"};
+	unsigned flags = req->match.route != NULL ? req->match.route->flags : 0;
 	struct json_object *body, *v;
 	const char *c;
 	size_t i;
 	int found = 0;
 
+	if (flags & ROUTE_WEBHOOK)
+		return 0;
 	for (i = 0; i < sizeof(header) / sizeof(header[0]); i++) {
 		c = req_env(req, header[i]);
 		if (c != NULL && *c != '\0') {
@@ -295,12 +299,11 @@ credential(struct request *req, struct buf *in)
 			return 1;
 		}
 	}
-	/* The seeds' routes take their body raw (req->json empty). */
-	if (json_object_is_type(req->json, json_type_object) &&
-	    json_object_object_length(req->json) > 0)
-		body = json_object_get(req->json);
-	else
-		body = raw_json(req);
+	/* The seeds' routes take their body raw (req->json empty); the
+	 * canonical API's members are no credential. */
+	if (!(flags & ROUTE_RAW_BODY))
+		return 0;
+	body = raw_json(req);
 	for (i = 0; i < sizeof(member) / sizeof(member[0]) && !found; i++) {
 		if (json_object_object_get_ex(body, member[i], &v) &&
 		    json_object_is_type(v, json_type_string) &&

@@ -44,6 +44,10 @@ struct route {
 /* Answers whatever the database's schema (ping, ready, metrics): not
  * refused with 503 migrations_pending. */
 #define ROUTE_ANY_SCHEMA 2u
+/* A provider's webhook: authenticated by its signature, not by a
+ * credential, so it ignores Idempotency-Key (SPEC, "Idempotency"; its
+ * event id makes it idempotent), whatever headers or members it has. */
+#define ROUTE_WEBHOOK 4u
 
 #define ROUTE_MAX_PARAMS 4
 #define ROUTE_PARAM_LEN	 256

@@ -842,15 +842,20 @@ test_busy_while_provider_slow(void **state)
 	json_object_put(call(&extra, "PUT", path, FORM, CARD(VISA), 200));
 }
 
-/* Sends a signed webhook; returns the status. */
+/* Sends a signed webhook with more headers (NULL-terminated list, or
+ * NULL); returns the status. */
 static long
-webhook(const char *body, const char *secret, long long t)
+webhook_with(const char *body, const char *secret, long long t,
+	     const char *const *more)
 {
 	char hex[65], sig[160];
 	struct req_opts o = {.ctype = JSON, .body = body, .headers = {sig}};
 	struct resp r;
 	long status;
+	int i;
 
+	for (i = 0; more != NULL && more[i] != NULL && i < 6; i++)
+		o.headers[i + 1] = more[i];
 	signature_v1(secret, t, body, strlen(body), hex);
 	snprintf(sig, sizeof(sig), "Stripe-Signature: t=%lld,v1=%s", t, hex);
 	assert_int_equal(e2e_request("POST", "/api/webhooks/stripe", &o, &r),
@@ -858,6 +863,13 @@ webhook(const char *body, const char *secret, long long t)
 	status = r.status;
 	resp_free(&r);
 	return status;
+}
+
+/* Sends a signed webhook; returns the status. */
+static long
+webhook(const char *body, const char *secret, long long t)
+{
+	return webhook_with(body, secret, t, NULL);
 }
 
 /* An order whose payment waits for 3-D Secure; its intent id in pi. */
@@ -937,6 +949,37 @@ test_webhooks(void **state)
 		 "{\"id\": \"pi_unknown_%ld\"}}}",
 		 c.id, c.id);
 	assert_int_equal(webhook(ev, secret, now), 503);
+}
+
+/*
+ * A webhook ignores Idempotency-Key (SPEC, "Idempotency": no credential),
+ * also with an Authorization header (basic auth in the endpoint's URL, a
+ * proxy's) or a member a seed takes for its credential: two events with
+ * one key are both handled, neither refused as the key's reuse.
+ */
+static void
+test_webhook_ignores_a_key(void **state)
+{
+	const char *secret = getenv("WEBHOOK_SECRET");
+	const char *auth[] = {"Idempotency-Key: wh-key",
+			      "Authorization: Basic "
+			      "dXNlcjpwYXNz",
+			      NULL};
+	const char *key[] = {"Idempotency-Key: wh-key", NULL};
+	long long now = (long long)time(NULL);
+	char ev[256];
+	int i;
+
+	(void)state;
+	assert_non_null(secret);
+	for (i = 0; i < 4; i++) {
+		snprintf(ev, sizeof(ev),
+			 "{\"id\": \"evt_key_%lld_%d\", %s\"type\": "
+			 "\"charge.refunded\", \"data\": {}}",
+			 now, i, i < 2 ? "" : "\"session_id\": \"s\", ");
+		assert_int_equal(
+		    webhook_with(ev, secret, now, i < 2 ? auth : key), 200);
+	}
 }
 
 struct racer {
@@ -1031,6 +1074,7 @@ main(void)
 	    cmocka_unit_test(test_three_d_secure_then_new_card),
 	    cmocka_unit_test(test_busy_while_provider_slow),
 	    cmocka_unit_test(test_webhooks),
+	    cmocka_unit_test(test_webhook_ignores_a_key),
 	    cmocka_unit_test(test_transactions_retried),
 	    cmocka_unit_test(test_answer_lost_then_retried),
 	    cmocka_unit_test(test_webhook_and_purchase_race),
