@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,121 @@ test_answer_lost_then_retried(void **state)
 	}
 }
 
+/* A request sent from a thread: method POST, its status and body kept. */
+struct sender {
+	const char *path, *body, *headers[3];
+	long status;
+	char answer[2048];
+};
+
+static void *
+send_post(void *arg)
+{
+	struct sender *s = arg;
+	struct req_opts o = {
+	    .ctype = JSON,
+	    .body = s->body,
+	    .headers = {s->headers[0], s->headers[1], s->headers[2]}};
+	struct resp r;
+
+	s->status = 0;
+	if (e2e_request("POST", s->path, &o, &r) == 0) {
+		s->status = r.status;
+		snprintf(s->answer, sizeof(s->answer), "%.*s", (int)r.body.len,
+			 r.body.data ? r.body.data : "");
+		resp_free(&r);
+	}
+	return NULL;
+}
+
+/* Holds the draft's row locked for a second (another session of the
+ * stack's root client). */
+static void *
+hold_order(void *arg)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd),
+		 "mariadb --no-defaults -uroot -N "
+		 "--socket=\"$STACK_DIR/run/mysql.sock\" checkoutd -e \"BEGIN; "
+		 "SELECT id FROM orders WHERE uuid = '%s' FOR UPDATE; DO "
+		 "SLEEP(1); COMMIT\" >/dev/null",
+		 (const char *)arg);
+	if (system(cmd) != 0)
+		print_message("could not hold the order's row\n");
+	return NULL;
+}
+
+/*
+ * A keyed add (then checkout) whose first run answered 200 and failed at
+ * COMMIT (a test build's X-Test-Tx-Retry), and whose second run meets the
+ * work of another request that took the draft's row in between (the same
+ * seat added, the draft placed): the second run refuses ("Seat already
+ * in cart", "Order is not in draft state") and commits. The key must
+ * replay that refusal, the answer sent, not the first run's 200.
+ */
+static void
+test_rerun_refused_after_an_answer(void **state)
+{
+	char user[64], s1[40], s2[40], order[40], body[512], kh[96];
+	struct json_object *o;
+	struct resp r;
+	int i;
+
+	(void)state;
+	if (!test_build()) {
+		print_message("not a test build: no transaction to rerun\n");
+		skip();
+	}
+	who(user, "rerun");
+	free_seat(8, s1);
+	free_seat(9, s2);
+	assert_int_equal(add("userId", user, s1, "50.00", &o), 200);
+	snprintf(order, sizeof(order), "%s", text(o, "id"));
+	json_object_put(o);
+	for (i = 0; i < 2; i++) {
+		struct sender a = {.headers = {kh, "X-Test-Tx-Retry: 1"}};
+		struct sender b = {0};
+		pthread_t th, ta, tb;
+
+		snprintf(kh, sizeof(kh), "Idempotency-Key: rerun-%d", i);
+		if (i == 0)
+			snprintf(body, sizeof(body),
+				 "{\"seatId\": \"%s\", \"price\": 50.00, "
+				 "\"userId\": \"%s\"}",
+				 s2, user);
+		else
+			snprintf(body, sizeof(body),
+				 "{\"orderId\": \"%s\", \"userId\": \"%s\"}",
+				 order, user);
+		a.path = b.path = i == 0 ? "/cart/add" : "/orders/checkout";
+		a.body = b.body = body;
+		/* The row held; A waits for it, then B behind A. */
+		pthread_create(&th, NULL, hold_order, order);
+		usleep(300 * 1000);
+		pthread_create(&ta, NULL, send_post, &a);
+		usleep(300 * 1000);
+		pthread_create(&tb, NULL, send_post, &b);
+		pthread_join(th, NULL);
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		assert_int_equal(b.status, 200);
+		assert_int_equal(a.status, 400);
+		assert_non_null(
+		    strstr(a.answer, i == 0 ? "Seat already in cart"
+					    : "Order is not in draft"));
+		r = keyed(NULL, "POST", a.path,
+			  kh + strlen("Idempotency-Key: "), JSON, body);
+		if (r.status != a.status || strlen(a.answer) != r.body.len ||
+		    memcmp(a.answer, r.body.data, r.body.len) != 0)
+			fail_msg(
+			    "the key replays %ld %s, where the answer sent "
+			    "was %ld %s",
+			    r.status, r.body.data, a.status, a.answer);
+		resp_free(&r);
+	}
+}
+
 static void
 test_owners(void **state)
 {
@@ -408,6 +524,7 @@ main(void)
 	    cmocka_unit_test(test_owners),
 	    cmocka_unit_test(test_key_replays_the_add),
 	    cmocka_unit_test(test_answer_lost_then_retried),
+	    cmocka_unit_test(test_rerun_refused_after_an_answer),
 	    cmocka_unit_test(test_seat_bought_in_between),
 	    cmocka_unit_test(test_price_changed),
 	    cmocka_unit_test(test_total_is_the_sum_of_prices),
