@@ -216,6 +216,30 @@ tx_retries_all(void)
 	return n;
 }
 
+/*
+ * A client's request: a 5xx, or no answer, is sent again (with the
+ * Idempotency-Key among o's headers, if any: the same request, never a
+ * second one), up to 5 times half a second apart, and said. 0 when an
+ * answer came (in *r).
+ */
+static int
+client_request(const char *method, const char *path, const struct req_opts *o,
+	       struct resp *r)
+{
+	int tries = 0, rc;
+
+	for (;;) {
+		rc = e2e_request(method, path, o, r);
+		if ((rc == 0 && r->status < 500) || ++tries > 5)
+			break;
+		print_message("# %s %s through %s: %ld, sent again\n", method,
+			      path, o->base, rc == 0 ? r->status : 0L);
+		resp_free(r);
+		usleep(500 * 1000);
+	}
+	return rc;
+}
+
 /* The last unit across hosts. */
 
 /* A buyer whose cart was made, and who finalizes, through one host, with
@@ -390,21 +414,25 @@ struct booker {
 	pthread_barrier_t *barrier;
 };
 
-/* POST /checkouts of session and item through host h: the status and
- * the answer's message. */
+/* POST /checkouts of session and item through host h, with a key of
+ * its own (client_request): the status and the answer's message. */
 static long
 book(int h, const char *session, const char *item, char *message, size_t size)
 {
-	char body[256];
-	struct req_opts o = {.base = url[h], .ctype = JSON, .body = body};
+	static atomic_int keys;
+	char body[256], key[128];
+	struct req_opts o = {
+	    .base = url[h], .ctype = JSON, .body = body, .headers = {key}};
 	struct resp r;
 	long st = 0;
 
 	snprintf(body, sizeof(body),
 		 "{\"session_id\": \"%s\", \"item\": {\"uuid\": \"%s\"}}",
 		 session, item);
+	snprintf(key, sizeof(key), "Idempotency-Key: book-%d-%d", (int)getpid(),
+		 atomic_fetch_add(&keys, 1));
 	message[0] = '\0';
-	if (e2e_request("POST", "/checkouts", &o, &r) == 0) {
+	if (client_request("POST", "/checkouts", &o, &r) == 0) {
 		const char *m = resp_json_str(&r, "message");
 
 		/* A problem+json answer (503) has a code, not a message. */
@@ -592,7 +620,7 @@ importer_main(void *arg)
 	snprintf(body, sizeof(body), "{\"checkoutSessionId\": \"%s\"}",
 		 x->session);
 	pthread_barrier_wait(x->barrier);
-	if (e2e_request("POST", "/api/v1/orders/checkout", &o, &r) == 0) {
+	if (client_request("POST", "/api/v1/orders/checkout", &o, &r) == 0) {
 		x->status = r.status;
 		buf_append(&x->body, r.body.data, r.body.len);
 	}
