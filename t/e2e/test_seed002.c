@@ -348,6 +348,50 @@ test_rerun_refused_after_an_answer(void **state)
 	}
 }
 
+/*
+ * The same key twice at once on /cart/add: the first waits for the
+ * draft's row (held from another session), the second is refused with
+ * 409 idempotency_key_in_use (problem+json: docs/openapi.yaml) while the
+ * first runs; the first adds, and the key then replays its answer.
+ */
+static void
+test_same_key_at_once(void **state)
+{
+	char user[64], s1[40], s2[40], order[40], body[512];
+	struct sender a = {.path = "/cart/add",
+			   .headers = {"Idempotency-Key: at-once"}};
+	struct json_object *o;
+	struct resp b, d;
+	pthread_t th, ta;
+
+	(void)state;
+	who(user, "at-once");
+	free_seat(10, s1);
+	free_seat(11, s2);
+	assert_int_equal(add("userId", user, s1, "50.00", &o), 200);
+	snprintf(order, sizeof(order), "%s", text(o, "id"));
+	json_object_put(o);
+	snprintf(body, sizeof(body),
+		 "{\"seatId\": \"%s\", \"price\": 50.00, \"userId\": \"%s\"}",
+		 s2, user);
+	a.body = body;
+	pthread_create(&th, NULL, hold_order, order);
+	usleep(300 * 1000);
+	pthread_create(&ta, NULL, send_post, &a);
+	usleep(300 * 1000);
+	b = keyed(NULL, "POST", "/cart/add", "at-once", JSON, body);
+	assert_problem(&b, 409, "idempotency_key_in_use");
+	resp_free(&b);
+	pthread_join(th, NULL);
+	pthread_join(ta, NULL);
+	assert_int_equal(a.status, 200);
+	d = keyed(NULL, "POST", "/cart/add", "at-once", JSON, body);
+	assert_int_equal(d.status, 200);
+	assert_int_equal(d.body.len, strlen(a.answer));
+	assert_memory_equal(d.body.data, a.answer, d.body.len);
+	resp_free(&d);
+}
+
 static void
 test_owners(void **state)
 {
@@ -525,6 +569,7 @@ main(void)
 	    cmocka_unit_test(test_key_replays_the_add),
 	    cmocka_unit_test(test_answer_lost_then_retried),
 	    cmocka_unit_test(test_rerun_refused_after_an_answer),
+	    cmocka_unit_test(test_same_key_at_once),
 	    cmocka_unit_test(test_seat_bought_in_between),
 	    cmocka_unit_test(test_price_changed),
 	    cmocka_unit_test(test_total_is_the_sum_of_prices),
