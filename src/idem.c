@@ -214,18 +214,19 @@ store(struct db *db, void *arg)
 	uint64_t matched = 0;
 	enum err e;
 
-	if (!storable(r->status) || stored(r, db))
+	if (stored(r, db))
 		return ERR_OK;
+	/* A write of an attempt that rolled back, if any, is gone. */
+	r->idem_stored = 0;
 	/* As the precommit hook: only an answer this attempt rendered. One
 	 * an earlier attempt left (rolled back after its answer, by a
 	 * deadlock or a certification conflict at COMMIT) is not this
 	 * attempt's outcome, which may be a refusal rendered after the
 	 * transaction (a finalize that met a changed price: 409
 	 * total_changed, its new totals committed); idem_end stores that. */
-	if (db->in_tx && r->answer_attempt != db->attempts) {
-		r->idem_stored = 0; /* an earlier attempt's, rolled back */
+	if (!storable(r->status) ||
+	    (db->in_tx && r->answer_attempt != db->attempts))
 		return ERR_OK;
-	}
 	buf_printf(&h, "%s\r\n", r->content_type ? r->content_type : "");
 	if (r->headers.len > 0)
 		buf_append(&h, r->headers.data, r->headers.len);
