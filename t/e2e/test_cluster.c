@@ -216,11 +216,22 @@ tx_retries_all(void)
 	return n;
 }
 
+/* Whether a client sends its request again after this answer (status 0:
+ * none came). */
+static int
+sent_again(long status, const char *code)
+{
+	return status == 0 || status >= 500 ||
+	       (status == 409 && code != NULL &&
+		strcmp(code, "idempotency_key_in_use") == 0);
+}
+
 /*
- * A client's request: a 5xx, or no answer, is sent again (with the
- * Idempotency-Key among o's headers, if any: the same request, never a
- * second one), up to 5 times half a second apart, and said. 0 when an
- * answer came (in *r).
+ * A client's request: a 5xx, no answer, or a 409 idempotency_key_in_use
+ * (the key's marker left by a request that failed on another node) is
+ * sent again (with the Idempotency-Key among o's headers, if any: the
+ * same request, never a second one), up to 5 times half a second apart,
+ * and said. 0 when an answer came (in *r).
  */
 static int
 client_request(const char *method, const char *path, const struct req_opts *o,
@@ -230,7 +241,9 @@ client_request(const char *method, const char *path, const struct req_opts *o,
 
 	for (;;) {
 		rc = e2e_request(method, path, o, r);
-		if ((rc == 0 && r->status < 500) || ++tries > 5)
+		if ((rc == 0 &&
+		     !sent_again(r->status, resp_json_str(r, "code"))) ||
+		    ++tries > 5)
 			break;
 		print_message("# %s %s through %s: %ld, sent again\n", method,
 			      path, o->base, rc == 0 ? r->status : 0L);
@@ -253,10 +266,11 @@ struct host_buyer {
 };
 
 /*
- * A client's finalize: a 5xx is retried with the same key (SPEC: a 503
- * asks for it; the retry is the same request, never a second order), up
- * to 5 times half a second apart. The first answer is kept for the
- * count of the race.
+ * A client's finalize: what client_request sends again (a 5xx, no answer,
+ * a key still in use) is retried with the same key (SPEC: a 503 asks for
+ * it; the retry is the same request, never a second order), up to 5
+ * times half a second apart. The first answer is kept for the count of
+ * the race.
  */
 static void *
 host_buyer_finalize(void *arg)
@@ -272,7 +286,7 @@ host_buyer_finalize(void *arg)
 	h->first_status = h->b.status;
 	snprintf(h->first_code, sizeof(h->first_code), "%s", h->b.code);
 	h->b.barrier = NULL;
-	while ((h->b.status == 0 || h->b.status >= 500) && ++tries <= 5) {
+	while (sent_again(h->b.status, h->b.code) && ++tries <= 5) {
 		usleep(500 * 1000);
 		buyer_finalize(&h->b);
 	}
