@@ -42,7 +42,7 @@ static const struct cfg_key keys[] = {
     {"database.connect_timeout", CFG_INT, "2", 0, 0},
     {"database.read_timeout", CFG_INT, "10", 0, 0},
     {"database.write_timeout", CFG_INT, "10", 0, 0},
-    {"database.tx_retries", CFG_INT, "3", 0, 0},
+    {"database.tx_retries", CFG_INT, "6", 0, 0},
     {"cors.origins", CFG_STR, "", 0, 0},
     {"store.currency", CFG_STR, "EUR", 0, 0},
     {"cart.ttl", CFG_INT, "10800", 0, 1},

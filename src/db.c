@@ -1556,16 +1556,28 @@ retry_pause(int n)
 		;
 }
 
-enum err
-db_retry(enum err (*attempt)(void *arg), void *arg, int max_retries,
-	 int *retries)
+/*
+ * db_retry's policy; with last_errno (the error number of the attempt
+ * that just failed), a lock wait that timed out (1205) is run again once
+ * only: its lock's holder is slow, each wait lasts read_timeout less a
+ * second, and more of them would outlast nginx's read timeout (60 s)
+ * where one more rarely finds the lock free. A deadlock or a Galera
+ * certification conflict (1213) is over at once: run again up to
+ * max_retries times.
+ */
+static enum err
+retry_runs(enum err (*attempt)(void *arg), void *arg, int max_retries,
+	   const unsigned *last_errno, int *retries)
 {
 	enum err e;
-	int n = 0;
+	int n = 0, waits = 0;
 
 	for (;;) {
 		e = attempt(arg);
 		if (e != ERR_DB_RETRY || n >= max_retries)
+			break;
+		if (last_errno != NULL && *last_errno == ER_LOCK_WAIT_TIMEOUT &&
+		    waits++ > 0)
 			break;
 		n++;
 		retry_pause(n);
@@ -1573,6 +1585,13 @@ db_retry(enum err (*attempt)(void *arg), void *arg, int max_retries,
 	if (retries != NULL)
 		*retries = n;
 	return e;
+}
+
+enum err
+db_retry(enum err (*attempt)(void *arg), void *arg, int max_retries,
+	 int *retries)
+{
+	return retry_runs(attempt, arg, max_retries, NULL, retries);
 }
 
 enum err
@@ -1588,8 +1607,9 @@ db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg), void *arg)
 	if (e != ERR_OK)
 		return e;
 	do {
-		e = db_retry(tx_attempt, &c,
-			     (int)config_int("database.tx_retries"), &retries);
+		e = retry_runs(tx_attempt, &c,
+			       (int)config_int("database.tx_retries"),
+			       &db->last_errno, &retries);
 		for (i = 0; i < retries; i++)
 			metrics_inc(MET_DB_TX_RETRIES);
 	} while (e == ERR_TX_AGAIN && ++runs < DB_TX_AGAIN_MAX);

@@ -308,9 +308,10 @@ enum err db_exec_ref(struct db *db, const char *ref, const char *sql_id,
 /*
  * Runs fn(db, arg) in one transaction, then COMMIT, rolling back when fn
  * fails, and retrying the whole transaction up to database.tx_retries
- * times on ERR_DB_RETRY. ERR_TX_AGAIN from fn (a shared counter it relied
- * on was taken under it) rolls back and runs it again, each run with its
- * own retries, up to DB_TX_AGAIN_MAX times in all.
+ * times on ERR_DB_RETRY (after a lock wait that timed out, once only).
+ * ERR_TX_AGAIN from fn (a shared counter it relied on was taken under
+ * it) rolls back and runs it again, each run with its own retries, up to
+ * DB_TX_AGAIN_MAX times in all.
  */
 enum err db_tx(struct db *db, enum err (*fn)(struct db *db, void *arg),
 	       void *arg);

@@ -704,10 +704,11 @@ bump_counted(struct db *d, void *arg)
 
 /*
  * A row locked by another session for longer than the transaction's lock
- * waits (read_timeout less a second, db.c lock_waits): each run ends with
- * 1205 and is run again, up to database.tx_retries; then db_tx gives up
- * with ERR_DB_RETRY (a 503 database_unavailable, logged as given up) and
- * nothing of the work is written.
+ * waits (read_timeout less a second, db.c lock_waits): the run ends with
+ * 1205 and is run again once only, whatever database.tx_retries (6 by
+ * default: seven waits would outlast nginx's read timeout); then db_tx
+ * gives up with ERR_DB_RETRY (a 503 database_unavailable, logged as given
+ * up) and nothing of the work is written.
  */
 static void
 test_lock_waits_given_up(void **state)
@@ -735,9 +736,8 @@ test_lock_waits_given_up(void **state)
 	res = mysql_store_result(holder);
 	assert_non_null(res);
 	mysql_free_result(res);
-	config_set("database.tx_retries", "1");
+	assert_true(config_int("database.tx_retries") > 1);
 	assert_int_equal(db_tx(&d, bump_counted, &runs), ERR_DB_RETRY);
-	config_set("database.tx_retries", "3");
 	assert_int_equal(runs, 2);
 	assert_int_equal(mysql_query(holder, "ROLLBACK"), 0);
 	mysql_close(holder);
