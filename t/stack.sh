@@ -31,13 +31,30 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 die() { echo "stack: $*" >&2; exit 1; }
 
-# Whether the process in pid file $1 runs a program named $2.
+# When process $1 started, in seconds since the epoch (empty: unknown).
+# Its stat's 22nd field (the 20th after the command's closing paren) is
+# its start in clock ticks after boot.
+proc_start() {
+	local ticks btime
+	ticks=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20)
+	btime=$(sed -n 's/^btime //p' /proc/stat)
+	[ -n "$ticks" ] && [ -n "$btime" ] || return 0
+	echo $((btime + ticks / $(getconf CLK_TCK)))
+}
+
+# Whether the process in pid file $1 runs a program named $2, and is the
+# one the file was written for: PIDs are reused once their numbers wrap
+# (pid_max is 32768 on Debian), and a process that started after its pid
+# file was written is somebody else's (another stack's fake of the same
+# name, seen killed by a stale file's `down`).
 alive() {
-	local pid
+	local pid start
 	[ -s "$1" ] || return 1
 	pid=$(cat "$1")
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-	grep -qa -- "$2" "/proc/$pid/cmdline" 2>/dev/null
+	grep -qa -- "$2" "/proc/$pid/cmdline" 2>/dev/null || return 1
+	start=$(proc_start "$pid")
+	[ -z "$start" ] || [ "$start" -le $(($(stat -c %Y "$1") + 2)) ]
 }
 
 # Stops the process in pid file $1 (program $2) and waits up to $3 seconds.
