@@ -289,8 +289,7 @@ create_tx(struct db *db, void *arg)
 
 enum err
 account_checkout_create(struct db *db, struct pool *pool,
-			const struct account_checkout *c,
-			struct account_view *out)
+			const struct account_checkout *c)
 {
 	struct create a = {.c = c, .pool = pool};
 	enum err e;
@@ -299,7 +298,5 @@ account_checkout_create(struct db *db, struct pool *pool,
 	if (a.out.refusal != ERR_OK &&
 	    (e == ERR_OK || e == ERR_VALIDATION_FAILED))
 		e = a.out.refusal;
-	if (e == ERR_OK)
-		*out = a.out.view;
 	return e;
 }

@@ -117,12 +117,11 @@ struct account_view {
 /*
  * Opens c's checkout in one transaction: a guest cart of the core owned
  * by c->buyer with c's service and payment token, holding c's items.
- * ERR_OK: *out the checkout (what it points to is pool's).
+ * ERR_OK: c->answer had the checkout (what it points to is pool's).
  * Refusal: ERR_OUT_OF_STOCK the cart refused an item (its stock); nothing
  * is written. Otherwise what the core or the database gave.
  */
 enum err account_checkout_create(struct db *db, struct pool *pool,
-				 const struct account_checkout *c,
-				 struct account_view *out);
+				 const struct account_checkout *c);
 
 #endif

@@ -220,7 +220,7 @@ seat_row(void *arg, const struct db_val *c, size_t n)
 
 enum err
 draft_add(struct db *db, struct pool *pool, const struct draft_caller *c,
-	  const struct draft_seat *s, struct draft_view *out)
+	  const struct draft_seat *s)
 {
 	struct add a = {.c = c, .s = s, .pool = pool};
 	struct db_val p = DB_S(s->seat);
@@ -238,8 +238,6 @@ draft_add(struct db *db, struct pool *pool, const struct draft_caller *c,
 	if (a.out.refusal != ERR_OK &&
 	    (e == ERR_OK || e == ERR_VALIDATION_FAILED))
 		e = a.out.refusal;
-	if (e == ERR_OK)
-		*out = a.out.view;
 	return e;
 }
 
@@ -321,7 +319,7 @@ checkout_tx(struct db *db, void *arg)
 
 enum err
 draft_checkout(struct db *db, struct pool *pool, const struct draft_caller *c,
-	       const char *order, struct draft_view *out)
+	       const char *order)
 {
 	struct co co = {.c = c, .order = order, .pool = pool};
 	enum err e;
@@ -331,7 +329,5 @@ draft_checkout(struct db *db, struct pool *pool, const struct draft_caller *c,
 	e = db_tx_out(db, pool, &co.out, sizeof(co.out), checkout_tx, &co);
 	if (co.out.refusal != ERR_OK && (e == ERR_OK || e == ERR_OUT_OF_STOCK))
 		e = co.out.refusal;
-	if (e == ERR_OK)
-		*out = co.out.view;
 	return e;
 }

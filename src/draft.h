@@ -83,19 +83,20 @@ struct draft_seat {
 /*
  * Puts seat s into c's draft, opening one (with a placeholder email, as
  * the seed knows none) when c has no live one, in its own transaction.
- * ERR_OK: *out the draft after the add (its items pool's). Refusals:
+ * ERR_OK: c->answer had the draft after the add (its items pool's).
+ * Refusals:
  * ERR_UNKNOWN_ITEM no such seat (enabled, tracked), ERR_PRICE_MISMATCH
  * the price is not the seat's, ERR_ALREADY_IN_CART the seat is in the
  * draft already, ERR_OUT_OF_STOCK the seat is taken (nothing is written).
  * Otherwise a database error.
  */
 enum err draft_add(struct db *db, struct pool *pool,
-		   const struct draft_caller *c, const struct draft_seat *s,
-		   struct draft_view *out);
+		   const struct draft_caller *c, const struct draft_seat *s);
 
 /*
  * Places c's draft order (its uuid) with place_cart, in its own
- * transaction. ERR_OK: *out the placed order (its items pool's).
+ * transaction. ERR_OK: c->answer had the placed order (its items
+ * pool's).
  * Refusals: ERR_NOT_FOUND no such draft (or not a seed-002 one),
  * ERR_NOT_OWNER it is another caller's, ERR_INVALID_TRANSITION it
  * is a draft no more, ERR_OUT_OF_STOCK a seat is taken (the draft stays
@@ -103,7 +104,6 @@ enum err draft_add(struct db *db, struct pool *pool,
  * in the draft). Otherwise what place_cart or the database gave.
  */
 enum err draft_checkout(struct db *db, struct pool *pool,
-			const struct draft_caller *c, const char *order,
-			struct draft_view *out);
+			const struct draft_caller *c, const char *order);
 
 #endif

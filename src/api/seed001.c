@@ -190,7 +190,6 @@ api_seed001_checkout(struct request *req)
 	struct json_object *body = dialect_body(req);
 	struct account_checkout c = {.answer = answer_created,
 				     .answer_arg = req};
-	struct account_view v = {0};
 	const char *acc;
 	enum err e = req_query(req, &query);
 
@@ -205,6 +204,6 @@ api_seed001_checkout(struct request *req)
 	if (e == ERR_OK)
 		e = read_body(req, body, &c);
 	if (e == ERR_OK)
-		e = account_checkout_create(req->db, &req->pool, &c, &v);
+		e = account_checkout_create(req->db, &req->pool, &c);
 	return dialect_fail(req, &seed001, e);
 }

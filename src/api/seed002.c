@@ -119,7 +119,6 @@ api_seed002_cart_add(struct request *req)
 	struct json_object *body;
 	struct draft_caller c;
 	struct draft_seat s;
-	struct draft_view v = {0};
 	enum err e = caller_of(req, &body, &c);
 
 	s.seat = str_of(body, "seatId");
@@ -130,7 +129,7 @@ api_seed002_cart_add(struct request *req)
 	     (s.reservation != NULL && strlen(s.reservation) > 64)))
 		e = ERR_MALFORMED_BODY;
 	if (e == ERR_OK)
-		e = draft_add(req->db, &req->pool, &c, &s, &v);
+		e = draft_add(req->db, &req->pool, &c, &s);
 	return dialect_fail(req, &seed002, e);
 }
 
@@ -140,11 +139,10 @@ api_seed002_checkout(struct request *req)
 {
 	struct json_object *body;
 	struct draft_caller c;
-	struct draft_view v = {0};
 	enum err e = caller_of(req, &body, &c);
 
 	if (e == ERR_OK)
 		e = draft_checkout(req->db, &req->pool, &c,
-				   str_of(body, "orderId"), &v);
+				   str_of(body, "orderId"));
 	return dialect_fail(req, &seed002, e);
 }

@@ -216,6 +216,10 @@ tx_retries_all(void)
 	return n;
 }
 
+/* How often, and how far apart, a client sends a request again. */
+#define SEND_AGAIN_TIMES    5
+#define SEND_AGAIN_PAUSE_US (500 * 1000)
+
 /* Whether a client sends its request again after this answer (status 0:
  * none came). */
 static int
@@ -243,12 +247,12 @@ client_request(const char *method, const char *path, const struct req_opts *o,
 		rc = e2e_request(method, path, o, r);
 		if ((rc == 0 &&
 		     !sent_again(r->status, resp_json_str(r, "code"))) ||
-		    ++tries > 5)
+		    ++tries > SEND_AGAIN_TIMES)
 			break;
 		print_message("# %s %s through %s: %ld, sent again\n", method,
 			      path, o->base, rc == 0 ? r->status : 0L);
 		resp_free(r);
-		usleep(500 * 1000);
+		usleep(SEND_AGAIN_PAUSE_US);
 	}
 	return rc;
 }
@@ -286,8 +290,9 @@ host_buyer_finalize(void *arg)
 	h->first_status = h->b.status;
 	snprintf(h->first_code, sizeof(h->first_code), "%s", h->b.code);
 	h->b.barrier = NULL;
-	while (sent_again(h->b.status, h->b.code) && ++tries <= 5) {
-		usleep(500 * 1000);
+	while (sent_again(h->b.status, h->b.code) &&
+	       ++tries <= SEND_AGAIN_TIMES) {
+		usleep(SEND_AGAIN_PAUSE_US);
 		buyer_finalize(&h->b);
 	}
 	return NULL;

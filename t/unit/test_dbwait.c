@@ -112,6 +112,17 @@ answer_late(void *arg)
 	return NULL;
 }
 
+/* A socket pair in s whose other end answers ms milliseconds from now,
+ * from thread *t. */
+static void
+answer_in(int s[2], struct late *l, int ms, pthread_t *t)
+{
+	pair(s);
+	l->fd = s[1];
+	l->ms = ms;
+	pthread_create(t, NULL, answer_late, l);
+}
+
 static void
 test_late_answer_before_the_timeout(void **state)
 {
@@ -122,10 +133,7 @@ test_late_answer_before_the_timeout(void **state)
 	char c;
 
 	(void)state;
-	pair(s);
-	l.fd = s[1];
-	l.ms = 300;
-	pthread_create(&t, NULL, answer_late, &l);
+	answer_in(s, &l, 300, &t);
 	t0 = now();
 	assert_int_equal(dbwait_io(s[0], 1, 1000), 1);
 	took = now() - t0;
@@ -159,10 +167,7 @@ test_no_limit_waits_for_the_answer(void **state)
 	pthread_t t;
 
 	(void)state;
-	pair(s);
-	l.fd = s[1];
-	l.ms = 200;
-	pthread_create(&t, NULL, answer_late, &l);
+	answer_in(s, &l, 200, &t);
 	assert_int_equal(dbwait_io(s[0], 1, 0), 1);
 	pthread_join(t, NULL);
 	close(s[0]);
